@@ -1,0 +1,152 @@
+"""Keyset (cursor) pagination: `?limit=&cursor=` → `{"results": [...], "next": cursor|null}`.
+
+The cursor is an opaque, URL-safe encoding of the last row's ordering values,
+so a page costs an index range scan however deep it is, and rows inserted
+meanwhile neither repeat nor vanish. A view declares `ordering` as a tuple of
+field names (each optionally prefixed with "-"); the last one must be unique.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from symphony_site.api.errors import ValidationFailed
+
+MAX_LIMIT = 200
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, uuid.UUID):
+        return {"u": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "t" in value:
+            return dt.datetime.fromisoformat(value["t"])
+        if "u" in value:
+            return uuid.UUID(value["u"])
+        raise ValueError("unknown cursor value")
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != width:
+            raise ValueError("wrong width")
+        return [_decode_value(v) for v in values]
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor is not valid; use the `next` value from a previous page.",
+            details=[{"field": "cursor", "message": "invalid cursor", "code": "invalid"}],
+        ) from None
+
+
+def parse_limit(raw: str | None, default: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            f"limit must be an integer from 1 to {MAX_LIMIT}.",
+            details=[{"field": "limit", "message": f"between 1 and {MAX_LIMIT}", "code": "invalid"}],
+        )
+    return limit
+
+
+def keyset_filter(ordering: Sequence[str], values: Sequence[Any]) -> Q:
+    """Rows strictly after `values` in `ordering`: (a > x) OR (a = x AND b > y) …"""
+    condition = Q()
+    for index, field in enumerate(ordering):
+        name = field.lstrip("-")
+        lookup = "lt" if field.startswith("-") else "gt"
+        clause = Q(**{f"{name}__{lookup}": values[index]})
+        for previous, prior_field in enumerate(ordering[:index]):
+            clause &= Q(**{prior_field.lstrip("-"): values[previous]})
+        condition |= clause
+    return condition
+
+
+def paginate_queryset(
+    queryset: QuerySet[Any], ordering: Sequence[str], *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    queryset = queryset.order_by(*ordering)
+    if cursor:
+        queryset = queryset.filter(keyset_filter(ordering, decode_cursor(cursor, len(ordering))))
+    rows = list(queryset[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([_attribute(last, field.lstrip("-")) for field in ordering])
+    return rows, next_cursor
+
+
+def _attribute(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+class KeysetPagination(BasePagination):
+    default_limit = 50
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        ordering = getattr(view, "ordering", None) or ("-pk",)
+        if isinstance(ordering, str):
+            ordering = (ordering,)
+        limit = parse_limit(request.query_params.get("limit"), self.default_limit)
+        rows, self.next_cursor = paginate_queryset(
+            queryset, ordering, limit=limit, cursor=request.query_params.get("cursor")
+        )
+        return rows
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"results": data, "next": self.next_cursor})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["results", "next"],
+            "properties": {
+                "results": schema,
+                "next": {"type": "string", "nullable": True, "description": "Cursor of the next page."},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+        ]
+
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter("limit", int, description=f"Page size, 1 to {MAX_LIMIT}."),
+    OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
+]

@@ -1,0 +1,13 @@
+"""The Celery application: Redis broker, JSON only, time limits from settings."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.settings")
+
+app = Celery("symphony")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,11 @@
+"""Every WebSocket route, collected from the apps."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from teams.consumers import TeamEventsConsumer
+
+websocket_urlpatterns = [
+    path("ws/teams/<uuid:team_id>/events/", TeamEventsConsumer.as_asgi()),
+]

@@ -1,0 +1,101 @@
+"""Access helpers: the only way a user reaches a team or a team's object.
+
+Another team's object, or one that does not exist, is "not found"; a member
+whose role is too low gets "permission denied". Every later app builds its
+own `access_*` helpers on `team_role` and `require_role`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+
+from symphony_site.api.errors import Forbidden, NotFound
+from teams.models import Membership, Team
+from teams.roles import Role
+
+M = TypeVar("M", bound=Model)
+
+
+def _is_anonymous(user: Any) -> bool:
+    return user is None or not getattr(user, "is_authenticated", False)
+
+
+def teams_for_user(user: Any) -> QuerySet[Team]:
+    """The teams `user` is a member of."""
+    if _is_anonymous(user):
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user)
+
+
+def team_role(user: Any, team: Team | Any) -> Role | None:
+    """The user's role in `team` (an instance or its id), or None for non-members."""
+    if _is_anonymous(user):
+        return None
+    team_id = team.pk if isinstance(team, Team) else team
+    cache: dict[Any, Role | None] = user.__dict__.setdefault("_symphony_roles", {})
+    key = str(team_id)
+    if key not in cache:
+        role = (
+            Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
+        )
+        cache[key] = Role(role) if role else None
+    return cache[key]
+
+
+def forget_roles(user: Any) -> None:
+    """Drop the per-request role cache after a membership change."""
+    if user is not None:
+        user.__dict__.pop("_symphony_roles", None)
+
+
+def require_role(user: Any, team: Team, minimum: Role, *, action: str = "do this") -> Role:
+    """The user's role in `team`, or an error: not found for outsiders, forbidden when too low."""
+    role = team_role(user, team)
+    if role is None:
+        raise NotFound("Team not found.")
+    if not role.includes(minimum):
+        raise Forbidden(
+            f"Your role in {team.name} is {role.value}; to {action} you need {minimum.value} or higher.",
+            details=[{"required_role": minimum.value, "your_role": role.value}],
+        )
+    return role
+
+
+def access_team(user: Any, team_id: Any, minimum: Role = Role.VIEWER, *, action: str = "do this") -> Team:
+    """Fetch a team the user belongs to with at least `minimum` role."""
+    try:
+        team = Team.objects.get(pk=team_id)
+    except (Team.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound("Team not found.") from None
+    require_role(user, team, minimum, action=action)
+    return team
+
+
+def scoped(queryset: QuerySet[M], user: Any, *, team_field: str = "team") -> QuerySet[M]:
+    """Restrict `queryset` to rows of teams `user` belongs to."""
+    if _is_anonymous(user):
+        return queryset.none()
+    return queryset.filter(**{f"{team_field}__memberships__user": user})
+
+
+def access_object(
+    queryset: QuerySet[M],
+    user: Any,
+    pk: Any,
+    minimum: Role = Role.VIEWER,
+    *,
+    team_field: str = "team",
+    action: str = "do this",
+    label: str = "Object",
+) -> M:
+    """Fetch one team-owned object: not found unless the user is in its team; forbidden below `minimum`."""
+    try:
+        obj = scoped(queryset, user, team_field=team_field).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound(f"{label} not found.") from None
+    team = getattr(obj, team_field)
+    require_role(user, team, minimum, action=action)
+    return obj
