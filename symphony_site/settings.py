@@ -53,9 +53,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "teams.middleware.CurrentTeamMiddleware",
+    "symphony_site.api.middleware.ServiceErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "symphony_site.urls"
+CSRF_FAILURE_VIEW = "symphony_site.views.csrf_failure"
 ASGI_APPLICATION = "symphony_site.asgi.application"
 WSGI_APPLICATION = None
 

@@ -5,8 +5,8 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
-from symphony_site.settings import *  # noqa: E402, F403
-from symphony_site.settings import REST_FRAMEWORK  # noqa: E402
+from symphony_site.settings import *  # noqa: F403
+from symphony_site.settings import REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttling is exercised by its own test with explicit rates.
