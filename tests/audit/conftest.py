@@ -66,6 +66,8 @@ def tamper() -> Any:
     """Run SQL against the audit table with its append-only trigger disabled (this test only)."""
 
     def apply(sql: str, params: list[Any] | None = None) -> int:
+        # ALTER TABLE refuses to run while deferred foreign-key checks are pending.
+        run_sql("SET CONSTRAINTS ALL IMMEDIATE")
         run_sql("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_append_only")
         try:
             return run_sql(sql, params)
