@@ -161,5 +161,5 @@ def test_unknown_team_and_bad_anchor_file_are_command_errors(people: AuditPerson
         call_command("audit_verify", "--team", "nope")
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
-    with pytest.raises(CommandError, match="bad.jsonl:1: not an audit_anchor line"):
+    with pytest.raises(CommandError, match=r"bad\.jsonl:1: not an audit_anchor line"):
         call_command("audit_verify", "--anchor", str(bad))
