@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("areas", nargs="*", help=f"areas to run (default: all of {', '.join(_areas())})")
     options = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.settings")
+    import django
+
+    django.setup()
 
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
