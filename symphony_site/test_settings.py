@@ -5,6 +5,14 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
+# Each pytest-xdist worker gets its own Redis database, so brokers, channel
+# layers and caches of parallel test processes never see each other.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and "REDIS_URL" in os.environ:
+    _base, _, _database = os.environ["REDIS_URL"].rpartition("/")
+    if _database.isdigit():
+        os.environ["REDIS_URL"] = f"{_base}/{2 + int(_worker[2:]) % 12}"
+
 from symphony_site.settings import *  # noqa: F403
 from symphony_site.settings import REST_FRAMEWORK
 

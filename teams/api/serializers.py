@@ -8,7 +8,7 @@ from symphony_site.api.serializers import StrictSerializer
 from teams.models import ApiToken, Membership, Team
 from teams.roles import Role
 
-ROLE_CHOICES = [role.value for role in sorted(Role, key=lambda r: -r.rank)]
+ROLE_CHOICES = Role.choices()
 
 
 class TeamSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -39,7 +39,11 @@ def _paginated(request: Request, queryset: Any, ordering: tuple[str, ...], seria
 
 def _annotated_teams(user: Any) -> Any:
     my_role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
-    return teams_for_user(user).annotate(my_role=Subquery(my_role), member_count=Count("memberships", distinct=True))
+    member_count = (
+        Membership.objects.filter(team=OuterRef("pk")).order_by().values("team")
+        .annotate(count=Count("pk")).values("count")
+    )
+    return teams_for_user(user).annotate(my_role=Subquery(my_role), member_count=Subquery(member_count))
 
 
 def _team_response(user: Any, team: Team, status_code: int = 200) -> Response:
