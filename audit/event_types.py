@@ -39,6 +39,8 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "template.rated": "A user rated a template.",
     "template.deprecated": "A template or version was marked deprecated.",
     "template.verified": "Staff marked a template as verified.",
+    "template.updated": "A template's name, description, category, tags or visibility changed.",
+    "template.featured": "Staff featured a template in the marketplace, or stopped featuring it.",
 }
 
 
