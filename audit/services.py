@@ -1,9 +1,292 @@
-"""Temporary: replaced by the audit app's real append service (issue 3) before landing."""
+"""Appending to the audit log, and the retention writes. The only code that writes audit rows.
+
+`record_event` is called by every other service *inside its own transaction*,
+so an action and its audit entry commit or roll back together. It opens its
+own `transaction.atomic()` block too, so a lone call (a login view) is still
+atomic, but then the entry is not tied to anything else.
+
+Appends to one chain (a team, or the staff-only platform chain for events
+without a team) are serialised by a row lock on that chain's `AuditChainHead`,
+held until the caller's transaction ends. Two transactions appending to the
+same team therefore queue behind each other; keep transactions that audit short,
+and append to one chain per transaction where possible (two chains locked in
+opposite orders by two transactions deadlock, and PostgreSQL aborts one).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
+from django.db import connection, transaction
 
-def record_event(**kwargs: Any) -> None:
-    return None
+from audit import domain, event_types
+from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry
+
+USER_AGENT_MAX_LENGTH = 300
+TARGET_NAME_MAX_LENGTH = 200
+SYSTEM_ACTOR = "system"
+
+
+class UnknownEventType(ValueError):
+    """`record_event` was given a type missing from `audit.event_types`."""
+
+
+def chain_key(team: Any) -> str:
+    """A chain's key: the team's id as text, or 'platform' for team-less entries."""
+    if team is None:
+        return PLATFORM_CHAIN
+    return str(getattr(team, "pk", team))
+
+
+def record_event(
+    *,
+    team: Any,
+    actor: Any,
+    event_type: str,
+    target: Any = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_name: str = "",
+    execution_id: Any = None,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+    request: Any = None,
+    actor_type: str | None = None,
+) -> AuditEntry:
+    """Append one entry to `team`'s chain (None: the platform chain) and return it.
+
+    `actor` is a user, None (nobody signed in, e.g. a failed login) or "system"
+    (workers, beat, commands). `target` fills the target fields from a model
+    instance; explicit `target_*` arguments win. `request` supplies the IP
+    address and user agent, and marks token-authenticated calls. Secrets in
+    `details` and `reason` are redacted before anything is hashed or stored.
+    """
+    entry = _prepare(
+        team=team, actor=actor, event_type=event_type, target=target, target_type=target_type,
+        target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
+        details=details, request=request, actor_type=actor_type,
+    )
+    with transaction.atomic():
+        head = _lock_head(team)
+        _seal(entry, head)
+        AuditEntry.objects.bulk_create([entry])
+        _store_head(head)
+    return entry
+
+
+def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, Any]],
+                        request: Any = None) -> list[AuditEntry]:
+    """Append several entries to one chain under one lock and one INSERT.
+
+    Each item of `events` takes the keyword arguments of `record_event` other
+    than `team`, `actor` and `request` (e.g. `{"event_type": ..., "details": ...}`).
+    """
+    entries = [_prepare(team=team, actor=actor, request=request, **dict(event)) for event in events]
+    if not entries:
+        return []
+    with transaction.atomic():
+        head = _lock_head(team)
+        for entry in entries:
+            _seal(entry, head)
+        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        _store_head(head)
+    return entries
+
+
+# --- Building an entry -------------------------------------------------------------
+
+
+def _prepare(
+    *,
+    team: Any,
+    actor: Any,
+    event_type: str,
+    target: Any = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_name: str = "",
+    execution_id: Any = None,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+    request: Any = None,
+    actor_type: str | None = None,
+) -> AuditEntry:
+    if not event_types.is_known(event_type):
+        raise UnknownEventType(
+            f"Unknown audit event type {event_type!r}: add it to audit/event_types.py "
+            "and docs/audit-events.md."
+        )
+    entry_details: dict[str, Any] = dict(details or {})
+    actor_user, actor_name, resolved_type = _resolve_actor(actor, request)
+    token = _request_token(request)
+    if token is not None:
+        resolved_type = ActorType.TOKEN
+        entry_details["token_id"] = str(token.pk)
+        entry_details["token_name"] = token.name
+    if actor_type is not None:
+        resolved_type = ActorType(actor_type)
+
+    if target is not None:
+        target_type = target_type or _target_label(target)
+        target_id = target_id or str(target.pk)
+        target_name = target_name or str(target)
+
+    ip_address, user_agent = _request_origin(request)
+    team_id = uuid.UUID(str(getattr(team, "pk", team))) if team is not None else None
+    return AuditEntry(
+        team_id=team_id,
+        actor_id=actor_user.pk if actor_user is not None else None,
+        actor_name=domain.clean_text(actor_name, 150),
+        actor_type=resolved_type.value,
+        event_type=event_type,
+        target_type=domain.clean_text(target_type, 64),
+        target_id=domain.clean_text(target_id, 64),
+        target_name=domain.clean_text(target_name, TARGET_NAME_MAX_LENGTH),
+        execution_id=uuid.UUID(str(execution_id)) if execution_id is not None else None,
+        reason=domain.scrub_text(domain.clean_text(reason)),
+        details=domain.normalize_details(domain.scrub_secrets(entry_details)),
+        ip_address=ip_address,
+        user_agent=domain.scrub_text(domain.clean_text(user_agent, USER_AGENT_MAX_LENGTH)),
+    )
+
+
+def _resolve_actor(actor: Any, request: Any) -> tuple[Any, str, ActorType]:
+    if isinstance(actor, str):
+        if actor != SYSTEM_ACTOR:
+            raise ValueError(f"actor must be a user, None or {SYSTEM_ACTOR!r}, not {actor!r}")
+        return None, SYSTEM_ACTOR, ActorType.SYSTEM
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        # Nobody signed in: a person at a web form, or a background job.
+        return None, "", ActorType.USER if request is not None else ActorType.SYSTEM
+    return actor, actor.get_username(), ActorType.USER
+
+
+def _request_token(request: Any) -> Any:
+    if request is None:
+        return None
+    from teams.models import ApiToken
+
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else None
+
+
+def _target_label(target: Any) -> str:
+    meta = getattr(target, "_meta", None)
+    return meta.label_lower if meta is not None else type(target).__name__.lower()
+
+
+def _request_origin(request: Any) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    meta = getattr(request, "META", {}) or {}
+    raw_address = meta.get("REMOTE_ADDR", "")
+    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
+        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            # The proxy appends the client it saw; the left-most entry is the original client.
+            raw_address = forwarded.split(",")[0].strip()
+    return normalize_ip(raw_address), str(meta.get("HTTP_USER_AGENT", ""))
+
+
+def normalize_ip(raw: str | None) -> str | None:
+    """The address in PostgreSQL's `host(inet)` text form, or None when absent or invalid."""
+    if not raw:
+        return None
+    try:
+        address = ipaddress.ip_address(raw.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.compressed
+
+
+# --- The chain head -----------------------------------------------------------------
+
+
+class _Head:
+    __slots__ = ("chain", "clock", "last_hash", "last_occurred_at", "last_sequence", "team_id")
+
+    def __init__(self, chain: str, team_id: Any, last_sequence: int, last_hash: str,
+                 last_occurred_at: dt.datetime | None, clock: dt.datetime) -> None:
+        self.chain = chain
+        self.team_id = team_id
+        self.last_sequence = last_sequence
+        self.last_hash = last_hash
+        self.last_occurred_at = last_occurred_at
+        self.clock = clock
+
+
+_LOCK_HEAD_SQL = """
+    SELECT last_sequence, last_hash, last_occurred_at,
+           GREATEST(clock_timestamp(), last_occurred_at)
+    FROM audit_auditchainhead WHERE chain = %s FOR UPDATE
+"""
+
+
+def _lock_head(team: Any) -> _Head:
+    """Lock the chain's head row (creating it on first use) and read the database clock."""
+    chain = chain_key(team)
+    team_id = None if team is None else getattr(team, "pk", team)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_HEAD_SQL, [chain])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                "INSERT INTO audit_auditchainhead (chain, team_id, last_sequence, last_hash) "
+                "VALUES (%s, %s, 0, %s) ON CONFLICT (chain) DO NOTHING",
+                [chain, team_id, domain.GENESIS_HASH],
+            )
+            cursor.execute(_LOCK_HEAD_SQL, [chain])
+            row = cursor.fetchone()
+    last_sequence, last_hash, last_occurred_at, clock = row
+    return _Head(chain, team_id, last_sequence, last_hash, last_occurred_at, clock)
+
+
+def _seal(entry: AuditEntry, head: _Head) -> None:
+    """Number, time-stamp and hash `entry` as the chain's next link, advancing `head`."""
+    entry.sequence = head.last_sequence + 1
+    occurred_at = head.clock
+    if head.last_occurred_at is not None and occurred_at < head.last_occurred_at:
+        occurred_at = head.last_occurred_at
+    entry.occurred_at = occurred_at
+    entry.prev_hash = head.last_hash
+    entry.hash = domain.entry_hash(entry.prev_hash, hashed_fields(entry))
+    head.last_sequence = entry.sequence
+    head.last_hash = entry.hash
+    head.last_occurred_at = occurred_at
+
+
+def _store_head(head: _Head) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE audit_auditchainhead SET last_sequence = %s, last_hash = %s, last_occurred_at = %s "
+            "WHERE chain = %s",
+            [head.last_sequence, head.last_hash, head.last_occurred_at, head.chain],
+        )
+
+
+def hashed_fields(entry: AuditEntry) -> tuple[Any, ...]:
+    """The entry's hashed fields in `domain.HASHED_FIELDS` order."""
+    return (
+        str(entry.team_id) if entry.team_id is not None else None,
+        entry.sequence,
+        domain.format_time(entry.occurred_at),
+        entry.actor_id,
+        entry.actor_name,
+        entry.actor_type,
+        entry.event_type,
+        entry.target_type,
+        entry.target_id,
+        entry.target_name,
+        str(entry.execution_id) if entry.execution_id is not None else None,
+        entry.reason,
+        entry.details,
+        entry.ip_address,
+        entry.user_agent,
+    )
