@@ -630,3 +630,8 @@ class Workflow:
         analysis = GraphAnalysis.of(self)
         self._analysis = (self._revision, analysis)
         return analysis
+
+    def store_analysis(self, analysis: GraphAnalysis) -> None:
+        """Keep an analysis built elsewhere (validation builds one as it goes)
+        for the current revision."""
+        self._analysis = (self._revision, analysis)

@@ -66,7 +66,9 @@ class DataType:
         ``array<U>`` when ``T`` is assignable to ``U`` (``array`` counting as
         ``array<any>``).
         """
-        if target.name == "any" or self == target:
+        if target.name == "any" or self is target:
+            return True
+        if self.name == target.name and not self.is_array:
             return True
         if self.name == "integer" and target.name == "number":
             return True

@@ -41,6 +41,12 @@ from workflows.serialization.errors import (
 )
 from workflows.serialization.json_codec import dump_json, dumps_json, load_json, loads_json
 from workflows.serialization.limits import MAX_DEPTH, MAX_DOCUMENT_SIZE
+from workflows.serialization.pretty import pretty, show, summary
+from workflows.serialization.schema import (
+    schema_errors,
+    workflow_document_schema,
+    workflow_json_schema,
+)
 from workflows.serialization.versions import (
     CURRENT_SCHEMA_VERSION,
     Migration,
@@ -91,7 +97,13 @@ __all__ = [
     "load_json",
     "loads_json",
     "migrate_envelope",
+    "pretty",
     "read",
+    "schema_errors",
+    "show",
+    "summary",
+    "workflow_document_schema",
+    "workflow_json_schema",
     "workflow_of",
     "write",
 ]
