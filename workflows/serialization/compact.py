@@ -345,7 +345,9 @@ def unpack_strict(data: bytes, *, max_length: int) -> Any:
                 f"MessagePack declares a length past what the input holds: {message}"
             ) from error
         if "incomplete" in message:
-            raise TruncatedInputError("MessagePack data ends too early") from error
+            raise TruncatedInputError(
+                "MessagePack data ends too early (or declares a length past its end)"
+            ) from error
         raise CorruptDataError(f"invalid MessagePack: {message}") from error
     except (TypeError, msgpack.UnpackException) as error:
         raise CorruptDataError(f"invalid MessagePack: {error}") from error

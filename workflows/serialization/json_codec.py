@@ -212,7 +212,7 @@ def _loads_exact(data: str | bytes, *, max_depth: int) -> Any:
             f"nesting deeper than {max_depth} levels", max_depth=max_depth
         ) from error
     except json.JSONDecodeError as error:
-        if error.pos >= len(text.rstrip()):
+        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
             raise TruncatedInputError(
                 f"JSON ends too early (line {error.lineno}, column {error.colno}): {error.msg}",
                 offset=error.pos,
