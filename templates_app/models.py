@@ -128,3 +128,25 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stars} stars"
+
+
+class Instantiation(models.Model):
+    """A workflow's origin: which template version made it, with which parameters."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    template_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT,
+                                         related_name="instantiations")
+    workflow = models.OneToOneField("workflows.Workflow", on_delete=models.CASCADE,
+                                    related_name="template_origin")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    parameters = models.JSONField(default=dict)
+    overrides = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["template_version", "-created_at"], name="instantiation_by_version")]
+
+    def __str__(self) -> str:
+        return f"{self.template_version_id} → {self.workflow_id}"

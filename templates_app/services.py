@@ -34,7 +34,6 @@ from templates_app.domain.overrides import parse_pointer
 from templates_app.domain.parameters import (
     ParameterDefinition,
     ParameterDefinitionError,
-    ParameterType,
     parse_parameters,
 )
 from templates_app.domain.versions import Version, VersionError, resolve_version
@@ -44,6 +43,8 @@ MAX_TAGS = 20
 MAX_EXAMPLES = 20
 _TAG = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,39}$")
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+# Slugs that would collide with API routes under /api/v1/templates/.
+RESERVED_SLUGS = {"from-workflow"}
 
 
 def _invalid(message: str, details: list[dict[str, Any]]) -> ValidationFailed:
@@ -98,7 +99,7 @@ def _clean_visibility(actor: Any, team: Team, visibility: Any) -> str:
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:100] or "template"
     slug, counter = base, 2
-    while Template.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Template.objects.filter(slug=slug).exists():
         slug = f"{base}-{counter}"
         counter += 1
     return slug
@@ -117,38 +118,33 @@ class PreparedVersion:
         self.definitions = definitions
         self.examples = examples
         self.changelog = changelog
+        # The documents the examples (or the defaults) make, once checked.
+        self.instantiated: list[dict[str, Any]] = []
 
     @property
     def parameters(self) -> list[dict[str, Any]]:
         return [definition.to_dict() for definition in self.definitions]
 
     def node_types(self) -> list[str]:
+        """Operator and control types the instantiated examples use (kinds alone say little)."""
         found: list[str] = []
-        for node in self.document.get("nodes") or []:
-            if not isinstance(node, dict):
-                continue
-            kind = node.get("kind")
-            name = node.get("operator") if kind == "operator" else node.get("control") if kind == "control" else kind
-            if isinstance(name, str) and name and "{{" not in name and name not in found:
-                found.append(name)
-        return found
+        for document in self.instantiated:
+            for node in document.get("nodes") or []:
+                kind = node.get("kind") if isinstance(node, dict) else None
+                name = node.get("operator") if kind == "operator" else node.get("control") if kind == "control" else None
+                if isinstance(name, str) and name and name not in found:
+                    found.append(name)
+        return found[:50]
 
     def model_ids(self) -> list[str]:
+        """Models the instantiated examples' instrument nodes use."""
         found: list[str] = []
-        for node in self.document.get("nodes") or []:
-            model_id = node.get("model_id") if isinstance(node, dict) else None
-            if isinstance(model_id, str) and model_id and "{{" not in model_id:
-                found.append(model_id)
-        model_parameters = [d.name for d in self.definitions if d.type is ParameterType.MODEL_ID]
-        for definition in self.definitions:
-            if definition.name in model_parameters and definition.has_default:
-                found.append(str(definition.default))
-        for example in self.examples:
-            for name in model_parameters:
-                value = example["parameters"].get(name)
-                if isinstance(value, str):
-                    found.append(value)
-        return list(dict.fromkeys(found))[:50]
+        for document in self.instantiated:
+            for node in document.get("nodes") or []:
+                model_id = node.get("model_id") if isinstance(node, dict) else None
+                if isinstance(model_id, str) and model_id and model_id not in found:
+                    found.append(model_id)
+        return found[:50]
 
 
 def _clean_examples(raw: Any) -> list[dict[str, Any]]:
@@ -170,9 +166,10 @@ def _clean_examples(raw: Any) -> list[dict[str, Any]]:
 
 def _workflow_problems(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The graph core's full validation of an instantiated document (errors only)."""
+    from workflows.catalog import builtin_catalog
     from workflows.domain import validate_document
 
-    result = validate_document(document)
+    result = validate_document(document, catalog=builtin_catalog())
     return [issue.to_dict() for issue in result.errors]
 
 
@@ -186,7 +183,10 @@ def _check_instantiates(prepared: PreparedVersion) -> None:
         except InstantiationError as error:
             details += [{"example": example["name"], **problem} for problem in error.problems]
             continue
-        details += [{"example": example["name"], **problem} for problem in _workflow_problems(result.document)]
+        problems = _workflow_problems(result.document)
+        details += [{"example": example["name"], **problem} for problem in problems]
+        if not problems:
+            prepared.instantiated.append(result.document)
     if details:
         what = "its examples" if prepared.examples else "its default parameters (add an example)"
         raise _invalid(f"The template does not make a valid workflow with {what}.", details)
@@ -269,7 +269,7 @@ def template_publish(
         raise _field_error("description", "must be text of at most 10,000 characters")
     prepared = prepare_version(version)
     if slug is not None:
-        if slug != slugify(slug) or not slug:
+        if slug != slugify(slug) or not slug or slug in RESERVED_SLUGS:
             raise _field_error("slug", "must be lowercase letters, digits and hyphens")
         if Template.objects.filter(slug=slug).exists():
             raise Conflict(f"A template with slug {slug!r} already exists.")

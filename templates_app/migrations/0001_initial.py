@@ -15,6 +15,9 @@ CREATE FUNCTION templates_app_template_search_vector() RETURNS trigger AS $$
 BEGIN
     NEW.search_vector :=
         setweight(to_tsvector('english', coalesce(NEW.name, '')), 'A')
+        -- Unstemmed words of the name and tags too, so a half-typed word
+        -- ("summari") prefix-matches what the stemmer shortened ("summar").
+        || setweight(to_tsvector('simple', coalesce(NEW.name, '') || ' ' || array_to_string(NEW.tags, ' ')), 'A')
         || setweight(to_tsvector('english', array_to_string(NEW.tags, ' ') || ' '
                                  || replace(coalesce(NEW.category, ''), '-', ' ')), 'B')
         || setweight(to_tsvector('english', coalesce(NEW.description, '')), 'C')

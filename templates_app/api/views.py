@@ -1,0 +1,208 @@
+"""Templates API: thin adapters over `templates_app.services` and `selectors`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from symphony_site.api.errors import NotFound, ValidationFailed
+from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.serializers import ErrorSerializer
+from teams.access import access_team, team_role
+from teams.roles import Role
+from templates_app import selectors, services
+from templates_app.access import access_template
+from templates_app.api import serializers as s
+from templates_app.domain.parameters import parameters_json_schema, parse_parameters
+from templates_app.models import Template
+
+ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
+          409: ErrorSerializer}
+TAGS = ["templates"]
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", str, description="Words to search for; the last one may be half typed."),
+    OpenApiParameter("category", str),
+    OpenApiParameter("tag", str),
+    OpenApiParameter("author", str, description="Publishing team's slug."),
+    OpenApiParameter("node_type", str, description="An operator, control or node kind the template uses."),
+    OpenApiParameter("model_id", str, description="A model id the template uses."),
+    OpenApiParameter("verified", bool),
+    OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
+    *CURSOR_PARAMETERS,
+]
+
+
+def _can_edit(user: Any, template: Template) -> bool:
+    role = team_role(user, template.team_id)
+    return bool(role and role.includes(Role.EDITOR))
+
+
+def _detail(request: Request, template: Template, status_code: int = 200) -> Response:
+    template = Template.objects.select_related("team").get(pk=template.pk)
+    context = {"user": request.user, "can_edit": _can_edit(request.user, template)}
+    return Response(s.TemplateDetailSerializer(template, context=context).data, status=status_code)
+
+
+def _boolean(raw: str | None, name: str) -> bool | None:
+    if raw in (None, ""):
+        return None
+    if raw.lower() in {"true", "1", "yes"}:
+        return True
+    if raw.lower() in {"false", "0", "no"}:
+        return False
+    raise ValidationFailed(f"{name} must be true or false.",
+                           details=[{"field": name, "code": "invalid", "message": "true or false"}])
+
+
+class TemplateListView(APIView):
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: s.SearchResponseSerializer, **ERRORS},
+                   tags=TAGS, summary="Search the marketplace, with facets")
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        result = selectors.search_templates(
+            request.user, query=params.get("q", "")[:200], category=params.get("category", ""),
+            tag=params.get("tag", ""), publisher=params.get("author", ""),
+            node_type=params.get("node_type", ""), model_id=params.get("model_id", ""),
+            verified=_boolean(params.get("verified"), "verified"), sort=params.get("sort") or "relevance",
+            limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
+        )
+        return Response({"results": s.TemplateSerializer(result.templates, many=True).data,
+                         "next": result.next_cursor, "facets": result.facets,
+                         "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback})
+
+    @extend_schema(request=s.TemplateCreateSerializer, responses={201: s.TemplateDetailSerializer, **ERRORS},
+                   tags=TAGS, summary="Publish a template with its first version")
+    def post(self, request: Request) -> Response:
+        body = s.TemplateCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        team = access_team(request.user, data.pop("team"))
+        template = services.template_publish(actor=request.user, team=team, request=request, **data)
+        return _detail(request, template, 201)
+
+
+class TemplateDetailView(APIView):
+    @extend_schema(responses={200: s.TemplateDetailSerializer, **ERRORS}, tags=TAGS)
+    def get(self, request: Request, slug: str) -> Response:
+        return _detail(request, access_template(request.user, slug))
+
+    @extend_schema(request=s.TemplateUpdateSerializer, responses={200: s.TemplateDetailSerializer, **ERRORS},
+                   tags=TAGS, summary="Change metadata; deprecate; verify or feature (staff)")
+    def patch(self, request: Request, slug: str) -> Response:
+        template = access_template(request.user, slug)
+        body = s.TemplateUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        flags = {name: data.pop(name) for name in ("deprecated", "verified", "featured") if name in data}
+        # Permission for every part is checked before anything is written.
+        if "verified" in flags or "featured" in flags:
+            from templates_app.access import require_staff
+
+            require_staff(request.user, action="verify or feature templates")
+        if data:
+            template = services.template_update(actor=request.user, template=template, request=request, **data)
+        if "deprecated" in flags:
+            template = services.template_deprecate(actor=request.user, template=template,
+                                                   deprecated=flags["deprecated"], request=request)
+        if "verified" in flags:
+            template = services.template_set_verified(actor=request.user, template=template,
+                                                      verified=flags["verified"], request=request)
+        if "featured" in flags:
+            template = services.template_set_featured(actor=request.user, template=template,
+                                                      featured=flags["featured"], request=request)
+        return _detail(request, template)
+
+
+class TemplateVersionListView(APIView):
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TemplateVersionSerializer(many=True), **ERRORS},
+                   tags=TAGS)
+    def get(self, request: Request, slug: str) -> Response:
+        template = access_template(request.user, slug)
+        limit = parse_limit(request.query_params.get("limit"), 50)
+        rows, next_cursor = paginate_queryset(template.versions.select_related("created_by"),
+                                              ("-major", "-minor", "-patch", "id"), limit=limit,
+                                              cursor=request.query_params.get("cursor"))
+        return Response({"results": s.TemplateVersionSerializer(rows, many=True).data, "next": next_cursor})
+
+    @extend_schema(request=s.VersionBodySerializer, responses={201: s.TemplateVersionSerializer, **ERRORS},
+                   tags=TAGS, summary="Publish a new version (greater than the latest, with a changelog)")
+    def post(self, request: Request, slug: str) -> Response:
+        template = access_template(request.user, slug)
+        body = s.VersionBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = services.template_version_create(actor=request.user, template=template,
+                                                   version=dict(body.validated_data), request=request)
+        return Response(s.TemplateVersionSerializer(version).data, status=201)
+
+
+class TemplateVersionDetailView(APIView):
+    @extend_schema(responses={200: s.TemplateVersionSerializer, **ERRORS}, tags=TAGS)
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        template = access_template(request.user, slug)
+        stored = template.versions.filter(version=version).select_related("created_by").first()
+        if stored is None:
+            raise NotFound(f"Version {version} of {slug} not found.")
+        return Response(s.TemplateVersionSerializer(stored).data)
+
+
+class TemplateParametersView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("version", str, description="A version constraint; default latest.")],
+                   responses={200: s.ParametersResponseSerializer, **ERRORS}, tags=TAGS,
+                   summary="Parameter definitions and their JSON Schema (2020-12)")
+    def get(self, request: Request, slug: str) -> Response:
+        template = access_template(request.user, slug)
+        version = services.resolve_template_version(template, request.query_params.get("version") or "latest")
+        definitions = parse_parameters(version.parameters)
+        return Response({"version": version.version, "parameters": version.parameters,
+                         "json_schema": parameters_json_schema(definitions, title=template.name)})
+
+
+class TemplateInstantiateView(APIView):
+    @extend_schema(request=s.InstantiateSerializer, responses={201: s.InstantiateResponseSerializer, **ERRORS},
+                   tags=TAGS, summary="Create a workflow from the template")
+    def post(self, request: Request, slug: str) -> Response:
+        template = access_template(request.user, slug)
+        body = s.InstantiateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        team = access_team(request.user, data["team"])
+        workflow, warnings, applied = services.template_instantiate(
+            actor=request.user, team=team, template=template, version_constraint=data["version"],
+            parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"), request=request)
+        origin = workflow.template_origin
+        return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
+                         "template_version": origin.template_version.version,
+                         "warnings": warnings, "applied_defaults": applied}, status=201)
+
+
+class TemplateRatingView(APIView):
+    @extend_schema(request=s.RatingRequestSerializer, responses={200: s.RatingResponseSerializer, **ERRORS},
+                   tags=TAGS, summary="Rate 1 to 5 stars; rating again replaces your rating")
+    def post(self, request: Request, slug: str) -> Response:
+        template = access_template(request.user, slug)
+        body = s.RatingRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rating = services.template_rate(actor=request.user, template=template, stars=body.validated_data["stars"],
+                                        request=request)
+        template.refresh_from_db()
+        return Response({"stars": rating.stars, "rating_average": round(template.rating_average, 2),
+                         "rating_count": template.rating_count})
+
+
+class TemplateFromWorkflowView(APIView):
+    @extend_schema(request=s.FromWorkflowSerializer, responses={201: s.TemplateDetailSerializer, **ERRORS},
+                   tags=TAGS, summary="Save a workflow as a template, choosing which values become parameters")
+    def post(self, request: Request) -> Response:
+        from workflows.selectors import access_workflow
+
+        body = s.FromWorkflowSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        workflow = access_workflow(request.user, data.pop("workflow"))
+        template = services.template_from_workflow(actor=request.user, workflow=workflow, request=request, **data)
+        return _detail(request, template, 201)

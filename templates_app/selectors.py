@@ -1,0 +1,275 @@
+"""Marketplace reads: search with facets, and what a template page shows.
+
+Search (docs/templates.md, "Search"):
+
+1. Candidates: rows the user may see, matching the filters and the query's
+   full-text query (every word, the last one as a prefix so results appear
+   while typing). When nothing matches, trigram word similarity on the name
+   catches typos. Candidates are capped at ``CANDIDATE_LIMIT`` taken by a
+   cheap indexed order (popularity), so a word found in half the catalog
+   costs no more than a rare one; templates whose name starts with the
+   query are always added, so the obvious one is never cut off.
+2. Ranking (``ts_rank`` with weights A name, B tags, C description, D node
+   types and models, plus boosts for name matches, verification and use)
+   runs on the candidates only.
+3. Facets (category, tag) are counted over the candidates: exact whenever
+   the query matches fewer than ``CANDIDATE_LIMIT`` templates, and
+   ``facets_exact`` says so.
+
+Without a query the list is a plain keyset-paginated index scan in the
+requested order, and facets are counted over everything visible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from symphony_site.api.errors import ValidationFailed
+from symphony_site.api.pagination import decode_cursor, encode_cursor
+from teams.models import Membership
+from templates_app.access import EDITOR_ROLES
+from templates_app.models import Template
+
+CANDIDATE_LIMIT = 500
+NAME_MATCH_LIMIT = 20
+FACET_LIMIT = 30
+SORTS = ("relevance", "popular", "newest", "rating")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class SearchResult:
+    templates: list[Template]
+    next_cursor: str | None
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    facets_exact: bool = True
+    typo_fallback: bool = False
+
+
+@dataclass
+class _Filters:
+    category: str = ""
+    tag: str = ""
+    publisher: str = ""
+    node_type: str = ""
+    model_id: str = ""
+    verified: bool | None = None
+
+
+def _visibility_sql(user: Any) -> tuple[str, list[Any]]:
+    memberships = list(Membership.objects.filter(user=user).values_list("team_id", "role")) \
+        if getattr(user, "is_authenticated", False) else []
+    member_of = [team_id for team_id, _ in memberships]
+    editor_of = [team_id for team_id, role in memberships if role in EDITOR_ROLES]
+    sql = ("(t.visibility = 'public' OR (t.visibility = 'team' AND t.team_id = ANY(%s::uuid[]))"
+           " OR (t.visibility = 'private' AND t.team_id = ANY(%s::uuid[])))")
+    return sql, [member_of, editor_of]
+
+
+def _filter_sql(filters: _Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.category:
+        clauses.append("t.category = %s")
+        params.append(filters.category)
+    if filters.tag:
+        clauses.append("t.tags @> ARRAY[%s]::varchar[]")
+        params.append(filters.tag)
+    if filters.publisher:
+        clauses.append("t.team_id = (SELECT id FROM teams_team WHERE slug = %s)")
+        params.append(filters.publisher)
+    if filters.node_type:
+        clauses.append("t.node_types @> ARRAY[%s]::varchar[]")
+        params.append(filters.node_type)
+    if filters.model_id:
+        clauses.append("t.model_ids @> ARRAY[%s]::varchar[]")
+        params.append(filters.model_id)
+    if filters.verified is not None:
+        clauses.append("t.verified = %s")
+        params.append(filters.verified)
+    return " AND ".join(clauses) or "TRUE", params
+
+
+def query_words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text or "")][:10]
+
+
+def _tsquery_sql(words: list[str]) -> tuple[str, list[Any]]:
+    """Every word (stemmed), the last also as an unstemmed prefix."""
+    *complete, last = words
+    sql = "(to_tsquery('english', %s) || to_tsquery('simple', %s))"
+    params: list[Any] = [f"{last}:*", f"{last}:*"]
+    if complete:
+        sql = f"(to_tsquery('english', %s) && {sql})"
+        params = [" & ".join(complete), *params]
+    return sql, params
+
+
+# Sort name → the candidate row's column it orders by (always descending, then id).
+_CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest": "created_at",
+                        "rating": "rating_average"}
+
+
+def _candidates(where: str, params: list[Any], rank_sql: str, rank_params: list[Any],
+                match_sql: str, match_params: list[Any], name_sql: str, name_params: list[Any]
+                ) -> list[dict[str, Any]]:
+    sql = f"""
+        WITH matched AS (
+            (SELECT t.id FROM templates_app_template t
+             WHERE {match_sql} AND {where}
+             ORDER BY t.usage_count DESC, t.id LIMIT {CANDIDATE_LIMIT + 1})
+            UNION
+            (SELECT t.id FROM templates_app_template t
+             WHERE {name_sql} AND {where}
+             LIMIT {NAME_MATCH_LIMIT})
+        )
+        SELECT t.id, ({rank_sql})::float8 AS rank, t.usage_count, t.created_at, t.rating_average,
+               t.category, t.tags
+        FROM templates_app_template t JOIN matched m ON m.id = t.id
+    """
+    all_params = [*match_params, *params, *name_params, *params, *rank_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    categories = Counter(row["category"] for row in rows if row["category"])
+    tags = Counter(tag for row in rows for tag in row["tags"] or [])
+
+    def top(counter: Counter[str]) -> list[dict[str, Any]]:
+        ordered = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        return [{"value": value, "count": count} for value, count in ordered[:FACET_LIMIT]]
+
+    return {"category": top(categories), "tag": top(tags)}
+
+
+def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Filters, sort: str,
+                       limit: int, cursor: str | None) -> SearchResult:
+    visibility, visibility_params = _visibility_sql(user)
+    filter_sql, filter_params = _filter_sql(filters)
+    where = f"{visibility} AND {filter_sql}"
+    params = [*visibility_params, *filter_params]
+    phrase = " ".join(words)
+    tsquery, tsquery_params = _tsquery_sql(words)
+    # Relevance: weighted text rank, then strong boosts for the name itself.
+    rank_sql = (f"ts_rank(t.search_vector, {tsquery})"
+                " + CASE WHEN lower(t.name) = %s THEN 2.0 WHEN lower(t.name) LIKE %s THEN 1.0 ELSE 0 END"
+                " + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01")
+    like_prefix = phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rank_params = [*tsquery_params, phrase, like_prefix]
+    name_sql = "lower(t.name) LIKE %s"
+    rows = _candidates(where, params, rank_sql, rank_params, f"t.search_vector @@ {tsquery}", tsquery_params,
+                       name_sql, [like_prefix])
+    typo = False
+    if not rows:
+        # Nothing matched the words as typed: look for names that are close.
+        typo = True
+        rank_sql = "word_similarity(%s, t.name) + CASE WHEN t.verified THEN 0.05 ELSE 0 END"
+        rows = _candidates(where, params, rank_sql, [phrase], "%s <%% t.name", [phrase], "FALSE", [])
+    exact = len(rows) <= CANDIDATE_LIMIT
+    facets = _facets(rows)
+    key_names = [_CANDIDATE_SORT_KEYS[sort]]
+    rows.sort(key=lambda row: (*(-_sortable(row[k]) for k in key_names), str(row["id"])))
+    if cursor:
+        values = decode_cursor(cursor, 2)
+        after = (-_sortable(values[0]), str(values[1]))
+        rows = [row for row in rows if (-_sortable(row[key_names[0]]), str(row["id"])) > after]
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        value = last[key_names[0]]
+        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
+    return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
+                        facets_exact=exact, typo_fallback=typo)
+
+
+def _sortable(value: Any) -> float:
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    if isinstance(value, str):
+        from datetime import datetime
+
+        return datetime.fromisoformat(value).timestamp()
+    return float(value)
+
+
+def _load(ids: list[Any]) -> list[Template]:
+    by_id = {t.pk: t for t in Template.objects.filter(pk__in=ids).select_related("team")}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, cursor: str | None) -> SearchResult:
+    visibility, visibility_params = _visibility_sql(user)
+    filter_sql, filter_params = _filter_sql(filters)
+    where = f"{visibility} AND {filter_sql}"
+    params: list[Any] = [*visibility_params, *filter_params]
+    column = {"relevance": "t.usage_count", "popular": "t.usage_count", "newest": "t.created_at",
+              "rating": "t.rating_average"}[sort]
+    keyset = ""
+    keyset_params: list[Any] = []
+    if cursor:
+        value, last_id = decode_cursor(cursor, 2)
+        if sort == "newest":
+            from datetime import datetime
+
+            value = datetime.fromisoformat(value)
+        keyset = f" AND ({column} < %s OR ({column} = %s AND t.id > %s::uuid))"
+        keyset_params = [value, value, last_id]
+    sql = (f"SELECT t.id, {column} AS key FROM templates_app_template t WHERE {where}{keyset} "
+           f"ORDER BY {column} DESC, t.id LIMIT %s")
+    facet_sql = f"""
+        SELECT 'category', t.category, count(*) FROM templates_app_template t
+        WHERE {where} AND t.category <> '' GROUP BY t.category
+        UNION ALL
+        SELECT 'tag', tag, count(*) FROM templates_app_template t, unnest(t.tags) AS tag
+        WHERE {where} GROUP BY tag
+    """
+    with connection.cursor() as db:
+        db.execute(sql, [*params, *keyset_params, limit + 1])
+        rows = db.fetchall()
+        db.execute(facet_sql, [*params, *params])
+        facet_rows = db.fetchall()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        value, last_id = rows[-1][1], rows[-1][0]
+        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)])
+    facets: dict[str, list[dict[str, Any]]] = {"category": [], "tag": []}
+    for facet, value, count in sorted(facet_rows, key=lambda row: (row[0], -row[2], row[1])):
+        if len(facets[facet]) < FACET_LIMIT:
+            facets[facet].append({"value": value, "count": count})
+    return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor, facets=facets)
+
+
+def search_templates(
+    user: Any,
+    *,
+    query: str = "",
+    category: str = "",
+    tag: str = "",
+    publisher: str = "",
+    node_type: str = "",
+    model_id: str = "",
+    verified: bool | None = None,
+    sort: str = "relevance",
+    limit: int = 20,
+    cursor: str | None = None,
+) -> SearchResult:
+    """The templates `user` may see matching the query and filters, one page, with facets."""
+    if sort not in SORTS:
+        raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}.",
+                               details=[{"field": "sort", "code": "invalid", "message": "unknown sort"}])
+    filters = _Filters(category=category, tag=tag.lower(), publisher=publisher, node_type=node_type,
+                       model_id=model_id, verified=verified)
+    words = query_words(query)
+    if words:
+        return _search_with_query(user, words, query, filters, sort, limit, cursor)
+    return _search_without_query(user, filters, sort, limit, cursor)
