@@ -33,6 +33,7 @@ MAX_PARAMETERS = 100
 MAX_DEPTH = 4
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$"
+TEMPLATE_SYNTAX_PATTERN = r"\{[{%#]"
 DATA_TYPE_PATTERN = (
     r"^(any|string|number|integer|boolean|object|array|bytes|json|"
     r"array<(any|string|number|integer|boolean|object|array|bytes|json)>)$"
@@ -203,8 +204,10 @@ class _Parser:
         seen: set[str] = set()
         for index, item in enumerate(raw):
             name = item.get("name") if isinstance(item, dict) else None
-            where = f"{path}.{name}" if path and isinstance(name, str) else (
-                name if isinstance(name, str) and name else f"{path or 'parameters'}[{index}]")
+            if isinstance(name, str) and NAME_PATTERN.match(name):
+                where = f"{path}.{name}" if path else name
+            else:
+                where = f"{path or 'parameters'}[{index}]"
             definition = self.definition(item, where, depth, named=True)
             if definition is None:
                 continue
@@ -492,6 +495,12 @@ def definition_schema(definition: ParameterDefinition) -> dict[str, Any]:
             schema["pattern"] = constraints.pattern
     if constraints.one_of is not None:
         schema["enum"] = list(constraints.one_of)
+    if kind in {ParameterType.STRING, ParameterType.MODEL_ID}:
+        # Values are rendered into strings the engine later reads as
+        # templates; template syntax in a value would run at execution time
+        # (e.g. read secrets), so it is refused. Expression parameters exist
+        # for deliberately passing an expression.
+        schema["not"] = {"type": "string", "pattern": TEMPLATE_SYNTAX_PATTERN}
     if validators:
         schema[CUSTOM_VALIDATORS_KEYWORD] = validators
     if definition.has_default:

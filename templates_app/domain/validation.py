@@ -53,6 +53,7 @@ _CODES = {
     "pattern": "pattern_mismatch",
     "enum": "not_allowed",
     "additionalProperties": "unknown_parameter",
+    "not": "template_syntax",
     CUSTOM_VALIDATORS_KEYWORD: "custom_validator",
 }
 
@@ -92,6 +93,8 @@ def _describe(error: ValidationError) -> list[tuple[list[str | int], str, str]]:
     if error.validator == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value[:20])
         return [(path, code, f"must be one of {allowed}")]
+    if error.validator == "not":
+        return [(path, code, "must not contain template syntax ({{, {% or {#})")]
     if error.validator == "type":
         return [(path, code, f"must be of type {error.validator_value}")]
     if error.validator == "pattern":
