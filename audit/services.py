@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
@@ -34,6 +35,7 @@ from audit import domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
 
 USER_AGENT_MAX_LENGTH = 300
+BATCH_INSERT_ROWS = 500
 TARGET_NAME_MAX_LENGTH = 200
 SYSTEM_ACTOR = "system"
 
@@ -77,11 +79,11 @@ def record_event(
         target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
         details=details, request=request, actor_type=actor_type,
     )
-    with transaction.atomic():
+    # No savepoint: if the append fails, the caller's whole transaction must roll back.
+    with transaction.atomic(savepoint=False):
         head = _lock_head(team)
         _seal(entry, head)
-        AuditEntry.objects.bulk_create([entry])
-        _store_head(head)
+        _insert([entry], head)
     return entry
 
 
@@ -95,12 +97,12 @@ def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, 
     entries = [_prepare(team=team, actor=actor, request=request, **dict(event)) for event in events]
     if not entries:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _lock_head(team)
         for entry in entries:
             _seal(entry, head)
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        _store_head(head)
+        for offset in range(0, len(entries), BATCH_INSERT_ROWS):
+            _insert(entries[offset : offset + BATCH_INSERT_ROWS], head)
     return entries
 
 
@@ -268,13 +270,36 @@ def _seal(entry: AuditEntry, head: _Head) -> None:
     head.last_occurred_at = occurred_at
 
 
-def _store_head(head: _Head) -> None:
+_INSERT_COLUMNS = (
+    "id, team_id, sequence, occurred_at, actor_id, actor_name, actor_type, event_type, target_type, "
+    "target_id, target_name, execution_id, reason, details, ip_address, user_agent, prev_hash, hash"
+)
+_INSERT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s, %s, %s)"
+
+
+def _insert(entries: Sequence[AuditEntry], head: _Head) -> None:
+    """Insert sealed entries and move the chain head, in one statement (one round trip)."""
+    params: list[Any] = []
+    for entry in entries:
+        params += [
+            entry.pk, entry.team_id, entry.sequence, entry.occurred_at, entry.actor_id, entry.actor_name,
+            entry.actor_type, entry.event_type, entry.target_type, entry.target_id, entry.target_name,
+            entry.execution_id, entry.reason, orjson.dumps(entry.details).decode(), entry.ip_address,
+            entry.user_agent, entry.prev_hash, entry.hash,
+        ]
+    params += [head.last_sequence, head.last_hash, head.last_occurred_at, head.chain]
     with connection.cursor() as cursor:
         cursor.execute(
+            f"WITH appended AS (INSERT INTO audit_auditentry ({_INSERT_COLUMNS}) VALUES "
+            f"{', '.join([_INSERT_ROW] * len(entries))} RETURNING 1) "
             "UPDATE audit_auditchainhead SET last_sequence = %s, last_hash = %s, last_occurred_at = %s "
             "WHERE chain = %s",
-            [head.last_sequence, head.last_hash, head.last_occurred_at, head.chain],
+            params,
         )
+    for entry in entries:
+        # Stored: from here on the ORM treats it as an existing row, which it refuses to save.
+        entry._state.adding = False
+        entry._state.db = connection.alias
 
 
 def hashed_fields(entry: AuditEntry) -> tuple[Any, ...]:
