@@ -6,6 +6,7 @@ edges to missing nodes; the validator is fed garbage and must answer with
 issues, never an exception.
 """
 
+import itertools
 import json
 
 import networkx
@@ -28,7 +29,7 @@ def random_graphs(draw):
     """(node ids, edge pairs) with self-loops, duplicates and dangling ends."""
     node_count = draw(st.integers(min_value=0, max_value=14))
     node_ids = draw(st.permutations(NODE_NAMES))[:node_count]
-    endpoint = st.sampled_from(node_ids + ["ghost"]) if node_ids else st.just("ghost")
+    endpoint = st.sampled_from([*node_ids, "ghost"]) if node_ids else st.just("ghost")
     pairs = draw(st.lists(st.tuples(endpoint, endpoint), max_size=40))
     return node_ids, pairs
 
@@ -58,7 +59,7 @@ def test_cycle_flagged_exactly_when_networkx_finds_one(graph_spec):
     for cycle in cycles:
         assert cycle[0] == cycle[-1]
         assert len(set(cycle[:-1])) == len(cycle) - 1  # a simple cycle
-        for source, target in zip(cycle, cycle[1:], strict=False):
+        for source, target in itertools.pairwise(cycle):
             assert reference.has_edge(source, target)
     # one cycle per non-trivial strongly connected component
     components = [c for c in networkx.strongly_connected_components(reference) if len(c) > 1]
@@ -118,7 +119,7 @@ def test_critical_path_is_a_heaviest_path(graph_spec, raw_weights):
     durations = {node_id: float(raw_weights[index]) for index, node_id in enumerate(node_ids)}
     plan = plan_workflow(workflow_of(node_ids, pairs), durations=durations)
     path = plan.critical_path
-    for source, target in zip(path, path[1:], strict=False):
+    for source, target in itertools.pairwise(path):
         assert reference.has_edge(source, target)
     assert plan.critical_path_duration == sum(durations[node_id] for node_id in path)
     best: dict[str, float] = {}
