@@ -105,7 +105,9 @@ def generate_workflow(
     }
 
 
-def _data_edge(edge_id: str, source: int, source_port: str, target: int, target_port: str) -> dict[str, Any]:
+def _data_edge(
+    edge_id: str, source: int, source_port: str, target: int, target_port: str
+) -> dict[str, Any]:
     return {
         "id": edge_id,
         "kind": "data",

@@ -138,10 +138,15 @@ def networkx_pipeline(workflow: Workflow, catalog: InMemoryNodeTypeCatalog) -> A
     warnings = [
         node_id
         for node_id, node in workflow.nodes.items()
-        if (isinstance(node, InputNode) and node_id not in data_sources) or graph.degree(node_id) == 0
+        if (isinstance(node, InputNode) and node_id not in data_sources)
+        or graph.degree(node_id) == 0
     ]
     for node_id, node in workflow.nodes.items():
-        if isinstance(node, ControlNode) and node.control is ControlType.MERGE and graph.in_degree(node_id) < 2:
+        if (
+            isinstance(node, ControlNode)
+            and node.control is ControlType.MERGE
+            and graph.in_degree(node_id) < 2
+        ):
             errors.append("invalid_control_node")
     if not networkx.is_directed_acyclic_graph(graph):
         errors.append("cycle_detected")
@@ -205,7 +210,9 @@ def _row(
     }
 
 
-def _measure(size: int, shape: str, repetitions: int, warmup: int) -> tuple[list[float], list[float]]:
+def _measure(
+    size: int, shape: str, repetitions: int, warmup: int
+) -> tuple[list[float], list[float]]:
     catalog = benchmark_catalog()
     workflow = Workflow.from_document(
         generate_workflow(size, edges_per_node=EDGES_PER_NODE, shape=shape, seed=size)  # type: ignore[arg-type]
@@ -227,7 +234,9 @@ def _measure(size: int, shape: str, repetitions: int, warmup: int) -> tuple[list
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Rows for 100, 1,000 and 10,000 nodes (5 edges per node); ``quick`` skips 10,000."""
     rows: list[dict[str, Any]] = []
-    plans: list[tuple[int, str, int, int]] = [(100, "wide", 5 if quick else 200, 2 if quick else 20)]
+    plans: list[tuple[int, str, int, int]] = [
+        (100, "wide", 5 if quick else 200, 2 if quick else 20)
+    ]
     plans.append((1_000, "wide", 3 if quick else 30, 1 if quick else 3))
     if not quick:
         plans.append((10_000, "wide", 15, 2))
@@ -236,7 +245,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         ours, baseline = _measure(size, shape, repetitions, warmup)
         name = f"validate + plan ({shape})"
         if size == 100:
-            rows.append(_row(name, size, ours, baseline, "<= 2 ms", lambda value, ratio: value <= 2.0))
+            rows.append(
+                _row(name, size, ours, baseline, "<= 2 ms", lambda value, ratio: value <= 2.0)
+            )
         elif size == 10_000:
             rows.append(
                 _row(

@@ -35,7 +35,9 @@ def triage() -> WorkflowBuilder:
         .conditional_edge("Route", "Draft reply", "inputs.value >= 0.6", label="sure")
         .data_edge("Route", "Escalate")
         .data_edge("Route", "Draft reply")
-        .operator("Escalate", operator="notify", inputs={"value": "any"}, outputs={"value": "string"})
+        .operator(
+            "Escalate", operator="notify", inputs={"value": "any"}, outputs={"value": "string"}
+        )
         .operator(
             "Draft reply",
             operator="template",
@@ -87,7 +89,12 @@ def test_builder_makes_the_workflow_it_reads_like():
 def test_built_workflow_plans():
     plan = plan_workflow(triage().build())
     assert plan.execution_levels == [
-        ["ticket"], ["classify"], ["route"], ["draft_reply", "escalate"], ["gather"], ["reply"]
+        ["ticket"],
+        ["classify"],
+        ["route"],
+        ["draft_reply", "escalate"],
+        ["gather"],
+        ["reply"],
     ]
     assert plan.critical_path == ["ticket", "classify", "route", "draft_reply", "gather", "reply"]
 
@@ -115,7 +122,12 @@ def test_ids_are_readable_and_deduplicated():
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("Classify ticket", "classify_ticket"), ("  A--B  ", "a_b"), ("Ünïcode", "unicode"), ("", "node")],
+    [
+        ("Classify ticket", "classify_ticket"),
+        ("  A--B  ", "a_b"),
+        ("Ünïcode", "unicode"),
+        ("", "node"),
+    ],
 )
 def test_slugify(name, slug):
     assert slugify(name) == slug
@@ -138,7 +150,9 @@ def test_build_refuses_an_invalid_workflow_with_every_error():
         WorkflowBuilder("Broken")
         .input("Count", data_type="integer")
         .connect_to("Shout", target_port="text")
-        .operator("Shout", operator="template", inputs={"text": "string"}, outputs={"text": "string"})
+        .operator(
+            "Shout", operator="template", inputs={"text": "string"}, outputs={"text": "string"}
+        )
         .connect_to("Nowhere")
         .operator("Lonely", operator="")
     )
@@ -161,7 +175,9 @@ def test_transform_shorthand_and_disabled_nodes():
         .input("Names", data_type="array<string>")
         .operator("Join", operator="noop", inputs={"names": "array<string>"})
         .disabled()
-        .data_edge("Names", "Join", target_port="names", transform_type="map", expression="item | upper")
+        .data_edge(
+            "Names", "Join", target_port="names", transform_type="map", expression="item | upper"
+        )
         .build()
     )
     edge = workflow.edges["e1"]

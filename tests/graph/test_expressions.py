@@ -45,12 +45,20 @@ def test_valid_expressions(source):
         ("inputs.a $ 3", "syntax error: unexpected char '$' at 9", 8),
         ("inputs.x 3", "syntax error: unexpected 3 after the expression", 9),
         ("", "expression is empty", 0),
-        ("os.system('x')", "unknown name 'os'; expressions can read inputs, params, item, execution, secrets", 0),
+        (
+            "os.system('x')",
+            "unknown name 'os'; expressions can read inputs, params, item, execution, secrets",
+            0,
+        ),
         ("inputs.__class__", "attribute '__class__' is private and cannot be read", 7),
         ("item._secret", "attribute '_secret' is private and cannot be read", 5),
         ("item | center(100)", "unknown or disallowed filter 'center'", 7),
         ("item is prime", "unknown test 'prime'", 8),
-        ("lipsum(5)", "unknown name 'lipsum'; expressions can read inputs, params, item, execution, secrets", 0),
+        (
+            "lipsum(5)",
+            "unknown name 'lipsum'; expressions can read inputs, params, item, execution, secrets",
+            0,
+        ),
     ],
 )
 def test_invalid_expressions_say_what_and_where(source, message, position):
@@ -105,7 +113,9 @@ def test_a_syntax_error_raises_with_position():
 )
 def test_evaluation_is_bounded(source, message):
     with pytest.raises(ExpressionEvaluationError, match=message):
-        evaluate(source, {"inputs": {"s": "x" * 5000}}, limits=ExpressionLimits(max_output_size=100_000))
+        evaluate(
+            source, {"inputs": {"s": "x" * 5000}}, limits=ExpressionLimits(max_output_size=100_000)
+        )
 
 
 def test_step_budget_stops_long_evaluations():
@@ -134,7 +144,10 @@ def test_templates():
         line=1,
     )
     problem = check_template("{% for x in range(3) %}{{ x }}{% endfor %}")
-    assert problem.message == "for statements are not allowed; templates may only hold {{ … }} placeholders"
+    assert (
+        problem.message
+        == "for statements are not allowed; templates may only hold {{ … }} placeholders"
+    )
     assert check_template("{% set x = 1 %}").message.startswith("assign statements are not allowed")
     assert check_template("{{ config.__class__ }}").message.startswith("unknown name 'config'")
 
@@ -150,7 +163,12 @@ def test_render_template_and_value():
 
 def test_template_placeholders_lists_names_in_order():
     source = "{{ params.model }} {{ inputs.text | upper }} {{ params['temperature'] }} {{ params.model }} {{ item }}"
-    assert template_placeholders(source) == ["params.model", "inputs.text", "params.temperature", "item"]
+    assert template_placeholders(source) == [
+        "params.model",
+        "inputs.text",
+        "params.temperature",
+        "item",
+    ]
     assert template_placeholders("no placeholders") == []
     with pytest.raises(ExpressionSyntaxError):
         template_placeholders("{{ params.x")

@@ -88,7 +88,9 @@ def test_levels_are_networkx_generations_and_follow_predecessors(graph_spec):
     if not networkx.is_directed_acyclic_graph(reference):
         return
     levels = workflow_of(node_ids, pairs).analysis().execution_levels()
-    assert levels == [sorted(generation) for generation in networkx.topological_generations(reference)]
+    assert levels == [
+        sorted(generation) for generation in networkx.topological_generations(reference)
+    ]
     level_of = {node_id: index for index, level in enumerate(levels) for node_id in level}
     for node_id in node_ids:
         for predecessor in reference.predecessors(node_id):
@@ -107,7 +109,9 @@ def test_dependencies_match_networkx(graph_spec):
         assert dependencies.direct == tuple(sorted(reference.predecessors(node_id)))
         assert dependencies.dependents == tuple(sorted(reference.successors(node_id)))
         assert dependencies.all == tuple(sorted(networkx.ancestors(reference, node_id)))
-        assert dependencies.all_dependents == tuple(sorted(networkx.descendants(reference, node_id)))
+        assert dependencies.all_dependents == tuple(
+            sorted(networkx.descendants(reference, node_id))
+        )
 
 
 @given(random_graphs(), st.lists(st.integers(min_value=0, max_value=50), min_size=20, max_size=20))
@@ -165,7 +169,9 @@ def test_generated_valid_workflows_pass_and_round_trip(node_count, shape, seed):
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=12,
 )
 FIELD_NAMES = [

@@ -45,7 +45,11 @@ class Dependencies:
 
     def to_dict(self) -> dict[str, list[str]]:
         """The ``plan`` API shape (``api.md``)."""
-        return {"direct": list(self.direct), "all": list(self.all), "dependents": list(self.dependents)}
+        return {
+            "direct": list(self.direct),
+            "all": list(self.all),
+            "dependents": list(self.dependents),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +210,9 @@ class GraphAnalysis:
         return CriticalPath(tuple(ids[item] for item in path), best_finish)
 
 
-def node_weights(workflow: Workflow, index: GraphIndex, durations: Mapping[str, float] | None) -> list[float]:
+def node_weights(
+    workflow: Workflow, index: GraphIndex, durations: Mapping[str, float] | None
+) -> list[float]:
     """Per-node estimated durations in milliseconds, by index.
 
     First ``durations[node_id]``, then the node's ``metadata.custom.

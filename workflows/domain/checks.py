@@ -140,7 +140,9 @@ class Checker:
                             if "{" in value:
                                 problem = check_template(value)
                                 if problem is not None:
-                                    self._expression_issue(problem, ("config", key), node_id=task.id)
+                                    self._expression_issue(
+                                        problem, ("config", key), node_id=task.id
+                                    )
                         elif isinstance(value, dict | list):
                             for path, text in _template_strings(value, ("config", key)):
                                 self._expression_issue(check_template(text), path, node_id=task.id)

@@ -198,7 +198,9 @@ class DocumentReader:
                 )
             return default if value is _MISSING else None
         if not isinstance(value, str):
-            self._wrong_type((*path, key), "a string" + (" or null" if nullable else ""), value, **where)
+            self._wrong_type(
+                (*path, key), "a string" + (" or null" if nullable else ""), value, **where
+            )
             return default
         if required and not value:
             self._error(
@@ -271,7 +273,13 @@ class DocumentReader:
         return value
 
     def _object(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, *, nullable: bool = True, **where: Any
+        self,
+        mapping: Mapping[Any, Any],
+        key: str,
+        path: Path,
+        *,
+        nullable: bool = True,
+        **where: Any,
     ) -> dict[str, Any] | None:
         value = self._field(mapping, key)
         if value is _MISSING or (value is None and nullable):
@@ -620,11 +628,21 @@ class DocumentReader:
             return None
         retry_path = (*path, "retry")
         self._unknown_fields(
-            value, frozenset({"max_attempts", "delay_ms", "backoff_multiplier"}), retry_path, **where
+            value,
+            frozenset({"max_attempts", "delay_ms", "backoff_multiplier"}),
+            retry_path,
+            **where,
         )
         return RetryPolicy(
             max_attempts=self._number(
-                value, "max_attempts", retry_path, 1, integer=True, minimum=1, nullable=False, **where
+                value,
+                "max_attempts",
+                retry_path,
+                1,
+                integer=True,
+                minimum=1,
+                nullable=False,
+                **where,
             ),
             delay_ms=self._number(
                 value, "delay_ms", retry_path, 0, integer=True, minimum=0, nullable=False, **where
