@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from bench.graph.generate import generate_workflow
 from workflows.domain import DocumentError, Workflow, plan_workflow, validate_document
 from workflows.domain.algorithms import would_create_cycle
+from workflows.domain.document import read_document
 from workflows.domain.expressions import check_expression, check_template
 from workflows.domain.traversal import all_paths
 
@@ -202,7 +203,32 @@ garbage_documents = json_values | st.fixed_dictionaries(
 )
 
 
-@given(garbage_documents)
+@st.composite
+def mutated_documents(draw):
+    """A valid generated document with a few fields replaced, added or removed."""
+    document = generate_workflow(
+        draw(st.integers(min_value=1, max_value=12)), seed=draw(st.integers(0, 99))
+    )
+    document["nodes"].append(
+        {"id": "gate", "kind": "control", "control": "branch", "condition": "inputs.x"}
+    )
+    document["edges"].append(
+        {"id": "c1", "kind": "conditional", "source": "gate", "target": "n00000", "condition": "x"}
+    )
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        collection = document[draw(st.sampled_from(["nodes", "edges"]))]
+        if not collection:
+            continue
+        item = collection[draw(st.integers(min_value=0, max_value=len(collection) - 1))]
+        key = draw(st.sampled_from([*FIELD_NAMES, "metadata", "examples", "custom"]))
+        if key in item and draw(st.booleans()):
+            del item[key]
+        else:
+            item[key] = draw(FIELD_VALUES)
+    return document
+
+
+@given(garbage_documents | mutated_documents())
 def test_nothing_raises_on_any_input(document):
     result = validate_document(document)
     assert all("internal error" not in issue.message for issue in result.errors)
@@ -213,6 +239,19 @@ def test_nothing_raises_on_any_input(document):
         assert error.issues
     else:
         assert Workflow.from_document(workflow.to_document()) == workflow
+
+
+@given(garbage_documents | mutated_documents())
+def test_fast_and_careful_readers_agree(document):
+    fast_workflow, fast_reader = read_document(document)
+    careful_workflow, careful_reader = read_document(document, use_fast_paths=False)
+    assert fast_reader.errors == careful_reader.errors
+    assert fast_reader.warnings == careful_reader.warnings
+    if fast_workflow is None or careful_workflow is None:
+        assert fast_workflow is careful_workflow
+    else:
+        fast_workflow.id = careful_workflow.id  # a missing id gets a fresh UUID each time
+        assert fast_workflow == careful_workflow
 
 
 @given(st.text(max_size=60))
