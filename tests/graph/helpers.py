@@ -34,7 +34,12 @@ def control_node(node_id: str, control: str, **extra: Any) -> dict[str, Any]:
 
 
 def data_edge(
-    edge_id: str, source: str, target: str, source_port: str = "value", target_port: str = "value", **extra: Any
+    edge_id: str,
+    source: str,
+    target: str,
+    source_port: str = "value",
+    target_port: str = "value",
+    **extra: Any,
 ) -> dict[str, Any]:
     return {
         "id": edge_id,
@@ -48,7 +53,13 @@ def data_edge(
 
 
 def control_edge(edge_id: str, source: str, target: str, priority: int = 0) -> dict[str, Any]:
-    return {"id": edge_id, "kind": "control", "source": source, "target": target, "priority": priority}
+    return {
+        "id": edge_id,
+        "kind": "control",
+        "source": source,
+        "target": target,
+        "priority": priority,
+    }
 
 
 def conditional_edge(
@@ -64,7 +75,9 @@ def conditional_edge(
     }
 
 
-def workflow_document(nodes: list[Any], edges: list[Any] | None = None, **extra: Any) -> dict[str, Any]:
+def workflow_document(
+    nodes: list[Any], edges: list[Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {"id": "wf-1", "name": "Test workflow", "nodes": nodes, "edges": edges or [], **extra}
 
 
@@ -87,5 +100,8 @@ def graph_document(node_ids: list[str], pairs: list[tuple[str, str]]) -> dict[st
     """Port-less operators joined by control edges: a pure graph for algorithm tests."""
     return workflow_document(
         [operator_node(node_id, "noop") for node_id in node_ids],
-        [control_edge(f"e{number}", source, target) for number, (source, target) in enumerate(pairs)],
+        [
+            control_edge(f"e{number}", source, target)
+            for number, (source, target) in enumerate(pairs)
+        ],
     )

@@ -194,24 +194,24 @@ def test_traversal_orders(order, expected):
     ],
 )
 def test_skip_children_of_one_path_still_reaches_nodes_through_another(order, expected):
-    seen, visitor = collect({"b": VisitAction.SKIP_CHILDREN})
+    _seen, visitor = collect({"b": VisitAction.SKIP_CHILDREN})
     assert traverse(graph(*TREE), visitor, order=order) == expected
 
 
 @pytest.mark.parametrize("order", ["bfs", "dfs", "topological"])
 def test_skip_children_on_every_path_prunes(order):
-    seen, visitor = collect({"b": VisitAction.SKIP_CHILDREN, "c": VisitAction.SKIP_CHILDREN})
+    _seen, visitor = collect({"b": VisitAction.SKIP_CHILDREN, "c": VisitAction.SKIP_CHILDREN})
     assert traverse(graph(*TREE), visitor, order=order) == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("order", ["bfs", "dfs", "topological"])
 def test_stop_ends_the_walk(order):
-    seen, visitor = collect({"b": VisitAction.STOP})
+    _seen, visitor = collect({"b": VisitAction.STOP})
     assert traverse(graph(*TREE), visitor, order=order) == ["a", "b"]
 
 
 def test_traversal_from_chosen_start_nodes():
-    seen, visitor = collect()
+    _seen, visitor = collect()
     assert traverse(graph(*TREE), visitor, start=["c"]) == ["c", "d", "e"]
 
 

@@ -50,7 +50,10 @@ def issues_of(document):
         ({"name": "x", "edges": "e"}, [("invalid_document", ("edges",))]),
         ({"name": "x", "nodes": [7]}, [("invalid_document", ("nodes", 0))]),
         ({"name": "x", "nodes": [{"kind": "input"}]}, [("invalid_document", ("nodes", 0, "id"))]),
-        ({"name": "x", "nodes": [{"id": "a", "kind": "robot"}]}, [("invalid_document", ("nodes", 0, "kind"))]),
+        (
+            {"name": "x", "nodes": [{"id": "a", "kind": "robot"}]},
+            [("invalid_document", ("nodes", 0, "kind"))],
+        ),
         (
             {"name": "x", "nodes": [{"id": "a", "kind": "input", "data_type": "text"}]},
             [("invalid_data_type", ("nodes", 0, "data_type"))],
@@ -72,7 +75,12 @@ def issues_of(document):
             [("invalid_document", ("nodes", 0, "retry", "max_attempts"))],
         ),
         (
-            {"name": "x", "nodes": [{"id": "a", "kind": "operator", "inputs": [{"name": "t"}, {"name": "t"}]}]},
+            {
+                "name": "x",
+                "nodes": [
+                    {"id": "a", "kind": "operator", "inputs": [{"name": "t"}, {"name": "t"}]}
+                ],
+            },
             [("invalid_port", ("nodes", 0, "inputs", 1, "name"))],
         ),
         (
@@ -94,7 +102,10 @@ def issues_of(document):
             [("duplicate_edge_id", ("edges", 1, "id"))],
         ),
         (
-            {"name": "x", "edges": [{"id": "e", "source": "a", "target": "b", "transform": {"type": "zip"}}]},
+            {
+                "name": "x",
+                "edges": [{"id": "e", "source": "a", "target": "b", "transform": {"type": "zip"}}],
+            },
             [("invalid_edge", ("edges", 0, "transform", "type"))],
         ),
         (
@@ -105,7 +116,10 @@ def issues_of(document):
             ],
         ),
         ({"name": "x", "created_at": "yesterday"}, [("invalid_document", ("created_at",))]),
-        ({"name": "x", "metadata": {"custom": {"when": object()}}}, [("invalid_document", ("metadata", "custom"))]),
+        (
+            {"name": "x", "metadata": {"custom": {"when": object()}}},
+            [("invalid_document", ("metadata", "custom"))],
+        ),
     ],
 )
 def test_structural_problems_raise_document_error_with_every_issue(document, expected):

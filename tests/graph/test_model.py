@@ -180,7 +180,9 @@ def every_kind_workflow() -> Workflow:
         OperatorNode(id="format", operator="template", config={"template": "{{ inputs.text }}"})
     )
     workflow.add_node(ControlNode(id="route", control=ControlType.BRANCH, condition="inputs.x"))
-    workflow.add_node(ControlNode(id="each", control=ControlType.LOOP, over="inputs.items", body="w2"))
+    workflow.add_node(
+        ControlNode(id="each", control=ControlType.LOOP, over="inputs.items", body="w2")
+    )
     workflow.add_node(OutputNode(id="reply", data_type=STRING, enabled=False))
     workflow.add_edge(
         DataEdge(
@@ -193,7 +195,9 @@ def every_kind_workflow() -> Workflow:
     )
     workflow.add_edge(ControlEdge(id="e2", source="classify", target="route", priority=3))
     workflow.add_edge(
-        ConditionalEdge(id="e3", source="route", target="reply", condition="inputs.x < 1", label="low")
+        ConditionalEdge(
+            id="e3", source="route", target="reply", condition="inputs.x < 1", label="low"
+        )
     )
     return workflow
 

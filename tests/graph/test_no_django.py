@@ -35,7 +35,9 @@ def test_the_pure_packages_exist_and_hold_modules():
 @pytest.mark.parametrize("path", _python_files(), ids=lambda path: str(path.relative_to(ROOT)))
 def test_no_django_import(path):
     django_imports = [
-        module for module in _imported_modules(path) if module.split(".")[0] in {"django", "rest_framework"}
+        module
+        for module in _imported_modules(path)
+        if module.split(".")[0] in {"django", "rest_framework"}
     ]
     assert django_imports == []
 
@@ -50,7 +52,9 @@ def test_importing_the_core_does_not_load_django():
     import subprocess
     import sys
 
-    code = "import sys, workflows.domain, workflows.domain.expressions; print('django' in sys.modules)"
+    code = (
+        "import sys, workflows.domain, workflows.domain.expressions; print('django' in sys.modules)"
+    )
     completed = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )

@@ -109,7 +109,12 @@ def test_type_mismatch_names_edge_and_types():
     result = validate_document(document)
     assert result.codes() == ["type_mismatch"]
     issue = result.errors[0]
-    assert (issue.edge_id, issue.port, issue.expected, issue.found) == ("e1", "text", "string", "number")
+    assert (issue.edge_id, issue.port, issue.expected, issue.found) == (
+        "e1",
+        "text",
+        "string",
+        "number",
+    )
     assert "connect a compatible port or add a transform" in issue.message
 
 
@@ -191,11 +196,20 @@ def test_duplicate_ids_are_reported_with_everything_else():
     [
         (control_edge("e9", "shout", "shout"), "to itself"),
         (control_edge("e9", "ticket", "nowhere"), "'nowhere', which does not exist"),
-        (data_edge("e9", "ticket", "shout", source_port="nope", target_port="text"), "output port 'nope'"),
+        (
+            data_edge("e9", "ticket", "shout", source_port="nope", target_port="text"),
+            "output port 'nope'",
+        ),
         (data_edge("e9", "ticket", "ticket"), "to itself"),
         (data_edge("e9", "reply", "shout", target_port="text"), "output nodes have no output port"),
-        (data_edge("e9", "ticket", "shout", target_port="text"), "duplicates another data connection"),
-        (data_edge("e9", "shout", "reply", source_port="text"), "duplicates another data connection"),
+        (
+            data_edge("e9", "ticket", "shout", target_port="text"),
+            "duplicates another data connection",
+        ),
+        (
+            data_edge("e9", "shout", "reply", source_port="text"),
+            "duplicates another data connection",
+        ),
     ],
 )
 def test_invalid_edges(edge, fragment):
@@ -271,7 +285,10 @@ def test_branch_needs_conditional_outgoing_edges():
 
 def test_loop_needs_over_and_body_and_others_must_not_set_them():
     document = workflow_document(
-        [control_node("each", "loop"), control_node("fan", "parallel", over="inputs.x", condition="x")],
+        [
+            control_node("each", "loop"),
+            control_node("fan", "parallel", over="inputs.x", condition="x"),
+        ],
     )
     result = validate_document(document)
     assert [(issue.code, issue.node_id, issue.path) for issue in result.errors] == [
@@ -299,7 +316,10 @@ def test_invalid_expressions_name_node_or_edge_and_position():
         ],
     )
     result = validate_document(document)
-    found = [(issue.code, issue.node_id, issue.edge_id, issue.path, issue.position) for issue in result.errors]
+    found = [
+        (issue.code, issue.node_id, issue.edge_id, issue.path, issue.position)
+        for issue in result.errors
+    ]
     assert found == [
         ("invalid_expression", "b", None, ("config", "prompt"), 16),
         ("invalid_expression", "route", None, ("condition",), 13),
@@ -309,9 +329,7 @@ def test_invalid_expressions_name_node_or_edge_and_position():
 
 
 def test_expression_check_can_be_switched_off():
-    document = workflow_document(
-        [operator_node("b", "noop", config={"prompt": "{{ oops("})]
-    )
+    document = workflow_document([operator_node("b", "noop", config={"prompt": "{{ oops("})])
     assert validate_document(document, options=ValidationOptions(check_expressions=False)).valid
 
 
@@ -372,16 +390,18 @@ def test_catalog_default_ports_are_used_when_a_node_declares_none():
         ],
     )
     result = validate_document(document, catalog=catalog())
-    assert [(issue.code, issue.edge_id, issue.expected, issue.found) for issue in result.errors] == [
-        ("type_mismatch", "e3", "string", "number")
-    ]
+    assert [
+        (issue.code, issue.edge_id, issue.expected, issue.found) for issue in result.errors
+    ] == [("type_mismatch", "e3", "string", "number")]
 
 
 def test_invalid_config_names_the_path_inside_the_config():
     document = workflow_document(
         [operator_node("a", "template", config={"retries": "three", "colour": 1})]
     )
-    result = validate_document(document, catalog=catalog(), options=ValidationOptions(check_required_inputs=False))
+    result = validate_document(
+        document, catalog=catalog(), options=ValidationOptions(check_required_inputs=False)
+    )
     assert [(issue.code, issue.path) for issue in result.errors] == [
         ("invalid_config", ("config",)),
         ("invalid_config", ("config",)),

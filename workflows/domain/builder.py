@@ -87,7 +87,9 @@ def _ports(spec: PortsSpec, *, required: bool = True) -> list[PortDefinition]:
         return [
             PortDefinition(
                 name=name,
-                data_type=data_type if isinstance(data_type, DataType) else DataType.parse(data_type),
+                data_type=data_type
+                if isinstance(data_type, DataType)
+                else DataType.parse(data_type),
                 required=required,
             )
             for name, data_type in spec.items()
