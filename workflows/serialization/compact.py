@@ -391,13 +391,11 @@ class _Decoder:
     def finish(self, name: str, encoded: list[Any], position: int, result: dict[str, Any]) -> None:
         """Merge a record's trailing extras map, refusing anything else left over."""
         extras = encoded[position]
-        if (
-            position + 1 != len(encoded)
-            or type(extras) is not dict
-            or not extras
-            or _RECORDS[name].keys.intersection(extras)
-        ):
+        if position + 1 != len(encoded) or type(extras) is not dict:
             raise CorruptDataError(f"a {name} record has more values than its mask")
+        if not extras or _RECORDS[name].keys.intersection(extras):
+            # Known fields travel in the mask, never in the extras map.
+            raise CorruptDataError(f"a {name} record has an invalid extras map")
         result.update(extras)
 
     def decode(self, body: Any) -> Any:
