@@ -67,6 +67,16 @@ def test_invalid_utf8_in_a_json_string_passed_to_loads_json() -> None:
         loads_json(b'{"name": "\xc3\x28"}')
 
 
+@pytest.mark.parametrize(
+    "data",
+    ['{"a": "\ud800"}', b'{"a": "\\ud800"}', '{"a": "\\udc00 x"}'],
+    ids=["raw-in-text", "escaped-in-bytes", "escaped-low-in-text"],
+)
+def test_lone_surrogates_are_refused_as_invalid_utf8(data: str | bytes) -> None:
+    with pytest.raises(InvalidUtf8Error, match="lone surrogate"):
+        loads_json(data)
+
+
 def test_invalid_utf8_in_a_messagepack_string() -> None:
     payload = encode_compact(small_envelope())
     corrupted = payload.replace(b"Triage", b"Tr\xffage")

@@ -86,7 +86,7 @@ def test_metadata_is_shown_only_when_asked() -> None:
     assert "Metadata" not in hidden and "author" not in hidden and "Paste it" not in hidden
     assert shown.endswith("Metadata\n  author: ada\n  custom: {}\n  tags: support, llm\n")
     assert (
-        "      metadata\n        custom\n          team: support\n        documentation: Paste it\n"
+        "      metadata\n        custom:\n          team: support\n        documentation: Paste it\n"
         in shown
     )
     assert "      position: (0.0, 0.0)\n" in shown
