@@ -277,7 +277,6 @@ def verify_chain(
     previous_time = ""
     checked = 0
     anchor_seen = anchor is None or anchor.sequence <= start.sequence
-    anchor_broken = False
 
     iterator: Iterator[tuple[Any, ...]] = iter(rows)
     row = next(iterator, None)
@@ -297,21 +296,26 @@ def verify_chain(
                 return _broken(checked, previous_sequence, INSERTED)
             if following is not None and prev_hash == following[_HASH]:
                 return _broken(checked, sequence, REORDERED)
-            recomputed = sha256(prefix + prev_hash.encode() + b"\n" + dumps(row[:hashed_count], option=_SORT_KEYS))
-            if recomputed.hexdigest() == stored_hash:
+            try:
+                body = dumps(row[:hashed_count], option=_SORT_KEYS)
+            except TypeError:  # a value no writer could have produced
+                return _broken(checked, sequence, EDITED)
+            if sha256(prefix + prev_hash.encode() + b"\n" + body).hexdigest() == stored_hash:
                 # This entry is intact; the one before it was rewritten with a fresh hash.
                 return _broken(checked, previous_sequence, EDITED)
             return _broken(checked, sequence, EDITED)
         occurred_at = row[_OCCURRED_AT]
         if occurred_at < previous_time:
             return _broken(checked, sequence, BACKDATED)
-        recomputed = sha256(prefix + prev_hash.encode() + b"\n" + dumps(row[:hashed_count], option=_SORT_KEYS))
-        if recomputed.hexdigest() != stored_hash:
+        try:
+            body = dumps(row[:hashed_count], option=_SORT_KEYS)
+        except TypeError:  # a value no writer could have produced
+            return _broken(checked, sequence, EDITED)
+        if sha256(prefix + prev_hash.encode() + b"\n" + body).hexdigest() != stored_hash:
             return _broken(checked, sequence, EDITED)
         if not anchor_seen and anchor is not None and sequence == anchor.sequence:
             anchor_seen = True
-            anchor_broken = stored_hash != anchor.hash
-            if anchor_broken:
+            if stored_hash != anchor.hash:
                 return _broken(checked, sequence, EDITED)
 
         checked += 1

@@ -176,3 +176,15 @@ stop_services() {
   stop_redis
   stop_postgres
 }
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+ensure_chromium() {
+  [ -x "$CHROMIUM" ] && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Chromium with apt-get (for the browser tests)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  [ -x "$CHROMIUM" ] || die "The browser tests need Chromium at $CHROMIUM.
+Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM to its path."
+}

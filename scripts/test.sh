@@ -7,6 +7,8 @@ ensure_venv
 trap stop_services EXIT
 ensure_postgres symphony
 ensure_redis 1
+ensure_chromium
+export CHROMIUM
 export DEBUG=1
 PATH="$VENV/bin:$PATH"
 cd "$ROOT"

@@ -45,7 +45,7 @@ def _check_worker() -> dict[str, Any]:
     from symphony_site.celery import app
 
     with app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
-        replies = app.control.ping(timeout=HEALTH_TIMEOUT_SECONDS, connection=broker)
+        replies = app.control.ping(timeout=HEALTH_TIMEOUT_SECONDS, limit=1, connection=broker)
     workers = sorted(name for reply in replies for name in reply)
     if not workers:
         return {"ok": False, "error": "no Celery worker answered a ping within 1 second"}
