@@ -107,8 +107,8 @@ def port_choices(document: dict[str, Any]) -> tuple[list[tuple[str, str]], list[
             continue
         inputs, outputs = _ports(node)
         label = str(node.get("name") or node["id"])
-        sources += [(f"{node['id']}|{port}", f"{label} › {port}") for port in outputs]
-        targets += [(f"{node['id']}|{port}", f"{label} › {port}") for port in inputs]
+        sources += [(f"{node['id']}|{port}", f"{label} → {port}") for port in outputs]
+        targets += [(f"{node['id']}|{port}", f"{label} → {port}") for port in inputs]
     return sources, targets
 
 

@@ -9,6 +9,7 @@ crossings. The template only draws what this module computes.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,7 +234,7 @@ def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None 
 def critical_classes(critical_path: list[str], edges: list[dict[str, Any]]) -> tuple[dict[str, list[str]],
                                                                                     dict[str, list[str]]]:
     """Classes marking the critical path's nodes and the edges between consecutive ones."""
-    steps = set(zip(critical_path, critical_path[1:], strict=False))
+    steps = set(itertools.pairwise(critical_path))
     node_classes = {node_id: ["critical"] for node_id in critical_path}
     edge_classes = {str(edge.get("id")): ["critical"] for edge in edges
                     if (edge.get("source"), edge.get("target")) in steps}

@@ -7,7 +7,14 @@ import pytest
 
 from workflows.catalog import ALL_TYPES, builtin_catalog, catalog_entries
 from workflows.domain import NodeKind, validate_document
-from workflows.samples import conditional_edge, control_edge, data_edge, node_input, node_output, workflow
+from workflows.samples import (
+    conditional_edge,
+    control_edge,
+    data_edge,
+    node_input,
+    node_output,
+    workflow,
+)
 
 REQUIRED_OPERATORS = {"template", "json_parse", "json_format", "select", "map", "filter", "reduce",
                       "merge_objects", "http_request", "delay", "log"}
