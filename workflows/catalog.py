@@ -95,7 +95,7 @@ def _operator(type_name: str, title: str, description: str, inputs: tuple[PortDe
 OPERATOR_TYPES: tuple[NodeTypeDefinition, ...] = (
     _operator(
         "template", "Template", "Renders text from a `{{ … }}` template over the node's inputs.",
-        (port("variables", "object", required=False, description="Values the template reads as inputs.variables."),),
+        (port("variables", "any", required=False, description="Values the template reads as inputs.variables."),),
         (port("text", "string"),),
         object_schema({"template": {"type": "string", "minLength": 1, "maxLength": 100_000},
                        "strict": {"type": "boolean", "default": True}}, required=("template",)),

@@ -18,7 +18,8 @@ def workflows_for_user(user: Any, *, team: Any = None, query: str = "", tag: str
                        archived: bool = False) -> QuerySet[Workflow]:
     """The workflows of the user's teams, filtered; rows carry their current version's summary
     (the document itself is deferred: lists never need it)."""
-    workflows = scoped(Workflow.objects.all(), user).select_related("team", "created_by", "current_version")
+    workflows = scoped(Workflow.objects.all(), user).select_related(
+        "team", "created_by", "current_version", "current_version__created_by")
     workflows = workflows.defer("current_version__document")
     workflows = workflows.filter(archived_at__isnull=not archived)
     if team:

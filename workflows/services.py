@@ -103,7 +103,8 @@ def workflow_update(*, actor: Any, workflow: Workflow, document: Any = None, nam
     metadata = {key: value for key, value in {"name": name, "description": description, "tags": tags,
                                               "category": category}.items() if value is not None}
     with transaction.atomic():
-        locked = Workflow.objects.select_for_update().select_related("current_version").get(pk=workflow.pk)
+        locked = (Workflow.objects.select_for_update(of=("self",)).select_related("team", "current_version")
+                  .get(pk=workflow.pk))
         if locked.is_archived:
             raise Conflict("This workflow is archived; archived workflows cannot be edited.")
         current = locked.current_version
