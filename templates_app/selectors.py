@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import decode_cursor, encode_cursor
@@ -37,6 +37,7 @@ from templates_app.models import Template
 
 CANDIDATE_LIMIT = 500
 NAME_MATCH_LIMIT = 20
+TYPO_SIMILARITY = 0.45
 FACET_LIMIT = 30
 SORTS = ("relevance", "popular", "newest", "rating")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -172,7 +173,12 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
         # Nothing matched the words as typed: look for names that are close.
         typo = True
         rank_sql = "word_similarity(%s, t.name) + CASE WHEN t.verified THEN 0.05 ELSE 0 END"
-        rows = _candidates(where, params, rank_sql, [phrase], "%s <%% t.name", [phrase], "FALSE", [])
+        with transaction.atomic(), connection.cursor() as db:
+            # pg_trgm's default (0.6) misses a one-letter typo in a short word
+            # ("invoce" vs "invoice" is 0.57); set for this transaction only.
+            db.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                           [str(TYPO_SIMILARITY)])
+            rows = _candidates(where, params, rank_sql, [phrase], "%s <%% t.name", [phrase], "FALSE", [])
     exact = len(rows) <= CANDIDATE_LIMIT
     facets = _facets(rows)
     key_names = [_CANDIDATE_SORT_KEYS[sort]]

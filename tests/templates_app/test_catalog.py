@@ -7,7 +7,11 @@ from collections import Counter
 import pytest
 
 from templates_app.catalog import ENTRIES
-from templates_app.domain.instantiation import instantiate_document, template_problems, unused_parameters
+from templates_app.domain.instantiation import (
+    instantiate_document,
+    template_problems,
+    unused_parameters,
+)
 from templates_app.domain.parameters import parse_parameters
 from workflows.catalog import builtin_catalog
 from workflows.domain import validate_document
