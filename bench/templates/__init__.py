@@ -1,0 +1,156 @@
+"""Marketplace search benchmark: p50 / p95 over 100,000 templates beside ILIKE.
+
+Run against a migrated benchmark database, never the development one:
+
+    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:54329/symphony_bench_tpl \\
+        python manage.py migrate && python -m bench.templates [--quick]
+
+or through `make bench` / `python -m bench.run templates`. The generated
+rows (team `bench-templates`) are kept between runs and reloaded only when
+the requested size changes. Each figure times `selectors.search_templates`
+as the API calls it (query, ranking, facets, loading the page's rows); the
+baseline is `ILIKE '%term%'` on name and description ordered by name over
+the same rows, for the same words, in the same run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+AREA = "templates"
+DEFAULT_SIZE = 100_000
+QUICK_SIZE = 2_000
+SEED = 7
+
+TYPICAL = ["invoices", "translate", "contracts", "sentiment", "transcripts", "redact", "forecast", "approval",
+           "shipping", "escalate"]
+VERY_COMMON = ["data", "workflow", "team", "results", "work"]
+TYPOS = ["invoces", "tranlate", "contrcts", "sentimnt", "transcrips", "redatc", "forcast", "aproval", "shiping",
+         "esclate"]
+PREFIXES = ["summ", "clas", "inv", "tran", "cont", "expe", "repo", "secu", "feed", "sla"]
+FILTERED = [("invoices", "finance", "json"), ("emails", "customer-support", "llm"), ("report", "reporting", "slack"),
+            ("contracts", "legal", "legal"), ("reviews", "marketing", "sentiment")]
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return statistics.median(ordered), p95, ordered[-1]
+
+
+def _row(name: str, size: int, samples: list[float], baseline_samples: list[float] | None, target: float,
+         baseline_name: str = "ILIKE '%term%' ordered by name") -> dict[str, Any]:
+    p50, p95, worst = _percentiles(samples)
+    row: dict[str, Any] = {"area": AREA, "name": name, "size": size, "unit": "ms (p95)", "value": round(p95, 3),
+                           "p50": round(p50, 3), "p95": round(p95, 3), "max": round(worst, 3),
+                           "baseline_name": None, "baseline": None, "ratio": None, "target": target,
+                           "met": p95 <= target}
+    if baseline_samples:
+        baseline = _percentiles(baseline_samples)[1]
+        row.update(baseline_name=baseline_name, baseline=round(baseline, 3), ratio=round(baseline / p95, 2))
+    return row
+
+
+def _time(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def _prepare(size: int) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from bench.templates.generate import load
+    from teams.models import Membership, Team
+    from templates_app.models import Template
+
+    team, _ = Team.objects.get_or_create(slug="bench-templates", defaults={"name": "Bench templates"})
+    user, _ = get_user_model().objects.get_or_create(username="bench-templates-user")
+    Membership.objects.get_or_create(team=team, user=user, defaults={"role": "viewer"})
+    if Template.objects.filter(team=team).count() != size:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM templates_app_template WHERE team_id = %s", [team.pk])
+        started = time.perf_counter()
+        load(size, team=team, seed=SEED)
+        print(f"  loaded {size:,} templates in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return user
+
+
+def _ilike(term: str) -> None:
+    from django.db import connection
+
+    pattern = f"%{term}%"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, name FROM templates_app_template WHERE name ILIKE %s OR description ILIKE %s "
+                       "ORDER BY name LIMIT 20", [pattern, pattern])
+        cursor.fetchall()
+
+
+def _naive_rank(term: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM templates_app_template, plainto_tsquery('english', %s) query "
+                       "WHERE search_vector @@ query ORDER BY ts_rank(search_vector, query) DESC LIMIT 20", [term])
+        cursor.fetchall()
+
+
+def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
+    from templates_app.selectors import search_templates
+
+    size = size or (QUICK_SIZE if quick else DEFAULT_SIZE)
+    repeats = 2 if quick else 8
+    user = _prepare(size)
+
+    def measure(queries: list[Any], search: Callable[[Any], Any]) -> list[float]:
+        for query in queries:  # warm-up: plans, caches
+            search(query)
+        return [_time(lambda q=query: search(q)) for _ in range(repeats) for query in queries]
+
+    def plain(query: str) -> Any:
+        return search_templates(user, query=query, limit=20)
+
+    typical = measure(TYPICAL, plain)
+    common = measure(VERY_COMMON, plain)
+    typos = measure(TYPOS, plain)
+    prefixes = measure(PREFIXES, plain)
+    filtered = measure(FILTERED, lambda q: search_templates(user, query=q[0], category=q[1], tag=q[2], limit=20))
+    browse = measure(["relevance", "popular", "newest", "rating"], lambda sort: search_templates(user, sort=sort))
+    rows = [
+        _row("search, typical word (+facets)", size, typical, measure(TYPICAL, _ilike), 10),
+        _row("search, very common word (+facets)", size, common, measure(VERY_COMMON, _ilike), 30),
+        _row("search, one-letter typo (+facets)", size, typos, measure(TYPOS, _ilike), 10),
+        _row("search as you type, prefix (+facets)", size, prefixes, measure(PREFIXES, _ilike), 10),
+        _row("search + category and tag filters (+facets)", size, filtered,
+             measure([q[0] for q in FILTERED], _ilike), 10),
+        _row("browse, no query, each sort (+facets)", size, browse, None, 30),
+        _row("reference: naive ts_rank over all matches, common word", size, measure(VERY_COMMON, _naive_rank),
+             None, 30),
+    ]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--size", type=int, default=None)
+    options = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.settings")
+    import django
+
+    django.setup()
+    from bench.run import format_table
+
+    print(format_table(run(quick=options.quick, size=options.size)))
+
+
+if __name__ == "__main__":
+    main()
