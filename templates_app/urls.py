@@ -3,4 +3,9 @@ from django.urls import path
 from templates_app import views
 
 app_name = "templates"
-urlpatterns = [path("", views.list, name="list")]
+urlpatterns = [
+    path("", views.marketplace, name="list"),
+    path("<slug:slug>/", views.detail, name="detail"),
+    path("<slug:slug>/use/", views.use, name="use"),
+    path("<slug:slug>/rate/", views.rate, name="rate"),
+]

@@ -1,16 +1,157 @@
+"""Web UI of the marketplace: search page, template page, "Use template", rating.
+
+Thin: reads through `selectors` and `access`, writes through `services`.
+Every page works without JavaScript (the search box is a GET form); with it,
+the search page fetches results from the API as you type.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from symphony_site.api.errors import ApiError
+from teams.access import access_team, team_role, teams_for_user
+from teams.models import Membership
+from teams.roles import Role
+from templates_app import selectors, services
+from templates_app.access import EDITOR_ROLES, access_template
+from templates_app.domain.parameters import parse_parameters
+from templates_app.models import Rating, Template
+from templates_app.parameter_form import errors_by_path, form_groups, read_form
+
+SORT_LABELS = [("relevance", "Most relevant"), ("popular", "Most used"), ("rating", "Best rated"),
+               ("newest", "Newest")]
 
 
 @login_required
-def list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "section_empty.html",
-        {
-            "title": "Templates",
-            "empty_title": "The template marketplace is empty",
-            "empty_text": "Templates are reusable, parameterized workflows that teams publish for each other. Published templates appear here, searchable by name, tag and category.",
-        },
-    )
+def marketplace(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    query = params.get("q", "")[:200]
+    filters = {"category": params.get("category", "")[:60], "tag": params.get("tag", "")[:40],
+               "publisher": params.get("author", "")[:100]}
+    verified = params.get("verified") == "true"
+    sort = params.get("sort") if params.get("sort") in selectors.SORTS else "relevance"
+    result = selectors.search_templates(request.user, query=query, sort=sort, limit=24,
+                                        cursor=params.get("cursor") or None, verified=True if verified else None,
+                                        **filters)
+    base = {key: value for key, value in {"q": query, "sort": sort if sort != "relevance" else "",
+                                          "verified": "true" if verified else "", **{
+                                              "category": filters["category"], "tag": filters["tag"],
+                                              "author": filters["publisher"]}}.items() if value}
+
+    def link(**changes: str) -> str:
+        merged = {**base, **changes}
+        return "?" + urlencode({key: value for key, value in merged.items() if value})
+
+    facets = {name: [{**item, "url": link(**{name: "" if filters[name] == item["value"] else item["value"]}),
+                      "active": filters[name] == item["value"]} for item in values]
+              for name, values in result.facets.items()}
+    context = {
+        "templates": result.templates, "query": query, "sort": sort, "sorts": SORT_LABELS, "filters": filters,
+        "verified": verified, "facets": facets, "facets_exact": result.facets_exact,
+        "typo_fallback": result.typo_fallback,
+        "next_url": link(cursor=result.next_cursor) if result.next_cursor else "",
+        "filtered": bool(query or any(filters.values()) or verified),
+        "clear_url": "?" + urlencode({"sort": sort}) if sort != "relevance" else "?",
+    }
+    return render(request, "templates_app/list.html", context)
+
+
+def _editor_teams(user: Any) -> Any:
+    return teams_for_user(user).filter(memberships__user=user, memberships__role__in=EDITOR_ROLES) \
+        .order_by("name").distinct()
+
+
+def _graph(document: dict[str, Any]) -> Any:
+    try:
+        from workflows import graph_view
+    except ImportError:  # the workflows UI is optional for this page
+        return None
+    return graph_view.layout(document)
+
+
+def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | None = None,
+          problems: list[dict[str, Any]] | None = None, status: int = 200) -> HttpResponse:
+    versions = list(template.versions.select_related("created_by").order_by("-major", "-minor", "-patch"))
+    chosen = request.GET.get("version") or request.POST.get("version") or versions[0].version
+    version = next((v for v in versions if v.version == chosen), versions[0])
+    definitions = parse_parameters(version.parameters)
+    role = team_role(request.user, template.team_id)
+    rating = Rating.objects.filter(template=template, user=request.user).first()
+    editor_teams = list(_editor_teams(request.user))
+    current = getattr(request, "team", None)
+    selected_team = request.POST.get("team") or (str(current.pk) if current else "")
+    examples = [{**example, "json": json.dumps(example["parameters"], ensure_ascii=False, indent=2),
+                 "url": f"?version={version.version}&example={index}"}
+                for index, example in enumerate(version.examples)]
+    if values is None and request.GET.get("example", "").isdigit():
+        index = int(request.GET["example"])
+        values = version.examples[index]["parameters"] if index < len(version.examples) else None
+    general_problems = [p for p in problems or [] if not p.get("parameter")]
+    context = {
+        "template": template, "version": version, "versions": versions, "examples": examples,
+        "groups": form_groups(definitions, values, errors_by_path(problems or [])),
+        "general_problems": general_problems, "editor_teams": editor_teams, "selected_team": selected_team,
+        "can_edit": bool(role and role.includes(Role.EDITOR)), "my_rating": rating.stars if rating else None,
+        "layout": _graph(version.document), "document_json": json.dumps(version.document, indent=2),
+        "star_range": range(1, 6), "workflow_name": request.POST.get("name", ""),
+        "is_member": Membership.objects.filter(user=request.user).exists(),
+    }
+    return render(request, "templates_app/detail.html", context, status=status)
+
+
+@login_required
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    template = access_template(request.user, slug)
+    return _page(request, template)
+
+
+@login_required
+@require_POST
+def use(request: HttpRequest, slug: str) -> HttpResponse:
+    """"Use template": instantiate into the chosen team and open the new workflow."""
+    template = access_template(request.user, slug)
+    version = template.versions.filter(version=request.POST.get("version", "")).first()
+    definitions = parse_parameters((version or template.versions.order_by("-major", "-minor", "-patch")
+                                    .first()).parameters)  # type: ignore[union-attr]
+    values = read_form(definitions, request.POST)
+    try:
+        team = access_team(request.user, request.POST.get("team"))
+        workflow, warnings, applied = services.template_instantiate(
+            actor=request.user, team=team, template=template,
+            version_constraint=version.version if version else "latest", parameters=values,
+            name=request.POST.get("name") or None, request=request)
+    except ApiError as error:
+        messages.error(request, error.message)
+        details = error.details if isinstance(error.details, list) else []
+        return _page(request, template, values=values, problems=details, status=400)
+    note = f"Created {workflow.name} in {team.name} from {template.name} {workflow.template_origin.template_version.version}."
+    if applied:
+        note += " Defaults used for " + ", ".join(item["parameter"] for item in applied) + "."
+    messages.success(request, note)
+    for warning in warnings:
+        messages.warning(request, warning["message"])
+    return redirect("workflows:detail", workflow_id=workflow.pk)
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, slug: str) -> HttpResponse:
+    template = access_template(request.user, slug)
+    stars = request.POST.get("stars", "")
+    try:
+        services.template_rate(actor=request.user, template=template,
+                               stars=int(stars) if stars.isdigit() else stars, request=request)
+    except ApiError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Thanks: you rated {template.name} {stars} out of 5.")
+    return redirect("templates:detail", slug=template.slug)
