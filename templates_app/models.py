@@ -12,10 +12,11 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class Visibility(models.TextChoices):
@@ -59,7 +60,8 @@ class Template(models.Model):
             GinIndex(fields=["node_types"], name="template_node_types_gin"),
             GinIndex(fields=["model_ids"], name="template_model_ids_gin"),
             models.Index(fields=["category"], name="template_category"),
-            models.Index(fields=["visibility", "team"], name="template_visibility_team"),
+            # "Name starts with …" (the search's name candidates) as an index range scan.
+            models.Index(OpClass(Lower("name"), name="text_pattern_ops"), name="template_name_prefix"),
             models.Index(fields=["-usage_count", "id"], name="template_popular"),
             models.Index(fields=["-created_at", "id"], name="template_newest"),
             models.Index(fields=["-rating_average", "id"], name="template_rating"),
@@ -150,3 +152,20 @@ class Instantiation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_version_id} → {self.workflow_id}"
+
+
+class SearchWord(models.Model):
+    """The vocabulary of template names, tags and categories, for correcting typos.
+
+    Filled by the same trigger as the search vector. A typo is corrected by
+    trigram similarity against this small table (thousands of rows), then
+    searched for normally — much cheaper than fuzzy-matching every name.
+    """
+
+    word = models.CharField(max_length=60, primary_key=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], name="search_word_trgm", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

@@ -37,8 +37,8 @@ from templates_app.models import Template
 
 CANDIDATE_LIMIT = 500
 NAME_MATCH_LIMIT = 20
-TYPO_SIMILARITY = 0.45
 FACET_LIMIT = 30
+FACET_SAMPLE = 1000
 SORTS = ("relevance", "popular", "newest", "rating")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -100,44 +100,90 @@ def query_words(text: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(text or "")][:10]
 
 
-def _tsquery_sql(words: list[str]) -> tuple[str, list[Any]]:
-    """Every word (stemmed), the last also as an unstemmed prefix."""
+def _tsquery(words: list[str]) -> str:
+    """The tsquery (as text) for the words: each stemmed, the last also as a prefix.
+
+    Built by the database (its stemmer and stop words), once per search, so the
+    main queries see a constant the planner can estimate. The unstemmed prefix
+    ("summari:*" for a half-typed "summari…") is added only when it differs from
+    the stemmed one, so common words do not scan the index twice.
+    """
     *complete, last = words
-    sql = "(to_tsquery('english', %s) || to_tsquery('simple', %s))"
-    params: list[Any] = [f"{last}:*", f"{last}:*"]
-    if complete:
-        sql = f"(to_tsquery('english', %s) && {sql})"
-        params = [" & ".join(complete), *params]
-    return sql, params
+    prefix = f"{last}:*" if len(last) >= 3 else last
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_tsquery('english', %s)::text, to_tsquery('english', %s)::text, to_tsquery('simple', %s)::text",
+            [" & ".join(complete) or "", prefix, prefix])
+        head, stemmed, plain = cursor.fetchone()
+    last_part = stemmed if plain in {stemmed, ""} else (f"( {stemmed} | {plain} )" if stemmed else plain)
+    parts = [part for part in (head, last_part) if part]
+    return " & ".join(f"( {part} )" for part in parts)
 
 
 # Sort name → the candidate row's column it orders by (always descending, then id).
 _CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest": "created_at",
                         "rating": "rating_average"}
+# Above this share of all templates a query's words are "very common": scanning
+# the table until enough rows match beats building the index's bitmap of them all.
+COMMON_SHARE = 0.2
 
 
-def _candidates(where: str, params: list[Any], rank_sql: str, rank_params: list[Any],
-                match_sql: str, match_params: list[Any], name_sql: str, name_params: list[Any]
-                ) -> list[dict[str, Any]]:
+def _is_common(tsquery: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) SELECT 1 FROM templates_app_template WHERE search_vector @@ %s::tsquery",
+                       [tsquery])
+        estimated = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'templates_app_template'::regclass")
+        total = cursor.fetchone()[0]
+    return total > 0 and estimated / total >= COMMON_SHARE
+
+
+def _candidates(where: str, params: list[Any], tsquery: str, phrase: str) -> list[dict[str, Any]]:
+    """At most CANDIDATE_LIMIT matching rows (+ names starting with the phrase), ranked."""
+    like_prefix = phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = f"""
         WITH matched AS (
             (SELECT t.id FROM templates_app_template t
-             WHERE {match_sql} AND {where}
-             ORDER BY t.usage_count DESC, t.id LIMIT {CANDIDATE_LIMIT + 1})
+             WHERE t.search_vector @@ %s::tsquery AND {where} LIMIT {CANDIDATE_LIMIT + 1})
             UNION
             (SELECT t.id FROM templates_app_template t
-             WHERE {name_sql} AND {where}
-             LIMIT {NAME_MATCH_LIMIT})
+             WHERE lower(t.name) LIKE %s AND {where} LIMIT {NAME_MATCH_LIMIT})
         )
-        SELECT t.id, ({rank_sql})::float8 AS rank, t.usage_count, t.created_at, t.rating_average,
-               t.category, t.tags
+        SELECT t.id, (ts_rank(t.search_vector, %s::tsquery)
+                      + CASE WHEN lower(t.name) = %s THEN 2.0 WHEN lower(t.name) LIKE %s THEN 1.0 ELSE 0 END
+                      + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
+               t.usage_count, t.created_at, t.rating_average, t.category, t.tags
         FROM templates_app_template t JOIN matched m ON m.id = t.id
     """
-    all_params = [*match_params, *params, *name_params, *params, *rank_params]
-    with connection.cursor() as cursor:
+    all_params = [tsquery, *params, like_prefix, *params, tsquery, phrase, like_prefix]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not _is_common(tsquery):
+            # The planner underestimates how long a scan takes to find enough
+            # rows for a rarer word; the GIN index's bitmap is the fast path.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(sql, all_params)
         columns = [column.name for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        # Inside a caller's transaction SET LOCAL would outlive this query.
+        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+        cursor.execute("SET LOCAL enable_indexscan TO DEFAULT")
+    return rows
+
+
+def _corrected(words: list[str]) -> list[str] | None:
+    """The words with each unknown one replaced by the closest vocabulary word; None if nothing changes."""
+    corrected: list[str] = []
+    with connection.cursor() as cursor:
+        for word in words:
+            if len(word) < 3:
+                corrected.append(word)
+                continue
+            cursor.execute("SELECT word FROM templates_app_searchword WHERE word %% %s "
+                           "ORDER BY word = %s DESC, similarity(word, %s) DESC, word LIMIT 1", [word, word, word])
+            row = cursor.fetchone()
+            corrected.append(row[0] if row else word)
+    return corrected if corrected != words else None
 
 
 def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -157,28 +203,17 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     filter_sql, filter_params = _filter_sql(filters)
     where = f"{visibility} AND {filter_sql}"
     params = [*visibility_params, *filter_params]
-    phrase = " ".join(words)
-    tsquery, tsquery_params = _tsquery_sql(words)
-    # Relevance: weighted text rank, then strong boosts for the name itself.
-    rank_sql = (f"ts_rank(t.search_vector, {tsquery})"
-                " + CASE WHEN lower(t.name) = %s THEN 2.0 WHEN lower(t.name) LIKE %s THEN 1.0 ELSE 0 END"
-                " + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01")
-    like_prefix = phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rank_params = [*tsquery_params, phrase, like_prefix]
-    name_sql = "lower(t.name) LIKE %s"
-    rows = _candidates(where, params, rank_sql, rank_params, f"t.search_vector @@ {tsquery}", tsquery_params,
-                       name_sql, [like_prefix])
+    tsquery = _tsquery(words)
+    rows = _candidates(where, params, tsquery, " ".join(words)) if tsquery else []
     typo = False
     if not rows:
-        # Nothing matched the words as typed: look for names that are close.
-        typo = True
-        rank_sql = "word_similarity(%s, t.name) + CASE WHEN t.verified THEN 0.05 ELSE 0 END"
-        with transaction.atomic(), connection.cursor() as db:
-            # pg_trgm's default (0.6) misses a one-letter typo in a short word
-            # ("invoce" vs "invoice" is 0.57); set for this transaction only.
-            db.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                           [str(TYPO_SIMILARITY)])
-            rows = _candidates(where, params, rank_sql, [phrase], "%s <%% t.name", [phrase], "FALSE", [])
+        # Nothing matched the words as typed: correct the unknown ones against
+        # the vocabulary of names and tags, and search again.
+        fixed = _corrected(words)
+        if fixed is not None:
+            typo = True
+            tsquery = _tsquery(fixed)
+            rows = _candidates(where, params, tsquery, " ".join(fixed)) if tsquery else []
     exact = len(rows) <= CANDIDATE_LIMIT
     facets = _facets(rows)
     key_names = [_CANDIDATE_SORT_KEYS[sort]]
@@ -231,28 +266,22 @@ def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, c
         keyset_params = [value, value, last_id]
     sql = (f"SELECT t.id, {column} AS key FROM templates_app_template t WHERE {where}{keyset} "
            f"ORDER BY {column} DESC, t.id LIMIT %s")
-    facet_sql = f"""
-        SELECT 'category', t.category, count(*) FROM templates_app_template t
-        WHERE {where} AND t.category <> '' GROUP BY t.category
-        UNION ALL
-        SELECT 'tag', tag, count(*) FROM templates_app_template t, unnest(t.tags) AS tag
-        WHERE {where} GROUP BY tag
-    """
+    # Facets over the first FACET_SAMPLE templates in this order: exact for
+    # smaller sets, and a bounded index scan however large the catalog is.
+    facet_sql = (f"SELECT t.category, t.tags FROM templates_app_template t WHERE {where} "
+                 f"ORDER BY {column} DESC, t.id LIMIT {FACET_SAMPLE + 1}")
     with connection.cursor() as db:
         db.execute(sql, [*params, *keyset_params, limit + 1])
         rows = db.fetchall()
-        db.execute(facet_sql, [*params, *params])
-        facet_rows = db.fetchall()
+        db.execute(facet_sql, params)
+        sample = [{"category": category, "tags": tags} for category, tags in db.fetchall()]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         value, last_id = rows[-1][1], rows[-1][0]
         next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)])
-    facets: dict[str, list[dict[str, Any]]] = {"category": [], "tag": []}
-    for facet, value, count in sorted(facet_rows, key=lambda row: (row[0], -row[2], row[1])):
-        if len(facets[facet]) < FACET_LIMIT:
-            facets[facet].append({"value": value, "count": count})
-    return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor, facets=facets)
+    return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor,
+                        facets=_facets(sample[:FACET_SAMPLE]), facets_exact=len(sample) <= FACET_SAMPLE)
 
 
 def search_templates(
