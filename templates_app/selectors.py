@@ -149,13 +149,15 @@ def _candidates(where: str, params: list[Any], tsquery: str, phrase: str) -> lis
             (SELECT t.id FROM templates_app_template t
              WHERE lower(t.name) LIKE %s AND {where} LIMIT {NAME_MATCH_LIMIT})
         )
-        SELECT t.id, (ts_rank(t.search_vector, %s::tsquery)
-                      + CASE WHEN lower(t.name) = %s THEN 2.0 WHEN lower(t.name) LIKE %s THEN 1.0 ELSE 0 END
+        SELECT t.id, (ts_rank(t.search_vector, %s::tsquery, 32)
+                      + CASE WHEN lower(t.name) = %s THEN 2.0
+                             WHEN lower(t.name) LIKE %s THEN 0.5 + 0.5 * %s / length(t.name) ELSE 0 END
                       + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
                t.usage_count, t.created_at, t.rating_average, t.category, t.tags
         FROM templates_app_template t JOIN matched m ON m.id = t.id
     """
-    all_params = [tsquery, *params, like_prefix, *params, tsquery, phrase, like_prefix]
+    # A name that starts with the words scores more the more of the name they cover.
+    all_params = [tsquery, *params, like_prefix, *params, tsquery, phrase, like_prefix, float(len(phrase))]
     with transaction.atomic(), connection.cursor() as cursor:
         if not _is_common(tsquery):
             # The planner underestimates how long a scan takes to find enough
