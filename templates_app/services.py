@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from django.utils.text import slugify
 
 from audit.services import record_event
-from symphony_site.api.errors import Conflict, ValidationFailed
+from symphony_site.api.errors import Conflict, NotFound, ValidationFailed
 from teams.access import require_role
 from teams.models import Team
 from teams.roles import Role
@@ -394,7 +394,7 @@ def template_set_featured(*, actor: Any, template: Template, featured: bool = Tr
 def template_rate(*, actor: Any, template: Template, stars: Any, request: Any = None) -> Rating:
     """Rate a visible template 1..5; a second rating replaces the first. Aggregates stay exact."""
     if not can_see(actor, template):
-        raise ValidationFailed("Template not found.")  # pragma: no cover - views resolve access first
+        raise NotFound("Template not found.")
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise _field_error("stars", "must be an integer from 1 to 5")
     with transaction.atomic():
@@ -453,7 +453,7 @@ def template_instantiate(
 
     require_role(actor, team, Role.EDITOR, action="create workflows")
     if not can_see(actor, template):
-        raise ValidationFailed("Template not found.")  # pragma: no cover - views resolve access first
+        raise NotFound("Template not found.")
     version = resolve_template_version(template, version_constraint)
     definitions = parse_parameters(version.parameters)
     if name is not None:
