@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import decode_cursor, encode_cursor
@@ -133,28 +133,44 @@ _CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest":
 # Above this share of all templates a query's words are "very common": scanning
 # the table until enough rows match beats building the index's bitmap of them all.
 COMMON_SHARE = 0.2
+_LEXEME = re.compile(r"'((?:[^']|'')+)'(:\*)?")
+_stats_cache: dict[str, Any] = {}
+
+
+def _lexeme_shares() -> dict[str, float]:
+    """Share of templates holding each of the most common lexemes (PostgreSQL's own
+    statistics of the search vector), re-read at most once a minute per process."""
+    now = time.monotonic()
+    if now - _stats_cache.get("at", -1e9) > 60:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                           "WHERE tablename = 'templates_app_template' AND attname = 'search_vector'")
+            row = cursor.fetchone()
+        shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+        _stats_cache.update(shares=shares, at=now)
+    return _stats_cache["shares"]
 
 
 def _is_common(tsquery: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) SELECT 1 FROM templates_app_template WHERE search_vector @@ %s::tsquery",
-                       [tsquery])
-        estimated = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
-    total = _table_size()
-    return total > 0 and estimated / total >= COMMON_SHARE
+    """Whether every AND-ed part of the query matches at least COMMON_SHARE of templates.
 
-
-_size_cache: dict[str, float] = {}
-
-
-def _table_size() -> float:
-    """The planner's row count of the template table, re-read at most once a minute per process."""
-    now = time.monotonic()
-    if now - _size_cache.get("at", -1e9) > 60:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'templates_app_template'::regclass")
-            _size_cache.update(rows=float(cursor.fetchone()[0]), at=now)
-    return _size_cache["rows"]
+    Lexemes outside the statistics' most common ones are rare by definition;
+    a prefix counts the common lexemes it covers.
+    """
+    shares = _lexeme_shares()
+    if not shares:
+        return False
+    for part in tsquery.split(" & "):
+        share = 0.0
+        for lexeme, prefix in _LEXEME.findall(part):
+            lexeme = lexeme.replace("''", "'")
+            if prefix:
+                share += sum(value for word, value in shares.items() if word.startswith(lexeme))
+            else:
+                share += shares.get(lexeme, 0.0)
+        if share < COMMON_SHARE:
+            return False
+    return True
 
 
 def _candidates(where: str, params: list[Any], tsquery: str, phrase: str) -> list[dict[str, Any]]:
@@ -178,23 +194,30 @@ def _candidates(where: str, params: list[Any], tsquery: str, phrase: str) -> lis
     """
     # A name that starts with the words scores more the more of the name they cover.
     all_params = [tsquery, *params, like_prefix, *params, tsquery, phrase, like_prefix, float(len(phrase))]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if not _is_common(tsquery):
-            # The planner underestimates how long a scan takes to find enough
-            # rows for a rarer word; the GIN index's bitmap is the fast path.
-            # gin_fuzzy_search_limit caps the bitmap a short prefix ("in…") would build.
-            cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
-                           f"SET LOCAL gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}")
-        cursor.execute(sql, all_params)
-        columns = [column.name for column in cursor.description]
-        # Tags come joined and times as epoch seconds: parsing 250 arrays and
-        # timestamps in Python cost more than the query.
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        for row in rows:
-            row["tags"] = row["tags"].split("\x1f") if row["tags"] else []
-        # Inside a caller's transaction SET LOCAL would outlive this query.
-        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; "
-                       "SET LOCAL gin_fuzzy_search_limit TO DEFAULT")
+    if not _is_common(tsquery):
+        # The planner underestimates how long a scan takes to find enough rows
+        # for a rarer word; the GIN index's bitmap is the fast path, and
+        # gin_fuzzy_search_limit caps the bitmap a short prefix would build.
+        # Session settings set and reset in the same round trip as the query.
+        sql = (f"SET enable_seqscan = off; SET enable_indexscan = off; "
+               f"SET gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}; {sql}; "
+               "RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, all_params)
+            while cursor.description is None and cursor.nextset():
+                pass
+            columns = [column.name for column in cursor.description]
+            # Tags come joined and times as epoch seconds: parsing 250 arrays and
+            # timestamps in Python cost more than the query.
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        except Exception:
+            if connection.in_atomic_block:
+                raise
+            cursor.execute("RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
+            raise
+    for row in rows:
+        row["tags"] = row["tags"].split("\x1f") if row["tags"] else []
     return rows
 
 
