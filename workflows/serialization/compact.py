@@ -397,6 +397,9 @@ def encode_compact(envelope: dict[str, Any], *, max_depth: int = MAX_DEPTH) -> b
 
 
 def _pairs_without_duplicates(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    for key, _ in pairs:
+        if type(key) is not str:
+            raise UnsupportedValueError(f"map key {key!r} is not a string")
     result = dict(pairs)
     if len(result) != len(pairs):
         seen = set()
