@@ -22,6 +22,7 @@ plus one byte, so a compressed bomb is refused without being expanded.
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -152,12 +153,31 @@ def _approximate_size(envelope: dict[str, Any]) -> int:
     return 500 * len(nodes) if isinstance(nodes, list) else 0
 
 
+# zstd contexts are costly to create (about a third of compressing a typical
+# workflow) and not safe to share between threads: one per thread and level.
+_THREAD_STATE = threading.local()
+
+
+def _zstd_compressor(level: int) -> zstandard.ZstdCompressor:
+    compressors = _THREAD_STATE.__dict__.setdefault("zstd_compressors", {})
+    compressor = compressors.get(level)
+    if compressor is None:
+        compressor = compressors[level] = zstandard.ZstdCompressor(
+            level=level, write_content_size=True
+        )
+    return compressor
+
+
+def _zstd_decompressor() -> zstandard.ZstdDecompressor:
+    decompressor = _THREAD_STATE.__dict__.get("zstd_decompressor")
+    if decompressor is None:
+        decompressor = _THREAD_STATE.zstd_decompressor = zstandard.ZstdDecompressor()
+    return decompressor
+
+
 def _compress(payload: bytes, compression: Compression, level: int | None) -> bytes:
     if compression is Compression.ZSTD:
-        compressor = zstandard.ZstdCompressor(
-            level=DEFAULT_ZSTD_LEVEL if level is None else level, write_content_size=True
-        )
-        return compressor.compress(payload)
+        return _zstd_compressor(DEFAULT_ZSTD_LEVEL if level is None else level).compress(payload)
     if compression is Compression.LZ4:
         return lz4.frame.compress(
             payload,
@@ -302,7 +322,7 @@ def _zstd_decompress_bounded(body: bytes, declared: int) -> bytes:
     chunks: list[bytes] = []
     produced = 0
     try:
-        with zstandard.ZstdDecompressor().stream_reader(body) as reader:
+        with _zstd_decompressor().stream_reader(body) as reader:
             while produced < limit:
                 chunk = reader.read(limit - produced)
                 if not chunk:
