@@ -152,6 +152,40 @@ def test_odd_shapes_are_shown_rather_than_crashing() -> None:
     assert "Edges (0)" in view
 
 
+def test_fields_written_as_null_are_left_out() -> None:
+    envelope = small_envelope(
+        settings={"error_policy": "stop", "max_parallel": None, "timeout_s": None}
+    )
+    classify = envelope["workflow"]["nodes"][1]
+    classify.update(retry=None, timeout_s=None)
+    envelope["workflow"]["nodes"].append(
+        {
+            "id": "gate",
+            "kind": "control",
+            "name": "Gate",
+            "control": "merge",
+            "condition": None,
+            "over": None,
+            "body": None,
+        }
+    )
+    envelope["workflow"]["edges"].append(
+        {
+            "id": "e2",
+            "kind": "conditional",
+            "source": "classify",
+            "target": "gate",
+            "condition": "inputs.ok",
+            "label": None,
+        }
+    )
+    view = pretty(envelope, color=False)
+    assert "null" not in view
+    assert view.split("Nodes (3)\n")[0].endswith("Settings\n  error_policy: stop\n")
+    assert "        temperature: 0.2\n  control (1)\n    gate  Gate  merge\nEdges (2)\n" in view
+    assert view.endswith("  conditional (1)\n    e2  classify → gate  when inputs.ok\n")
+
+
 def test_summary_is_one_line_with_counts_by_kind() -> None:
     assert summary(small_envelope()) == (
         "Triage support tickets v1.2.0 — 2 nodes (1 input, 1 instrument), 1 edge"

@@ -139,8 +139,9 @@ def _node_lines(parent: _Line, node: Any, paint: _Painter, show_metadata: bool) 
         for key in ("required", "default", "interactive", "prompt"):
             if key in node:
                 line.add(f"{key}: {_text(node[key])}")
+    # The graph core writes absent optional fields as null: show only what is set.
     for key in ("condition", "over", "body"):
-        if key in node:
+        if node.get(key) is not None:
             line.add(f"{key}: {_text(node[key])}")
     for port in node.get("inputs") or ():
         line.add(_port_line(port, "in ", paint))
@@ -155,7 +156,7 @@ def _node_lines(parent: _Line, node: Any, paint: _Painter, show_metadata: bool) 
             f"{retry.get('delay_ms', 0)} ms delay, "
             f"backoff x{retry.get('backoff_multiplier', 1)}"
         )
-    if "timeout_s" in node:
+    if node.get("timeout_s") is not None:
         line.add(f"timeout: {_text(node['timeout_s'])} s")
     if "position" in node and show_metadata:
         position = node["position"]
@@ -181,11 +182,11 @@ def _edge_line(parent: _Line, edge: Any, paint: _Painter) -> None:
         config = transform.get("config") or {}
         detail = config.get("expr") if isinstance(config, dict) and "expr" in config else None
         text += f"  [{transform.get('type', '?')}{': ' + _text(detail) if detail else ''}]"
-    if "condition" in edge:
+    if edge.get("condition") is not None:
         text += f"  when {_text(edge['condition'])}"
-    if "label" in edge:
+    if edge.get("label") is not None:
         text += f"  “{_text(edge['label'])}”"
-    if "priority" in edge:
+    if edge.get("priority") is not None:
         text += f"  (priority {_text(edge['priority'])})"
     parent.add(text)
 
@@ -210,7 +211,8 @@ def _build_tree(document: dict[str, Any], paint: _Painter, show_metadata: bool) 
     if isinstance(settings, dict) and settings:
         section = _Line(paint("section", "Settings"))
         for key in sorted(settings):
-            _add_value(section, f"{key}:", settings[key])
+            if settings[key] is not None:
+                _add_value(section, f"{key}:", settings[key])
         roots.append(section)
 
     nodes = workflow.get("nodes") if isinstance(workflow.get("nodes"), list) else []
