@@ -18,7 +18,6 @@ Settings
 Nodes (2)
   input (1)
     ticket  Ticket  string
-      required: true
   instrument (1)
     classify  Classify  model gpt-4o@2024-08-06
       in  text: string (required)
@@ -49,7 +48,7 @@ def test_a_bare_workflow_document_is_shown_without_the_envelope_line() -> None:
 def test_indent_changes_the_step() -> None:
     lines = pretty(small_envelope(), indent=4, color=False).splitlines()
     assert "        ticket  Ticket  string" in lines
-    assert "            required: true" in lines
+    assert "            in  text: string (required)" in lines
 
 
 def test_depth_cuts_the_tree_and_marks_cut_branches() -> None:
@@ -150,6 +149,18 @@ def test_odd_shapes_are_shown_rather_than_crashing() -> None:
     assert "not a node: 42" in view
     assert '  webhook (1)\n    ?  ""' in view
     assert "Edges (0)" in view
+
+
+def test_input_nodes_show_what_differs_from_the_defaults() -> None:
+    envelope = small_envelope()
+    ticket = envelope["workflow"]["nodes"][0]
+    ticket.update(required=True, default=None, interactive=False, prompt="")
+    assert "    ticket  Ticket  string\n  instrument (1)\n" in pretty(envelope, color=False)
+    ticket.update(required=False, default="none", interactive=True, prompt="Paste the ticket")
+    assert (
+        "    ticket  Ticket  string\n      optional\n      default: none\n"
+        "      interactive, prompt: Paste the ticket\n  instrument (1)\n"
+    ) in pretty(envelope, color=False)
 
 
 def test_fields_written_as_null_are_left_out() -> None:

@@ -136,9 +136,16 @@ def _node_lines(parent: _Line, node: Any, paint: _Painter, show_metadata: bool) 
     if node.get("description"):
         line.add(paint("muted", str(node["description"])))
     if kind == "input":
-        for key in ("required", "default", "interactive", "prompt"):
-            if key in node:
-                line.add(f"{key}: {_text(node[key])}")
+        # Only what differs from the defaults (required, no default, not interactive).
+        if node.get("required") is False:
+            line.add("optional")
+        if node.get("default") is not None:
+            line.add(f"default: {_text(node['default'])}")
+        prompt = node.get("prompt")
+        if node.get("interactive"):
+            line.add("interactive" + (f", prompt: {_text(prompt)}" if prompt else ""))
+        elif prompt:
+            line.add(f"prompt: {_text(prompt)}")
     # The graph core writes absent optional fields as null: show only what is set.
     for key in ("condition", "over", "body"):
         if node.get(key) is not None:
