@@ -159,7 +159,9 @@ _THREAD_STATE = threading.local()
 
 
 def _zstd_compressor(level: int) -> zstandard.ZstdCompressor:
-    compressors = _THREAD_STATE.__dict__.setdefault("zstd_compressors", {})
+    compressors: dict[int, zstandard.ZstdCompressor] = _THREAD_STATE.__dict__.setdefault(
+        "zstd_compressors", {}
+    )
     compressor = compressors.get(level)
     if compressor is None:
         compressor = compressors[level] = zstandard.ZstdCompressor(
@@ -169,7 +171,9 @@ def _zstd_compressor(level: int) -> zstandard.ZstdCompressor:
 
 
 def _zstd_decompressor() -> zstandard.ZstdDecompressor:
-    decompressor = _THREAD_STATE.__dict__.get("zstd_decompressor")
+    decompressor: zstandard.ZstdDecompressor | None = _THREAD_STATE.__dict__.get(
+        "zstd_decompressor"
+    )
     if decompressor is None:
         decompressor = _THREAD_STATE.zstd_decompressor = zstandard.ZstdDecompressor()
     return decompressor
@@ -179,11 +183,12 @@ def _compress(payload: bytes, compression: Compression, level: int | None) -> by
     if compression is Compression.ZSTD:
         return _zstd_compressor(DEFAULT_ZSTD_LEVEL if level is None else level).compress(payload)
     if compression is Compression.LZ4:
-        return lz4.frame.compress(
+        compressed: bytes = lz4.frame.compress(
             payload,
             compression_level=DEFAULT_LZ4_LEVEL if level is None else level,
             store_size=True,
         )
+        return compressed
     return payload
 
 
@@ -337,7 +342,7 @@ def _zstd_decompress_bounded(body: bytes, declared: int) -> bytes:
 def _lz4_decompress_bounded(body: bytes, declared: int) -> bytes:
     decompressor = lz4.frame.LZ4FrameDecompressor()
     try:
-        payload = decompressor.decompress(body, max_length=declared + 1)
+        payload: bytes = decompressor.decompress(body, max_length=declared + 1)
     except RuntimeError as error:
         raise CorruptDataError(f"lz4 data is corrupt: {error}") from error
     if len(payload) <= declared and not decompressor.eof:

@@ -91,6 +91,11 @@ def _sorted_kinds(counter: Counter[str], order: tuple[str, ...]) -> list[str]:
     return known + sorted(kind for kind in counter if kind not in order)
 
 
+def _list_field(workflow: dict[str, Any], key: str) -> list[Any]:
+    value = workflow.get(key)
+    return value if isinstance(value, list) else []
+
+
 def _kind_of(item: Any) -> str:
     return str(item.get("kind", "?")) if isinstance(item, dict) else "?"
 
@@ -222,7 +227,7 @@ def _build_tree(document: dict[str, Any], paint: _Painter, show_metadata: bool) 
                 _add_value(section, f"{key}:", settings[key])
         roots.append(section)
 
-    nodes = workflow.get("nodes") if isinstance(workflow.get("nodes"), list) else []
+    nodes = _list_field(workflow, "nodes")
     node_kinds = Counter(_kind_of(node) for node in nodes)
     section = _Line(paint("section", f"Nodes ({len(nodes)})"))
     for kind in _sorted_kinds(node_kinds, NODE_KIND_ORDER):
@@ -232,7 +237,7 @@ def _build_tree(document: dict[str, Any], paint: _Painter, show_metadata: bool) 
                 _node_lines(group, node, paint, show_metadata)
     roots.append(section)
 
-    edges = workflow.get("edges") if isinstance(workflow.get("edges"), list) else []
+    edges = _list_field(workflow, "edges")
     edge_kinds = Counter(_kind_of(edge) for edge in edges)
     section = _Line(paint("section", f"Edges ({len(edges)})"))
     for kind in _sorted_kinds(edge_kinds, EDGE_KIND_ORDER):
@@ -288,8 +293,8 @@ def pretty(
 def summary(doc: dict[str, Any]) -> str:
     """One line: ``Name v1.2.0 — 7 nodes (2 input, 1 instrument, …), 8 edges``."""
     workflow = workflow_of(doc)
-    nodes = workflow.get("nodes") if isinstance(workflow.get("nodes"), list) else []
-    edges = workflow.get("edges") if isinstance(workflow.get("edges"), list) else []
+    nodes = _list_field(workflow, "nodes")
+    edges = _list_field(workflow, "edges")
     node_kinds = Counter(_kind_of(node) for node in nodes)
     title = str(workflow.get("name", "(unnamed workflow)"))
     if "version" in workflow:
