@@ -161,7 +161,11 @@ def networkx_pipeline(workflow: Workflow, catalog: InMemoryNodeTypeCatalog) -> A
     }
     for source, target in graph.edges:
         graph.edges[source, target]["weight"] = weights[target]
-    critical_path = networkx.dag_longest_path(graph, weight="weight")
+    # A virtual start before every root carries the roots' own weights, so the
+    # longest path weighs whole nodes, as ours does.
+    roots = [node_id for node_id in order if graph.in_degree(node_id) == 0]
+    graph.add_weighted_edges_from(("<start>", root, weights[root]) for root in roots)
+    critical_path = networkx.dag_longest_path(graph, weight="weight")[1:]
     return order, levels, critical_path, warnings
 
 
