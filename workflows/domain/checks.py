@@ -298,8 +298,7 @@ class Checker:
         conditional_out = bytearray(size)
         filled = self.filled
         many_inputs = [
-            type(node) is ControlNode and node.accepts_many_inputs  # type: ignore[attr-defined]
-            for node in self.node_list
+            type(node) is ControlNode and node.accepts_many_inputs for node in self.node_list
         ]
         merge_connections: set[tuple[str, str, str, str]] = set()
         self._merge_connections = merge_connections

@@ -240,7 +240,7 @@ class DocumentReader(FieldReader):
                 found=kind_text if isinstance(kind_text, str) else type_name(kind_text),
             )
             return None
-        where = {"node_id": node_id}
+        where: dict[str, Any] = {"node_id": node_id}
         self._unknown_fields(raw, _NODE_FIELDS[kind], path, **where)
         common: dict[str, Any] = {
             "id": node_id,
@@ -458,7 +458,7 @@ class DocumentReader(FieldReader):
         edge_id = self._string(raw, "id", path, default=None, required=True)
         if not edge_id:
             return None
-        where = {"edge_id": edge_id}
+        where: dict[str, Any] = {"edge_id": edge_id}
         kind_text = self._field(raw, "kind")
         if kind_text is MISSING:
             kind_text = "data"

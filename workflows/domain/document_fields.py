@@ -184,8 +184,9 @@ class FieldReader:
         if isinstance(value, float) and not math.isfinite(value):
             self._wrong_type((*path, key), "a finite number", value, **where)
             return default
-        if (minimum is not None and value < minimum) or (
-            exclusive_minimum is not None and value <= exclusive_minimum
+        number: float = value  # type: ignore[assignment]  # checked just above
+        if (minimum is not None and number < minimum) or (
+            exclusive_minimum is not None and number <= exclusive_minimum
         ):
             bound = f"at least {minimum}" if minimum is not None else f"above {exclusive_minimum}"
             self._error(

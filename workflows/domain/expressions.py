@@ -43,7 +43,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from jinja2 import StrictUndefined, nodes, pass_environment
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
@@ -464,14 +464,14 @@ def _parse_template(source: str) -> nodes.Template:
         _recorder.reset(token)
     for node in tree.find_all(nodes.Stmt):
         if not isinstance(node, nodes.Output):
-            return _raise_statement(node, source)
+            _raise_statement(node, source)
     problem = _check_tree(tree, source)
     if problem is not None:
         raise ExpressionSyntaxError(problem)
     return tree
 
 
-def _raise_statement(node: nodes.Node, source: str) -> Any:
+def _raise_statement(node: nodes.Node, source: str) -> NoReturn:
     position = source.find("{%")
     raise ExpressionSyntaxError(
         ExpressionError(
@@ -486,7 +486,7 @@ def _raise_statement(node: nodes.Node, source: str) -> Any:
 def check_expression(source: object) -> ExpressionError | None:
     """None when ``source`` is a valid expression; otherwise what is wrong and where."""
     try:
-        _compiled_expression(source)  # type: ignore[arg-type]
+        _compiled_expression(source)
     except ExpressionSyntaxError as error:
         return error.error
     except TypeError:
@@ -499,7 +499,7 @@ def check_template(source: object) -> ExpressionError | None:
     if isinstance(source, str) and "{" not in source:
         return None
     try:
-        _compiled_template(source)  # type: ignore[arg-type]
+        _compiled_template(source)
     except ExpressionSyntaxError as error:
         return error.error
     except TypeError:
@@ -517,7 +517,7 @@ def template_placeholders(source: str) -> list[str]:
     tree = _parse_template(source)
     names: list[str] = []
     consumed: set[int] = set()
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):  # type: ignore[arg-type]
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
         if id(node) in consumed:
             continue
         if isinstance(node, nodes.Getattr | nodes.Getitem) and isinstance(node.node, nodes.Name):
