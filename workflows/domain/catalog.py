@@ -41,11 +41,22 @@ class NodeTypeDefinition:
     outputs: tuple[PortDefinition, ...] = ()
     config_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     example_config: dict[str, Any] = field(default_factory=dict)
+    # A type whose ports depend on its config (a template with one input per
+    # placeholder, say) accepts declared ports the catalog does not list.
+    allows_extra_ports: bool = False
 
     _validator: Any = field(default=None, init=False, repr=False, compare=False)
     _answers: dict[bytes, tuple[ConfigProblem, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    @property
+    def inputs_by_name(self) -> dict[str, PortDefinition]:
+        return {port.name: port for port in self.inputs}
+
+    @property
+    def outputs_by_name(self) -> dict[str, PortDefinition]:
+        return {port.name: port for port in self.outputs}
 
     def config_problems(self, config: object, *, limit: int = 20) -> list[ConfigProblem]:
         """Every way ``config`` breaks the schema (at most ``limit``), best first.
