@@ -230,16 +230,20 @@ class Checker:
         _, known_inputs, known_outputs, required = self._declared_ports_of(definition)
         extra_allowed = definition.allows_extra_ports
         if node.inputs:
+            required_found = 0
             for port in node.inputs:
                 reference = known_inputs.get(port.name)
                 if reference is None:
                     if not extra_allowed:
                         self._port_issue(node, port.name, "input", sorted(known_inputs))
-                elif port.data_type is not reference.data_type and not (
+                    continue
+                if reference.required and reference.default is None:
+                    required_found += 1
+                if port.data_type is not reference.data_type and not (
                     port.data_type.is_assignable_to(reference.data_type)
                 ):
                     self._port_type_issue(node, port.name, "input", reference, port)
-            if required:
+            if required_found < len(required):
                 declared = {port.name for port in node.inputs}
                 for name in required:
                     if name not in declared:
