@@ -54,7 +54,7 @@ from workflows.domain.values import (
 )
 
 if TYPE_CHECKING:
-    from workflows.domain.algorithms import GraphAnalysis
+    from workflows.domain.algorithms import Dependencies, GraphAnalysis
 
 __all__ = [
     "DEFAULT_PORT_NAME",
@@ -233,6 +233,11 @@ class Workflow:
         analysis = GraphAnalysis.of(self)
         self._analysis = (self._revision, analysis)
         return analysis
+
+    def dependencies(self, node_id: str) -> Dependencies:
+        """Direct and transitive predecessors and successors of a node (acyclic
+        workflows); O(1) once computed, recomputed after any change."""
+        return self.analysis().dependencies(node_id)
 
     def store_analysis(self, analysis: GraphAnalysis) -> None:
         """Keep an analysis built elsewhere (validation builds one as it goes)
