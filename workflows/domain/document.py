@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from sys import intern
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -209,6 +210,7 @@ class DocumentReader(FieldReader):
                     node_id=node.id,
                 )
                 continue
+            node.id = intern(node.id)
             seen.add(node.id)
             nodes.append(node)
         return nodes
@@ -443,6 +445,10 @@ class DocumentReader(FieldReader):
                     edge_id=edge.id,
                 )
                 continue
+            # Interned endpoints are the very objects of the node ids, so every
+            # later lookup by id hits on identity with a cached hash.
+            edge.source = intern(edge.source)
+            edge.target = intern(edge.target)
             seen.add(edge.id)
             edges.append(edge)
         return edges

@@ -22,7 +22,7 @@ class Transform:
         return {"type": str(self.type), "config": dict(self.config)}
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Edge:
     kind: ClassVar[EdgeKind]
 
@@ -47,7 +47,7 @@ class Edge:
         return (str(self.kind), self.source, self.target)
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DataEdge(Edge):
     kind: ClassVar[EdgeKind] = EdgeKind.DATA
 
@@ -67,7 +67,7 @@ class DataEdge(Edge):
         return (str(self.kind), self.source, self.source_port, self.target, self.target_port)
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ControlEdge(Edge):
     kind: ClassVar[EdgeKind] = EdgeKind.CONTROL
 
@@ -77,7 +77,7 @@ class ControlEdge(Edge):
         return {"target": self.target, "priority": self.priority}
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ConditionalEdge(Edge):
     kind: ClassVar[EdgeKind] = EdgeKind.CONDITIONAL
 

@@ -18,7 +18,7 @@ from workflows.domain.values import (
 )
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Node:
     """Fields every node kind shares."""
 
@@ -64,7 +64,7 @@ class Node:
         return {}
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class InputNode(Node):
     kind: ClassVar[NodeKind] = NodeKind.INPUT
 
@@ -87,7 +87,7 @@ class InputNode(Node):
         }
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class OutputNode(Node):
     kind: ClassVar[NodeKind] = NodeKind.OUTPUT
 
@@ -100,7 +100,7 @@ class OutputNode(Node):
         return {"data_type": str(self.data_type)}
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class _TaskNode(Node):
     """Shared by instruments and operators: declared ports, config, retry, timeout.
 
@@ -134,7 +134,7 @@ class _TaskNode(Node):
         }
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class InstrumentNode(_TaskNode):
     """Calls a model; ``model_id`` is its type in the catalog."""
 
@@ -153,7 +153,7 @@ class InstrumentNode(_TaskNode):
         )
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class OperatorNode(_TaskNode):
     """A registered operation such as ``template`` or ``json_parse``."""
 
@@ -169,7 +169,7 @@ class OperatorNode(_TaskNode):
         return {"operator": self.operator} | self._task_fields()
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ControlNode(Node):
     """Branch, merge, loop, parallel or join.
 
