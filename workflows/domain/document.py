@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from sys import intern
 from collections.abc import Mapping
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from workflows.domain.document_fast import fast_edge, fast_node
