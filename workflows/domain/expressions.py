@@ -84,6 +84,7 @@ MAX_JOINED_OPERANDS = 32
 READABLE_NAMES: tuple[str, ...] = ("inputs", "params", "item", "execution", "secrets")
 ALLOWED_FUNCTIONS: tuple[str, ...] = ("range", "dict")
 
+
 @dataclass(frozen=True, slots=True)
 class ExpressionError:
     """Why an expression is refused; ``position`` is a 0-based character offset."""
