@@ -80,6 +80,7 @@ NodeT = TypeVar("NodeT", bound=nodes.Node)
 # the number of joined values is capped statically: the result is then at most
 # this many times the largest input.
 MAX_JOINED_OPERANDS = 32
+CACHED_TEMPLATE_LENGTH = 4_096
 
 READABLE_NAMES: tuple[str, ...] = ("inputs", "params", "item", "execution", "secrets")
 ALLOWED_FUNCTIONS: tuple[str, ...] = ("range", "dict")
@@ -300,10 +301,21 @@ def _compiled_expression(source: str) -> Any:
         raise ExpressionSyntaxError(ExpressionError(f"invalid expression: {error}")) from error
 
 
-@lru_cache(maxsize=2048)
 def _compiled_template(source: str) -> Any:
-    tree = _parse_template(source)
-    del tree
+    # Long templates are compiled each time rather than kept: a cache of 2,048
+    # texts of up to a megabyte each would be gigabytes.
+    if isinstance(source, str) and len(source) > CACHED_TEMPLATE_LENGTH:
+        return _compile_template(source)
+    return _compiled_short_template(source)
+
+
+@lru_cache(maxsize=2048)
+def _compiled_short_template(source: str) -> Any:
+    return _compile_template(source)
+
+
+def _compile_template(source: str) -> Any:
+    _parse_template(source)
     try:
         return ENVIRONMENT.from_string(source)
     except TemplateError as error:
