@@ -250,14 +250,14 @@ def check_expression(source: object) -> ExpressionError | None:
 
 def check_template(source: object) -> ExpressionError | None:
     """None when every ``{{ … }}`` in ``source`` is valid (text without any is valid)."""
-    if isinstance(source, str) and "{" not in source:
+    if not isinstance(source, str):
+        return ExpressionError("a template must be a string")
+    if "{" not in source:
         return None
     try:
         _compiled_template(source)
     except ExpressionSyntaxError as error:
         return error.error
-    except TypeError:
-        return ExpressionError("a template must be a string")
     return None
 
 
@@ -304,7 +304,7 @@ def _compiled_expression(source: str) -> Any:
 def _compiled_template(source: str) -> Any:
     # Long templates are compiled each time rather than kept: a cache of 2,048
     # texts of up to a megabyte each would be gigabytes.
-    if isinstance(source, str) and len(source) > CACHED_TEMPLATE_LENGTH:
+    if len(source) > CACHED_TEMPLATE_LENGTH:
         return _compile_template(source)
     return _compiled_short_template(source)
 
