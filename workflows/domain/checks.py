@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
 from workflows.domain.catalog import NodeTypeCatalog
-from workflows.domain.expressions import ExpressionError, check_expression, check_template
+from workflows.domain.expressions import check_expression, check_template
 from workflows.domain.graph_index import GraphIndex
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
 from workflows.domain.model import (
@@ -35,6 +35,7 @@ from workflows.domain.model import (
     Workflow,
     _TaskNode,
 )
+from workflows.domain.node_checks import NodeChecks
 
 if TYPE_CHECKING:
     from workflows.domain.validation import ValidationOptions
@@ -67,7 +68,7 @@ def _find_port(ports: Ports, name: str) -> PortDefinition | None:
     return None
 
 
-class Checker:
+class Checker(NodeChecks):
     def __init__(
         self,
         workflow: Workflow,
@@ -87,6 +88,7 @@ class Checker:
         self.outputs: list[Ports] = []
         self.filled: dict[tuple[int, str], str] = {}
         self.control_positions: list[int] = []
+        self._definition_ports: dict[int, tuple[Any, ...]] = {}
 
     def run(self) -> None:
         self._check_nodes()
@@ -134,6 +136,8 @@ class Checker:
                         node_outputs = node_outputs or definition.outputs
                 if check_catalog:
                     self._check_node_type(task, type_name, definition)
+                    if definition is not None and (task.inputs or task.outputs):
+                        self._check_declared_ports(task, definition)
                 if check_expressions and task.config:
                     for key, value in task.config.items():
                         if type(value) is str:
@@ -159,122 +163,6 @@ class Checker:
                     self.control_positions.append(len(inputs) - 1)
                     self._check_control_fields(node)  # type: ignore[arg-type]
 
-    def _check_node_type(self, node: _TaskNode, type_name: str, definition: Any) -> None:
-        field_name = "model_id" if node.kind == "instrument" else "operator"
-        if not type_name:
-            self.errors.append(
-                ValidationIssue(
-                    code=IssueCode.UNKNOWN_NODE_TYPE,
-                    message=(
-                        f"Node {node.id!r} has no {field_name}; set it to a type from the "
-                        "node-type catalog."
-                    ),
-                    node_id=node.id,
-                    path=(field_name,),
-                )
-            )
-            return
-        if self.catalog is None:
-            return
-        if definition is None:
-            self.errors.append(
-                ValidationIssue(
-                    code=IssueCode.UNKNOWN_NODE_TYPE,
-                    message=(
-                        f"Node {node.id!r} uses {node.kind} type {type_name!r}, which the "
-                        "node-type catalog does not know; pick one listed by "
-                        "GET /api/v1/node-types/."
-                    ),
-                    node_id=node.id,
-                    path=(field_name,),
-                    found=type_name,
-                )
-            )
-            return
-        try:
-            problems = definition.config_problems(node.config)
-        except RecursionError:
-            problems = []
-        for problem in problems:
-            where = ".".join(str(part) for part in problem.path) or "config"
-            self.errors.append(
-                ValidationIssue(
-                    code=IssueCode.INVALID_CONFIG,
-                    message=(
-                        f"Config of node {node.id!r} ({type_name}) at {where}: "
-                        f"{problem.message}; fix it to match the type's config schema."
-                    ),
-                    node_id=node.id,
-                    path=("config", *problem.path),
-                )
-            )
-
-    def _check_control_fields(self, node: ControlNode) -> None:
-        def misplaced(field_name: str, belongs_to: str) -> None:
-            self.errors.append(
-                ValidationIssue(
-                    code=IssueCode.INVALID_CONTROL_NODE,
-                    message=(
-                        f"Control node {node.id!r} is a {node.control} but sets {field_name!r}, "
-                        f"which only a {belongs_to} uses; remove it or change the control type."
-                    ),
-                    node_id=node.id,
-                    path=(field_name,),
-                )
-            )
-
-        if node.control is not ControlType.BRANCH and node.condition is not None:
-            misplaced("condition", "branch")
-        if node.control is not ControlType.LOOP:
-            if node.over is not None:
-                misplaced("over", "loop")
-            if node.body is not None:
-                misplaced("body", "loop")
-        else:
-            for field_name in ("over", "body"):
-                if not getattr(node, field_name):
-                    what = (
-                        "an expression giving the items, e.g. inputs.items"
-                        if field_name == "over"
-                        else "the id of the workflow to run once per item"
-                    )
-                    self.errors.append(
-                        ValidationIssue(
-                            code=IssueCode.INVALID_CONTROL_NODE,
-                            message=f"Loop {node.id!r} needs {field_name!r}: {what}.",
-                            node_id=node.id,
-                            path=(field_name,),
-                        )
-                    )
-        if self.options.check_expressions:
-            if node.condition:
-                self._expression_issue(
-                    check_expression(node.condition), ("condition",), node_id=node.id
-                )
-            if node.control is ControlType.LOOP and node.over:
-                self._expression_issue(check_expression(node.over), ("over",), node_id=node.id)
-
-    def _expression_issue(
-        self, problem: ExpressionError | None, path: tuple[str | int, ...], **where: Any
-    ) -> None:
-        if problem is None:
-            return
-        if "node_id" in where:
-            subject = f"node {where['node_id']!r}"
-        else:
-            subject = f"edge {where['edge_id']!r}"
-        location = ".".join(str(part) for part in path)
-        at = f" at position {problem.position}" if problem.position is not None else ""
-        self.errors.append(
-            ValidationIssue(
-                code=IssueCode.INVALID_EXPRESSION,
-                message=f"Expression in {subject} ({location}){at}: {problem.message}; fix it.",
-                path=path,
-                position=problem.position,
-                **where,
-            )
-        )
-
     # -- edges -------------------------------------------------------------------------
 
     def _check_edges(self) -> tuple[GraphIndex, bytearray, bytearray]:
@@ -298,8 +186,7 @@ class Checker:
         conditional_out = bytearray(size)
         filled = self.filled
         many_inputs = [
-            type(node) is ControlNode and node.accepts_many_inputs  # type: ignore[attr-defined]
-            for node in self.node_list
+            type(node) is ControlNode and node.accepts_many_inputs for node in self.node_list
         ]
         merge_connections: set[tuple[str, str, str, str]] = set()
         self._merge_connections = merge_connections
