@@ -62,10 +62,7 @@ def generate_workflow(
     rng = random.Random(seed)
     input_count = min(INPUT_COUNT, node_count)
     operator_count = node_count - input_count
-    if shape == "wide":
-        width = max(edges_per_node + 1, operator_count // 10)
-    else:
-        width = edges_per_node + 1
+    width = max(edges_per_node + 1, operator_count // 10) if shape == "wide" else edges_per_node + 1
     nodes: list[dict[str, Any]] = [_input(number) for number in range(input_count)]
     edges: list[dict[str, Any]] = []
     previous_layer = list(range(input_count))
@@ -108,7 +105,9 @@ def generate_workflow(
     }
 
 
-def _data_edge(edge_id: str, source: int, source_port: str, target: int, target_port: str) -> dict[str, Any]:
+def _data_edge(
+    edge_id: str, source: int, source_port: str, target: int, target_port: str
+) -> dict[str, Any]:
     return {
         "id": edge_id,
         "kind": "data",

@@ -4,6 +4,7 @@ Public surface other parts of Symphony code against; see docs/graph-core.md.
 """
 
 from workflows.domain.algorithms import CriticalPath, CycleError, Dependencies, GraphAnalysis
+from workflows.domain.builder import WorkflowBuilder, WorkflowBuildError
 from workflows.domain.catalog import (
     InMemoryNodeTypeCatalog,
     NodeTypeCatalog,
@@ -78,6 +79,8 @@ __all__ = [
     "ValidationOptions",
     "ValidationResult",
     "Workflow",
+    "WorkflowBuildError",
+    "WorkflowBuilder",
     "WorkflowMetadata",
     "WorkflowSettings",
     "get_default_catalog",

@@ -45,7 +45,11 @@ class Dependencies:
 
     def to_dict(self) -> dict[str, list[str]]:
         """The ``plan`` API shape (``api.md``)."""
-        return {"direct": list(self.direct), "all": list(self.all), "dependents": list(self.dependents)}
+        return {
+            "direct": list(self.direct),
+            "all": list(self.all),
+            "dependents": list(self.dependents),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,31 +184,35 @@ class GraphAnalysis:
             return CriticalPath((), 0.0)
         predecessors = self.index.predecessors
         finish = [0.0] * self.index.size
-        best_parent = [-1] * self.index.size
+        read = finish.__getitem__
+        # Forward pass at C speed (map/max); the path is recovered backwards
+        # afterwards, only along itself.
         for node in order:
-            best = -1
-            best_finish = 0.0
-            for parent in predecessors[node]:
-                parent_finish = finish[parent]
-                if (
-                    best == -1
-                    or parent_finish > best_finish
-                    or (parent_finish == best_finish and parent < best)
-                ):
-                    best = parent
-                    best_finish = parent_finish
-            best_parent[node] = best
-            finish[node] = best_finish + weights[node]
-        end = max(range(self.index.size), key=lambda node: (finish[node], -node))
+            parents = predecessors[node]
+            if parents:
+                finish[node] = max(map(read, parents)) + weights[node]
+            else:
+                finish[node] = weights[node]
+        best_finish = max(finish)
+        end = finish.index(best_finish)  # the smallest index among the heaviest ends
         path = [end]
-        while best_parent[path[-1]] != -1:
-            path.append(best_parent[path[-1]])
+        node = end
+        while predecessors[node]:
+            before = finish[node] - weights[node]
+            # Float sums can differ in the last bit, so take the heaviest parent
+            # and break ties by the smaller index.
+            node = min(predecessors[node], key=lambda parent: (-finish[parent], parent))
+            if finish[node] < before - 1e-9 * max(1.0, abs(before)):
+                break
+            path.append(node)
         path.reverse()
         ids = self.index.ids
-        return CriticalPath(tuple(ids[node] for node in path), finish[end])
+        return CriticalPath(tuple(ids[item] for item in path), best_finish)
 
 
-def node_weights(workflow: Workflow, index: GraphIndex, durations: Mapping[str, float] | None) -> list[float]:
+def node_weights(
+    workflow: Workflow, index: GraphIndex, durations: Mapping[str, float] | None
+) -> list[float]:
     """Per-node estimated durations in milliseconds, by index.
 
     First ``durations[node_id]``, then the node's ``metadata.custom.

@@ -125,7 +125,9 @@ class InMemoryNodeTypeCatalog:
         return self._definitions.get((str(kind), type_name))
 
     def __iter__(self) -> Iterator[NodeTypeDefinition]:
-        return iter(sorted(self._definitions.values(), key=lambda item: (item.kind, item.type_name)))
+        return iter(
+            sorted(self._definitions.values(), key=lambda item: (item.kind, item.type_name))
+        )
 
     def __len__(self) -> int:
         return len(self._definitions)

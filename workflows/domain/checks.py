@@ -21,10 +21,10 @@ from workflows.domain.expressions import ExpressionError, check_expression, chec
 from workflows.domain.graph_index import GraphIndex
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
 from workflows.domain.model import (
-    ControlNode,
-    ControlType,
     ConditionalEdge,
     ControlEdge,
+    ControlNode,
+    ControlType,
     DataEdge,
     InputNode,
     InstrumentNode,
@@ -140,7 +140,9 @@ class Checker:
                             if "{" in value:
                                 problem = check_template(value)
                                 if problem is not None:
-                                    self._expression_issue(problem, ("config", key), node_id=task.id)
+                                    self._expression_issue(
+                                        problem, ("config", key), node_id=task.id
+                                    )
                         elif isinstance(value, dict | list):
                             for path, text in _template_strings(value, ("config", key)):
                                 self._expression_issue(check_template(text), path, node_id=task.id)
@@ -294,7 +296,13 @@ class Checker:
         other_connections: set[tuple[Any, ...]] = set()
         data_out = bytearray(size)
         conditional_out = bytearray(size)
-        incoming_data: list[list[DataEdge]] = [[] for _ in range(size)]
+        filled = self.filled
+        many_inputs = [
+            type(node) is ControlNode and node.accepts_many_inputs  # type: ignore[attr-defined]
+            for node in self.node_list
+        ]
+        merge_connections: set[tuple[str, str, str, str]] = set()
+        self._merge_connections = merge_connections
 
         for edge_id, edge in edges.items():
             source = lookup(edge.source)
@@ -333,7 +341,12 @@ class Checker:
                 data_edge: DataEdge = edge  # type: ignore[assignment]
                 source_port_name = data_edge.source_port
                 target_port_name = data_edge.target_port
-                incoming_data[target].append(data_edge)
+                fill_key = (target, target_port_name)
+                earlier = filled.get(fill_key)
+                if earlier is None:
+                    filled[fill_key] = edge_id
+                elif self._refuse_second_feed(data_edge, earlier, many_inputs[target]):
+                    continue
                 data_out[source] = 1
                 source_port = None
                 for port in outputs[source]:
@@ -394,52 +407,37 @@ class Checker:
             successors[source].append(target)
             predecessors[target].append(source)
 
-        self._check_fed_ports(incoming_data)
         index = GraphIndex(ids, self.index_of, successors, predecessors, dangling, self_loops)
         return index, data_out, conditional_out
 
-    def _check_fed_ports(self, incoming_data: list[list[DataEdge]]) -> None:
-        """One edge per input port (merge and join take many, but not the same
-        connection twice); records which ports are fed for the required-input check."""
-        filled = self.filled
-        for position, edges in enumerate(incoming_data):
-            if not edges:
-                continue
-            if len(edges) == 1:
-                filled[(position, edges[0].target_port)] = edges[0].id
-                continue
-            by_port = {edge.target_port: edge.id for edge in edges}
-            if len(by_port) == len(edges):  # the usual case: each edge feeds its own port
-                for port_name, edge_id in by_port.items():
-                    filled[(position, port_name)] = edge_id
-                continue
-            node = self.node_list[position]
-            accepts_many = type(node) is ControlNode and node.accepts_many_inputs
-            connections: set[tuple[str, str]] = set()
-            for edge in edges:
-                port_key = (position, edge.target_port)
-                connection = (edge.source, edge.source_port + "\x00" + edge.target_port)
-                if connection in connections:
-                    self.errors.append(self._duplicate(edge.id, edge.source, edge.target, edge.kind))
-                    continue
-                connections.add(connection)
-                earlier = filled.get(port_key)
-                if earlier is None:
-                    filled[port_key] = edge.id
-                elif not accepts_many:
-                    self.errors.append(
-                        ValidationIssue(
-                            code=IssueCode.INVALID_EDGE,
-                            message=(
-                                f"Input port {edge.target_port!r} of node {edge.target!r} is "
-                                f"already fed by edge {earlier!r}; an input takes one edge "
-                                "(gather several with a merge or join node)."
-                            ),
-                            edge_id=edge.id,
-                            node_id=edge.target,
-                            port=edge.target_port,
-                        )
-                    )
+    def _refuse_second_feed(self, edge: DataEdge, earlier: str, many_inputs: bool) -> bool:
+        """A second data edge into an input port: fine for merge and join (unless
+        it repeats a connection); otherwise an error. True when the edge is an
+        exact duplicate and must be left out of the graph."""
+        earlier_edge: DataEdge = self.workflow.edges[earlier]  # type: ignore[assignment]
+        connections = self._merge_connections
+        first = (earlier_edge.source, earlier_edge.source_port, edge.target, edge.target_port)
+        connections.add(first)
+        connection = (edge.source, edge.source_port, edge.target, edge.target_port)
+        if connection in connections:
+            self.errors.append(self._duplicate(edge.id, edge.source, edge.target, edge.kind))
+            return True
+        connections.add(connection)
+        if not many_inputs:
+            self.errors.append(
+                ValidationIssue(
+                    code=IssueCode.INVALID_EDGE,
+                    message=(
+                        f"Input port {edge.target_port!r} of node {edge.target!r} is already "
+                        f"fed by edge {earlier!r}; an input takes one edge (gather several with "
+                        "a merge or join node)."
+                    ),
+                    edge_id=edge.id,
+                    node_id=edge.target,
+                    port=edge.target_port,
+                )
+            )
+        return False
 
     def _duplicate(self, edge_id: str, source: str, target: str, kind: str) -> ValidationIssue:
         return ValidationIssue(

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from workflows.domain.document_fast import fast_edge, fast_node
 from workflows.domain.issues import DocumentError, IssueCode, ValidationIssue
 from workflows.domain.model import (
     DEFAULT_PORT_NAME,
@@ -133,9 +134,10 @@ def parse_time(text: str) -> datetime:
 class DocumentReader:
     """Reads a document into a Workflow, collecting issues instead of raising."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_fast_paths: bool = True) -> None:
         self.errors: list[ValidationIssue] = []
         self.warnings: list[ValidationIssue] = []
+        self.use_fast_paths = use_fast_paths
 
     # -- issue helpers ----------------------------------------------------------
 
@@ -198,7 +200,9 @@ class DocumentReader:
                 )
             return default if value is _MISSING else None
         if not isinstance(value, str):
-            self._wrong_type((*path, key), "a string" + (" or null" if nullable else ""), value, **where)
+            self._wrong_type(
+                (*path, key), "a string" + (" or null" if nullable else ""), value, **where
+            )
             return default
         if required and not value:
             self._error(
@@ -271,7 +275,13 @@ class DocumentReader:
         return value
 
     def _object(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, *, nullable: bool = True, **where: Any
+        self,
+        mapping: Mapping[Any, Any],
+        key: str,
+        path: Path,
+        *,
+        nullable: bool = True,
+        **where: Any,
     ) -> dict[str, Any] | None:
         value = self._field(mapping, key)
         if value is _MISSING or (value is None and nullable):
@@ -442,6 +452,10 @@ class DocumentReader:
         return nodes
 
     def _node(self, raw: object, path: Path) -> Node | None:
+        if self.use_fast_paths:
+            node = fast_node(raw)
+            if node is not None:
+                return node
         if not isinstance(raw, dict):
             self._wrong_type(path, "a node object", raw)
             return None
@@ -620,11 +634,21 @@ class DocumentReader:
             return None
         retry_path = (*path, "retry")
         self._unknown_fields(
-            value, frozenset({"max_attempts", "delay_ms", "backoff_multiplier"}), retry_path, **where
+            value,
+            frozenset({"max_attempts", "delay_ms", "backoff_multiplier"}),
+            retry_path,
+            **where,
         )
         return RetryPolicy(
             max_attempts=self._number(
-                value, "max_attempts", retry_path, 1, integer=True, minimum=1, nullable=False, **where
+                value,
+                "max_attempts",
+                retry_path,
+                1,
+                integer=True,
+                minimum=1,
+                nullable=False,
+                **where,
             ),
             delay_ms=self._number(
                 value, "delay_ms", retry_path, 0, integer=True, minimum=0, nullable=False, **where
@@ -662,6 +686,10 @@ class DocumentReader:
         return edges
 
     def _edge(self, raw: object, path: Path) -> Edge | None:
+        if self.use_fast_paths:
+            edge = fast_edge(raw)
+            if edge is not None:
+                return edge
         if not isinstance(raw, dict):
             self._wrong_type(path, "an edge object", raw)
             return None
@@ -747,9 +775,11 @@ def _format_path(path: Path) -> str:
     return text
 
 
-def read_document(document: object) -> tuple[Workflow | None, DocumentReader]:
+def read_document(
+    document: object, *, use_fast_paths: bool = True
+) -> tuple[Workflow | None, DocumentReader]:
     """Read leniently: the workflow built from every readable part, and the reader's issues."""
-    reader = DocumentReader()
+    reader = DocumentReader(use_fast_paths=use_fast_paths)
     try:
         workflow = reader.read(document)
     except RecursionError:

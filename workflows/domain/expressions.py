@@ -257,12 +257,18 @@ class _SymphonyEnvironment(ImmutableSandboxedEnvironment):
             raise SecurityError("string formatting with % is not allowed; use ~ to join text")
         if operator == "*":
             for sequence, times in ((left, right), (right, left)):
-                if isinstance(sequence, str | list | tuple) and isinstance(times, int):
-                    if len(sequence) * max(times, 0) > limits.max_output_size:
-                        raise ExpressionEvaluationError("repetition would build a value too large")
-            if isinstance(left, int) and isinstance(right, int):
-                if abs(left).bit_length() + abs(right).bit_length() > limits.max_integer_bits:
-                    raise ExpressionEvaluationError("multiplication result is too large")
+                if (
+                    isinstance(sequence, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(sequence) * max(times, 0) > limits.max_output_size
+                ):
+                    raise ExpressionEvaluationError("repetition would build a value too large")
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and abs(left).bit_length() + abs(right).bit_length() > limits.max_integer_bits
+            ):
+                raise ExpressionEvaluationError("multiplication result is too large")
         if operator == "**" and isinstance(left, int | float) and isinstance(right, int | float):
             magnitude = abs(left)
             if magnitude > 1 and right > 0:

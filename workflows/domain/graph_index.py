@@ -36,9 +36,7 @@ class GraphIndex:
         )
 
     @classmethod
-    def from_pairs(
-        cls, ids: list[str], edges: Iterable[tuple[str, str, str]]
-    ) -> GraphIndex:
+    def from_pairs(cls, ids: list[str], edges: Iterable[tuple[str, str, str]]) -> GraphIndex:
         """Build from sorted node ids and ``(edge_id, source, target)`` triples."""
         index_of = {node_id: position for position, node_id in enumerate(ids)}
         successors: list[list[int]] = [[] for _ in ids]

@@ -112,7 +112,9 @@ def _document_size_issue(document: object, options: ValidationOptions) -> Valida
     return _size_issue(node_count, edge_count, options)
 
 
-def _size_issue(node_count: int, edge_count: int, options: ValidationOptions) -> ValidationIssue | None:
+def _size_issue(
+    node_count: int, edge_count: int, options: ValidationOptions
+) -> ValidationIssue | None:
     if node_count > options.max_nodes:
         return ValidationIssue(
             code=IssueCode.TOO_LARGE,
@@ -138,12 +140,12 @@ def _size_issue(node_count: int, edge_count: int, options: ValidationOptions) ->
     return None
 
 
-
-
 def _check(
     workflow: Workflow,
     options: ValidationOptions,
     catalog: NodeTypeCatalog | None,
     result: ValidationResult,
 ) -> None:
-    Checker(workflow, options, catalog if catalog is not None else get_default_catalog(), result).run()
+    Checker(
+        workflow, options, catalog if catalog is not None else get_default_catalog(), result
+    ).run()
