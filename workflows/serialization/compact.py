@@ -20,6 +20,7 @@ The field lists are part of the format: fields are only ever appended.
 from __future__ import annotations
 
 import datetime
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,17 @@ from workflows.serialization.errors import (
     TooLargeError,
     TruncatedInputError,
     UnsupportedValueError,
+)
+from workflows.serialization.limits import (
+    MAX_DEPTH,
+    MAX_INTEGER,
+    MIN_INTEGER,
+    DecodedCounts,
+    check_decoded_at,
+    check_decoded_container,
+    check_decoded_members,
+    check_encodable_at,
+    check_encodable_members,
 )
 
 LAYOUT_MARKER = "SWF"
@@ -186,23 +198,77 @@ def _raw(value: Any) -> msgpack.ExtType:
     return msgpack.ExtType(RAW_VALUE_EXT_CODE, _pack_plain(value))
 
 
+def _record_depths() -> dict[str, int]:
+    """How deep each record sits in a document (the envelope is at 0).
+
+    Every record type has one place in the document, so its depth is fixed;
+    the generated codecs use it to apply the nesting limit to free-form values
+    without walking the whole document a second time.
+    """
+    depths = {"envelope": 0}
+    pending = ["envelope"]
+    while pending:
+        name = pending.pop()
+        for _, kind, nested in RECORDS[name]:
+            if nested is None:
+                continue
+            depth = depths[name] + (1 if kind == RECORD else 2)
+            if depths.setdefault(nested, depth) != depth:
+                raise AssertionError(f"record {nested} appears at two depths")
+            pending.append(nested)
+    return depths
+
+
+_DEPTHS = _record_depths()
 _MISSING = object()
+
+
+def _value_check_lines(indent: str, depth: int) -> list[str]:
+    """Inline limit checks for a free-form value at ``depth``.
+
+    Strings, booleans and null need nothing; numbers are range-checked in
+    place; only containers (and unusual types) cost a call.
+    """
+    return [
+        indent + "if type(item) is not str and item is not None and item is not True "
+        "and item is not False:",
+        indent + "    item_type = type(item)",
+        indent + "    if item_type is dict or item_type is list:",
+        indent + f"        if item or max_depth <= {depth}:",
+        indent + f"            check_container(item, {depth}, max_depth, counts)",
+        indent + "    elif item_type is float:",
+        indent + "        if not isfinite(item):",
+        indent + f"            check(item, {depth})",
+        indent + "    elif item_type is int:",
+        indent + "        if item < MIN_INTEGER or item > MAX_INTEGER:",
+        indent + f"            check(item, {depth})",
+        indent + "    else:",
+        indent + f"        check(item, {depth})",
+    ]
 
 
 def _generate_source() -> str:
     """Python source of one encode and one decode function per record type.
 
     Generated (as ``dataclasses`` does) rather than interpreted from the
-    field lists: unrolled field checks make encoding and decoding a large
-    workflow markedly faster than a generic loop over the fields.
+    field lists: unrolled field checks, with the limits checked inline for
+    free-form values, make encoding and decoding markedly faster than a
+    generic loop over the fields followed by a separate checking walk.
     """
-    encoders = ["def make_encoder(strings, string_indexes):"]
-    decoders = ["def make_decoder(strings, string_of, record_fallback, finish):"]
+    encoders = [
+        "def make_encoder(strings, string_indexes, raw, check, check_members, check_container, "
+        "max_depth, counts):"
+    ]
+    decoders = [
+        "def make_decoder(strings, string_of, record_fallback, finish, check, check_container, "
+        "max_depth, counts):"
+    ]
     for name, record in _RECORDS.items():
+        depth = _DEPTHS[name]
         encoders += [
             f"    def encode_{name}(value):",
             "        if type(value) is not dict:",
-            "            return raw(value)",
+            f"            return raw(value, {depth})",
             "        get = value.get",
             "        encoded = [0]",
             "        append = encoded.append",
@@ -211,10 +277,10 @@ def _generate_source() -> str:
         decoders += [
             f"    def decode_{name}(encoded):",
             "        if type(encoded) is not list or not encoded or type(encoded[0]) is not int:",
-            f"            return record_fallback({name!r}, encoded)",
+            f"            return record_fallback({name!r}, encoded, {depth})",
             "        mask = encoded[0]",
             f"        if mask < 0 or mask & ~{record.all_bits}:",
-            f"            return record_fallback({name!r}, encoded)",
+            f"            return record_fallback({name!r}, encoded, {depth})",
             "        result = {}",
             "        position = 1",
             "        try:",
@@ -232,8 +298,14 @@ def _generate_source() -> str:
                 "                position += 1",
             ]
             if kind == _KIND_CODES[VALUE]:
-                encoders.append("            append(item)")
-                decoders.append(f"                result[{key!r}] = item")
+                encoders += [
+                    *_value_check_lines("            ", depth + 1),
+                    "            append(item)",
+                ]
+                decoders += [
+                    *_value_check_lines("                ", depth + 1),
+                    f"                result[{key!r}] = item",
+                ]
             elif kind == _KIND_CODES[STRING]:
                 encoders += [
                     "            if type(item) is str:",
@@ -243,11 +315,11 @@ def _generate_source() -> str:
                     "                    strings.append(item)",
                     "                append(index)",
                     "            else:",
-                    "                append(raw(item))",
+                    f"                append(raw(item, {depth + 1}))",
                 ]
                 decoders.append(
                     f"                result[{key!r}] = strings[item] "
-                    "if type(item) is int and item >= 0 else string_of(item)"
+                    f"if type(item) is int and item >= 0 else string_of(item, {depth + 1})"
                 )
             elif kind == _KIND_CODES[RECORD]:
                 encoders.append(f"            append(encode_{nested_name}(item))")
@@ -255,24 +327,27 @@ def _generate_source() -> str:
             else:
                 encoders.append(
                     f"            append([encode_{nested_name}(element) for element in item] "
-                    "if type(item) is list else raw(item))"
+                    f"if type(item) is list else raw(item, {depth + 1}))"
                 )
                 decoders.append(
                     f"                result[{key!r}] = [decode_{nested_name}(element) for element "
-                    f"in item] if type(item) is list else record_fallback({name!r}, item, {key!r})"
+                    f"in item] if type(item) is list else "
+                    f"record_fallback({name!r}, item, {depth + 1}, {key!r})"
                 )
         encoders += [
             "        if len(encoded) - 1 != len(value):",
             f"            keys = RECORDS[{name!r}].keys",
-            "            append({key: item for key, item in value.items() if key not in keys})",
+            "            extras = {key: item for key, item in value.items() if key not in keys}",
+            f"            check_members(extras, {depth})",
+            "            append(extras)",
             "        encoded[0] = mask",
             "        return encoded",
         ]
         decoders += [
             "        except IndexError:",
-            f"            return record_fallback({name!r}, encoded, index_error=True)",
+            f"            return record_fallback({name!r}, encoded, {depth}, index_error=True)",
             "        if position != len(encoded):",
-            f"            finish({name!r}, encoded, position, result)",
+            f"            finish({name!r}, encoded, position, result, {depth})",
             "        return result",
         ]
     encoders.append("    return encode_envelope")
@@ -280,14 +355,38 @@ def _generate_source() -> str:
     return "\n".join(encoders + decoders) + "\n"
 
 
-_GENERATED: dict[str, Any] = {"raw": _raw, "MISSING": _MISSING, "RECORDS": _RECORDS}
+_GENERATED: dict[str, Any] = {
+    "MISSING": _MISSING,
+    "RECORDS": _RECORDS,
+    "isfinite": math.isfinite,
+    "MIN_INTEGER": MIN_INTEGER,
+    "MAX_INTEGER": MAX_INTEGER,
+}
 exec(compile(_generate_source(), "<compact layout codecs>", "exec"), _GENERATED)
 
 
-def encode_compact(envelope: dict[str, Any]) -> bytes:
-    """The compact MessagePack payload of an (already checked) envelope."""
+def encode_compact(envelope: dict[str, Any], *, max_depth: int = MAX_DEPTH) -> bytes:
+    """The compact MessagePack payload of an envelope, checked against the limits as it goes."""
+
+    def raw(value: Any, depth: int) -> msgpack.ExtType:
+        check_encodable_at(value, depth, max_depth)
+        return _raw(value)
+
+    def check(value: Any, depth: int) -> None:
+        check_encodable_at(value, depth, max_depth)
+
+    def check_members(value: dict[str, Any], depth: int) -> None:
+        check_encodable_members(value, depth, max_depth)
+
     strings: list[str] = []
-    body = _GENERATED["make_encoder"](strings, {})(envelope)
+
+    def check_container(value: Any, depth: int, max_depth: int, counts: None) -> None:
+        check_encodable_members(value, depth, max_depth)
+
+    encode_envelope = _GENERATED["make_encoder"](
+        strings, {}, raw, check, check_members, check_container, max_depth, None
+    )
+    body = encode_envelope(envelope)
     try:
         return _pack_plain([LAYOUT_MARKER, LAYOUT_VERSION, strings, body])
     except (TypeError, ValueError, OverflowError) as error:
@@ -345,37 +444,49 @@ def unpack_strict(data: bytes, *, max_length: int) -> Any:
                 f"MessagePack declares a length past what the input holds: {message}"
             ) from error
         if "incomplete" in message:
-            raise TruncatedInputError("MessagePack data ends too early") from error
+            raise TruncatedInputError(
+                "MessagePack data ends too early (or declares a length past its end)"
+            ) from error
         raise CorruptDataError(f"invalid MessagePack: {message}") from error
     except (TypeError, msgpack.UnpackException) as error:
         raise CorruptDataError(f"invalid MessagePack: {error}") from error
 
 
 class _Decoder:
-    def __init__(self, strings: list[str], max_length: int) -> None:
+    def __init__(self, strings: list[str], max_length: int, max_depth: int) -> None:
         self.strings = strings
         self.max_length = max_length
+        self.max_depth = max_depth
 
-    def raw(self, value: msgpack.ExtType) -> Any:
+    def raw(self, value: msgpack.ExtType, depth: int) -> Any:
         if value.code != RAW_VALUE_EXT_CODE:
             raise CorruptDataError(f"unknown MessagePack extension type {value.code}")
-        return unpack_strict(value.data, max_length=self.max_length)
+        decoded = unpack_strict(value.data, max_length=self.max_length)
+        check_decoded_at(decoded, depth, self.max_depth)
+        return decoded
 
-    def string(self, value: Any) -> Any:
+    def check(self, value: Any, depth: int) -> None:
+        check_decoded_at(value, depth, self.max_depth)
+
+    def string(self, value: Any, depth: int) -> Any:
         if type(value) is int:
-            if not 0 <= value < len(self.strings):
-                raise CorruptDataError(f"string index {value} is outside the string table")
-            return self.strings[value]
+            raise CorruptDataError(f"string index {value} is outside the string table")
         if type(value) is msgpack.ExtType:
-            return self.raw(value)
+            return self.raw(value, depth)
         raise CorruptDataError(f"expected a string index, found {type(value).__name__}")
 
     def record_fallback(
-        self, name: str, encoded: Any, key: str | None = None, *, index_error: bool = False
+        self,
+        name: str,
+        encoded: Any,
+        depth: int,
+        key: str | None = None,
+        *,
+        index_error: bool = False,
     ) -> Any:
         """Everything the generated decoder does not handle inline: raw values and errors."""
         if type(encoded) is msgpack.ExtType:
-            return self.raw(encoded)
+            return self.raw(encoded, depth)
         if index_error:
             raise CorruptDataError(
                 f"a {name} record refers past its values or past the string table"
@@ -386,26 +497,34 @@ class _Decoder:
             raise CorruptDataError(f"a {name} record is not [mask, values...]")
         raise CorruptDataError(f"a {name} record has unknown fields in its mask")
 
-    def finish(self, name: str, encoded: list[Any], position: int, result: dict[str, Any]) -> None:
+    def finish(
+        self, name: str, encoded: list[Any], position: int, result: dict[str, Any], depth: int
+    ) -> None:
         """Merge a record's trailing extras map, refusing anything else left over."""
         extras = encoded[position]
-        if (
-            position + 1 != len(encoded)
-            or type(extras) is not dict
-            or not extras
-            or _RECORDS[name].keys.intersection(extras)
-        ):
+        if position + 1 != len(encoded) or type(extras) is not dict:
             raise CorruptDataError(f"a {name} record has more values than its mask")
+        if not extras or _RECORDS[name].keys.intersection(extras):
+            # Known fields travel in the mask, never in the extras map.
+            raise CorruptDataError(f"a {name} record has an invalid extras map")
+        check_decoded_members(extras, depth, self.max_depth)
         result.update(extras)
 
     def decode(self, body: Any) -> Any:
         decode_envelope = _GENERATED["make_decoder"](
-            self.strings, self.string, self.record_fallback, self.finish
+            self.strings,
+            self.string,
+            self.record_fallback,
+            self.finish,
+            self.check,
+            check_decoded_container,
+            self.max_depth,
+            DecodedCounts(),
         )
         return decode_envelope(body)
 
 
-def decode_compact(data: bytes, *, max_length: int) -> dict[str, Any]:
+def decode_compact(data: bytes, *, max_length: int, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     """Read a compact payload back into the envelope it was written from."""
     payload = unpack_strict(data, max_length=max_length)
     if (
@@ -422,7 +541,7 @@ def decode_compact(data: bytes, *, max_length: int) -> dict[str, Any]:
     strings = payload[2]
     if type(strings) is not list or any(type(item) is not str for item in strings):
         raise CorruptDataError("the string table of a compact payload must be a list of strings")
-    envelope = _Decoder(strings, max_length).decode(payload[3])
+    envelope = _Decoder(strings, max_length, max_depth).decode(payload[3])
     if type(envelope) is not dict:
         raise CorruptDataError("a compact payload must hold an envelope object")
     return envelope

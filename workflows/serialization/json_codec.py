@@ -111,8 +111,12 @@ def loads_json(
         value = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         _loads_exact(data, max_depth=max_depth)
-        # The exact reader accepted what orjson refused (for example an
-        # escaped lone surrogate): refuse it anyway, with orjson's reason.
+        # The exact reader accepted what orjson refused: a lone surrogate,
+        # which no UTF-8 document can carry. Refuse it anyway.
+        if "surrogate" in str(error) or "UTF-8" in str(error):
+            raise InvalidUtf8Error(
+                f"text holds a lone surrogate, which UTF-8 cannot encode: {error}"
+            ) from error
         raise MalformedInputError(f"invalid JSON: {error}") from error
     if _has_escaped_colon(data):
         value = _loads_exact(data, max_depth=max_depth)
@@ -212,7 +216,7 @@ def _loads_exact(data: str | bytes, *, max_depth: int) -> Any:
             f"nesting deeper than {max_depth} levels", max_depth=max_depth
         ) from error
     except json.JSONDecodeError as error:
-        if error.pos >= len(text.rstrip()):
+        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
             raise TruncatedInputError(
                 f"JSON ends too early (line {error.lineno}, column {error.colno}): {error.msg}",
                 offset=error.pos,

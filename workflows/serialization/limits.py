@@ -136,6 +136,8 @@ def _check_decoded_container(
     if type(container) is dict:
         counts.keys += len(container)
         for key in container:
+            if type(key) is not str:
+                raise UnsupportedValueError(f"object key {key!r} is not a string")
             if ":" in key:
                 counts.colons_in_strings += key.count(":")
         items: Any = container.values()
@@ -186,3 +188,30 @@ def collector_paused(size: int) -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def check_encodable_at(value: Any, depth: int, max_depth: int = MAX_DEPTH) -> None:
+    """``check_encodable`` for a value found ``depth`` levels inside a document."""
+    _check_encodable_container([value], depth - 1, max_depth)
+
+
+def check_encodable_members(
+    container: dict[str, Any], depth: int, max_depth: int = MAX_DEPTH
+) -> None:
+    """Check the keys and values of an object at ``depth`` (the object itself is trusted)."""
+    _check_encodable_container(container, depth, max_depth)
+
+
+def check_decoded_at(value: Any, depth: int, max_depth: int = MAX_DEPTH) -> None:
+    """``check_decoded`` for a value found ``depth`` levels inside a document."""
+    _check_decoded_container([value], depth - 1, max_depth, DecodedCounts())
+
+
+def check_decoded_members(
+    container: dict[str, Any], depth: int, max_depth: int = MAX_DEPTH
+) -> None:
+    _check_decoded_container(container, depth, max_depth, DecodedCounts())
+
+
+# The decoded walk itself, for callers that keep their own counts.
+check_decoded_container = _check_decoded_container
