@@ -7,16 +7,18 @@ Canonical encoding (version 1)
 ------------------------------
 An entry is hashed as
 
-    SHA-256( b"symphony-audit-v1\\n" + prev_hash + b"\\n" + canonical )
+    hash = hex( SHA-256( b"symphony-audit-v1\\n" + canonical ) )
 
-where `prev_hash` is the previous entry's hash as 64 lowercase hex characters
-(`GENESIS_HASH`, 64 zeros, for the first entry of a chain) and `canonical` is
-the compact JSON array (orjson, no spaces, object keys sorted at every depth)
-of the hashed fields in `HASHED_FIELDS` order:
+where `canonical` is the compact JSON array (orjson: no spaces, UTF-8, object
+keys sorted at every depth) of the previous entry's hash followed by the
+hashed fields in `HASHED_FIELDS` order:
 
-    [team_id, sequence, occurred_at, actor_id, actor_name, actor_type,
-     event_type, target_type, target_id, target_name, execution_id, reason,
-     details, ip_address, user_agent]
+    [prev_hash, team_id, sequence, occurred_at, actor_id, actor_name,
+     actor_type, event_type, target_type, target_id, target_name,
+     execution_id, reason, details, ip_address, user_agent]
+
+`prev_hash` is 64 lowercase hex characters (`GENESIS_HASH`, 64 zeros, for the
+first entry of a chain).
 
 - `team_id`, `execution_id`: UUID text (lowercase, hyphenated) or null;
 - `sequence`, `actor_id`: integers (actor_id null when there is no user);
@@ -89,25 +91,16 @@ def format_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(fields: tuple[Any, ...] | list[Any]) -> bytes:
-    """The canonical JSON of the hashed fields, given in `HASHED_FIELDS` order."""
+def canonical_bytes(prev_hash: str, fields: tuple[Any, ...] | list[Any]) -> bytes:
+    """The canonical JSON array `[prev_hash, *fields]`, fields in `HASHED_FIELDS` order."""
     if len(fields) != FIELD_COUNT:
         raise ValueError(f"expected {FIELD_COUNT} hashed fields, got {len(fields)}")
-    return orjson.dumps(fields, option=_SORT_KEYS)
+    return orjson.dumps((prev_hash, *fields), option=_SORT_KEYS)
 
 
 def entry_hash(prev_hash: str, fields: tuple[Any, ...] | list[Any]) -> str:
     """The hex SHA-256 chaining `prev_hash` to an entry's hashed fields."""
-    digest = hashlib.sha256(HASH_PREFIX)
-    digest.update(prev_hash.encode("ascii"))
-    digest.update(b"\n")
-    digest.update(canonical_bytes(fields))
-    return digest.hexdigest()
-
-
-def fields_from_mapping(values: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The hashed-field tuple from a mapping keyed by field name (e.g. an export line)."""
-    return tuple(values[name] for name in HASHED_FIELDS)
+    return hashlib.sha256(HASH_PREFIX + canonical_bytes(prev_hash, fields)).hexdigest()
 
 
 def _normalize_value(value: Any) -> Any:
@@ -241,11 +234,17 @@ class VerificationResult:
         }
 
 
-# Positions inside a verification row: the hashed fields, then the two hashes.
-_SEQUENCE = HASHED_FIELDS.index("sequence")
-_OCCURRED_AT = HASHED_FIELDS.index("occurred_at")
-_PREV_HASH = FIELD_COUNT
-_HASH = FIELD_COUNT + 1
+# A verification row: the previous hash, the hashed fields in order, then the entry's hash.
+# It is laid out so that `row[:_HASH]` is exactly the array the hash covers.
+_PREV_HASH = 0
+_SEQUENCE = 1 + HASHED_FIELDS.index("sequence")
+_OCCURRED_AT = 1 + HASHED_FIELDS.index("occurred_at")
+_HASH = 1 + FIELD_COUNT
+
+
+def verification_row(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A verification row from a mapping with every hashed field, `prev_hash` and `hash` (an export line)."""
+    return (values["prev_hash"], *(values[name] for name in HASHED_FIELDS), values["hash"])
 
 
 def verify_chain(
@@ -257,84 +256,100 @@ def verify_chain(
 ) -> VerificationResult:
     """Recompute one chain and report its first break.
 
-    `rows` are tuples of the hashed fields (in `HASHED_FIELDS` order, times as
-    formatted by `format_time`) followed by `prev_hash` and `hash`, ordered by
-    sequence. `start` is where the surviving chain begins: the origin, or the
-    last pruned entry recorded by a retention checkpoint. `head` is the chain
-    head the database keeps beside the table; `anchor` a head stored elsewhere
-    earlier (see `audit_anchor`): the chain must still contain it.
+    `rows` are verification rows — `(prev_hash, *hashed fields, hash)`, the
+    fields in `HASHED_FIELDS` order with times as `format_time` writes them —
+    ordered by sequence. `start` is where the surviving chain begins: the
+    origin, or the last pruned entry recorded by a retention checkpoint.
+    `head` is the chain head the database keeps beside the table; `anchor` a
+    head stored elsewhere earlier (see `audit_anchor`): the chain must still
+    contain it.
 
-    One pass, one row of look-ahead, constant memory.
+    One pass, constant memory; the loop does the minimum per intact row (one
+    encode, one SHA-256, a few comparisons) and works out *why* a link broke
+    only once it has.
     """
     sha256 = hashlib.sha256
     dumps = orjson.dumps
+    option = _SORT_KEYS
     prefix = HASH_PREFIX
-    hashed_count = FIELD_COUNT
+    hashed_end = _HASH
 
     previous_sequence = start.sequence
     previous_hash = start.hash
     before_previous_hash: str | None = None
     previous_time = ""
     checked = 0
-    anchor_seen = anchor is None or anchor.sequence <= start.sequence
+    anchor_sequence = anchor.sequence if anchor is not None and anchor.sequence > start.sequence else None
 
     iterator: Iterator[tuple[Any, ...]] = iter(rows)
-    row = next(iterator, None)
-    while row is not None:
-        following = next(iterator, None)
+    for row in iterator:
         sequence = row[_SEQUENCE]
-        prev_hash = row[_PREV_HASH]
-        stored_hash = row[_HASH]
-
-        if sequence != previous_sequence + 1:
-            if sequence > previous_sequence + 1:
-                return _broken(checked, previous_sequence + 1, DELETED)
-            return _broken(checked, sequence, INSERTED)
-        if prev_hash != previous_hash:
-            if prev_hash == before_previous_hash:
-                # The row before this one does not belong between its neighbours.
-                return _broken(checked, previous_sequence, INSERTED)
-            if following is not None and prev_hash == following[_HASH]:
-                return _broken(checked, sequence, REORDERED)
-            try:
-                body = dumps(row[:hashed_count], option=_SORT_KEYS)
-            except TypeError:  # a value no writer could have produced
-                return _broken(checked, sequence, EDITED)
-            if sha256(prefix + prev_hash.encode() + b"\n" + body).hexdigest() == stored_hash:
-                # This entry is intact; the one before it was rewritten with a fresh hash.
-                return _broken(checked, previous_sequence, EDITED)
-            return _broken(checked, sequence, EDITED)
+        if sequence != previous_sequence + 1 or row[_PREV_HASH] != previous_hash:
+            return _link_break(row, iterator, checked, previous_sequence, previous_hash, before_previous_hash)
         occurred_at = row[_OCCURRED_AT]
         if occurred_at < previous_time:
             return _broken(checked, sequence, BACKDATED)
         try:
-            body = dumps(row[:hashed_count], option=_SORT_KEYS)
+            body = dumps(row[:hashed_end], option=option)
         except TypeError:  # a value no writer could have produced
             return _broken(checked, sequence, EDITED)
-        if sha256(prefix + prev_hash.encode() + b"\n" + body).hexdigest() != stored_hash:
+        stored_hash = row[hashed_end]
+        if sha256(prefix + body).hexdigest() != stored_hash:
             return _broken(checked, sequence, EDITED)
-        if not anchor_seen and anchor is not None and sequence == anchor.sequence:
-            anchor_seen = True
-            if stored_hash != anchor.hash:
-                return _broken(checked, sequence, EDITED)
-
+        if sequence == anchor_sequence and anchor is not None and stored_hash != anchor.hash:
+            return _broken(checked, sequence, EDITED)
         checked += 1
         before_previous_hash = previous_hash
         previous_sequence = sequence
         previous_hash = stored_hash
         previous_time = occurred_at
-        row = following
 
-    last = ChainPoint(previous_sequence, previous_hash)
-    if head is not None and (head.sequence, head.hash) != (last.sequence, last.hash):
-        if head.sequence > last.sequence:
-            return _broken(checked, last.sequence + 1, TRUNCATED)
-        if head.sequence < last.sequence:
+    if head is not None and (head.sequence, head.hash) != (previous_sequence, previous_hash):
+        if head.sequence > previous_sequence:
+            return _broken(checked, previous_sequence + 1, TRUNCATED)
+        if head.sequence < previous_sequence:
             return _broken(checked, head.sequence + 1, INSERTED)
-        return _broken(checked, last.sequence, EDITED)
-    if not anchor_seen:
-        return _broken(checked, last.sequence + 1, TRUNCATED)
+        return _broken(checked, previous_sequence, EDITED)
+    if anchor_sequence is not None and previous_sequence < anchor_sequence:
+        return _broken(checked, previous_sequence + 1, TRUNCATED)
+    last = ChainPoint(previous_sequence, previous_hash)
     return VerificationResult(valid=True, checked=checked, first_break=None, last=last)
+
+
+def _row_is_intact(row: tuple[Any, ...]) -> bool:
+    """Whether a row's own hash matches its contents (its link may still be wrong)."""
+    try:
+        body = orjson.dumps(row[:_HASH], option=_SORT_KEYS)
+    except TypeError:
+        return False
+    return hashlib.sha256(HASH_PREFIX + body).hexdigest() == row[_HASH]
+
+
+def _link_break(
+    row: tuple[Any, ...],
+    rest: Iterator[tuple[Any, ...]],
+    checked: int,
+    previous_sequence: int,
+    previous_hash: str,
+    before_previous_hash: str | None,
+) -> VerificationResult:
+    """Name the break where `row` does not follow the previous entry."""
+    sequence = row[_SEQUENCE]
+    if sequence > previous_sequence + 1:
+        return _broken(checked, previous_sequence + 1, DELETED)
+    if sequence <= previous_sequence:
+        return _broken(checked, sequence, INSERTED)
+    prev_hash = row[_PREV_HASH]
+    if before_previous_hash is not None and prev_hash == before_previous_hash:
+        # This entry follows the one two back: the one between does not belong.
+        return _broken(checked - 1, previous_sequence, INSERTED)
+    following = next(rest, None)
+    if following is not None and prev_hash == following[_HASH]:
+        return _broken(checked, sequence, REORDERED)
+    if _row_is_intact(row):
+        # This entry is as written; the one before it was rewritten with a fresh hash.
+        return _broken(checked - 1 if checked else 0, previous_sequence, EDITED)
+    return _broken(checked, sequence, EDITED)
 
 
 def _broken(checked: int, sequence: int, reason: str) -> VerificationResult:
@@ -351,5 +366,5 @@ def build_chain(
     previous_hash = start.hash
     for fields in entries:
         digest = entry_hash(previous_hash, fields)
-        yield (*fields, previous_hash, digest)
+        yield (previous_hash, *fields, digest)
         previous_hash = digest

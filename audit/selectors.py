@@ -84,10 +84,10 @@ def entries(chain: Chain) -> QuerySet[AuditEntry]:
 # --- Verification --------------------------------------------------------------------
 
 _VERIFY_SQL = """
-    SELECT team_id::text, sequence,
+    SELECT prev_hash, team_id::text, sequence,
            to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
            actor_id, actor_name, actor_type, event_type, target_type, target_id, target_name,
-           execution_id::text, reason, details, host(ip_address), user_agent, prev_hash, hash
+           execution_id::text, reason, details, host(ip_address), user_agent, hash
     FROM audit_auditentry
     WHERE {chain_condition}
     ORDER BY sequence
@@ -103,11 +103,16 @@ def _chain_condition(chain: Chain) -> tuple[str, list[Any]]:
 def chain_start(chain: Chain) -> domain.ChainPoint:
     """Where the surviving chain begins: after the newest retention checkpoint, or the origin."""
     checkpoint = (
-        entries(chain).filter(event_type="audit.pruned").order_by("-sequence").values_list("details", flat=True).first()
+        entries(chain).filter(event_type="audit.pruned", details__has_key="last_sequence")
+        .order_by("-sequence").values_list("details", flat=True).first()
     )
     if not checkpoint:
         return domain.CHAIN_ORIGIN
-    return domain.ChainPoint(int(checkpoint["last_sequence"]), str(checkpoint["last_hash"]))
+    try:
+        return domain.ChainPoint(int(checkpoint["last_sequence"]), str(checkpoint["last_hash"]))
+    except (KeyError, TypeError, ValueError):
+        # Not a checkpoint `prune_chain` wrote: the chain must then start at the origin.
+        return domain.CHAIN_ORIGIN
 
 
 def chain_head(chain: Chain) -> domain.ChainPoint | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
@@ -34,6 +35,7 @@ from audit import domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
 
 USER_AGENT_MAX_LENGTH = 300
+BATCH_INSERT_ROWS = 500
 TARGET_NAME_MAX_LENGTH = 200
 SYSTEM_ACTOR = "system"
 
@@ -77,11 +79,14 @@ def record_event(
         target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
         details=details, request=request, actor_type=actor_type,
     )
-    with transaction.atomic():
-        head = _lock_head(team)
-        _seal(entry, head)
-        AuditEntry.objects.bulk_create([entry])
-        _store_head(head)
+    # No savepoint: if the append fails, the caller's whole transaction must roll back.
+    with transaction.atomic(savepoint=False):
+        sealed = _append_one(entry)
+        if sealed is None:
+            _create_head(team)
+            sealed = _append_one(entry)
+    entry.sequence, entry.occurred_at, entry.prev_hash, entry.hash = sealed
+    _mark_stored([entry])
     return entry
 
 
@@ -95,12 +100,12 @@ def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, 
     entries = [_prepare(team=team, actor=actor, request=request, **dict(event)) for event in events]
     if not entries:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _lock_head(team)
         for entry in entries:
             _seal(entry, head)
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        _store_head(head)
+        for offset in range(0, len(entries), BATCH_INSERT_ROWS):
+            _insert(entries[offset : offset + BATCH_INSERT_ROWS], head)
     return entries
 
 
@@ -228,11 +233,26 @@ class _Head:
         self.clock = clock
 
 
+_INSERT_COLUMNS = (
+    "id, team_id, sequence, occurred_at, actor_id, actor_name, actor_type, event_type, target_type, "
+    "target_id, target_name, execution_id, reason, details, ip_address, user_agent, prev_hash, hash"
+)
+
 _LOCK_HEAD_SQL = """
     SELECT last_sequence, last_hash, last_occurred_at,
            GREATEST(clock_timestamp(), last_occurred_at)
     FROM audit_auditchainhead WHERE chain = %s FOR UPDATE
 """
+
+
+def _create_head(team: Any) -> None:
+    team_id = None if team is None else getattr(team, "pk", team)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditchainhead (chain, team_id, last_sequence, last_hash) "
+            "VALUES (%s, %s, 0, %s) ON CONFLICT (chain) DO NOTHING",
+            [chain_key(team), team_id, domain.GENESIS_HASH],
+        )
 
 
 def _lock_head(team: Any) -> _Head:
@@ -243,15 +263,60 @@ def _lock_head(team: Any) -> _Head:
         cursor.execute(_LOCK_HEAD_SQL, [chain])
         row = cursor.fetchone()
         if row is None:
-            cursor.execute(
-                "INSERT INTO audit_auditchainhead (chain, team_id, last_sequence, last_hash) "
-                "VALUES (%s, %s, 0, %s) ON CONFLICT (chain) DO NOTHING",
-                [chain, team_id, domain.GENESIS_HASH],
-            )
+            _create_head(team)
             cursor.execute(_LOCK_HEAD_SQL, [chain])
             row = cursor.fetchone()
     last_sequence, last_hash, last_occurred_at, clock = row
     return _Head(chain, team_id, last_sequence, last_hash, last_occurred_at, clock)
+
+
+# One round trip for a single append: lock the head, number and time-stamp the entry from the
+# database clock, hash it, insert it and move the head. The hashed bytes are the canonical array
+# of `audit.domain` assembled around the parts only the database knows (previous hash, sequence,
+# time), which need no JSON escaping; everything else arrives already encoded by orjson, so
+# `domain.entry_hash` over the stored row gives the same digest (every verification test checks).
+_APPEND_ONE_SQL = f"""
+WITH head AS (
+    SELECT chain, last_sequence + 1 AS sequence, last_hash AS prev_hash,
+           GREATEST(clock_timestamp(), last_occurred_at) AS occurred_at
+    FROM audit_auditchainhead WHERE chain = %s FOR UPDATE
+), sealed AS (
+    SELECT head.*, encode(sha256(convert_to(
+        %s || '["' || prev_hash || '",' || %s || ',' || sequence || ',"'
+        || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '",' || %s,
+        'UTF8')), 'hex') AS hash
+    FROM head
+), appended AS (
+    INSERT INTO audit_auditentry ({_INSERT_COLUMNS})
+    SELECT %s, %s, sequence, occurred_at, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s,
+           prev_hash, hash
+    FROM sealed
+    RETURNING sequence, occurred_at, prev_hash, hash
+)
+UPDATE audit_auditchainhead AS moved
+SET last_sequence = appended.sequence, last_hash = appended.hash, last_occurred_at = appended.occurred_at
+FROM appended WHERE moved.chain = %s
+RETURNING appended.sequence, appended.occurred_at, appended.prev_hash, appended.hash
+"""
+
+
+def _append_one(entry: AuditEntry) -> tuple[int, dt.datetime, str, str] | None:
+    """Append `entry` in one statement; None when its chain has no head row yet."""
+    chain = chain_key(entry.team_id)
+    team_json = orjson.dumps(str(entry.team_id) if entry.team_id is not None else None).decode()
+    hashed = hashed_fields(entry, occurred_at="")
+    # The canonical array from `actor_id` on, with its closing bracket: '<actor_id>,...]'.
+    rest_json = orjson.dumps(hashed[3:], option=orjson.OPT_SORT_KEYS).decode()[1:]
+    params = [
+        chain, domain.HASH_PREFIX.decode(), team_json, rest_json,
+        entry.pk, entry.team_id, entry.actor_id, entry.actor_name, entry.actor_type, entry.event_type,
+        entry.target_type, entry.target_id, entry.target_name, entry.execution_id, entry.reason,
+        orjson.dumps(entry.details).decode(), entry.ip_address, entry.user_agent,
+        chain,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_ONE_SQL, params)
+        return cursor.fetchone()
 
 
 def _seal(entry: AuditEntry, head: _Head) -> None:
@@ -268,21 +333,44 @@ def _seal(entry: AuditEntry, head: _Head) -> None:
     head.last_occurred_at = occurred_at
 
 
-def _store_head(head: _Head) -> None:
+_INSERT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s, %s, %s)"
+
+
+def _insert(entries: Sequence[AuditEntry], head: _Head) -> None:
+    """Insert sealed entries and move the chain head, in one statement (one round trip)."""
+    params: list[Any] = []
+    for entry in entries:
+        params += [
+            entry.pk, entry.team_id, entry.sequence, entry.occurred_at, entry.actor_id, entry.actor_name,
+            entry.actor_type, entry.event_type, entry.target_type, entry.target_id, entry.target_name,
+            entry.execution_id, entry.reason, orjson.dumps(entry.details).decode(), entry.ip_address,
+            entry.user_agent, entry.prev_hash, entry.hash,
+        ]
+    params += [head.last_sequence, head.last_hash, head.last_occurred_at, head.chain]
     with connection.cursor() as cursor:
         cursor.execute(
+            f"WITH appended AS (INSERT INTO audit_auditentry ({_INSERT_COLUMNS}) VALUES "
+            f"{', '.join([_INSERT_ROW] * len(entries))} RETURNING 1) "
             "UPDATE audit_auditchainhead SET last_sequence = %s, last_hash = %s, last_occurred_at = %s "
             "WHERE chain = %s",
-            [head.last_sequence, head.last_hash, head.last_occurred_at, head.chain],
+            params,
         )
+    _mark_stored(entries)
 
 
-def hashed_fields(entry: AuditEntry) -> tuple[Any, ...]:
+def _mark_stored(entries: Sequence[AuditEntry]) -> None:
+    for entry in entries:
+        # Stored: from here on the ORM treats it as an existing row, which it refuses to save.
+        entry._state.adding = False
+        entry._state.db = connection.alias
+
+
+def hashed_fields(entry: AuditEntry, *, occurred_at: str | None = None) -> tuple[Any, ...]:
     """The entry's hashed fields in `domain.HASHED_FIELDS` order."""
     return (
         str(entry.team_id) if entry.team_id is not None else None,
         entry.sequence,
-        domain.format_time(entry.occurred_at),
+        occurred_at if occurred_at is not None else domain.format_time(entry.occurred_at),
         entry.actor_id,
         entry.actor_name,
         entry.actor_type,
@@ -358,7 +446,7 @@ def prune_chain(*, team: Any, before: dt.datetime, export_to: str | Path, actor:
 
         digest = hashlib.sha256()
         with open(export_to, "wb") as output:
-            for block in export.ndjson_stream(export.export_rows(pruned)):
+            for block in export.ndjson_stream(pruned):
                 output.write(block)
                 digest.update(block)
             output.flush()

@@ -212,7 +212,7 @@ def test_ndjson_export_has_every_entry_oldest_first_and_verifies_offline(
         "execution_id": None, "reason": "", "details": {"changes": {"name": ["Acme Corp", "Acme"]}},
         "ip_address": None, "user_agent": "", "prev_hash": domain.GENESIS_HASH, "hash": log[0].hash,
     }
-    rows = [(*domain.fields_from_mapping(line), line["prev_hash"], line["hash"]) for line in lines]
+    rows = [domain.verification_row(line) for line in lines]
     assert domain.verify_chain(rows).as_dict() == {"valid": True, "checked": 6, "first_break": None}
     # The export itself is recorded, after the exported entries.
     exported = AuditEntry.objects.get(team=people.team, event_type="audit.exported")

@@ -176,3 +176,27 @@ def test_escape_hatch_only_deletes_the_named_chain_up_to_the_named_sequence(peop
     # Nothing recorded the removal, so verification reports it.
     assert selectors.verify(selectors.Chain(people.team)).as_dict() == {
         "valid": False, "checked": 0, "first_break": {"seq": 1, "reason": "deleted"}}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('quote " backslash \\ slash /', id="escapes"),
+        pytest.param("line\nbreak\ttab\r\x1f\x7f", id="control-characters"),
+        pytest.param("naïve café — 東京 🎻", id="unicode"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_database_side_hash_matches_the_domain_encoding(people: AuditPersonas, text: str) -> None:
+    """The single-statement append hashes in SQL; the pure encoder must agree byte for byte."""
+    request = RequestFactory().get("/", REMOTE_ADDR="::ffff:192.0.2.7", HTTP_USER_AGENT=text)
+    entry = record_event(
+        team=people.team, actor=people.users["owner"], event_type="team.updated", target_type=text[:64],
+        target_id=text[:64], target_name=text, reason=text, request=request, execution_id=uuid.uuid4(),
+        details={text or "k": [text, 1, 2.5, None, True, {"z": text, "a": -7}], "ünï": {"b": 1, "a": 2}},
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.ip_address == "192.0.2.7"
+    assert domain.entry_hash(stored.prev_hash, hashed_fields(stored)) == stored.hash == entry.hash
+    assert (stored.sequence, stored.occurred_at) == (entry.sequence, entry.occurred_at)
+    assert selectors.verify(selectors.Chain(people.team)).as_dict() == {"valid": True, "checked": 1, "first_break": None}

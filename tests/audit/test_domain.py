@@ -38,18 +38,18 @@ def test_domain_imports_no_django() -> None:
 
 
 def test_canonical_encoding_is_compact_json_with_sorted_keys_at_every_depth() -> None:
-    encoded = domain.canonical_bytes(fields(1, details={"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": None}}))
+    encoded = domain.canonical_bytes("ab" * 32, fields(1, details={"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": None}}))
     assert encoded == (
-        b'["6f1c3a52-0d4b-4c55-9a4e-5d2f7f0c9b11",1,"2026-11-21T09:00:01.000001Z",7,"ada","user",'
+        b'["' + b"ab" * 32 + b'","6f1c3a52-0d4b-4c55-9a4e-5d2f7f0c9b11",1,"2026-11-21T09:00:01.000001Z",7,"ada","user",'
         b'"team.updated","teams.team","6f1c3a52-0d4b-4c55-9a4e-5d2f7f0c9b11","Acme",null,"",'
         b'{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1},"192.0.2.1","pytest"]'
     )
 
 
-def test_entry_hash_is_sha256_of_prefix_previous_hash_and_canonical_bytes() -> None:
+def test_entry_hash_is_sha256_of_prefix_and_canonical_bytes() -> None:
     entry = fields(1)
     expected = hashlib.sha256(
-        b"symphony-audit-v1\n" + b"0" * 64 + b"\n" + domain.canonical_bytes(entry)
+        b'symphony-audit-v1\n["' + b"0" * 64 + b'",' + domain.canonical_bytes("x", entry)[5:]
     ).hexdigest()
     assert domain.entry_hash(domain.GENESIS_HASH, entry) == expected
     assert domain.entry_hash("1" * 64, entry) != expected
@@ -64,7 +64,7 @@ def test_format_time_is_utc_with_microseconds_and_refuses_naive_times() -> None:
 
 def test_canonical_bytes_refuses_the_wrong_number_of_fields() -> None:
     with pytest.raises(ValueError, match="expected 15 hashed fields, got 14"):
-        domain.canonical_bytes(fields(1)[:-1])
+        domain.canonical_bytes(domain.GENESIS_HASH, fields(1)[:-1])
 
 
 def test_normalize_details_matches_what_jsonb_gives_back() -> None:
@@ -105,13 +105,17 @@ def test_an_empty_chain_verifies_and_a_missing_first_entry_does_not() -> None:
 
 def _replace(row: tuple[Any, ...], name: str, value: Any) -> tuple[Any, ...]:
     items = list(row)
-    items[domain.HASHED_FIELDS.index(name)] = value
+    items[1 + domain.HASHED_FIELDS.index(name)] = value
     return tuple(items)
 
 
 def _rehash(row: tuple[Any, ...], prev_hash: str) -> tuple[Any, ...]:
-    body = row[: domain.FIELD_COUNT]
-    return (*body, prev_hash, domain.entry_hash(prev_hash, body))
+    body = row[1 : 1 + domain.FIELD_COUNT]
+    return (prev_hash, *body, domain.entry_hash(prev_hash, body))
+
+
+def _forge(entry: tuple[Any, ...], prev_hash: str) -> tuple[Any, ...]:
+    return (prev_hash, *entry, domain.entry_hash(prev_hash, entry))
 
 
 def test_edited_entry_is_reported_at_its_sequence() -> None:
@@ -135,16 +139,16 @@ def test_deleted_entry_is_reported_at_the_missing_sequence() -> None:
 
 def test_inserted_entry_is_reported_at_its_sequence() -> None:
     rows = chain(10)
-    forged = _rehash(fields(6, event_type="member.added"), rows[4][-1])
+    forged = _forge(fields(6, event_type="member.added"), rows[4][-1])
     # The forger renumbers the later entries to make room.
-    shifted = [_replace(row, "sequence", row[1] + 1) for row in rows[5:]]
+    shifted = [_replace(row, "sequence", row[2] + 1) for row in rows[5:]]
     tampered = [*rows[:5], forged, *shifted]
     assert domain.verify_chain(tampered).first_break == domain.ChainBreak(6, "inserted")
 
 
 def test_duplicate_sequence_is_reported_as_inserted() -> None:
     rows = chain(5)
-    tampered = [*rows[:3], _rehash(fields(3), rows[2][-1]), *rows[3:]]
+    tampered = [*rows[:3], _forge(fields(3), rows[2][-1]), *rows[3:]]
     assert domain.verify_chain(tampered).first_break == domain.ChainBreak(3, "inserted")
 
 
@@ -196,7 +200,7 @@ def test_chain_starting_at_a_checkpoint_verifies_from_there() -> None:
 )
 def test_any_changed_field_breaks_the_chain_at_that_entry(position: int, field: str, value: Any) -> None:
     rows = chain(20)
-    original = rows[position][domain.HASHED_FIELDS.index(field)]
+    original = rows[position][1 + domain.HASHED_FIELDS.index(field)]
     rows[position] = _replace(rows[position], field, value)
     result = domain.verify_chain(rows)
     if value == original and type(value) is type(original):
@@ -217,4 +221,4 @@ def test_normalized_details_encode_identically_after_a_json_round_trip(details: 
     normalized = domain.normalize_details(details)
     assert domain.normalize_details(normalized) == normalized
     round_tripped = json.loads(json.dumps(normalized))
-    assert domain.canonical_bytes(fields(1, details=round_tripped)) == domain.canonical_bytes(fields(1, details=normalized))
+    assert domain.canonical_bytes("", fields(1, details=round_tripped)) == domain.canonical_bytes("", fields(1, details=normalized))

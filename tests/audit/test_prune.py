@@ -42,7 +42,7 @@ def test_prune_exports_deletes_and_checkpoints_so_the_chain_still_verifies(
 
     lines = [orjson.loads(line) for line in export_file.read_bytes().splitlines()]
     assert [line["sequence"] for line in lines] == [1, 2, 3]
-    rows = [(*domain.fields_from_mapping(line), line["prev_hash"], line["hash"]) for line in lines]
+    rows = [domain.verification_row(line) for line in lines]
     assert domain.verify_chain(rows).as_dict() == {"valid": True, "checked": 3, "first_break": None}
 
     checkpoint = AuditEntry.objects.get(team=people.team, sequence=7)
