@@ -22,7 +22,7 @@ from teams.models import Team
 from teams.roles import Role
 from workflows import documents
 from workflows.models import Workflow, WorkflowVersion
-from workflows.serialization import SerializationError, decode, encode
+from workflows.serialization import SerializationError, TooLargeError, decode, detect_format, encode
 from workflows.versioning import SemanticVersion, checksum, next_version
 
 EXPORT_FORMATS = ("json", "msgpack", "zstd", "lz4")
@@ -161,11 +161,10 @@ def workflow_import(*, actor: Any, team: Team, data: bytes, request: Any = None)
     """A new workflow from an exported file in any format (detected), migrated to the current schema."""
     require_role(actor, team, Role.EDITOR, action="import workflows")
     if len(data) > documents.MAX_DOCUMENT_BYTES:
-        raise documents.serialization_failure(
-            SerializationError(f"The upload is {len(data)} bytes; the limit is {documents.MAX_DOCUMENT_BYTES}."))
+        raise documents.serialization_failure(TooLargeError(
+            f"The upload is {len(data)} bytes; the limit is {documents.MAX_DOCUMENT_BYTES}.",
+            size=len(data), limit=documents.MAX_DOCUMENT_BYTES))
     try:
-        from workflows.serialization import detect_format
-
         detected = str(detect_format(data))
         envelope = decode(data, max_size=documents.MAX_DOCUMENT_BYTES)
     except SerializationError as error:
