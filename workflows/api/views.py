@@ -53,7 +53,8 @@ class WorkflowListView(APIView):
                     OpenApiParameter("tag", str, description="Only workflows with this tag."),
                     OpenApiParameter("archived", bool, description="List archived workflows instead."),
                     *CURSOR_PARAMETERS],
-        responses={200: s.WorkflowSerializer(many=True), **ERRORS}, tags=TAGS)
+        responses={200: s.page_of(s.WorkflowSerializer, "WorkflowPage"), **ERRORS}, tags=TAGS,
+        operation_id="workflows_list")
     def get(self, request: Request) -> Response:
         params = request.query_params
         team = params.get("team") or None
@@ -104,8 +105,8 @@ class WorkflowDetailView(APIView):
 
 
 class VersionListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.VersionSummarySerializer(many=True), **ERRORS},
-                   tags=TAGS)
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.page_of(s.VersionSummarySerializer, "WorkflowVersionPage"), **ERRORS},
+                   tags=TAGS, operation_id="workflows_versions_list")
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
         limit = parse_limit(request.query_params.get("limit"), 50)
@@ -234,7 +235,8 @@ class ImportView(APIView):
 
 class NodeTypeListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("kind", str, enum=["control", "operator", "instrument"])],
-                   responses={200: s.NodeTypeSerializer(many=True), **ERRORS}, tags=TAGS)
+                   responses={200: s.page_of(s.NodeTypeSerializer, "NodeTypePage"), **ERRORS}, tags=TAGS,
+                   operation_id="node_types_list")
     def get(self, request: Request) -> Response:
         kind = request.query_params.get("kind") or None
         if kind not in (None, "control", "operator", "instrument"):
