@@ -180,7 +180,8 @@ def version_of(workflow: Workflow, version: str | None) -> WorkflowVersion:
     """One version of `workflow` by its number (None: the current one), or NotFound."""
     if version in (None, ""):
         assert workflow.current_version_id is not None
-        found = WorkflowVersion.objects.filter(pk=workflow.current_version_id).first()
+        # access_workflow() already joined the current version in; reuse it.
+        found = workflow.current_version
     else:
         found = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
     if found is None:
