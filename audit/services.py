@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import logging
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,8 @@ from django.utils import timezone
 
 from audit import domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT_MAX_LENGTH = 300
 BATCH_INSERT_ROWS = 500
@@ -499,3 +502,29 @@ def policy_update(*, actor: Any, team: Any, retention_days: int | None, legal_ho
             request=request,
         )
     return policy
+
+
+def apply_retention(*, now: dt.datetime | None = None, export_dir: str | Path | None = None) -> dict[str, int]:
+    """Prune every team whose policy sets a retention period and no legal hold.
+
+    Each team's pruned range goes to its own NDJSON file in `export_dir`
+    (default: the AUDIT_EXPORT_DIR setting). A team that cannot be pruned (its
+    chain is broken) is logged and skipped. Returns entries pruned per team slug.
+    """
+    directory = Path(export_dir or getattr(settings, "AUDIT_EXPORT_DIR", Path(settings.BASE_DIR) / "var" / "audit-exports"))
+    directory.mkdir(parents=True, exist_ok=True)
+    moment = now or timezone.now()
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    pruned: dict[str, int] = {}
+    policies = AuditPolicy.objects.filter(retention_days__isnull=False, legal_hold=False).select_related("team")
+    for policy in policies.order_by("team__slug"):
+        cutoff = retention_cutoff(policy.team, now=moment)
+        assert cutoff is not None
+        try:
+            result = prune_chain(team=policy.team, before=cutoff,
+                                 export_to=directory / f"audit-{policy.team.slug}-{stamp}.ndjson")
+        except PruneRefused as error:
+            logger.error("Audit retention skipped %s: %s", policy.team.slug, error)
+            continue
+        pruned[policy.team.slug] = result.count
+    return pruned

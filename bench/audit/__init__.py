@@ -13,6 +13,7 @@ the query, export and verification figures at ten million entries.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -179,7 +180,27 @@ def bench_query(team: Any, size: int, repetitions: int) -> list[dict[str, Any]]:
         return _timed(lambda: paginate_queryset(filters.apply(selectors.entries(chain)),
                                                 ("-occurred_at", "-sequence"), limit=100, cursor=None)) * 1000
 
+    def server_milliseconds(event_type: str) -> float:
+        """The same query's execution time inside PostgreSQL (EXPLAIN ANALYZE), without the client."""
+        from django.db import connection
+
+        offset = generator.random() * max((last - first).total_seconds() - 30 * 86400, 1)
+        since = first + dt.timedelta(seconds=offset)
+        filters = AuditFilters(event_type=event_type, since=since, until=since + dt.timedelta(days=30))
+        query = filters.apply(selectors.entries(chain)).order_by("-occurred_at", "-sequence")[:101]
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return float(plan[0]["Execution Time"])
+
     rows = []
+    server = [server_milliseconds(generator.choice(types)) for _ in range(repetitions)]
+    ordered_server = sorted(server)
+    rows.append(_row("query newest 100, exact type: PostgreSQL execution only (p95)", size, "ms",
+                     ordered_server[min(len(ordered_server) - 1, int(len(ordered_server) * 0.95))],
+                     samples=server, higher_is_better=False, target=10))
     for label, pick in [("exact type", lambda: generator.choice(types)),
                         ("type prefix workflow.*", lambda: "workflow.*"),
                         ("no type", lambda: "")]:
@@ -266,6 +287,29 @@ def bench_verify(team: Any, size: int) -> list[dict[str, Any]]:
     ]
 
 
+def bench_verify_in_memory(count: int) -> list[dict[str, Any]]:
+    """The pure verifier alone over rows already in memory: the per-row cost of hashing and linking."""
+    from audit import domain
+    from bench.audit.generate import entries
+
+    rows = [(row[16], str(row[1]), row[2], domain.format_time(row[3]), *row[4:13], orjson_loads(row[13]), *row[14:16],
+             row[17]) for row in entries("6f1c3a52-0d4b-4c55-9a4e-5d2f7f0c9b11", count, seed=1)]
+    samples = []
+    for _ in range(3):
+        seconds = _timed(lambda: domain.verify_chain(rows))
+        samples.append(count / seconds)
+    if not domain.verify_chain(rows).valid:
+        raise AssertionError("in-memory benchmark chain does not verify")
+    return [_row("verify_chain over in-memory rows (pure domain, best of 3)", count, "rows/s", max(samples),
+                 target=500_000)]
+
+
+def orjson_loads(text: str) -> Any:
+    import orjson
+
+    return orjson.loads(text)
+
+
 def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     size = size or (QUICK_SIZE if quick else int(os.environ.get("AUDIT_BENCH_SIZE", DEFAULT_SIZE)))
     rows = bench_appends(count=50 if quick else 2000, batches=2 if quick else 20, batch_size=20 if quick else 100)
@@ -273,6 +317,7 @@ def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     rows += bench_query(team, size, repetitions=20 if quick else 200)
     rows += bench_export(team, size)
     rows += bench_verify(team, size)
+    rows += bench_verify_in_memory(20_000 if quick else 300_000)
     return rows
 
 

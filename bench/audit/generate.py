@@ -38,7 +38,8 @@ def entries(
     span: dt.timedelta = dt.timedelta(days=365),
 ) -> Iterator[tuple[Any, ...]]:
     """COPY rows (in `COPY_COLUMNS` order) of a valid chain continuing from `start`."""
-    generator = random.Random(seed)
+    # Seeded per team too, so two generated chains never share entry ids.
+    generator = random.Random(f"{team_id}:{seed}")
     # Retention checkpoints are written only by pruning.
     types = sorted(name for name in EVENT_TYPES if name != "audit.pruned")
     first_time = first_time or dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

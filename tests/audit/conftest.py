@@ -15,11 +15,12 @@ from rest_framework.test import APIClient
 from teams.models import Membership, Team
 from teams.roles import Role
 
-settings.register_profile("audit-fast", max_examples=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=1500, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "audit-fast")
+# Applied per test (not loaded globally, so other areas keep their own defaults):
+# fast by default, 1,500 examples with HYPOTHESIS_PROFILE=thorough.
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
+hypothesis_settings = settings(
+    max_examples=1500 if THOROUGH else 60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 ROLES = ("owner", "admin", "editor", "operator", "viewer")
 

@@ -269,3 +269,20 @@ def test_export_and_list_appear_in_the_openapi_schema(people: AuditPersonas) -> 
     parameters = {parameter["name"] for parameter in paths["/api/v1/audit/"]["get"]["parameters"]}
     assert parameters == {"team", "actor", "event_type", "execution", "target_type", "target_id", "since",
                           "until", "limit", "cursor"}
+
+
+def test_export_through_an_api_token_records_the_token_not_its_key(people: AuditPersonas, log: list[AuditEntry]) -> None:
+    from rest_framework.test import APIClient
+
+    from teams.services import token_create
+
+    token, key = token_create(actor=people.users["admin"], name="ci export")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get("/api/v1/audit/export/", {"team": "acme", "format": "csv"})
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    exported = AuditEntry.objects.get(team=people.team, event_type="audit.exported")
+    assert (exported.actor_name, exported.actor_type) == ("acme-admin", "token")
+    assert exported.details == {"format": "csv", "filters": {}, "token_id": str(token.pk), "token_name": "ci export"}
+    assert not AuditEntry.objects.filter(details__icontains=key[4:]).exists()

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from audit import domain
 
+from .conftest import hypothesis_settings
+
 TEAM = "6f1c3a52-0d4b-4c55-9a4e-5d2f7f0c9b11"
 
 
@@ -193,6 +195,7 @@ def test_chain_starting_at_a_checkpoint_verifies_from_there() -> None:
     assert domain.verify_chain(rows[5:], start=start).first_break == domain.ChainBreak(5, "deleted")
 
 
+@hypothesis_settings
 @given(
     position=st.integers(min_value=0, max_value=19),
     field=st.sampled_from([name for name in domain.HASHED_FIELDS if name not in ("sequence", "occurred_at")]),
@@ -210,6 +213,7 @@ def test_any_changed_field_breaks_the_chain_at_that_entry(position: int, field: 
         assert result.checked == position
 
 
+@hypothesis_settings
 @given(details=st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text()),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),

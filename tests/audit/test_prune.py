@@ -121,3 +121,26 @@ def test_only_owners_change_the_policy(people: AuditPersonas) -> None:
         policy_update(actor=people.users["admin"], team=people.team, retention_days=1, legal_hold=False)
     assert not AuditPolicy.objects.exists()
     assert not AuditEntry.objects.filter(event_type="audit.policy_changed").exists()
+
+
+def test_apply_retention_prunes_teams_with_a_period_and_skips_held_ones(
+    people: AuditPersonas, six: list[AuditEntry], tmp_path: Path, settings: object
+) -> None:
+    from audit.services import apply_retention
+    from audit.tasks import apply_retention as apply_retention_task
+
+    record_event(team=people.other_team, actor="system", event_type="team.updated")
+    AuditPolicy.objects.create(team=people.team, retention_days=1)
+    AuditPolicy.objects.create(team=people.other_team, retention_days=1, legal_hold=True)
+    later = six[-1].occurred_at + dt.timedelta(days=2)
+
+    assert apply_retention(now=later, export_dir=tmp_path) == {"acme": 6}
+    assert remaining(people) == [7]
+    assert AuditEntry.objects.filter(team=people.other_team).count() == 1
+    assert [path.name for path in tmp_path.iterdir()] == [f"audit-acme-{later:%Y%m%dT%H%M%SZ}.ndjson"]
+    assert selectors.verify(selectors.Chain(people.team)).valid
+
+    # Run again (as a redelivered task would): nothing older remains, nothing changes.
+    settings.AUDIT_EXPORT_DIR = str(tmp_path / "task")  # type: ignore[attr-defined]
+    assert apply_retention_task.run() == {"acme": 0}
+    assert remaining(people) == [7]
