@@ -46,7 +46,7 @@ from workflows.domain.model import (
     InputNode,
     _TaskNode,
 )
-from workflows.domain.types import STRING
+from workflows.domain.types import INTEGER, NUMBER, STRING
 
 AREA = "graph"
 EDGES_PER_NODE = 5
@@ -58,8 +58,14 @@ def benchmark_catalog() -> InMemoryNodeTypeCatalog:
             NodeTypeDefinition(
                 kind=NodeKind.OPERATOR,
                 type_name="template",
-                inputs=(PortDefinition(name="text", data_type=STRING),),
-                outputs=(PortDefinition(name="text", data_type=STRING),),
+                inputs=(
+                    PortDefinition(name="text", data_type=STRING),
+                    PortDefinition(name="extra", data_type=NUMBER, required=False),
+                ),
+                outputs=(
+                    PortDefinition(name="text", data_type=STRING),
+                    PortDefinition(name="length", data_type=INTEGER),
+                ),
                 config_schema={
                     "type": "object",
                     "properties": {"template": {"type": "string"}},
@@ -95,6 +101,25 @@ def networkx_pipeline(workflow: Workflow, catalog: InMemoryNodeTypeCatalog) -> A
                 input_ports = input_ports or list(definition.inputs)
                 output_ports = output_ports or list(definition.outputs)
                 errors.extend("invalid_config" for _ in definition.config_problems(node.config))
+                known_inputs = {port.name: port for port in definition.inputs}
+                known_outputs = {port.name: port for port in definition.outputs}
+                for port in node.inputs:
+                    reference = known_inputs.get(port.name)
+                    if reference is None or not port.data_type.is_assignable_to(
+                        reference.data_type
+                    ):
+                        errors.append("invalid_port")
+                for port in node.outputs:
+                    reference = known_outputs.get(port.name)
+                    if reference is None or not reference.data_type.is_assignable_to(
+                        port.data_type
+                    ):
+                        errors.append("invalid_port")
+                declared = {port.name for port in node.inputs}
+                if node.inputs and any(
+                    port.required and port.name not in declared for port in definition.inputs
+                ):
+                    errors.append("invalid_port")
             for value in node.config.values():
                 if isinstance(value, str) and check_template(value) is not None:
                     errors.append("invalid_expression")
@@ -161,7 +186,11 @@ def networkx_pipeline(workflow: Workflow, catalog: InMemoryNodeTypeCatalog) -> A
     }
     for source, target in graph.edges:
         graph.edges[source, target]["weight"] = weights[target]
-    critical_path = networkx.dag_longest_path(graph, weight="weight")
+    # A virtual start before every root carries the roots' own weights, so the
+    # longest path weighs whole nodes, as ours does.
+    roots = [node_id for node_id in order if graph.in_degree(node_id) == 0]
+    graph.add_weighted_edges_from(("<start>", root, weights[root]) for root in roots)
+    critical_path = networkx.dag_longest_path(graph, weight="weight")[1:]
     return order, levels, critical_path, warnings
 
 

@@ -1,7 +1,11 @@
 """Hypothesis profiles for the graph core: a fast default and a thorough one.
 
-``HYPOTHESIS_PROFILE=thorough`` (``make test-thorough``) runs 1,000+ examples
-per property; the default keeps tests/graph well under a minute on 2 cores.
+``graph-default`` keeps tests/graph well under a minute on 2 cores;
+``thorough`` runs 1,000 examples per property and is chosen with
+``HYPOTHESIS_PROFILE=thorough`` (``make test-thorough``). The property tests
+take their settings from ``helpers.PROPERTY_SETTINGS`` rather than from a
+globally loaded profile, so this directory's default does not change the
+settings of other areas' tests in the same run.
 """
 
 import os
@@ -20,6 +24,5 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(
-    "thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "graph-default"
-)
+if os.environ.get("HYPOTHESIS_PROFILE") == "thorough":
+    settings.load_profile("thorough")

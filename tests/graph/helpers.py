@@ -1,6 +1,14 @@
-"""Small document builders shared by the graph tests."""
+"""Small document builders and Hypothesis settings shared by the graph tests."""
 
+import os
 from typing import Any
+
+from hypothesis import settings
+
+# Profiles are registered in conftest.py, which pytest imports first.
+PROPERTY_SETTINGS = settings.get_profile(
+    "thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "graph-default"
+)
 
 
 def input_node(node_id: str, data_type: str = "string", **extra: Any) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def test_analysis_is_cached_until_the_workflow_changes():
     assert second.dependencies("f").all == ("a", "b", "c", "d", "e")
     workflow.remove_node("c")
     assert workflow.analysis().dependencies("e").all == ("d",)
+    assert workflow.dependencies("e").direct == ("d",)
 
 
 def test_would_create_cycle():

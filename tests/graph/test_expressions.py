@@ -109,6 +109,8 @@ def test_a_syntax_error_raises_with_position():
         ("inputs.s | replace('', inputs.s)", "replace would build a value too large"),
         ("(inputs.s | attr('__class__'))", "not defined"),
         ("1 / 0", "arithmetic error"),
+        ("inputs.s | list | map('list') | sum(start=[])", "start must be a number"),
+        ("[[1], [2]] | sum", "sum adds numbers only"),
     ],
 )
 def test_evaluation_is_bounded(source, message):
@@ -116,6 +118,18 @@ def test_evaluation_is_bounded(source, message):
         evaluate(
             source, {"inputs": {"s": "x" * 5000}}, limits=ExpressionLimits(max_output_size=100_000)
         )
+
+
+def test_sum_adds_numbers():
+    assert evaluate("[1, 2.5, 3] | sum") == 6.5
+    rows = {"inputs": {"rows": [{"n": 1}, {"n": 2}]}}
+    assert evaluate("inputs.rows | sum(attribute='n')", rows) == 3
+
+
+def test_long_join_chains_are_refused():
+    assert check_expression(" ~ ".join(["item"] * 32)) is None
+    problem = check_expression(" ~ ".join(["item"] * 33))
+    assert problem.message == "33 values joined with ~; at most 32 are allowed"
 
 
 def test_step_budget_stops_long_evaluations():

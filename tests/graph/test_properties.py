@@ -20,7 +20,7 @@ from workflows.domain.document import read_document
 from workflows.domain.expressions import check_expression, check_template
 from workflows.domain.traversal import all_paths
 
-from .helpers import graph_document
+from .helpers import PROPERTY_SETTINGS, graph_document
 
 NODE_NAMES = [f"n{number:02d}" for number in range(20)]
 
@@ -50,6 +50,7 @@ def workflow_of(node_ids, pairs) -> Workflow:
     return Workflow.from_document(graph_document(node_ids, pairs))
 
 
+@PROPERTY_SETTINGS
 @given(random_graphs())
 def test_cycle_flagged_exactly_when_networkx_finds_one(graph_spec):
     node_ids, pairs = graph_spec
@@ -67,6 +68,7 @@ def test_cycle_flagged_exactly_when_networkx_finds_one(graph_spec):
     assert len(cycles) == len(components)
 
 
+@PROPERTY_SETTINGS
 @given(random_graphs())
 def test_topological_order_respects_every_edge(graph_spec):
     node_ids, pairs = graph_spec
@@ -82,6 +84,7 @@ def test_topological_order_respects_every_edge(graph_spec):
         assert position[source] < position[target]
 
 
+@PROPERTY_SETTINGS
 @given(random_graphs())
 def test_levels_are_networkx_generations_and_follow_predecessors(graph_spec):
     node_ids, pairs = graph_spec
@@ -98,6 +101,7 @@ def test_levels_are_networkx_generations_and_follow_predecessors(graph_spec):
             assert level_of[predecessor] < level_of[node_id]
 
 
+@PROPERTY_SETTINGS
 @given(random_graphs())
 def test_dependencies_match_networkx(graph_spec):
     node_ids, pairs = graph_spec
@@ -115,6 +119,7 @@ def test_dependencies_match_networkx(graph_spec):
         )
 
 
+@PROPERTY_SETTINGS
 @given(random_graphs(), st.lists(st.integers(min_value=0, max_value=50), min_size=20, max_size=20))
 def test_critical_path_is_a_heaviest_path(graph_spec, raw_weights):
     node_ids, pairs = graph_spec
@@ -134,6 +139,7 @@ def test_critical_path_is_a_heaviest_path(graph_spec, raw_weights):
     assert plan.critical_path_duration == max(best.values())
 
 
+@PROPERTY_SETTINGS
 @given(random_graphs(), st.data())
 def test_reachability_questions_match_networkx(graph_spec, data):
     node_ids, pairs = graph_spec
@@ -150,6 +156,7 @@ def test_reachability_questions_match_networkx(graph_spec, data):
         assert sorted(all_paths(workflow, source, target, limit=10_000)) == expected_paths
 
 
+@PROPERTY_SETTINGS
 @given(
     st.integers(min_value=1, max_value=60),
     st.sampled_from(["wide", "deep"]),
@@ -228,6 +235,7 @@ def mutated_documents(draw):
     return document
 
 
+@PROPERTY_SETTINGS
 @given(garbage_documents | mutated_documents())
 def test_nothing_raises_on_any_input(document):
     result = validate_document(document)
@@ -241,6 +249,7 @@ def test_nothing_raises_on_any_input(document):
         assert Workflow.from_document(workflow.to_document()) == workflow
 
 
+@PROPERTY_SETTINGS
 @given(garbage_documents | mutated_documents())
 def test_fast_and_careful_readers_agree(document):
     fast_workflow, fast_reader = read_document(document)
@@ -254,6 +263,7 @@ def test_fast_and_careful_readers_agree(document):
         assert fast_workflow == careful_workflow
 
 
+@PROPERTY_SETTINGS
 @given(st.text(max_size=60))
 def test_expression_checks_never_raise(source):
     problem = check_expression(source)
@@ -262,6 +272,7 @@ def test_expression_checks_never_raise(source):
     assert problem is None or isinstance(problem.message, str)
 
 
+@PROPERTY_SETTINGS
 @given(st.text(alphabet="{}%|()[]'\"._ ab1+-*<>=~!", max_size=40))
 def test_expression_checks_never_raise_on_syntax_soup(source):
     check_expression(source)

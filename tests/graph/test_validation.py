@@ -395,6 +395,57 @@ def test_catalog_default_ports_are_used_when_a_node_declares_none():
     ] == [("type_mismatch", "e3", "string", "number")]
 
 
+def test_declared_ports_are_checked_against_the_catalog():
+    document = workflow_document(
+        [
+            operator_node(
+                "fill",
+                "template",
+                config={"template": "x"},
+                inputs={"text": "any", "bonus": "string"},
+                outputs={"text": "integer"},
+            ),
+            {
+                "id": "score",
+                "kind": "instrument",
+                "model_id": "scorer",
+                "inputs": [{"name": "prompt", "data_type": "string", "required": False}],
+                "outputs": [{"name": "score", "data_type": "any"}],
+            },
+        ]
+    )
+    result = validate_document(
+        document,
+        catalog=catalog(),
+        options=ValidationOptions(check_required_inputs=False, check_connectivity=False),
+    )
+    found = [
+        (issue.code, issue.node_id, issue.port, issue.expected, issue.found)
+        for issue in result.errors
+    ]
+    assert found == [
+        ("invalid_port", "fill", "text", "string", "any"),  # any may not fit a string input
+        ("invalid_port", "fill", "bonus", None, None),  # the type has no such port
+        ("invalid_port", "fill", "text", "string", "integer"),  # a string output is no integer
+        ("invalid_port", "score", "prompt", None, None),
+        ("invalid_port", "score", "text", None, None),  # its required input is left out
+    ]
+    assert result.errors[1].message == (
+        "Node 'fill' declares input port 'bonus', which template does not have; use one of text."
+    )
+
+
+def test_types_with_dynamic_ports_accept_extra_ports():
+    dynamic = InMemoryNodeTypeCatalog(
+        [NodeTypeDefinition(kind=NodeKind.OPERATOR, type_name="format", allows_extra_ports=True)]
+    )
+    document = workflow_document(
+        [operator_node("f", "format", inputs={"name": "string"}, outputs={"text": "string"})]
+    )
+    options = ValidationOptions(check_required_inputs=False)
+    assert validate_document(document, catalog=dynamic, options=options).codes() == []
+
+
 def test_invalid_config_names_the_path_inside_the_config():
     document = workflow_document(
         [operator_node("a", "template", config={"retries": "three", "colour": 1})]

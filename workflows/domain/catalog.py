@@ -41,11 +41,22 @@ class NodeTypeDefinition:
     outputs: tuple[PortDefinition, ...] = ()
     config_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     example_config: dict[str, Any] = field(default_factory=dict)
+    # A type whose ports depend on its config (a template with one input per
+    # placeholder, say) accepts declared ports the catalog does not list.
+    allows_extra_ports: bool = False
 
     _validator: Any = field(default=None, init=False, repr=False, compare=False)
-    _answers: dict[bytes, list[ConfigProblem]] = field(
+    _answers: dict[bytes, tuple[ConfigProblem, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    @property
+    def inputs_by_name(self) -> dict[str, PortDefinition]:
+        return {port.name: port for port in self.inputs}
+
+    @property
+    def outputs_by_name(self) -> dict[str, PortDefinition]:
+        return {port.name: port for port in self.outputs}
 
     def config_problems(self, config: object, *, limit: int = 20) -> list[ConfigProblem]:
         """Every way ``config`` breaks the schema (at most ``limit``), best first.
@@ -59,11 +70,11 @@ class NodeTypeDefinition:
             return self._problems(config, limit)
         cached = self._answers.get(key)
         if cached is None:
-            cached = self._problems(config, limit)
+            cached = tuple(self._problems(config, limit))
             if len(self._answers) >= CONFIG_ANSWER_CACHE_SIZE:
                 self._answers.clear()
             self._answers[key] = cached
-        return list(cached)
+        return list(cached) if cached else []
 
     def _problems(self, config: object, limit: int) -> list[ConfigProblem]:
         if self._validator is None:
@@ -122,7 +133,8 @@ class InMemoryNodeTypeCatalog:
         return definition
 
     def get(self, kind: NodeKind | str, type_name: str) -> NodeTypeDefinition | None:
-        return self._definitions.get((str(kind), type_name))
+        # NodeKind is a StrEnum: it hashes and compares like its string value.
+        return self._definitions.get((kind, type_name))
 
     def __iter__(self) -> Iterator[NodeTypeDefinition]:
         return iter(

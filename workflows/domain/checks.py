@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
-from workflows.domain.catalog import NodeTypeCatalog
+from workflows.domain.catalog import NodeTypeCatalog, NodeTypeDefinition
 from workflows.domain.expressions import ExpressionError, check_expression, check_template
 from workflows.domain.graph_index import GraphIndex
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
@@ -87,6 +87,7 @@ class Checker:
         self.outputs: list[Ports] = []
         self.filled: dict[tuple[int, str], str] = {}
         self.control_positions: list[int] = []
+        self._definition_ports: dict[int, tuple[Any, ...]] = {}
 
     def run(self) -> None:
         self._check_nodes()
@@ -134,6 +135,8 @@ class Checker:
                         node_outputs = node_outputs or definition.outputs
                 if check_catalog:
                     self._check_node_type(task, type_name, definition)
+                    if definition is not None and (task.inputs or task.outputs):
+                        self._check_declared_ports(task, definition)
                 if check_expressions and task.config:
                     for key, value in task.config.items():
                         if type(value) is str:
@@ -208,6 +211,102 @@ class Checker:
                     path=("config", *problem.path),
                 )
             )
+
+    def _declared_ports_of(self, definition: NodeTypeDefinition) -> tuple[Any, ...]:
+        cached = self._definition_ports.get(id(definition))
+        if cached is None or cached[0] is not definition:
+            required = tuple(
+                port.name for port in definition.inputs if port.required and port.default is None
+            )
+            cached = (definition, definition.inputs_by_name, definition.outputs_by_name, required)
+            self._definition_ports[id(definition)] = cached
+        return cached
+
+    def _check_declared_ports(self, node: _TaskNode, definition: NodeTypeDefinition) -> None:
+        """Declared ports must be the catalog type's ports (same name, compatible
+        type), and must keep its required inputs; extra ports only where the type
+        allows them. Values flow into an input, so the declared type must fit the
+        catalog's; out of an output, so the catalog's must fit the declared."""
+        _, known_inputs, known_outputs, required = self._declared_ports_of(definition)
+        extra_allowed = definition.allows_extra_ports
+        if node.inputs:
+            required_found = 0
+            for port in node.inputs:
+                reference = known_inputs.get(port.name)
+                if reference is None:
+                    if not extra_allowed:
+                        self._port_issue(node, port.name, "input", sorted(known_inputs))
+                    continue
+                if reference.required and reference.default is None:
+                    required_found += 1
+                if port.data_type is not reference.data_type and not (
+                    port.data_type.is_assignable_to(reference.data_type)
+                ):
+                    self._port_type_issue(node, port.name, "input", reference, port)
+            if required_found < len(required):
+                declared = {port.name for port in node.inputs}
+                for name in required:
+                    if name not in declared:
+                        self.errors.append(
+                            ValidationIssue(
+                                code=IssueCode.INVALID_PORT,
+                                message=(
+                                    f"Node {node.id!r} declares its inputs but leaves out "
+                                    f"{name!r}, which {node.type_name} requires; declare it."
+                                ),
+                                node_id=node.id,
+                                port=name,
+                                path=("inputs",),
+                            )
+                        )
+        for port in node.outputs:
+            reference = known_outputs.get(port.name)
+            if reference is None:
+                if not extra_allowed:
+                    self._port_issue(node, port.name, "output", sorted(known_outputs))
+            elif port.data_type is not reference.data_type and not (
+                reference.data_type.is_assignable_to(port.data_type)
+            ):
+                self._port_type_issue(node, port.name, "output", reference, port)
+
+    def _port_issue(self, node: _TaskNode, name: str, direction: str, known: list[str]) -> None:
+        choices = f"use one of {', '.join(known)}" if known else f"it has no {direction} ports"
+        self.errors.append(
+            ValidationIssue(
+                code=IssueCode.INVALID_PORT,
+                message=(
+                    f"Node {node.id!r} declares {direction} port {name!r}, which "
+                    f"{node.type_name} does not have; {choices}."
+                ),
+                node_id=node.id,
+                port=name,
+                path=(f"{direction}s",),
+            )
+        )
+
+    def _port_type_issue(
+        self,
+        node: _TaskNode,
+        name: str,
+        direction: str,
+        reference: PortDefinition,
+        declared: PortDefinition,
+    ) -> None:
+        self.errors.append(
+            ValidationIssue(
+                code=IssueCode.INVALID_PORT,
+                message=(
+                    f"Node {node.id!r} declares {direction} port {name!r} as "
+                    f"{declared.data_type}, but {node.type_name} has it as "
+                    f"{reference.data_type}; use a compatible type."
+                ),
+                node_id=node.id,
+                port=name,
+                path=(f"{direction}s",),
+                expected=str(reference.data_type),
+                found=str(declared.data_type),
+            )
+        )
 
     def _check_control_fields(self, node: ControlNode) -> None:
         def misplaced(field_name: str, belongs_to: str) -> None:
@@ -298,8 +397,7 @@ class Checker:
         conditional_out = bytearray(size)
         filled = self.filled
         many_inputs = [
-            type(node) is ControlNode and node.accepts_many_inputs  # type: ignore[attr-defined]
-            for node in self.node_list
+            type(node) is ControlNode and node.accepts_many_inputs for node in self.node_list
         ]
         merge_connections: set[tuple[str, str, str, str]] = set()
         self._merge_connections = merge_connections

@@ -9,14 +9,21 @@ the strict face of it: any error becomes a DocumentError.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
+from sys import intern
 from typing import Any
 
 from workflows.domain.document_fast import fast_edge, fast_node
+from workflows.domain.document_fields import (
+    MISSING,
+    FieldReader,
+    Path,
+    parse_time,
+    type_name,
+)
 from workflows.domain.issues import DocumentError, IssueCode, ValidationIssue
 from workflows.domain.model import (
     DEFAULT_PORT_NAME,
@@ -44,12 +51,8 @@ from workflows.domain.model import (
     WorkflowMetadata,
     WorkflowSettings,
 )
-from workflows.domain.types import ANY, DataType, DataTypeError
-
-Path = tuple[str | int, ...]
 
 SEMANTIC_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-MAX_JSON_DEPTH = 64
 
 _COMMON_NODE_FIELDS = frozenset(
     {"id", "kind", "name", "description", "position", "enabled", "metadata"}
@@ -85,253 +88,13 @@ _WORKFLOW_FIELDS = frozenset(
     }
 )
 
-_MISSING = object()
 
-
-def type_name(value: object) -> str:
-    """The JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return type(value).__name__
-
-
-def is_json_value(value: object, depth: int = 0) -> bool:
-    """Whether ``value`` is plain JSON data (bounded depth, so it cannot recurse forever)."""
-    if depth > MAX_JSON_DEPTH:
-        return False
-    if value is None or isinstance(value, str | bool | int):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(is_json_value(item, depth + 1) for item in value)
-    if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and is_json_value(item, depth + 1) for key, item in value.items()
-        )
-    return False
-
-
-def parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-class DocumentReader:
+class DocumentReader(FieldReader):
     """Reads a document into a Workflow, collecting issues instead of raising."""
 
     def __init__(self, *, use_fast_paths: bool = True) -> None:
-        self.errors: list[ValidationIssue] = []
-        self.warnings: list[ValidationIssue] = []
+        super().__init__()
         self.use_fast_paths = use_fast_paths
-
-    # -- issue helpers ----------------------------------------------------------
-
-    def _error(self, code: IssueCode, message: str, path: Path, **where: Any) -> None:
-        self.errors.append(ValidationIssue(code=code, message=message, path=path, **where))
-
-    def _wrong_type(self, path: Path, expected: str, value: object, **where: Any) -> None:
-        location = _format_path(path)
-        self._error(
-            IssueCode.INVALID_DOCUMENT,
-            f"{location} must be {expected}, not {type_name(value)}; correct its value.",
-            path,
-            expected=expected,
-            found=type_name(value),
-            **where,
-        )
-
-    def _unknown_fields(
-        self, mapping: Mapping[Any, Any], allowed: frozenset[str], path: Path, **where: Any
-    ) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.warnings.append(
-                    ValidationIssue(
-                        code=IssueCode.UNKNOWN_FIELD,
-                        message=(
-                            f"Field {key!r} at {_format_path(path) or 'the workflow'} is not "
-                            f"part of the format and is ignored; remove it or move it to "
-                            f"metadata.custom."
-                        ),
-                        path=(*path, str(key)),
-                        **where,
-                    )
-                )
-
-    # -- typed field readers ------------------------------------------------------
-
-    def _field(self, mapping: Mapping[Any, Any], key: str) -> object:
-        return mapping.get(key, _MISSING)
-
-    def _string(
-        self,
-        mapping: Mapping[Any, Any],
-        key: str,
-        path: Path,
-        default: str | None = "",
-        *,
-        nullable: bool = False,
-        required: bool = False,
-        **where: Any,
-    ) -> str | None:
-        value = self._field(mapping, key)
-        if value is _MISSING or (value is None and nullable):
-            if required:
-                self._error(
-                    IssueCode.INVALID_DOCUMENT,
-                    f"{_format_path((*path, key))} is required; add it as a string.",
-                    (*path, key),
-                    **where,
-                )
-            return default if value is _MISSING else None
-        if not isinstance(value, str):
-            self._wrong_type(
-                (*path, key), "a string" + (" or null" if nullable else ""), value, **where
-            )
-            return default
-        if required and not value:
-            self._error(
-                IssueCode.INVALID_DOCUMENT,
-                f"{_format_path((*path, key))} must not be empty.",
-                (*path, key),
-                **where,
-            )
-        return value
-
-    def _boolean(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, default: bool, **where: Any
-    ) -> bool:
-        value = self._field(mapping, key)
-        if value is _MISSING:
-            return default
-        if not isinstance(value, bool):
-            self._wrong_type((*path, key), "true or false", value, **where)
-            return default
-        return value
-
-    def _number(
-        self,
-        mapping: Mapping[Any, Any],
-        key: str,
-        path: Path,
-        default: float | None,
-        *,
-        integer: bool = False,
-        minimum: float | None = None,
-        exclusive_minimum: float | None = None,
-        nullable: bool = True,
-        **where: Any,
-    ) -> Any:
-        value = self._field(mapping, key)
-        if value is _MISSING or (value is None and nullable):
-            return default if value is _MISSING else None
-        expected = "an integer" if integer else "a number"
-        allowed_types: tuple[type, ...] = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, allowed_types):
-            self._wrong_type((*path, key), expected, value, **where)
-            return default
-        if isinstance(value, float) and not math.isfinite(value):
-            self._wrong_type((*path, key), "a finite number", value, **where)
-            return default
-        if (minimum is not None and value < minimum) or (
-            exclusive_minimum is not None and value <= exclusive_minimum
-        ):
-            bound = f"at least {minimum}" if minimum is not None else f"above {exclusive_minimum}"
-            self._error(
-                IssueCode.INVALID_DOCUMENT,
-                f"{_format_path((*path, key))} must be {bound}, not {value}.",
-                (*path, key),
-                expected=bound,
-                found=str(value),
-                **where,
-            )
-            return default
-        return value
-
-    def _json(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, default: Any, **where: Any
-    ) -> Any:
-        value = self._field(mapping, key)
-        if value is _MISSING:
-            return default
-        if not is_json_value(value):
-            self._wrong_type((*path, key), "plain JSON data", value, **where)
-            return default
-        return value
-
-    def _object(
-        self,
-        mapping: Mapping[Any, Any],
-        key: str,
-        path: Path,
-        *,
-        nullable: bool = True,
-        **where: Any,
-    ) -> dict[str, Any] | None:
-        value = self._field(mapping, key)
-        if value is _MISSING or (value is None and nullable):
-            return None
-        if not isinstance(value, dict):
-            self._wrong_type((*path, key), "an object", value, **where)
-            return None
-        return value
-
-    def _json_object(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, **where: Any
-    ) -> dict[str, Any]:
-        value = self._object(mapping, key, path, **where)
-        if value is None:
-            return {}
-        if not is_json_value(value):
-            self._wrong_type((*path, key), "an object of plain JSON data", value, **where)
-            return {}
-        return dict(value)
-
-    def _string_list(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, **where: Any
-    ) -> list[str]:
-        value = self._field(mapping, key)
-        if value is _MISSING or value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self._wrong_type((*path, key), "a list of strings", value, **where)
-            return []
-        return list(value)
-
-    def _data_type(
-        self, mapping: Mapping[Any, Any], key: str, path: Path, **where: Any
-    ) -> DataType:
-        value = self._field(mapping, key)
-        if value is _MISSING or value is None:
-            return ANY
-        try:
-            return DataType.parse(value)  # type: ignore[arg-type]
-        except DataTypeError as error:
-            self._error(
-                IssueCode.INVALID_DATA_TYPE,
-                f"{_format_path((*path, key))}: {error}.",
-                (*path, key),
-                found=value if isinstance(value, str) else type_name(value),
-                **where,
-            )
-            return ANY
-
-    # -- workflow -------------------------------------------------------------------
 
     def read(self, document: object) -> Workflow | None:
         if not isinstance(document, dict):
@@ -428,7 +191,7 @@ class DocumentReader:
 
     def _nodes(self, document: Mapping[Any, Any]) -> list[Node]:
         raw_nodes = self._field(document, "nodes")
-        if raw_nodes is _MISSING or raw_nodes is None:
+        if raw_nodes is MISSING or raw_nodes is None:
             return []
         if not isinstance(raw_nodes, list):
             self._wrong_type(("nodes",), "a list of nodes", raw_nodes)
@@ -447,6 +210,7 @@ class DocumentReader:
                     node_id=node.id,
                 )
                 continue
+            node.id = intern(node.id)
             seen.add(node.id)
             nodes.append(node)
         return nodes
@@ -478,7 +242,7 @@ class DocumentReader:
                 found=kind_text if isinstance(kind_text, str) else type_name(kind_text),
             )
             return None
-        where = {"node_id": node_id}
+        where: dict[str, Any] = {"node_id": node_id}
         self._unknown_fields(raw, _NODE_FIELDS[kind], path, **where)
         common: dict[str, Any] = {
             "id": node_id,
@@ -586,7 +350,7 @@ class DocumentReader:
         self, raw: Mapping[Any, Any], key: str, path: Path, **where: Any
     ) -> list[PortDefinition]:
         value = self._field(raw, key)
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             return []
         if not isinstance(value, list):
             self._wrong_type((*path, key), "a list of ports", value, **where)
@@ -662,7 +426,7 @@ class DocumentReader:
 
     def _edges(self, document: Mapping[Any, Any]) -> list[Edge]:
         raw_edges = self._field(document, "edges")
-        if raw_edges is _MISSING or raw_edges is None:
+        if raw_edges is MISSING or raw_edges is None:
             return []
         if not isinstance(raw_edges, list):
             self._wrong_type(("edges",), "a list of edges", raw_edges)
@@ -681,6 +445,10 @@ class DocumentReader:
                     edge_id=edge.id,
                 )
                 continue
+            # Interned endpoints are the very objects of the node ids, so every
+            # later lookup by id hits on identity with a cached hash.
+            edge.source = intern(edge.source)
+            edge.target = intern(edge.target)
             seen.add(edge.id)
             edges.append(edge)
         return edges
@@ -696,9 +464,9 @@ class DocumentReader:
         edge_id = self._string(raw, "id", path, default=None, required=True)
         if not edge_id:
             return None
-        where = {"edge_id": edge_id}
+        where: dict[str, Any] = {"edge_id": edge_id}
         kind_text = self._field(raw, "kind")
-        if kind_text is _MISSING:
+        if kind_text is MISSING:
             kind_text = "data"
         try:
             kind = EdgeKind(kind_text) if isinstance(kind_text, str) else None
@@ -766,13 +534,6 @@ class DocumentReader:
         return Transform(
             type=transform_type, config=self._json_object(value, "config", transform_path, **where)
         )
-
-
-def _format_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def read_document(

@@ -95,16 +95,18 @@ def _parse_cached(text: str) -> DataType:
     raise DataTypeError(f"unknown data type {text!r}; use one of {known}")
 
 
-ANY = DataType("any")
-STRING = DataType("string")
-NUMBER = DataType("number")
-INTEGER = DataType("integer")
-BOOLEAN = DataType("boolean")
-OBJECT = DataType("object")
-ARRAY = DataType("array")
-BYTES = DataType("bytes")
-JSON = DataType("json")
+# The constants come from the parse cache so they are the very objects parsed
+# documents hold, which lets hot loops compare types by identity first.
+ANY = DataType.parse("any")
+STRING = DataType.parse("string")
+NUMBER = DataType.parse("number")
+INTEGER = DataType.parse("integer")
+BOOLEAN = DataType.parse("boolean")
+OBJECT = DataType.parse("object")
+ARRAY = DataType.parse("array")
+BYTES = DataType.parse("bytes")
+JSON = DataType.parse("json")
 
 
 def array_of(item: DataType) -> DataType:
-    return DataType(ARRAY_TYPE_NAME, item)
+    return DataType.parse(f"{ARRAY_TYPE_NAME}<{item}>")
