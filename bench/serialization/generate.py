@@ -168,14 +168,12 @@ def generate_workflow(node_count: int, *, seed: int = 0) -> dict[str, Any]:
             node = {
                 **common,
                 "control": control,
-                "inputs": [_port("value", "any")],
-                "outputs": [_port("value", "any")],
             }
             if control == "branch":
                 node["condition"] = "inputs.confidence < 0.6"
             if control == "loop":
                 node["over"] = "inputs.items"
-                node["body"] = [f"{subject}_step_{index}"]
+                node["body"] = f"{subject}-step-workflow"
             outputs_by_node[node_id] = ["value"]
             inputs_by_node[node_id] = ["value"]
         nodes.append(node)

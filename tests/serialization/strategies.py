@@ -7,6 +7,7 @@ documents are realistic, not just well-typed.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -41,6 +42,9 @@ json_values = st.recursive(
 )
 json_objects = st.dictionaries(any_text, json_values, max_size=4)
 
+timestamps = st.datetimes(
+    min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2100, 1, 1)
+).map(lambda moment: moment.isoformat(timespec="microseconds") + "Z")
 data_types = st.sampled_from(BASE_DATA_TYPES) | st.sampled_from(BASE_DATA_TYPES).map(
     lambda base: f"array<{base}>"
 )
@@ -59,7 +63,7 @@ def _record(
 def ports(names: st.SearchStrategy[str]) -> st.SearchStrategy[list[dict[str, Any]]]:
     port = _record(
         {"name": names, "data_type": data_types},
-        _optional(required=st.booleans(), default=json_values),
+        _optional(required=st.booleans(), default=json_values, description=any_text),
     )
     return st.lists(port, max_size=3, unique_by=lambda item: item["name"])
 
@@ -94,8 +98,8 @@ def _node(
         config=json_objects,
         inputs=ports(identifiers),
         outputs=ports(identifiers),
-        retry=retries,
-        timeout_s=st.integers(1, 86_400) | st.floats(0.5, 86_400),
+        retry=st.none() | retries,
+        timeout_s=st.none() | st.integers(1, 86_400) | st.floats(0.5, 86_400),
     )
     base = {"id": st.just(node_id), "kind": st.just(kind), "name": text}
     if kind == "input":
@@ -122,11 +126,10 @@ def _node(
         {**base, "control": st.sampled_from(CONTROL_TYPES)},
         {
             **common_optional,
-            "condition": any_text,
-            "over": any_text,
-            "body": st.lists(st.just(node_id), max_size=1),
-            "inputs": ports(identifiers),
-            "outputs": ports(identifiers),
+            "condition": st.none() | any_text,
+            "over": st.none() | any_text,
+            # A reference to the workflow a loop runs for each item.
+            "body": st.none() | identifiers,
         },
     )
 
@@ -164,7 +167,8 @@ def workflow_documents(
                 edge["target_port"] = draw(identifiers)
                 if draw(st.booleans()):
                     edge["transform"] = draw(
-                        _record(
+                        st.none()
+                        | _record(
                             {"type": st.sampled_from(TRANSFORM_TYPES)},
                             _optional(config=json_objects),
                         )
@@ -173,9 +177,9 @@ def workflow_documents(
                 if draw(st.booleans()):
                     edge["priority"] = draw(st.integers(-5, 5))
             else:
-                edge["condition"] = draw(text.filter(bool) if not unicode_heavy else text)
+                edge["condition"] = draw(text)
                 if draw(st.booleans()):
-                    edge["label"] = draw(text)
+                    edge["label"] = draw(st.none() | text)
             edges.append(edge)
     document = draw(
         _record(
@@ -199,12 +203,14 @@ def workflow_documents(
                         custom=json_objects,
                     ),
                 ),
+                created_at=timestamps,
+                updated_at=timestamps,
                 settings=_record(
                     {},
                     _optional(
                         error_policy=st.sampled_from(ERROR_POLICIES),
-                        max_parallel=st.integers(1, 64),
-                        timeout_s=st.integers(1, 86_400),
+                        max_parallel=st.none() | st.integers(1, 64),
+                        timeout_s=st.none() | st.integers(1, 86_400),
                     ),
                 ),
             ),

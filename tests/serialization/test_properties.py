@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 
+from tests.serialization.profiles import serialization_settings
 from tests.serialization.strategies import envelopes, json_values
 from workflows.serialization import (
     decode,
@@ -36,6 +37,7 @@ def _identical(left: Any, right: Any) -> bool:
 
 
 @pytest.mark.parametrize("format_name", ALL_FORMATS)
+@serialization_settings
 @given(envelope=envelopes())
 def test_every_format_round_trips_generated_workflows(format_name: str, envelope: dict) -> None:
     decoded = decode(encode(envelope, format_name))
@@ -44,16 +46,19 @@ def test_every_format_round_trips_generated_workflows(format_name: str, envelope
 
 
 @pytest.mark.parametrize("format_name", ["json", "msgpack", "zstd", "lz4"])
+@serialization_settings
 @given(envelope=envelopes(unicode_heavy=True))
 def test_unicode_heavy_workflows_round_trip(format_name: str, envelope: dict) -> None:
     assert _identical(decode(encode(envelope, format_name)), envelope)
 
 
+@serialization_settings
 @given(envelope=envelopes())
 def test_generated_workflows_are_valid_against_the_json_schema(envelope: dict) -> None:
     assert list(VALIDATOR.iter_errors(envelope)) == []
 
 
+@serialization_settings
 @given(envelope=envelopes(unicode_heavy=True, max_nodes=3))
 def test_unicode_heavy_workflows_are_valid_against_the_json_schema(envelope: dict) -> None:
     assert list(VALIDATOR.iter_errors(envelope)) == []
@@ -65,6 +70,7 @@ def _assert_keys_sorted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+@serialization_settings
 @given(envelope=envelopes())
 def test_json_text_round_trips_and_is_canonical(envelope: dict) -> None:
     text = dumps_json(envelope)
@@ -78,6 +84,7 @@ def test_json_text_round_trips_and_is_canonical(envelope: dict) -> None:
     assert _identical(loads_json(pretty_text), envelope)
 
 
+@serialization_settings
 @given(envelope=envelopes())
 def test_key_order_does_not_change_the_bytes(envelope: dict) -> None:
     reordered = json.loads(
@@ -87,6 +94,7 @@ def test_key_order_does_not_change_the_bytes(envelope: dict) -> None:
     assert dumps_json(reordered, pretty=True) == dumps_json(envelope, pretty=True)
 
 
+@serialization_settings
 @given(value=json_values)
 def test_arbitrary_values_inside_config_round_trip_through_the_compact_layout(value: Any) -> None:
     envelope = {

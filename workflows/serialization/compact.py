@@ -79,6 +79,8 @@ RECORDS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("settings", RECORD, "settings"),
         ("nodes", RECORD_LIST, "node"),
         ("edges", RECORD_LIST, "edge"),
+        ("created_at", VALUE, None),
+        ("updated_at", VALUE, None),
     ),
     "workflow_metadata": (
         ("author", VALUE, None),
@@ -132,6 +134,7 @@ RECORDS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("data_type", STRING, None),
         ("required", VALUE, None),
         ("default", VALUE, None),
+        ("description", VALUE, None),
     ),
     "retry": (
         ("max_attempts", VALUE, None),
@@ -394,6 +397,9 @@ def encode_compact(envelope: dict[str, Any], *, max_depth: int = MAX_DEPTH) -> b
 
 
 def _pairs_without_duplicates(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    for key, _ in pairs:
+        if type(key) is not str:
+            raise UnsupportedValueError(f"map key {key!r} is not a string")
     result = dict(pairs)
     if len(result) != len(pairs):
         seen = set()

@@ -10,11 +10,12 @@ and then walks the result once to check depth and integers. orjson keeps the
 last of two duplicate keys and turns integers past 64 bits into floats
 without saying so, so the fast path proves neither happened:
 
-- duplicate keys: every key is followed by exactly one ``:`` outside strings,
-  so the text is free of duplicates exactly when the number of colons in the
-  text, minus the colons inside decoded strings, equals the number of keys
-  decoded. ``\\u003a`` (an escaped colon) would break the count, so text
-  containing ``\\u003`` goes to the exact path.
+- duplicate keys: a colon outside a string follows each key, and orjson
+  never escapes a colon inside one. So writing the parsed value back out
+  gives exactly as many colons as the input had, unless the input held keys
+  (with their colons) that the parse dropped: a duplicate. ``\\u003a`` (an
+  escaped colon) would upset the count, so text containing ``\\u003`` goes
+  to the exact path.
 - big integers: orjson reads an integer past 64 bits as a float of at least
   2**63, so a document holding such a float is re-read on the exact path
   (which tells a real float from an oversized integer).
@@ -122,11 +123,13 @@ def loads_json(
         value = _loads_exact(data, max_depth=max_depth)
     else:
         counts = check_decoded(value, max_depth=max_depth)
-        colon = b":" if isinstance(data, bytes) else ":"
-        structural_colons = data.count(colon) - counts.colons_in_strings  # type: ignore[arg-type]
-        if counts.large_floats or structural_colons != counts.keys:
+        if counts.large_floats or _colon_count(data) != orjson.dumps(value).count(b":"):
             value = _loads_exact(data, max_depth=max_depth)
     return _require_object(value)
+
+
+def _colon_count(data: str | bytes) -> int:
+    return data.count(b":") if isinstance(data, bytes) else data.count(":")
 
 
 def _has_escaped_colon(data: str | bytes) -> bool:

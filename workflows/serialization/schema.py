@@ -45,6 +45,17 @@ SEMANTIC_VERSION_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$
 _NON_EMPTY_STRING = {"type": "string", "minLength": 1}
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or null: the graph core writes optional fields it has no value for as null.
+
+    Scalars add "null" to their type; objects use if/else rather than anyOf,
+    so a broken object's errors keep their exact paths.
+    """
+    if isinstance(schema.get("type"), str) and schema["type"] != "object":
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"if": {"type": "null"}, "else": schema}
+
+
 def _object(
     properties: dict[str, Any], required: list[str] | tuple[str, ...] = (), **extra: Any
 ) -> dict[str, Any]:
@@ -83,8 +94,8 @@ def _executable_properties() -> dict[str, Any]:
         "config": {"type": "object"},
         "inputs": {"type": "array", "items": {"$ref": "#/$defs/port"}},
         "outputs": {"type": "array", "items": {"$ref": "#/$defs/port"}},
-        "retry": {"$ref": "#/$defs/retry"},
-        "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+        "retry": _nullable({"$ref": "#/$defs/retry"}),
+        "timeout_s": _nullable({"type": "number", "exclusiveMinimum": 0}),
     }
 
 
@@ -129,6 +140,7 @@ def _build_schema() -> dict[str, Any]:
                 "data_type": {"$ref": "#/$defs/data_type"},
                 "required": {"type": "boolean", "default": True},
                 "default": {},
+                "description": {"type": "string"},
             },
             ["name", "data_type"],
         ),
@@ -161,8 +173,8 @@ def _build_schema() -> dict[str, Any]:
         "settings": _object(
             {
                 "error_policy": {"enum": list(ERROR_POLICIES), "default": "stop"},
-                "max_parallel": {"type": "integer", "minimum": 1},
-                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                "max_parallel": _nullable({"type": "integer", "minimum": 1}),
+                "timeout_s": _nullable({"type": "number", "exclusiveMinimum": 0}),
             },
         ),
         "input_node": _node_kind(
@@ -182,7 +194,8 @@ def _build_schema() -> dict[str, Any]:
         "instrument_node": _node_kind(
             "instrument",
             {
-                "model_id": _NON_EMPTY_STRING,
+                # Known model ids come from the catalog: the graph core checks them.
+                "model_id": {"type": "string"},
                 "model_version": {"type": "string"},
                 **_executable_properties(),
             },
@@ -190,18 +203,18 @@ def _build_schema() -> dict[str, Any]:
         ),
         "operator_node": _node_kind(
             "operator",
-            {"operator": _NON_EMPTY_STRING, **_executable_properties()},
+            {"operator": {"type": "string"}, **_executable_properties()},
             ["operator"],
         ),
         "control_node": _node_kind(
             "control",
             {
                 "control": {"enum": list(CONTROL_TYPES)},
-                "condition": {"type": "string"},
-                "over": {"type": "string"},
-                "body": {"type": "array", "items": {"$ref": "#/$defs/node_id"}},
-                "inputs": {"type": "array", "items": {"$ref": "#/$defs/port"}},
-                "outputs": {"type": "array", "items": {"$ref": "#/$defs/port"}},
+                # An expression (branch).
+                "condition": _nullable({"type": "string"}),
+                # An expression giving the items, and the workflow run for each (loop).
+                "over": _nullable({"type": "string"}),
+                "body": _nullable({"type": "string"}),
             },
             ["control"],
         ),
@@ -211,9 +224,11 @@ def _build_schema() -> dict[str, Any]:
             {
                 "source_port": _NON_EMPTY_STRING,
                 "target_port": _NON_EMPTY_STRING,
-                "transform": _object(
-                    {"type": {"enum": list(TRANSFORM_TYPES)}, "config": {"type": "object"}},
-                    ["type"],
+                "transform": _nullable(
+                    _object(
+                        {"type": {"enum": list(TRANSFORM_TYPES)}, "config": {"type": "object"}},
+                        ["type"],
+                    )
                 ),
             },
             ["source_port", "target_port"],
@@ -221,7 +236,7 @@ def _build_schema() -> dict[str, Any]:
         "control_edge": _edge_kind("control", {"priority": {"type": "integer"}}, []),
         "conditional_edge": _edge_kind(
             "conditional",
-            {"condition": {"type": "string", "minLength": 1}, "label": {"type": "string"}},
+            {"condition": {"type": "string"}, "label": _nullable({"type": "string"})},
             ["condition"],
         ),
         "edge": _dispatch_on_kind(EDGE_KINDS, "edge"),
@@ -235,6 +250,8 @@ def _build_schema() -> dict[str, Any]:
                 "settings": {"$ref": "#/$defs/settings"},
                 "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
                 "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
             },
             ["id", "name", "nodes", "edges"],
         ),
