@@ -208,7 +208,10 @@ def workflow_preview(request: HttpRequest) -> HttpResponse:
     except (editing.EditError, ApiError) as error:
         message = error.message if isinstance(error, ApiError) else str(error)
         return render(request, "workflows/_preview_error.html", {"message": message}, status=400)
-    return render(request, "workflows/_graph.html", graph_context(document))
+    context = graph_context(document)
+    sources, targets = editing.port_choices(document)
+    context["port_choices"] = {"sources": sources, "targets": targets}
+    return render(request, "workflows/_graph.html", context)
 
 
 @login_required

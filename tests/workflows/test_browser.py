@@ -122,6 +122,8 @@ def test_editor_validates_live(page_as, live_server, personas) -> None:
     page.wait_for_function("document.querySelector('#live-status').textContent.startsWith('Valid')")
     page.wait_for_function("document.querySelectorAll('#graph-preview svg.graph g.node').length === 7")
     assert page.locator("#graph-preview svg.graph g.node.has-error").count() == 0
+    # The connect form now offers the ports of the typed document.
+    page.wait_for_function("[...document.querySelectorAll('#target option')].some(o => o.value === 'route|value')")
     page.locator("#document").fill("{ not json")
     page.wait_for_function("document.querySelector('#live-status').textContent.startsWith('Not valid JSON')")
     assert Workflow.objects.count() == 0  # validating stores nothing
