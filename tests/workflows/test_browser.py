@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
+
+from bench.workflows.generate import layered_document
 
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
@@ -146,24 +147,6 @@ def test_editor_form_adds_a_node_and_saves(page_as, live_server, personas) -> No
     nodes = [node["id"] for node in workflow.current_version.document["workflow"]["nodes"]]
     assert nodes == ["input", "output", "note"]
     assert page.locator("svg.graph g.node").count() == 3
-
-
-def layered_document(node_count: int, *, width: int, seed: int) -> dict:
-    """Five object inputs, then layers of merge_objects nodes fed by two nodes of the layer before."""
-    rng = random.Random(seed)
-    nodes = [samples.node_input(f"n{number:05d}", "object") for number in range(5)]
-    edges: list[dict] = []
-    previous = [node["id"] for node in nodes]
-    while len(nodes) < node_count:
-        layer = []
-        for _ in range(min(width, node_count - len(nodes))):
-            node_id = f"n{len(nodes):05d}"
-            nodes.append(samples.node_operator(node_id, "merge_objects", {}, name=f"Step {len(nodes)}"))
-            for port, source in zip(("left", "right"), rng.sample(previous, 2), strict=True):
-                edges.append(samples.data_edge(f"e{len(edges) + 1}", source, "value", node_id, port))
-            layer.append(node_id)
-        previous = layer
-    return samples.workflow(f"Layered workflow of {node_count} nodes", nodes, edges)
 
 
 def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None:
