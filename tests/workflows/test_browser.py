@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 
 from bench.workflows.generate import layered_document
-
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.versioning import checksum
