@@ -25,7 +25,14 @@ from workflows.models import Workflow, WorkflowVersion
 from workflows.serialization import SerializationError, TooLargeError, decode, detect_format, encode
 from workflows.versioning import SemanticVersion, checksum, next_version
 
-EXPORT_FORMATS = ("json", "msgpack", "zstd", "lz4")
+# Export format → (Content-Type, file extension).
+EXPORT_FILES = {
+    "json": ("application/json", "json"),
+    "msgpack": ("application/msgpack", "msgpack"),
+    "zstd": ("application/zstd", "msgpack.zst"),
+    "lz4": ("application/x-lz4", "msgpack.lz4"),
+}
+EXPORT_FORMATS = tuple(EXPORT_FILES)
 
 
 def _columns(workflow_document: dict[str, Any]) -> dict[str, Any]:

@@ -31,12 +31,7 @@ WRITE_ERRORS = {**ERRORS, 409: ErrorSerializer, 413: ErrorSerializer}
 TAGS = ["workflows"]
 VERSION_PARAMETER = OpenApiParameter("version", str, description="A version number; default: the current one.")
 
-EXPORT_TYPES = {
-    "json": ("application/json", "json"),
-    "msgpack": ("application/msgpack", "msgpack"),
-    "zstd": ("application/zstd", "msgpack.zst"),
-    "lz4": ("application/x-lz4", "msgpack.lz4"),
-}
+EXPORT_TYPES = services.EXPORT_FILES
 IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-msgpack",
                       "application/octet-stream", "application/zstd", "application/x-lz4")
 
