@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +45,8 @@ def index(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as error:
         context["error"] = error.message
         rows, next_cursor = [], None
+    for row in rows:
+        row.details_text = json.dumps(row.details, sort_keys=True, ensure_ascii=False) if row.details else ""
     context["entries"] = rows
     if next_cursor:
         context["next_query"] = urlencode({**active, "cursor": next_cursor})

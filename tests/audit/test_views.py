@@ -75,3 +75,11 @@ def test_admin_is_read_only(people: AuditPersonas, entries: list[AuditEntry]) ->
     assert 'name="_save"' not in detail.content.decode()
     assert client.post(f"/admin/audit/auditentry/{entries[0].pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.count() == 3
+
+
+def test_details_are_shown_as_json(people: AuditPersonas) -> None:
+    record_event(team=people.team, actor=people.users["owner"], event_type="member.added",
+                 target_type="user", target_name="ada", details={"role": "viewer", "note": "café"})
+    html = browser(people, "owner").get("/audit/").content.decode()
+    assert "<code>{&quot;note&quot;: &quot;café&quot;, &quot;role&quot;: &quot;viewer&quot;}</code>" in html
+    assert "{&#x27;role&#x27;" not in html
