@@ -260,17 +260,22 @@ def _measure(
     return ours_samples, baseline_samples
 
 
+def measurement_plan(quick: bool) -> list[tuple[int, str, int, int]]:
+    """(nodes, shape, repetitions, warm-up runs) per row."""
+    if quick:
+        return [(100, "wide", 5, 2), (1_000, "wide", 3, 1)]
+    return [
+        (100, "wide", 200, 20),
+        (1_000, "wide", 30, 3),
+        (10_000, "wide", 15, 2),
+        (10_000, "deep", 15, 2),
+    ]
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Rows for 100, 1,000 and 10,000 nodes (5 edges per node); ``quick`` skips 10,000."""
     rows: list[dict[str, Any]] = []
-    plans: list[tuple[int, str, int, int]] = [
-        (100, "wide", 5 if quick else 200, 2 if quick else 20)
-    ]
-    plans.append((1_000, "wide", 3 if quick else 30, 1 if quick else 3))
-    if not quick:
-        plans.append((10_000, "wide", 15, 2))
-        plans.append((10_000, "deep", 15, 2))
-    for size, shape, repetitions, warmup in plans:
+    for size, shape, repetitions, warmup in measurement_plan(quick):
         ours, baseline = _measure(size, shape, repetitions, warmup)
         name = f"validate + plan ({shape})"
         if size == 100:
@@ -304,6 +309,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def main(arguments: list[str]) -> None:
     quick = "--quick" in arguments
     print(f"graph benchmark: {EDGES_PER_NODE} edges per node, times in ms (p50 is the value)")
+    for size, shape, repetitions, warmup in measurement_plan(quick):
+        print(
+            f"  {size} nodes ({shape}): {warmup} warm-up runs, then {repetitions} timed runs "
+            "of each pipeline"
+        )
     print_table(run(quick=quick))
 
 

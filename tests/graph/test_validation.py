@@ -535,3 +535,11 @@ def test_issue_count_is_capped():
     document = workflow_document([operator_node(f"n{i}", "") for i in range(30)])
     result = validate_document(document, options=ValidationOptions(max_issues=5))
     assert len(result.errors) == 5
+
+
+def test_a_flood_of_unknown_fields_gives_a_bounded_number_of_warnings():
+    document = chain_document() | {f"stray{number}": number for number in range(50_000)}
+    result = validate_document(document)
+    assert result.valid
+    assert len(result.warnings) == 1_000
+    assert result.warnings[0].path == ("stray0",)

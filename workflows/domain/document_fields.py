@@ -14,6 +14,7 @@ from workflows.domain.types import ANY, DataType, DataTypeError
 
 Path = tuple[str | int, ...]
 MAX_JSON_DEPTH = 64
+MAX_READER_WARNINGS = 1_000
 
 MISSING = object()
 
@@ -96,6 +97,8 @@ class FieldReader:
     ) -> None:
         for key in mapping:
             if key not in allowed:
+                if len(self.warnings) >= MAX_READER_WARNINGS:
+                    return  # a document with a million stray keys must not cost a million issues
                 self.warnings.append(
                     ValidationIssue(
                         code=IssueCode.UNKNOWN_FIELD,
