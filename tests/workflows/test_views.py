@@ -202,3 +202,24 @@ def test_archive_button(personas, stored) -> None:
     assert response.status_code == 302
     stored.refresh_from_db()
     assert stored.is_archived
+
+
+def test_without_javascript_the_critical_path_is_a_link(personas, stored) -> None:
+    client = browser(personas, "viewer")
+    plain = client.get(f"/workflows/{stored.pk}/").content.decode()
+    assert '<div class="graph-frame" data-graph>' in plain
+    assert 'href="?critical=1&amp;version=1.0.0"' in plain
+    highlighted = client.get(f"/workflows/{stored.pk}/?critical=1").content.decode()
+    assert '<div class="graph-frame show-critical" data-graph>' in highlighted
+    assert 'aria-pressed="true"' in highlighted
+
+
+def test_without_javascript_the_editor_previews_by_posting(personas) -> None:
+    response = browser(personas, "editor").post("/workflows/new/", {"document": json.dumps(invalid_document()),
+                                                                   "action": "preview"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="issue error"') == 5
+    assert Workflow.objects.count() == 0
+    unreadable = browser(personas, "editor").post("/workflows/new/", {"document": "{oops", "action": "preview"})
+    assert "The document is not valid JSON" in unreadable.content.decode()
