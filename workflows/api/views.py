@@ -20,7 +20,7 @@ from teams.access import access_team
 from teams.roles import Role
 from workflows import documents, selectors, services
 from workflows.api import serializers as s
-from workflows.catalog import catalog_entries
+from workflows.catalog import builtin_catalog, catalog_entries
 from workflows.domain import Workflow as GraphWorkflow
 from workflows.domain import plan_workflow, validate_document
 from workflows.serialization import workflow_json_schema
@@ -150,8 +150,6 @@ class WorkflowValidationView(APIView):
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
         version = services.version_of(workflow, request.query_params.get("version"))
-        from workflows.catalog import builtin_catalog
-
         result = validate_document(version.workflow_document, catalog=builtin_catalog())
         return Response({"version": version.version, **result.to_dict()})
 
