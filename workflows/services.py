@@ -110,12 +110,13 @@ def workflow_update(*, actor: Any, workflow: Workflow, document: Any = None, nam
     metadata = {key: value for key, value in {"name": name, "description": description, "tags": tags,
                                               "category": category}.items() if value is not None}
     with transaction.atomic():
-        locked = (Workflow.objects.select_for_update(of=("self",)).select_related("team", "current_version")
-                  .get(pk=workflow.pk))
+        # Lock the row alone, then read its current version in a fresh statement: a join in the
+        # locking query would be re-checked against the old snapshot after waiting for another
+        # editor's commit, and would not see the version that editor just added.
+        locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
         if locked.is_archived:
             raise Conflict("This workflow is archived; archived workflows cannot be edited.")
-        current = locked.current_version
-        assert current is not None  # every workflow is created with its first version
+        current = WorkflowVersion.objects.get(pk=locked.current_version_id)
         base = document if document is not None else current.document
         prepared = documents.prepare(base, **metadata)
         current_number = SemanticVersion(current.major, current.minor, current.patch)
