@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet
 
 from teams.access import access_object, scoped
 from teams.roles import Role
@@ -66,7 +66,5 @@ def all_tags(user: Any, team: Any = None) -> list[str]:
     workflows = scoped(Workflow.objects.filter(archived_at__isnull=True), user)
     if team:
         workflows = workflows.filter(team_id=team)
-    tags: set[str] = set()
-    for row in workflows.values_list("tags", flat=True)[:5000]:
-        tags.update(row)
-    return sorted(tags)
+    tags = workflows.annotate(tag=Func(F("tags"), function="unnest")).values_list("tag", flat=True)
+    return sorted(set(tags.order_by()))

@@ -22,10 +22,17 @@ from teams.models import Team
 from teams.roles import Role
 from workflows import documents
 from workflows.models import Workflow, WorkflowVersion
-from workflows.serialization import SerializationError, decode, encode
+from workflows.serialization import SerializationError, TooLargeError, decode, detect_format, encode
 from workflows.versioning import SemanticVersion, checksum, next_version
 
-EXPORT_FORMATS = ("json", "msgpack", "zstd", "lz4")
+# Export format → (Content-Type, file extension).
+EXPORT_FILES = {
+    "json": ("application/json", "json"),
+    "msgpack": ("application/msgpack", "msgpack"),
+    "zstd": ("application/zstd", "msgpack.zst"),
+    "lz4": ("application/x-lz4", "msgpack.lz4"),
+}
+EXPORT_FORMATS = tuple(EXPORT_FILES)
 
 
 def _columns(workflow_document: dict[str, Any]) -> dict[str, Any]:
@@ -103,12 +110,13 @@ def workflow_update(*, actor: Any, workflow: Workflow, document: Any = None, nam
     metadata = {key: value for key, value in {"name": name, "description": description, "tags": tags,
                                               "category": category}.items() if value is not None}
     with transaction.atomic():
-        locked = (Workflow.objects.select_for_update(of=("self",)).select_related("team", "current_version")
-                  .get(pk=workflow.pk))
+        # Lock the row alone, then read its current version in a fresh statement: a join in the
+        # locking query would be re-checked against the old snapshot after waiting for another
+        # editor's commit, and would not see the version that editor just added.
+        locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
         if locked.is_archived:
             raise Conflict("This workflow is archived; archived workflows cannot be edited.")
-        current = locked.current_version
-        assert current is not None  # every workflow is created with its first version
+        current = WorkflowVersion.objects.get(pk=locked.current_version_id)
         base = document if document is not None else current.document
         prepared = documents.prepare(base, **metadata)
         current_number = SemanticVersion(current.major, current.minor, current.patch)
@@ -161,11 +169,10 @@ def workflow_import(*, actor: Any, team: Team, data: bytes, request: Any = None)
     """A new workflow from an exported file in any format (detected), migrated to the current schema."""
     require_role(actor, team, Role.EDITOR, action="import workflows")
     if len(data) > documents.MAX_DOCUMENT_BYTES:
-        raise documents.serialization_failure(
-            SerializationError(f"The upload is {len(data)} bytes; the limit is {documents.MAX_DOCUMENT_BYTES}."))
+        raise documents.serialization_failure(TooLargeError(
+            f"The upload is {len(data)} bytes; the limit is {documents.MAX_DOCUMENT_BYTES}.",
+            size=len(data), limit=documents.MAX_DOCUMENT_BYTES))
     try:
-        from workflows.serialization import detect_format
-
         detected = str(detect_format(data))
         envelope = decode(data, max_size=documents.MAX_DOCUMENT_BYTES)
     except SerializationError as error:
@@ -181,7 +188,8 @@ def version_of(workflow: Workflow, version: str | None) -> WorkflowVersion:
     """One version of `workflow` by its number (None: the current one), or NotFound."""
     if version in (None, ""):
         assert workflow.current_version_id is not None
-        found = WorkflowVersion.objects.filter(pk=workflow.current_version_id).first()
+        # access_workflow() already joined the current version in; reuse it.
+        found = workflow.current_version
     else:
         found = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
     if found is None:

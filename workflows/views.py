@@ -21,10 +21,8 @@ from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
 from teams.access import require_role, team_role
 from teams.roles import Role
-from workflows import editing, graph_view, samples, selectors, services
-from workflows.api.views import EXPORT_TYPES
+from workflows import documents, editing, graph_view, samples, selectors, services
 from workflows.catalog import builtin_catalog
-from workflows.documents import validation_of
 from workflows.domain import Workflow as GraphWorkflow
 from workflows.domain import plan_workflow, validate_document
 from workflows.models import Workflow
@@ -93,7 +91,7 @@ def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
         "workflow": workflow, "version": version, "versions": versions,
         "is_current": version.pk == workflow.current_version_id,
         "can_edit": _can_edit(request.user, workflow.team) and not workflow.is_archived,
-        "export_formats": list(EXPORT_TYPES),
+        "export_formats": list(services.EXPORT_FILES),
         "document_text": json.dumps(version.document, indent=2, ensure_ascii=False),
         "compare_from": versions[1].version if len(versions) > 1 else version.version,
     })
@@ -204,11 +202,14 @@ def workflow_preview(request: HttpRequest) -> HttpResponse:
     """The graph of the posted document as an SVG fragment, for the editor's live preview."""
     try:
         document = editing.parse_document_text(request.body.decode("utf-8", errors="replace"))
-        validation_of(document)  # the same cheap checks (size, envelope) as the API
+        documents.validation_of(document)  # the same cheap checks (size, envelope) as the API
     except (editing.EditError, ApiError) as error:
         message = error.message if isinstance(error, ApiError) else str(error)
         return render(request, "workflows/_preview_error.html", {"message": message}, status=400)
-    return render(request, "workflows/_graph.html", graph_context(document))
+    context = graph_context(document)
+    sources, targets = editing.port_choices(document)
+    context["port_choices"] = {"sources": sources, "targets": targets}
+    return render(request, "workflows/_graph.html", context)
 
 
 @login_required
@@ -232,6 +233,10 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
     if not team or upload is None:
         messages.error(request, "Choose a file to import.")
         return redirect("workflows:list")
+    if upload.size > documents.MAX_DOCUMENT_BYTES:  # refuse before reading it into memory
+        messages.error(request, f"Import failed (too_large): the file is {upload.size:,} bytes; the limit is "
+                                f"{documents.MAX_DOCUMENT_BYTES:,}.")
+        return redirect("workflows:list")
     try:
         workflow = services.workflow_import(actor=request.user, team=team, data=upload.read(), request=request)
     except ApiError as error:
@@ -252,7 +257,7 @@ def workflow_export(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     except ApiError as error:
         messages.error(request, error.message)
         return redirect("workflows:detail", workflow_id=workflow.pk)
-    content_type, extension = EXPORT_TYPES[export_format]
+    content_type, extension = services.EXPORT_FILES[export_format]
     response = HttpResponse(data, content_type=content_type)
     filename = f"{slugify(workflow.name) or 'workflow'}-{version.version}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from workflows import samples, services
 
@@ -37,3 +39,13 @@ def stored(personas: Any) -> Any:
     """A workflow of team Alpha created by its editor, at version 1.0.0."""
     return services.workflow_create(actor=personas.users["editor"], team=personas.team,
                                     document=samples.linear(), change_message="first")
+
+
+# Hypothesis: a fast default for the suite, 1,000+ examples with HYPOTHESIS_PROFILE=thorough.
+# Applied per test (`@PROPERTY_SETTINGS`) so other areas' profiles are left alone.
+settings.register_profile("workflows-default", max_examples=80, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("workflows-thorough", max_examples=1_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings.get_profile(
+    "workflows-thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "workflows-default")

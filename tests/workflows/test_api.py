@@ -561,3 +561,14 @@ def test_document_schema(personas) -> None:
     schema = response.json()
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert personas.client(None).get("/api/v1/workflows/schema/").status_code == 401
+
+
+def test_import_of_an_oversized_upload_is_413(personas, monkeypatch) -> None:
+    from workflows import documents
+
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", 100)
+    data = json.dumps({"schema_version": "1.0.0", "workflow": samples.linear()}).encode()
+    response = personas.client("editor").post(f"/api/v1/workflows/import/?team={personas.team.pk}", data,
+                                              content_type="application/json")
+    assert (response.status_code, error_of(response)["code"]) == (413, "too_large")
+    assert counts() == (0, 0)

@@ -55,7 +55,8 @@ def test_list_page_query_count(personas, django_assert_max_num_queries) -> None:
     for _ in range(10):
         services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.linear())
     client = browser(personas, "viewer")
-    with django_assert_max_num_queries(12):
+    # session, user, current team, workflows, tags, role, the team switcher: not one more per row
+    with django_assert_max_num_queries(7):
         response = client.get("/workflows/")
     assert response.content.decode().count("Answer a question</strong>") == 10
 
@@ -76,8 +77,10 @@ def test_detail_page_query_count(personas, stored, django_assert_max_num_queries
     for number in range(1, 6):
         services.workflow_update(actor=personas.users["editor"], workflow=stored, name=f"Name {number}")
     client = browser(personas, "viewer")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         assert client.get(f"/workflows/{stored.pk}/").status_code == 200
+    with django_assert_max_num_queries(9):
+        assert client.get(f"/workflows/{stored.pk}/diff/?from=1.0.0&to=1.0.5").status_code == 200
 
 
 @pytest.mark.parametrize("who,status", [("viewer", 200), ("outsider", 404)])
@@ -199,3 +202,24 @@ def test_archive_button(personas, stored) -> None:
     assert response.status_code == 302
     stored.refresh_from_db()
     assert stored.is_archived
+
+
+def test_without_javascript_the_critical_path_is_a_link(personas, stored) -> None:
+    client = browser(personas, "viewer")
+    plain = client.get(f"/workflows/{stored.pk}/").content.decode()
+    assert '<div class="graph-frame" data-graph>' in plain
+    assert 'href="?critical=1&amp;version=1.0.0"' in plain
+    highlighted = client.get(f"/workflows/{stored.pk}/?critical=1").content.decode()
+    assert '<div class="graph-frame show-critical" data-graph>' in highlighted
+    assert 'aria-pressed="true"' in highlighted
+
+
+def test_without_javascript_the_editor_previews_by_posting(personas) -> None:
+    response = browser(personas, "editor").post("/workflows/new/", {"document": json.dumps(invalid_document()),
+                                                                   "action": "preview"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="issue error"') == 5
+    assert Workflow.objects.count() == 0
+    unreadable = browser(personas, "editor").post("/workflows/new/", {"document": "{oops", "action": "preview"})
+    assert "The document is not valid JSON" in unreadable.content.decode()

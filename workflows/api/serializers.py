@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from symphony_site.api.serializers import StrictSerializer
@@ -171,3 +171,11 @@ class NodeTypeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     outputs = PortSerializer(many=True)
     config_schema = serializers.JSONField()
     example_config = serializers.JSONField()
+
+
+def page_of(item_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:  # type: ignore[type-arg]
+    """The schema of a keyset page: {"results": [...], "next": cursor or null}."""
+    return inline_serializer(name=name, fields={
+        "results": item_serializer(many=True),
+        "next": serializers.CharField(allow_null=True, help_text="Cursor of the next page."),
+    })

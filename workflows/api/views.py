@@ -20,7 +20,7 @@ from teams.access import access_team
 from teams.roles import Role
 from workflows import documents, selectors, services
 from workflows.api import serializers as s
-from workflows.catalog import catalog_entries
+from workflows.catalog import builtin_catalog, catalog_entries
 from workflows.domain import Workflow as GraphWorkflow
 from workflows.domain import plan_workflow, validate_document
 from workflows.serialization import workflow_json_schema
@@ -31,12 +31,7 @@ WRITE_ERRORS = {**ERRORS, 409: ErrorSerializer, 413: ErrorSerializer}
 TAGS = ["workflows"]
 VERSION_PARAMETER = OpenApiParameter("version", str, description="A version number; default: the current one.")
 
-EXPORT_TYPES = {
-    "json": ("application/json", "json"),
-    "msgpack": ("application/msgpack", "msgpack"),
-    "zstd": ("application/zstd", "msgpack.zst"),
-    "lz4": ("application/x-lz4", "msgpack.lz4"),
-}
+EXPORT_TYPES = services.EXPORT_FILES
 IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-msgpack",
                       "application/octet-stream", "application/zstd", "application/x-lz4")
 
@@ -53,7 +48,8 @@ class WorkflowListView(APIView):
                     OpenApiParameter("tag", str, description="Only workflows with this tag."),
                     OpenApiParameter("archived", bool, description="List archived workflows instead."),
                     *CURSOR_PARAMETERS],
-        responses={200: s.WorkflowSerializer(many=True), **ERRORS}, tags=TAGS)
+        responses={200: s.page_of(s.WorkflowSerializer, "WorkflowPage"), **ERRORS}, tags=TAGS,
+        operation_id="workflows_list")
     def get(self, request: Request) -> Response:
         params = request.query_params
         team = params.get("team") or None
@@ -104,8 +100,8 @@ class WorkflowDetailView(APIView):
 
 
 class VersionListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.VersionSummarySerializer(many=True), **ERRORS},
-                   tags=TAGS)
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.page_of(s.VersionSummarySerializer, "WorkflowVersionPage"), **ERRORS},
+                   tags=TAGS, operation_id="workflows_versions_list")
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
         limit = parse_limit(request.query_params.get("limit"), 50)
@@ -154,8 +150,6 @@ class WorkflowValidationView(APIView):
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
         version = services.version_of(workflow, request.query_params.get("version"))
-        from workflows.catalog import builtin_catalog
-
         result = validate_document(version.workflow_document, catalog=builtin_catalog())
         return Response({"version": version.version, **result.to_dict()})
 
@@ -234,7 +228,8 @@ class ImportView(APIView):
 
 class NodeTypeListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("kind", str, enum=["control", "operator", "instrument"])],
-                   responses={200: s.NodeTypeSerializer(many=True), **ERRORS}, tags=TAGS)
+                   responses={200: s.page_of(s.NodeTypeSerializer, "NodeTypePage"), **ERRORS}, tags=TAGS,
+                   operation_id="node_types_list")
     def get(self, request: Request) -> Response:
         kind = request.query_params.get("kind") or None
         if kind not in (None, "control", "operator", "instrument"):

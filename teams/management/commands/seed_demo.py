@@ -17,6 +17,7 @@ from teams import services
 from teams.models import Membership, Team
 from teams.roles import Role
 from templates_app.demo import seed_templates
+from workflows.demo import seed_workflows
 
 DEMO_PASSWORD = "symphony-demo"
 DEMO_ROLES = ["owner", "admin", "editor", "operator", "viewer"]
@@ -57,7 +58,7 @@ def seed_teams() -> dict[str, Any]:
     return {"owner": owner, "demo": demo, "acme": acme, "acme_owner": acme_owner}
 
 
-SEEDERS: list[Any] = [seed_templates]
+SEEDERS: list[Any] = [seed_workflows, seed_templates]
 
 
 class Command(BaseCommand):

@@ -43,8 +43,28 @@
         if (mine !== sequence) return;
         preview.innerHTML = html;
         if (window.SymphonyGraph) window.SymphonyGraph.init(preview);
+        updatePorts();
       });
     }).catch(function () { if (mine === sequence) say("Could not reach the server.", "bad"); });
+  }
+
+  // The "connect ports" selects follow the document as it is typed.
+  function updatePorts() {
+    var data = document.getElementById("preview-ports");
+    if (!data) return;
+    var choices = JSON.parse(data.textContent);
+    [["source", choices.sources], ["target", choices.targets]].forEach(function (pair) {
+      var select = document.getElementById(pair[0]);
+      var kept = select.value;
+      select.innerHTML = "";
+      pair[1].forEach(function (choice) {
+        var option = document.createElement("option");
+        option.value = choice[0];
+        option.textContent = choice[1];
+        select.appendChild(option);
+      });
+      if (pair[1].some(function (choice) { return choice[0] === kept; })) select.value = kept;
+    });
   }
 
   textarea.addEventListener("input", function () {
