@@ -26,6 +26,7 @@ from teams.roles import Role
 from templates_app.access import can_see, require_staff, require_template_editor
 from templates_app.domain.instantiation import (
     InstantiationError,
+    InstantiationResult,
     bare_workflow,
     instantiate_document,
     template_problems,
@@ -36,7 +37,7 @@ from templates_app.domain.parameters import (
     ParameterDefinitionError,
     parse_parameters,
 )
-from templates_app.domain.versions import Version, VersionError, resolve_version
+from templates_app.domain.versions import Version, VersionConstraint, VersionError, resolve_version
 from templates_app.models import Instantiation, Rating, Template, TemplateVersion, Visibility
 
 MAX_TAGS = 20
@@ -620,3 +621,75 @@ def template_from_workflow(
                  "examples": [{"name": f"As in {workflow.name}", "parameters": original}]},
         request=request,
     )
+
+
+# ---------------------------------------------------------------- origin and upgrade
+
+
+def newer_compatible_version(instantiation: Instantiation) -> TemplateVersion | None:
+    """The highest version of the origin's template compatible (same major, `^`) and newer, if any."""
+    current = Version.parse(instantiation.template_version.version)
+    template = instantiation.template_version.template
+    available = [Version.parse(v) for v in template.versions.values_list("version", flat=True)]
+    best = VersionConstraint.parse(f"^{current}").best(available)
+    if best is None or best <= current:
+        return None
+    return template.versions.get(version=str(best))
+
+
+def upgrade_document(instantiation: Instantiation, target: TemplateVersion, *, name: str) -> InstantiationResult:
+    """What re-instantiating `target` with the origin's parameters and overrides makes.
+
+    Parameters the new version no longer declares are dropped (and reported
+    as warnings); new required parameters without a default fail with 400.
+    """
+    definitions = parse_parameters(target.parameters)
+    declared = {definition.name for definition in definitions}
+    kept = {key: value for key, value in instantiation.parameters.items() if key in declared}
+    try:
+        result = instantiate_document(target.document, definitions, kept, overrides=instantiation.overrides or None,
+                                      name=name, deprecated=target.template.deprecated)
+    except InstantiationError as error:
+        raise _invalid(str(error), error.problems) from None
+    result.warnings += [{"code": "parameter_dropped", "parameter": key,
+                         "message": f"Version {target.version} no longer has the parameter {key!r}."}
+                        for key in sorted(set(instantiation.parameters) - declared)]
+    metadata = result.document.setdefault("metadata", {})
+    if isinstance(metadata, dict) and isinstance(metadata.setdefault("custom", {}), dict):
+        metadata["custom"]["template"] = {"slug": target.template.slug, "version": target.version}
+    return result
+
+
+def template_upgrade_workflow(*, actor: Any, workflow: Any, request: Any = None
+                              ) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Re-instantiate a workflow's origin at the newest compatible version, with the same
+    parameters and overrides, as a new version of the same workflow."""
+    from workflows.services import workflow_update
+
+    instantiation = Instantiation.objects.select_related("template_version__template__team").filter(
+        workflow=workflow).first()
+    if instantiation is None:
+        raise NotFound("This workflow was not made from a template.")
+    template = instantiation.template_version.template
+    if not can_see(actor, template):
+        raise NotFound("Template not found.")
+    require_role(actor, workflow.team, Role.EDITOR, action="edit workflows")
+    target = newer_compatible_version(instantiation)
+    if target is None:
+        raise Conflict(f"{workflow.name} already uses the newest compatible version "
+                       f"({instantiation.template_version.version}) of {template.name}.")
+    previous = instantiation.template_version.version
+    result = upgrade_document(instantiation, target, name=workflow.name)
+    problems = _workflow_problems(result.document)
+    if problems:
+        raise _invalid("The newer version makes an invalid workflow with these parameters.", problems)
+    with transaction.atomic():
+        workflow = workflow_update(actor=actor, workflow=workflow, document=result.document, request=request,
+                                   change_message=f"Upgraded from template {template.slug} {previous} to {target.version}")
+        Instantiation.objects.filter(pk=instantiation.pk).update(template_version=target,
+                                                                 parameters=result.parameters)
+        record_event(team=workflow.team, actor=actor, event_type="template.instantiated", target=workflow,
+                     details={"template": template.slug, "template_version": target.version,
+                              "upgraded_from": previous, "workflow": str(workflow.pk),
+                              "parameters": sorted(result.parameters)}, request=request)
+    return workflow, result.warnings, result.applied_defaults

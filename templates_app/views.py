@@ -17,14 +17,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from symphony_site.api.errors import ApiError
+from symphony_site.api.errors import ApiError, NotFound
 from teams.access import access_team, team_role, teams_for_user
 from teams.models import Membership
 from teams.roles import Role
 from templates_app import selectors, services
-from templates_app.access import EDITOR_ROLES, access_template
+from templates_app.access import EDITOR_ROLES, access_template, can_see
 from templates_app.domain.parameters import parse_parameters
-from templates_app.models import Rating, Template
+from templates_app.models import Instantiation, Rating, Template
 from templates_app.parameter_form import errors_by_path, form_groups, read_form
 
 SORT_LABELS = [("relevance", "Most relevant"), ("popular", "Most used"), ("rating", "Best rated"),
@@ -155,3 +155,50 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, f"Thanks: you rated {template.name} {stars} out of 5.")
     return redirect("templates:detail", slug=template.slug)
+
+
+@login_required
+def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
+    """Where a workflow came from; when a newer compatible version exists, the diff and an upgrade."""
+    from workflows.selectors import access_workflow
+    from workflows.versioning import diff_documents, is_empty_diff
+
+    workflow = access_workflow(request.user, workflow_id)
+    instantiation = Instantiation.objects.select_related("template_version__template__team", "created_by") \
+        .filter(workflow=workflow).first()
+    if instantiation is None or not can_see(request.user, instantiation.template_version.template):
+        raise NotFound("This workflow was not made from a template you can see.")
+    template = instantiation.template_version.template
+    if request.method == "POST":
+        try:
+            workflow, warnings, _ = services.template_upgrade_workflow(actor=request.user, workflow=workflow,
+                                                                       request=request)
+        except ApiError as error:
+            messages.error(request, error.message)
+            return redirect("templates:origin", workflow_id=workflow.pk)
+        messages.success(request, f"{workflow.name} now follows {template.name} "
+                                  f"{workflow.template_origin.template_version.version}.")
+        for warning in warnings:
+            messages.warning(request, warning["message"])
+        return redirect("workflows:detail", workflow_id=workflow.pk)
+    newer = services.newer_compatible_version(instantiation)
+    context: dict[str, Any] = {"workflow": workflow, "instantiation": instantiation, "template": template,
+                               "newer": newer, "can_edit": _can_edit_team(request.user, workflow.team)}
+    if newer is not None:
+        current_document = workflow.current_version.document.get("workflow", workflow.current_version.document)
+        try:
+            upgraded = services.upgrade_document(instantiation, newer, name=workflow.name)
+        except ApiError as error:
+            context["upgrade_error"] = error.message
+        else:
+            diff = diff_documents(current_document, upgraded.document)
+            context.update(diff=diff, empty=is_empty_diff(diff), warnings=upgraded.warnings,
+                           changelogs=template.versions.filter(
+                               major=newer.major).exclude(pk=instantiation.template_version.pk).order_by(
+                               "-minor", "-patch").filter(minor__gte=instantiation.template_version.minor))
+    return render(request, "templates_app/origin.html", context)
+
+
+def _can_edit_team(user: Any, team: Any) -> bool:
+    role = team_role(user, team)
+    return bool(role and role.includes(Role.EDITOR))
