@@ -1,7 +1,8 @@
 """Demo data: the public template catalog, published by the Demo team. Idempotent.
 
 Appended to `seed_demo`'s SEEDERS. Everything goes through the services, so
-the demo's audit log shows the publications, verifications and ratings.
+the demo's audit log shows the publications, verifications and ratings. It
+creates no workflows: the demo workflows are the workflows app's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.contrib.auth import get_user_model
 
 from templates_app import services
 from templates_app.catalog import ENTRIES
-from templates_app.models import Instantiation, Rating, Template
+from templates_app.models import Rating, Template
 
 # (slug, username, stars): a few ratings so the marketplace shows some.
 DEMO_RATINGS = [
@@ -23,10 +24,7 @@ DEMO_RATINGS = [
     ("normalize-email-list", "operator", 4), ("daily-metrics-report", "admin", 4),
     ("classify-text", "editor", 5), ("meeting-action-items", "viewer", 5), ("spam-abuse-filter", "admin", 3),
 ]
-# Workflows the demo editor made from templates, so usage counts are not all zero.
-DEMO_INSTANTIATIONS = [("summarize-document", {"model": "local/echo"}),
-                       ("triage-support-tickets", {"model": "local/echo", "draft_model": "local/echo"}),
-                       ("translate-text", {"target_language": "fr", "model": "local/echo"})]
+
 
 
 def seed_templates(seeded: dict[str, Any]) -> None:
@@ -43,16 +41,8 @@ def seed_templates(seeded: dict[str, Any]) -> None:
         if entry["featured"] and not template.featured:
             services.template_set_featured(actor=owner, template=template, featured=True)
     users = {user.username: user for user in get_user_model().objects.filter(
-        username__in={username for _, username, _ in DEMO_RATINGS} | {"editor"})}
+        username__in={username for _, username, _ in DEMO_RATINGS})}
     for slug, username, stars in DEMO_RATINGS:
         template = Template.objects.get(slug=slug)
         if username in users and not Rating.objects.filter(template=template, user=users[username]).exists():
             services.template_rate(actor=users[username], template=template, stars=stars)
-    editor = users.get("editor")
-    for slug, parameters in DEMO_INSTANTIATIONS:
-        template = Template.objects.get(slug=slug)
-        if editor is None or Instantiation.objects.filter(template_version__template=template,
-                                                          created_by=editor).exists():
-            continue
-        services.template_instantiate(actor=editor, team=demo, template=template, parameters=parameters,
-                                      name=f"{template.name} (from the marketplace)")

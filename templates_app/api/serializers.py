@@ -88,7 +88,7 @@ class TemplateCreateSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
     category = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
-    visibility = serializers.ChoiceField(choices=Visibility.values, required=False, default=Visibility.TEAM)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.TEAM)
     version = VersionBodySerializer()
 
 
@@ -97,7 +97,7 @@ class TemplateUpdateSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     category = serializers.CharField(required=False, allow_blank=True, max_length=60)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
-    visibility = serializers.ChoiceField(choices=Visibility.values, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     deprecated = serializers.BooleanField(required=False, help_text="Publishing team's editors, or staff.")
     verified = serializers.BooleanField(required=False, help_text="Staff only.")
     featured = serializers.BooleanField(required=False, help_text="Staff only.")
@@ -177,6 +177,6 @@ class FromWorkflowSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     category = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
-    visibility = serializers.ChoiceField(choices=Visibility.values, required=False, default=Visibility.TEAM)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.TEAM)
     version = serializers.CharField(required=False, default="1.0.0")
     changelog = serializers.CharField(required=False, default="First version, saved from a workflow.")

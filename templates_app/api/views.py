@@ -61,7 +61,7 @@ def _boolean(raw: str | None, name: str) -> bool | None:
 
 class TemplateListView(APIView):
     @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: s.SearchResponseSerializer, **ERRORS},
-                   tags=TAGS, summary="Search the marketplace, with facets")
+                   tags=TAGS, summary="Search the marketplace, with facets", operation_id="templates_search")
     def get(self, request: Request) -> Response:
         params = request.query_params
         result = selectors.search_templates(
@@ -76,7 +76,7 @@ class TemplateListView(APIView):
                          "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback})
 
     @extend_schema(request=s.TemplateCreateSerializer, responses={201: s.TemplateDetailSerializer, **ERRORS},
-                   tags=TAGS, summary="Publish a template with its first version")
+                   tags=TAGS, summary="Publish a template with its first version", operation_id="templates_publish")
     def post(self, request: Request) -> Response:
         body = s.TemplateCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -87,12 +87,12 @@ class TemplateListView(APIView):
 
 
 class TemplateDetailView(APIView):
-    @extend_schema(responses={200: s.TemplateDetailSerializer, **ERRORS}, tags=TAGS)
+    @extend_schema(responses={200: s.TemplateDetailSerializer, **ERRORS}, tags=TAGS, operation_id="templates_retrieve")
     def get(self, request: Request, slug: str) -> Response:
         return _detail(request, access_template(request.user, slug))
 
     @extend_schema(request=s.TemplateUpdateSerializer, responses={200: s.TemplateDetailSerializer, **ERRORS},
-                   tags=TAGS, summary="Change metadata; deprecate; verify or feature (staff)")
+                   tags=TAGS, summary="Change metadata; deprecate; verify or feature (staff)", operation_id="templates_update")
     def patch(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
         body = s.TemplateUpdateSerializer(data=request.data)
@@ -120,7 +120,7 @@ class TemplateDetailView(APIView):
 
 class TemplateVersionListView(APIView):
     @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TemplateVersionSerializer(many=True), **ERRORS},
-                   tags=TAGS)
+                   tags=TAGS, operation_id="templates_versions_list")
     def get(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
         limit = parse_limit(request.query_params.get("limit"), 50)
@@ -130,7 +130,7 @@ class TemplateVersionListView(APIView):
         return Response({"results": s.TemplateVersionSerializer(rows, many=True).data, "next": next_cursor})
 
     @extend_schema(request=s.VersionBodySerializer, responses={201: s.TemplateVersionSerializer, **ERRORS},
-                   tags=TAGS, summary="Publish a new version (greater than the latest, with a changelog)")
+                   tags=TAGS, summary="Publish a new version (greater than the latest, with a changelog)", operation_id="templates_versions_create")
     def post(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
         body = s.VersionBodySerializer(data=request.data)
@@ -141,7 +141,8 @@ class TemplateVersionListView(APIView):
 
 
 class TemplateVersionDetailView(APIView):
-    @extend_schema(responses={200: s.TemplateVersionSerializer, **ERRORS}, tags=TAGS)
+    @extend_schema(responses={200: s.TemplateVersionSerializer, **ERRORS}, tags=TAGS,
+                   operation_id="templates_versions_retrieve")
     def get(self, request: Request, slug: str, version: str) -> Response:
         template = access_template(request.user, slug)
         stored = template.versions.filter(version=version).select_related("created_by").first()
@@ -153,7 +154,7 @@ class TemplateVersionDetailView(APIView):
 class TemplateParametersView(APIView):
     @extend_schema(parameters=[OpenApiParameter("version", str, description="A version constraint; default latest.")],
                    responses={200: s.ParametersResponseSerializer, **ERRORS}, tags=TAGS,
-                   summary="Parameter definitions and their JSON Schema (2020-12)")
+                   summary="Parameter definitions and their JSON Schema (2020-12)", operation_id="templates_parameters")
     def get(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
         version = services.resolve_template_version(template, request.query_params.get("version") or "latest")
@@ -164,7 +165,7 @@ class TemplateParametersView(APIView):
 
 class TemplateInstantiateView(APIView):
     @extend_schema(request=s.InstantiateSerializer, responses={201: s.InstantiateResponseSerializer, **ERRORS},
-                   tags=TAGS, summary="Create a workflow from the template")
+                   tags=TAGS, summary="Create a workflow from the template", operation_id="templates_instantiate")
     def post(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
         body = s.InstantiateSerializer(data=request.data)
@@ -182,7 +183,7 @@ class TemplateInstantiateView(APIView):
 
 class TemplateRatingView(APIView):
     @extend_schema(request=s.RatingRequestSerializer, responses={200: s.RatingResponseSerializer, **ERRORS},
-                   tags=TAGS, summary="Rate 1 to 5 stars; rating again replaces your rating")
+                   tags=TAGS, summary="Rate 1 to 5 stars; rating again replaces your rating", operation_id="templates_rate")
     def post(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
         body = s.RatingRequestSerializer(data=request.data)
@@ -196,7 +197,7 @@ class TemplateRatingView(APIView):
 
 class TemplateFromWorkflowView(APIView):
     @extend_schema(request=s.FromWorkflowSerializer, responses={201: s.TemplateDetailSerializer, **ERRORS},
-                   tags=TAGS, summary="Save a workflow as a template, choosing which values become parameters")
+                   tags=TAGS, summary="Save a workflow as a template, choosing which values become parameters", operation_id="templates_from_workflow")
     def post(self, request: Request) -> Response:
         from workflows.selectors import access_workflow
 
