@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("default", max_examples=40, deadline=None,
+# Hypothesis: a fast default, 1,000 examples with HYPOTHESIS_PROFILE=thorough. Applied per
+# test (`@PROPERTY_SETTINGS`) so other areas' profiles are left alone.
+settings.register_profile("templates-default", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=1000, deadline=None,
+settings.register_profile("templates-thorough", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+PROPERTY_SETTINGS = settings.get_profile(
+    "templates-thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "templates-default")
 
 SUMMARY_DOCUMENT: dict[str, Any] = {
     "name": "Summarize a text",

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from templates_app.domain.instantiation import InstantiationError, instantiate_document
 from templates_app.domain.parameters import parse_parameters
+from tests.templates_app.conftest import PROPERTY_SETTINGS
 from workflows.catalog import builtin_catalog
 from workflows.domain import validate_document
 
@@ -94,6 +95,7 @@ def valid_parameters(draw: st.DrawFn) -> dict[str, Any]:
     return values
 
 
+@PROPERTY_SETTINGS
 @given(valid_parameters())
 def test_any_valid_parameter_set_makes_a_valid_workflow(parameters: dict[str, Any]) -> None:
     result = instantiate_document(DOCUMENT, DEFINITIONS, parameters)
@@ -127,6 +129,7 @@ BREAKERS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+@PROPERTY_SETTINGS
 @given(valid_parameters(), st.sets(st.sampled_from(sorted(BREAKERS)), min_size=1, max_size=4), st.data())
 def test_any_invalid_parameter_set_is_refused_naming_each_bad_parameter(
     parameters: dict[str, Any], broken: set[str], data: st.DataObject
