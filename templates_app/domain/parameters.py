@@ -236,7 +236,7 @@ class _Parser:
         elif "name" in raw:
             self.problem(f"{path}.name", "array items have no name")
         try:
-            kind = ParameterType(raw.get("type"))
+            kind = ParameterType(str(raw.get("type")))
         except ValueError:
             allowed = ", ".join(t.value for t in ParameterType)
             self.problem(f"{path}.type", f"must be one of {allowed}")

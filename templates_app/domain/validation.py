@@ -87,12 +87,12 @@ def _describe(error: ValidationError) -> list[tuple[list[str | int], str, str]]:
         missing = [name for name in error.validator_value if name not in (error.instance or {})]
         return [([*path, name], code, "is required") for name in missing]
     if error.validator == "additionalProperties":
-        allowed = set((error.schema or {}).get("properties", {}))
-        extra = [name for name in (error.instance or {}) if name not in allowed]
+        declared = set((error.schema or {}).get("properties", {}))
+        extra = [name for name in (error.instance or {}) if name not in declared]
         return [([*path, name], code, "is not a parameter of this template") for name in extra]
     if error.validator == "enum":
-        allowed = ", ".join(repr(v) for v in error.validator_value[:20])
-        return [(path, code, f"must be one of {allowed}")]
+        listed = ", ".join(repr(v) for v in error.validator_value[:20])
+        return [(path, code, f"must be one of {listed}")]
     if error.validator == "not":
         return [(path, code, "must not contain template syntax ({{, {% or {#})")]
     if error.validator == "type":
