@@ -1,23 +1,27 @@
-"""Marketplace reads: search with facets, and what a template page shows.
+"""Marketplace search: full text with typo tolerance, filters, facets, cursors.
 
 Search (docs/templates.md, "Search"):
 
 1. Candidates: rows the user may see, matching the filters and the query's
-   full-text query (every word, the last one as a prefix so results appear
-   while typing). When nothing matches, trigram word similarity on the name
-   catches typos. Candidates are capped at ``CANDIDATE_LIMIT`` taken by a
-   cheap indexed order (popularity), so a word found in half the catalog
-   costs no more than a rare one; templates whose name starts with the
-   query are always added, so the obvious one is never cut off.
+   full-text query (every word stemmed, the last one also as a prefix so
+   results appear while typing), at most ``CANDIDATE_LIMIT`` of them — a GIN
+   bitmap scan stopped early, or, for words PostgreSQL's statistics say are
+   in a fifth of the catalog or more, a plain scan that stops as soon as it
+   has enough. A very common word costs no more than a rare one. Templates
+   whose name starts with the query are always added, so the obvious one
+   is never cut off.
 2. Ranking (``ts_rank`` with weights A name, B tags, C description, D node
-   types and models, plus boosts for name matches, verification and use)
-   runs on the candidates only.
-3. Facets (category, tag) are counted over the candidates: exact whenever
+   types and models, normalized, plus boosts for name matches, verification
+   and use) runs on the candidates only.
+3. Typos: when nothing matches, unknown words are replaced by the closest
+   word (trigram similarity) of the vocabulary of names and tags, and the
+   search runs again.
+4. Facets (category, tag) are counted over the candidates: exact whenever
    the query matches fewer than ``CANDIDATE_LIMIT`` templates, and
    ``facets_exact`` says so.
 
-Without a query the list is a plain keyset-paginated index scan in the
-requested order, and facets are counted over everything visible.
+Without a query the list is a keyset-paginated index scan in the requested
+order, and facets are counted over the first ``FACET_SAMPLE`` rows of it.
 """
 
 from __future__ import annotations
