@@ -499,3 +499,44 @@ def test_save_a_workflow_as_a_template(personas, published) -> None:
     viewer = personas.client("viewer").post("/api/v1/templates/from-workflow/", {
         "workflow": workflow_id, "parameters": [{"path": "/nodes/@model/model_id", "name": "model"}]}, format="json")
     assert viewer.status_code == 403
+
+
+# --- every read endpoint, every persona ----------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["", "versions/", "versions/1.0.0/", "parameters/", "parameters/?version=^1"])
+@pytest.mark.parametrize("who,status", [("owner", 200), ("admin", 200), ("editor", 200), ("operator", 200),
+                                        ("viewer", 200), ("outsider", 404), (None, 401)])
+def test_reads_of_a_team_template_by_persona(personas, published, path, who, status) -> None:
+    response = personas.client(who).get(f"/api/v1/templates/{published.slug}/{path}")
+    assert response.status_code == status
+    if status != 200:
+        assert error_of(response)["code"] == {404: "not_found", 401: "not_authenticated"}[status]
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("post", "/api/v1/templates/", {}),
+    ("post", "/api/v1/templates/from-workflow/", {}),
+    ("patch", "/api/v1/templates/{slug}/", {"name": "x"}),
+    ("post", "/api/v1/templates/{slug}/versions/", {}),
+    ("post", "/api/v1/templates/{slug}/instantiate/", {}),
+    ("post", "/api/v1/templates/{slug}/rating/", {"stars": 5}),
+])
+def test_anonymous_writes_are_401_and_change_nothing(personas, published, method, path, body) -> None:
+    response = getattr(personas.client(None), method)(path.format(slug=published.slug), body, format="json")
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "not_authenticated"
+    assert (Template.objects.count(), TemplateVersion.objects.count(), Rating.objects.count(),
+            Workflow.objects.count()) == (1, 1, 0, 0)
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("patch", "/api/v1/templates/{slug}/", {"name": "x"}),
+    ("post", "/api/v1/templates/{slug}/versions/", {}),
+    ("post", "/api/v1/templates/{slug}/instantiate/", {}),
+    ("post", "/api/v1/templates/{slug}/rating/", {"stars": 5}),
+])
+def test_outsider_writes_to_a_team_template_are_404(personas, published, method, path, body) -> None:
+    response = getattr(personas.client("outsider"), method)(path.format(slug=published.slug), body, format="json")
+    assert response.status_code == 404
+    assert (TemplateVersion.objects.count(), Rating.objects.count(), Workflow.objects.count()) == (1, 0, 0)
