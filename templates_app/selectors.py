@@ -55,6 +55,7 @@ class SearchResult:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     facets_exact: bool = True
     typo_fallback: bool = False
+    corrected_query: str | None = None
 
 
 @dataclass
@@ -260,12 +261,13 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     tsquery = _tsquery(words)
     rows = _candidates(where, params, tsquery, " ".join(words)) if tsquery else []
     typo = False
+    corrected: str | None = None
     if not rows:
         # Nothing matched the words as typed: correct the unknown ones against
         # the vocabulary of names and tags, and search again.
         fixed = _corrected(words)
         if fixed is not None:
-            typo = True
+            typo, corrected = True, " ".join(fixed)
             tsquery = _tsquery(fixed)
             rows = _candidates(where, params, tsquery, " ".join(fixed)) if tsquery else []
     exact = len(rows) <= CANDIDATE_LIMIT
@@ -283,7 +285,7 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
         value = last[key_names[0]]
         next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
     return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
-                        facets_exact=exact, typo_fallback=typo)
+                        facets_exact=exact, typo_fallback=typo, corrected_query=corrected)
 
 
 def _sortable(value: Any) -> float:

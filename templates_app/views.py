@@ -57,7 +57,7 @@ def marketplace(request: HttpRequest) -> HttpResponse:
     context = {
         "templates": result.templates, "query": query, "sort": sort, "sorts": SORT_LABELS, "filters": filters,
         "verified": verified, "facets": facets, "facets_exact": result.facets_exact,
-        "typo_fallback": result.typo_fallback,
+        "typo_fallback": result.typo_fallback, "corrected_query": result.corrected_query,
         "next_url": link(cursor=result.next_cursor) if result.next_cursor else "",
         "filtered": bool(query or any(filters.values()) or verified),
         "clear_url": "?" + urlencode({"sort": sort}) if sort != "relevance" else "?",

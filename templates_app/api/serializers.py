@@ -162,6 +162,7 @@ class SearchResponseSerializer(serializers.Serializer):  # type: ignore[type-arg
     facets = FacetsSerializer()
     facets_exact = serializers.BooleanField()
     typo_fallback = serializers.BooleanField()
+    corrected_query = serializers.CharField(allow_null=True, help_text="The words searched instead, after a typo.")
 
 
 class FromWorkflowParameterSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -73,7 +73,8 @@ class TemplateListView(APIView):
         )
         return Response({"results": s.TemplateSerializer(result.templates, many=True).data,
                          "next": result.next_cursor, "facets": result.facets,
-                         "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback})
+                         "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback,
+                         "corrected_query": result.corrected_query})
 
     @extend_schema(request=s.TemplateCreateSerializer, responses={201: s.TemplateDetailSerializer, **ERRORS},
                    tags=TAGS, summary="Publish a template with its first version", operation_id="templates_publish")

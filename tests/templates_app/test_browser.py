@@ -45,6 +45,8 @@ def test_marketplace_search_facets_and_use_template(personas, live_server) -> No
         # A typo still finds the template, and says so.
         page.fill("#tpl-q", "invoce")
         page.wait_for_selector("[data-typo-note]")
+        assert page.locator("[data-typo-note]").inner_text() == (
+            "No exact match for “invoce”; showing results for “invoice”.")
         assert page.locator(".tpl-card h3").first.inner_text() == "Extract invoice data"
         _shot(page, "typo")
 

@@ -67,6 +67,7 @@ def test_a_one_letter_typo_still_finds_it(personas, corpus, query, expected) -> 
     result = search_templates(personas.users["viewer"], query=query)
     assert names(result)[0] == expected
     assert result.typo_fallback is True
+    assert result.corrected_query is not None and result.corrected_query != query.lower()
 
 
 def test_the_last_word_matches_as_a_prefix_while_typing(personas, corpus) -> None:

@@ -56,7 +56,7 @@
   function render(body, params) {
     const query = params.get("q") || "";
     if (body.results.length) {
-      const note = body.typo_fallback ? `<p class="muted small" data-typo-note>No exact match for “${escapeHtml(query)}”; showing close names.</p>` : "";
+      const note = body.typo_fallback ? `<p class="muted small" data-typo-note>No exact match for “${escapeHtml(query)}”; showing results for “${escapeHtml(body.corrected_query || "")}”.</p>` : "";
       const more = body.next ? `<div class="pager"><a class="button small" href="?${new URLSearchParams([...params, ["cursor", body.next]])}">More templates</a></div>` : "";
       results.innerHTML = `${note}<div class="tpl-grid">${body.results.map(card).join("")}</div>${more}`;
     } else {
@@ -70,8 +70,7 @@
 
   async function search() {
     const params = pageParams();
-    const api = new URLSearchParams(params);
-    if (api.has("author")) { /* same name in the API */ }
+    const api = new URLSearchParams(params);  // the page's parameters are the API's
     api.set("limit", "24");
     const ticket = ++latest;
     document.body.classList.add("tpl-loading");
