@@ -178,8 +178,13 @@ def _is_common(tsquery: str) -> bool:
     return True
 
 
-def _candidates(where: str, params: list[Any], tsquery: str, phrase: str) -> list[dict[str, Any]]:
-    """At most CANDIDATE_LIMIT matching rows (+ names starting with the phrase), ranked."""
+def _candidates(where: str, params: list[Any], tsquery: str, phrase: str, *, filtered: bool
+                ) -> list[dict[str, Any]]:
+    """At most CANDIDATE_LIMIT matching rows (+ names starting with the phrase), ranked.
+
+    With filters the index bitmaps are AND-ed and exact; without, a common
+    word takes the stop-early scan and a broad prefix's bitmap is capped.
+    """
     like_prefix = phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = f"""
         WITH matched AS (
@@ -199,13 +204,15 @@ def _candidates(where: str, params: list[Any], tsquery: str, phrase: str) -> lis
     """
     # A name that starts with the words scores more the more of the name they cover.
     all_params = [tsquery, *params, like_prefix, *params, tsquery, phrase, like_prefix, float(len(phrase))]
-    if not _is_common(tsquery):
+    if filtered or not _is_common(tsquery):
         # The planner underestimates how long a scan takes to find enough rows
-        # for a rarer word; the GIN index's bitmap is the fast path, and
-        # gin_fuzzy_search_limit caps the bitmap a short prefix would build.
-        # Session settings set and reset in the same round trip as the query.
-        sql = (f"SET enable_seqscan = off; SET enable_indexscan = off; "
-               f"SET gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}; {sql}; "
+        # for a rarer word (or a filtered search); the indexes' bitmaps are the
+        # fast path. Without filters gin_fuzzy_search_limit caps the bitmap a
+        # broad prefix would build (the candidates are a sample then anyway);
+        # with filters it would drop real matches from the AND, so it is not set.
+        # Session settings are set and reset in the same round trip as the query.
+        fuzzy = "" if filtered else f"SET gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}; "
+        sql = (f"SET enable_seqscan = off; SET enable_indexscan = off; {fuzzy}{sql}; "
                "RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
     with connection.cursor() as cursor:
         try:
@@ -259,7 +266,8 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     where = f"{visibility} AND {filter_sql}"
     params = [*visibility_params, *filter_params]
     tsquery = _tsquery(words)
-    rows = _candidates(where, params, tsquery, " ".join(words)) if tsquery else []
+    filtered = filter_sql != "TRUE"
+    rows = _candidates(where, params, tsquery, " ".join(words), filtered=filtered) if tsquery else []
     typo = False
     corrected: str | None = None
     if not rows:
@@ -269,7 +277,7 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
         if fixed is not None:
             typo, corrected = True, " ".join(fixed)
             tsquery = _tsquery(fixed)
-            rows = _candidates(where, params, tsquery, " ".join(fixed)) if tsquery else []
+            rows = _candidates(where, params, tsquery, " ".join(fixed), filtered=filtered) if tsquery else []
     exact = len(rows) <= CANDIDATE_LIMIT
     facets = _facets(rows)
     key_names = [_CANDIDATE_SORT_KEYS[sort]]
