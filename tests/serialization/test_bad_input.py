@@ -484,3 +484,16 @@ def test_every_error_has_a_stable_code_and_an_api_shape() -> None:
         "message": "NaN is not a valid JSON number (no NaN or infinity)",
         "details": {},
     }
+
+
+def test_a_failed_decompression_does_not_spoil_the_next_one() -> None:
+    # zstd contexts are reused per thread: a corrupt or cut payload must not leave one broken.
+    good = encode(small_envelope(), "zstd")
+    corrupt = bytearray(good)
+    corrupt[30:40] = b"\xff" * 10
+    for _ in range(2):
+        with pytest.raises(CorruptDataError):
+            decode(bytes(corrupt))
+        with pytest.raises(TruncatedInputError):
+            decode(good[: len(good) // 2])
+        assert decode(good) == small_envelope()

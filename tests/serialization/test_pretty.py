@@ -18,7 +18,6 @@ Settings
 Nodes (2)
   input (1)
     ticket  Ticket  string
-      required: true
   instrument (1)
     classify  Classify  model gpt-4o@2024-08-06
       in  text: string (required)
@@ -49,7 +48,7 @@ def test_a_bare_workflow_document_is_shown_without_the_envelope_line() -> None:
 def test_indent_changes_the_step() -> None:
     lines = pretty(small_envelope(), indent=4, color=False).splitlines()
     assert "        ticket  Ticket  string" in lines
-    assert "            required: true" in lines
+    assert "            in  text: string (required)" in lines
 
 
 def test_depth_cuts_the_tree_and_marks_cut_branches() -> None:
@@ -150,6 +149,52 @@ def test_odd_shapes_are_shown_rather_than_crashing() -> None:
     assert "not a node: 42" in view
     assert '  webhook (1)\n    ?  ""' in view
     assert "Edges (0)" in view
+
+
+def test_input_nodes_show_what_differs_from_the_defaults() -> None:
+    envelope = small_envelope()
+    ticket = envelope["workflow"]["nodes"][0]
+    ticket.update(required=True, default=None, interactive=False, prompt="")
+    assert "    ticket  Ticket  string\n  instrument (1)\n" in pretty(envelope, color=False)
+    ticket.update(required=False, default="none", interactive=True, prompt="Paste the ticket")
+    assert (
+        "    ticket  Ticket  string\n      optional\n      default: none\n"
+        "      interactive, prompt: Paste the ticket\n  instrument (1)\n"
+    ) in pretty(envelope, color=False)
+
+
+def test_fields_written_as_null_are_left_out() -> None:
+    envelope = small_envelope(
+        settings={"error_policy": "stop", "max_parallel": None, "timeout_s": None}
+    )
+    classify = envelope["workflow"]["nodes"][1]
+    classify.update(retry=None, timeout_s=None)
+    envelope["workflow"]["nodes"].append(
+        {
+            "id": "gate",
+            "kind": "control",
+            "name": "Gate",
+            "control": "merge",
+            "condition": None,
+            "over": None,
+            "body": None,
+        }
+    )
+    envelope["workflow"]["edges"].append(
+        {
+            "id": "e2",
+            "kind": "conditional",
+            "source": "classify",
+            "target": "gate",
+            "condition": "inputs.ok",
+            "label": None,
+        }
+    )
+    view = pretty(envelope, color=False)
+    assert "null" not in view
+    assert view.split("Nodes (3)\n")[0].endswith("Settings\n  error_policy: stop\n")
+    assert "        temperature: 0.2\n  control (1)\n    gate  Gate  merge\nEdges (2)\n" in view
+    assert view.endswith("  conditional (1)\n    e2  classify → gate  when inputs.ok\n")
 
 
 def test_summary_is_one_line_with_counts_by_kind() -> None:

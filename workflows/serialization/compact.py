@@ -194,7 +194,10 @@ def _standard_text(value: Any) -> Any:
 
 
 def _pack_plain(value: Any) -> bytes:
-    return msgpack.packb(value, default=_standard_text, use_bin_type=True, strict_types=False)
+    packed: bytes = msgpack.packb(
+        value, default=_standard_text, use_bin_type=True, strict_types=False
+    )
+    return packed
 
 
 def _raw(value: Any) -> msgpack.ExtType:

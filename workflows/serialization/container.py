@@ -22,6 +22,7 @@ plus one byte, so a compressed bomb is refused without being expanded.
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -152,18 +153,42 @@ def _approximate_size(envelope: dict[str, Any]) -> int:
     return 500 * len(nodes) if isinstance(nodes, list) else 0
 
 
+# zstd contexts are costly to create (about a third of compressing a typical
+# workflow) and not safe to share between threads: one per thread and level.
+_THREAD_STATE = threading.local()
+
+
+def _zstd_compressor(level: int) -> zstandard.ZstdCompressor:
+    compressors: dict[int, zstandard.ZstdCompressor] = _THREAD_STATE.__dict__.setdefault(
+        "zstd_compressors", {}
+    )
+    compressor = compressors.get(level)
+    if compressor is None:
+        compressor = compressors[level] = zstandard.ZstdCompressor(
+            level=level, write_content_size=True
+        )
+    return compressor
+
+
+def _zstd_decompressor() -> zstandard.ZstdDecompressor:
+    decompressor: zstandard.ZstdDecompressor | None = _THREAD_STATE.__dict__.get(
+        "zstd_decompressor"
+    )
+    if decompressor is None:
+        decompressor = _THREAD_STATE.zstd_decompressor = zstandard.ZstdDecompressor()
+    return decompressor
+
+
 def _compress(payload: bytes, compression: Compression, level: int | None) -> bytes:
     if compression is Compression.ZSTD:
-        compressor = zstandard.ZstdCompressor(
-            level=DEFAULT_ZSTD_LEVEL if level is None else level, write_content_size=True
-        )
-        return compressor.compress(payload)
+        return _zstd_compressor(DEFAULT_ZSTD_LEVEL if level is None else level).compress(payload)
     if compression is Compression.LZ4:
-        return lz4.frame.compress(
+        compressed: bytes = lz4.frame.compress(
             payload,
             compression_level=DEFAULT_LZ4_LEVEL if level is None else level,
             store_size=True,
         )
+        return compressed
     return payload
 
 
@@ -302,7 +327,7 @@ def _zstd_decompress_bounded(body: bytes, declared: int) -> bytes:
     chunks: list[bytes] = []
     produced = 0
     try:
-        with zstandard.ZstdDecompressor().stream_reader(body) as reader:
+        with _zstd_decompressor().stream_reader(body) as reader:
             while produced < limit:
                 chunk = reader.read(limit - produced)
                 if not chunk:
@@ -317,7 +342,7 @@ def _zstd_decompress_bounded(body: bytes, declared: int) -> bytes:
 def _lz4_decompress_bounded(body: bytes, declared: int) -> bytes:
     decompressor = lz4.frame.LZ4FrameDecompressor()
     try:
-        payload = decompressor.decompress(body, max_length=declared + 1)
+        payload: bytes = decompressor.decompress(body, max_length=declared + 1)
     except RuntimeError as error:
         raise CorruptDataError(f"lz4 data is corrupt: {error}") from error
     if len(payload) <= declared and not decompressor.eof:

@@ -12,7 +12,7 @@ import datetime
 import gc
 import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +90,7 @@ def _check_encodable_container(container: Any, depth: int, max_depth: int) -> No
 
 
 def _as_base_type(value: Any) -> Any:
+    base: Any
     for base in (bool, int, float, str, dict, list, tuple):
         if isinstance(value, base):
             return base(value)
@@ -133,7 +134,8 @@ def _check_decoded_container(
         raise NestingTooDeepError(f"nesting deeper than {max_depth} levels", max_depth=max_depth)
     # Keys need no check here: JSON keys are strings, and the MessagePack
     # reader refuses other keys as it builds each map.
-    items = container.values() if type(container) is dict else container
+    items: Iterable[Any] = container.values() if type(container) is dict else container
+    item: Any
     for item in items:
         item_type = type(item)
         if item_type is str:

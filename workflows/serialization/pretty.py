@@ -91,6 +91,11 @@ def _sorted_kinds(counter: Counter[str], order: tuple[str, ...]) -> list[str]:
     return known + sorted(kind for kind in counter if kind not in order)
 
 
+def _list_field(workflow: dict[str, Any], key: str) -> list[Any]:
+    value = workflow.get(key)
+    return value if isinstance(value, list) else []
+
+
 def _kind_of(item: Any) -> str:
     return str(item.get("kind", "?")) if isinstance(item, dict) else "?"
 
@@ -136,11 +141,19 @@ def _node_lines(parent: _Line, node: Any, paint: _Painter, show_metadata: bool) 
     if node.get("description"):
         line.add(paint("muted", str(node["description"])))
     if kind == "input":
-        for key in ("required", "default", "interactive", "prompt"):
-            if key in node:
-                line.add(f"{key}: {_text(node[key])}")
+        # Only what differs from the defaults (required, no default, not interactive).
+        if node.get("required") is False:
+            line.add("optional")
+        if node.get("default") is not None:
+            line.add(f"default: {_text(node['default'])}")
+        prompt = node.get("prompt")
+        if node.get("interactive"):
+            line.add("interactive" + (f", prompt: {_text(prompt)}" if prompt else ""))
+        elif prompt:
+            line.add(f"prompt: {_text(prompt)}")
+    # The graph core writes absent optional fields as null: show only what is set.
     for key in ("condition", "over", "body"):
-        if key in node:
+        if node.get(key) is not None:
             line.add(f"{key}: {_text(node[key])}")
     for port in node.get("inputs") or ():
         line.add(_port_line(port, "in ", paint))
@@ -155,7 +168,7 @@ def _node_lines(parent: _Line, node: Any, paint: _Painter, show_metadata: bool) 
             f"{retry.get('delay_ms', 0)} ms delay, "
             f"backoff x{retry.get('backoff_multiplier', 1)}"
         )
-    if "timeout_s" in node:
+    if node.get("timeout_s") is not None:
         line.add(f"timeout: {_text(node['timeout_s'])} s")
     if "position" in node and show_metadata:
         position = node["position"]
@@ -181,11 +194,11 @@ def _edge_line(parent: _Line, edge: Any, paint: _Painter) -> None:
         config = transform.get("config") or {}
         detail = config.get("expr") if isinstance(config, dict) and "expr" in config else None
         text += f"  [{transform.get('type', '?')}{': ' + _text(detail) if detail else ''}]"
-    if "condition" in edge:
+    if edge.get("condition") is not None:
         text += f"  when {_text(edge['condition'])}"
-    if "label" in edge:
+    if edge.get("label") is not None:
         text += f"  “{_text(edge['label'])}”"
-    if "priority" in edge:
+    if edge.get("priority") is not None:
         text += f"  (priority {_text(edge['priority'])})"
     parent.add(text)
 
@@ -210,10 +223,11 @@ def _build_tree(document: dict[str, Any], paint: _Painter, show_metadata: bool) 
     if isinstance(settings, dict) and settings:
         section = _Line(paint("section", "Settings"))
         for key in sorted(settings):
-            _add_value(section, f"{key}:", settings[key])
+            if settings[key] is not None:
+                _add_value(section, f"{key}:", settings[key])
         roots.append(section)
 
-    nodes = workflow.get("nodes") if isinstance(workflow.get("nodes"), list) else []
+    nodes = _list_field(workflow, "nodes")
     node_kinds = Counter(_kind_of(node) for node in nodes)
     section = _Line(paint("section", f"Nodes ({len(nodes)})"))
     for kind in _sorted_kinds(node_kinds, NODE_KIND_ORDER):
@@ -223,7 +237,7 @@ def _build_tree(document: dict[str, Any], paint: _Painter, show_metadata: bool) 
                 _node_lines(group, node, paint, show_metadata)
     roots.append(section)
 
-    edges = workflow.get("edges") if isinstance(workflow.get("edges"), list) else []
+    edges = _list_field(workflow, "edges")
     edge_kinds = Counter(_kind_of(edge) for edge in edges)
     section = _Line(paint("section", f"Edges ({len(edges)})"))
     for kind in _sorted_kinds(edge_kinds, EDGE_KIND_ORDER):
@@ -279,8 +293,8 @@ def pretty(
 def summary(doc: dict[str, Any]) -> str:
     """One line: ``Name v1.2.0 — 7 nodes (2 input, 1 instrument, …), 8 edges``."""
     workflow = workflow_of(doc)
-    nodes = workflow.get("nodes") if isinstance(workflow.get("nodes"), list) else []
-    edges = workflow.get("edges") if isinstance(workflow.get("edges"), list) else []
+    nodes = _list_field(workflow, "nodes")
+    edges = _list_field(workflow, "edges")
     node_kinds = Counter(_kind_of(node) for node in nodes)
     title = str(workflow.get("name", "(unnamed workflow)"))
     if "version" in workflow:
