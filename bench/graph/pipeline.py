@@ -194,6 +194,35 @@ def networkx_pipeline(workflow: Workflow, catalog: InMemoryNodeTypeCatalog) -> A
     return order, levels, critical_path, warnings
 
 
+def symphony_graph_only(workflow: Workflow) -> Any:
+    """Cycles, topological order, levels and critical path from a cold workflow."""
+    return plan_workflow(workflow)
+
+
+def networkx_graph_only(workflow: Workflow) -> Any:
+    """The same graph work with networkx, from the same workflow."""
+    graph = networkx.DiGraph()
+    graph.add_nodes_from(workflow.nodes)
+    graph.add_edges_from(
+        (edge.source, edge.target)
+        for edge in workflow.edges.values()
+        if edge.source in graph and edge.target in graph and edge.source != edge.target
+    )
+    if not networkx.is_directed_acyclic_graph(graph):
+        raise AssertionError(next(networkx.simple_cycles(graph)))
+    order = list(networkx.lexicographical_topological_sort(graph))
+    levels = [sorted(generation) for generation in networkx.topological_generations(graph)]
+    weights = {
+        node_id: float(node.metadata.estimated_duration_ms or 1.0) if node.enabled else 0.0
+        for node_id, node in workflow.nodes.items()
+    }
+    for source, target in graph.edges:
+        graph.edges[source, target]["weight"] = weights[target]
+    roots = [node_id for node_id in order if graph.in_degree(node_id) == 0]
+    graph.add_weighted_edges_from(("<start>", root, weights[root]) for root in roots)
+    return order, levels, networkx.dag_longest_path(graph, weight="weight")[1:]
+
+
 def _time(function: Callable[[], Any], repetitions: int, warmup: int) -> list[float]:
     for _ in range(warmup):
         function()
@@ -231,7 +260,7 @@ def _row(
         "p50": round(value, 3),
         "p95": round(_percentile(ours, 0.95), 3),
         "max": round(max(ours), 3),
-        "baseline_name": "networkx pipeline (same checks, plain networkx calls)",
+        "baseline_name": "the same pipeline with plain networkx calls",
         "baseline": round(baseline_value, 3),
         "ratio": round(ratio, 2) if ratio is not None else None,
         "target": target,
@@ -240,7 +269,7 @@ def _row(
 
 
 def _measure(
-    size: int, shape: str, repetitions: int, warmup: int
+    size: int, shape: str, repetitions: int, warmup: int, *, graph_only: bool = False
 ) -> tuple[list[float], list[float]]:
     catalog = benchmark_catalog()
     workflow = Workflow.from_document(
@@ -249,35 +278,59 @@ def _measure(
 
     def ours() -> None:
         workflow.mark_changed()
-        symphony_pipeline(workflow, catalog)
+        if graph_only:
+            symphony_graph_only(workflow)
+        else:
+            symphony_pipeline(workflow, catalog)
 
     def theirs() -> None:
         workflow.mark_changed()
-        networkx_pipeline(workflow, catalog)
+        if graph_only:
+            networkx_graph_only(workflow)
+        else:
+            networkx_pipeline(workflow, catalog)
 
     ours_samples = _time(ours, repetitions, warmup)
     baseline_samples = _time(theirs, repetitions, warmup)
     return ours_samples, baseline_samples
 
 
-def measurement_plan(quick: bool) -> list[tuple[int, str, int, int]]:
-    """(nodes, shape, repetitions, warm-up runs) per row."""
+def measurement_plan(quick: bool) -> list[tuple[str, int, str, int, int]]:
+    """(pipeline, nodes, shape, repetitions, warm-up runs) per row.
+
+    ``full`` is validation (every check) + plan; ``graph`` is the graph work
+    alone (cycles, topological order, levels, critical path), the figure
+    benchmarks.md names in parentheses.
+    """
     if quick:
-        return [(100, "wide", 5, 2), (1_000, "wide", 3, 1)]
+        return [
+            ("full", 100, "wide", 5, 2),
+            ("full", 1_000, "wide", 3, 1),
+            ("graph", 100, "wide", 5, 2),
+        ]
     return [
-        (100, "wide", 200, 20),
-        (1_000, "wide", 30, 3),
-        (10_000, "wide", 15, 2),
-        (10_000, "deep", 15, 2),
+        ("full", 100, "wide", 200, 20),
+        ("full", 1_000, "wide", 30, 3),
+        ("full", 10_000, "wide", 15, 2),
+        ("full", 10_000, "deep", 15, 2),
+        ("graph", 100, "wide", 200, 20),
+        ("graph", 10_000, "wide", 15, 2),
+        ("graph", 10_000, "deep", 15, 2),
     ]
+
+
+PIPELINE_NAMES = {
+    "full": "validate + plan",
+    "graph": "graph only: cycles, order, levels, critical path",
+}
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Rows for 100, 1,000 and 10,000 nodes (5 edges per node); ``quick`` skips 10,000."""
     rows: list[dict[str, Any]] = []
-    for size, shape, repetitions, warmup in measurement_plan(quick):
-        ours, baseline = _measure(size, shape, repetitions, warmup)
-        name = f"validate + plan ({shape})"
+    for pipeline, size, shape, repetitions, warmup in measurement_plan(quick):
+        ours, baseline = _measure(size, shape, repetitions, warmup, graph_only=pipeline == "graph")
+        name = f"{PIPELINE_NAMES[pipeline]} ({shape})"
         if size == 100:
             rows.append(
                 _row(name, size, ours, baseline, "<= 2 ms", lambda value, ratio: value <= 2.0)
@@ -309,10 +362,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def main(arguments: list[str]) -> None:
     quick = "--quick" in arguments
     print(f"graph benchmark: {EDGES_PER_NODE} edges per node, times in ms (p50 is the value)")
-    for size, shape, repetitions, warmup in measurement_plan(quick):
+    for pipeline, size, shape, repetitions, warmup in measurement_plan(quick):
         print(
-            f"  {size} nodes ({shape}): {warmup} warm-up runs, then {repetitions} timed runs "
-            "of each pipeline"
+            f"  {PIPELINE_NAMES[pipeline]}, {size} nodes ({shape}): {warmup} warm-up runs, "
+            f"then {repetitions} timed runs of each"
         )
     print_table(run(quick=quick))
 

@@ -2,7 +2,13 @@
 
 from bench.graph import run
 from bench.graph.generate import generate_workflow
-from bench.graph.pipeline import benchmark_catalog, networkx_pipeline, symphony_pipeline
+from bench.graph.pipeline import (
+    benchmark_catalog,
+    networkx_graph_only,
+    networkx_pipeline,
+    symphony_graph_only,
+    symphony_pipeline,
+)
 from workflows.domain import Workflow, validate_workflow
 
 ROW_KEYS = {
@@ -16,6 +22,7 @@ def test_quick_run_returns_rows_in_the_bench_shape():
     assert [(row["name"], row["size"]) for row in rows] == [
         ("validate + plan (wide)", 100),
         ("validate + plan (wide)", 1_000),
+        ("graph only: cycles, order, levels, critical path (wide)", 100),
     ]
     for row in rows:
         assert set(row) == ROW_KEYS
@@ -26,6 +33,19 @@ def test_quick_run_returns_rows_in_the_bench_shape():
     assert rows[0]["target"] == "<= 2 ms"
     assert isinstance(rows[0]["met"], bool)
     assert rows[1]["met"] is None
+
+
+def test_graph_only_pipelines_agree():
+    workflow = Workflow.from_document(generate_workflow(200, shape="deep", seed=3))
+    plan = symphony_graph_only(workflow)
+    order, levels, critical_path = networkx_graph_only(workflow)
+    assert plan.execution_levels == levels
+    assert sorted(plan.topological_order) == sorted(order)
+    weights = {
+        node_id: node.metadata.estimated_duration_ms or 1.0
+        for node_id, node in workflow.nodes.items()
+    }
+    assert sum(weights[node_id] for node_id in critical_path) == plan.critical_path_duration
 
 
 def test_both_pipelines_compute_the_same_levels():
