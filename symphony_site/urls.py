@@ -8,6 +8,7 @@ from symphony_site import views
 
 api_v1 = [
     path("", include("teams.api.urls")),
+    path("", include("workflows.api.urls")),
     path("", include("audit.api.urls")),
 ]
 

@@ -44,7 +44,7 @@ def test_login_then_home_goes_to_workflows_with_navigation(personas) -> None:
     for label in ["Workflows", "Templates", "Executions", "Audit"]:
         assert f">{label}</a>" in html
     assert ">Admin</a>" not in html  # not staff
-    assert "No workflows in this team yet" in html
+    assert "No workflows in Alpha yet" in html  # the workflows list's empty state
 
 
 def test_staff_sees_admin_link(personas) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from teams import services
 from teams.models import Membership, Team
 from teams.roles import Role
+from workflows.demo import seed_workflows
 
 DEMO_PASSWORD = "symphony-demo"
 DEMO_ROLES = ["owner", "admin", "editor", "operator", "viewer"]
@@ -56,7 +57,7 @@ def seed_teams() -> dict[str, Any]:
     return {"owner": owner, "demo": demo, "acme": acme, "acme_owner": acme_owner}
 
 
-SEEDERS: list[Any] = []
+SEEDERS: list[Any] = [seed_workflows]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,5 @@
+import sys
+
+from bench.graph.pipeline import main
+
+main(sys.argv[1:])
