@@ -97,8 +97,8 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]
             process.kill()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+@pytest.fixture(scope="session")
+def close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     """Threads of async consumers keep their own connections; end them before the test DB is dropped."""
     yield
     from django.db import connection
