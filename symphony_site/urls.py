@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from symphony_site import views
 
 api_v1 = [
     path("", include("teams.api.urls")),
+    path("", include("workflows.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,7 +18,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
-    path("api/", views.api_not_found),
+    re_path(r"^api/", views.api_not_found),
+    path("workflows/", include("workflows.urls")),
+    path("templates/", include("templates_app.urls")),
+    path("executions/", include("executions.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("teams.urls")),
 ]
 

@@ -30,3 +30,27 @@ class ApiBodyLimitMiddleware:
                     [{"limit_bytes": limit, "received_bytes": length}],
                 )
         return self.get_response(request)
+
+
+class ServiceErrorPageMiddleware:
+    """Outside the API, a service's NotFound or Forbidden becomes the usual error page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        from symphony_site.api.errors import ApiError
+
+        if is_api_path(request.path) or not isinstance(exception, ApiError):
+            return None
+        if exception.status_code == 404:
+            raise Http404(exception.message)
+        if exception.status_code == 403:
+            raise PermissionDenied(exception.message)
+        return None

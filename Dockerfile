@@ -1,0 +1,20 @@
+# One image for web (daphne), worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY pyproject.toml ./
+RUN python - <<'PY' > /tmp/requirements.txt && pip install --no-cache-dir -r /tmp/requirements.txt
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
+PY
+
+COPY . .
+RUN useradd --system --no-create-home symphony \
+ && DEBUG=0 SECRET_KEY=build-only DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
+    ALLOWED_HOSTS=build python manage.py collectstatic --noinput >/dev/null \
+ && mkdir -p var && chown -R symphony var
+USER symphony
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "symphony_site.asgi:application"]

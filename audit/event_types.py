@@ -1,0 +1,54 @@
+"""Every audit event type Symphony records, each with what it means.
+
+`record_event` refuses a type missing here, so a typo fails the first test that
+reaches it. Each new feature adds its types here and to `docs/audit-events.md`
+(a test checks the two agree).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+EVENT_TYPES: Final[dict[str, str]] = {
+    # Authentication
+    "auth.login": "A user signed in to the web UI or obtained an API token with a password.",
+    "auth.logout": "A user signed out.",
+    "auth.login_failed": "A sign-in attempt failed (unknown username or wrong password).",
+    "auth.token_created": "A user created a personal API token (its key is never recorded).",
+    "auth.token_revoked": "A personal API token was revoked.",
+    # Teams and membership
+    "team.created": "A team was created; its creator became owner.",
+    "team.updated": "A team's name, slug or description changed.",
+    "member.added": "A user was added to a team with a role.",
+    "member.role_changed": "A member's role changed (details hold the old and new role).",
+    "member.removed": "A member left or was removed from a team.",
+    # The audit log itself
+    "audit.exported": "Audit entries were exported (details hold the format and filters).",
+    "audit.pruned": "Retention removed a range of old entries; checkpoint with range, count and last hash.",
+    "audit.policy_changed": "A team's audit retention period or legal hold changed.",
+    # Workflows
+    "workflow.created": "A workflow was created with its first version.",
+    "workflow.versioned": "A new immutable version of a workflow was saved.",
+    "workflow.archived": "A workflow was archived.",
+    "workflow.imported": "A workflow was imported from an uploaded document.",
+    "workflow.exported": "A workflow version was exported.",
+    # Templates
+    "template.published": "A template was published to the marketplace.",
+    "template.versioned": "A new template version was published.",
+    "template.instantiated": "A workflow was created from a template.",
+    "template.rated": "A user rated a template.",
+    "template.deprecated": "A template or version was marked deprecated.",
+    "template.verified": "Staff marked a template as verified.",
+}
+
+
+def is_known(event_type: str) -> bool:
+    return event_type in EVENT_TYPES
+
+
+def matching(pattern: str) -> list[str]:
+    """Types matching an exact name or a `prefix.*` pattern (empty when none match)."""
+    if pattern.endswith(".*"):
+        prefix = pattern[:-1]
+        return sorted(name for name in EVENT_TYPES if name.startswith(prefix))
+    return [pattern] if pattern in EVENT_TYPES else []

@@ -1,0 +1,530 @@
+"""Appending to the audit log, and the retention writes. The only code that writes audit rows.
+
+`record_event` is called by every other service *inside its own transaction*,
+so an action and its audit entry commit or roll back together. It opens its
+own `transaction.atomic()` block too, so a lone call (a login view) is still
+atomic, but then the entry is not tied to anything else.
+
+Appends to one chain (a team, or the staff-only platform chain for events
+without a team) are serialised by a row lock on that chain's `AuditChainHead`,
+held until the caller's transaction ends. Two transactions appending to the
+same team therefore queue behind each other; keep transactions that audit short,
+and append to one chain per transaction where possible (two chains locked in
+opposite orders by two transactions deadlock, and PostgreSQL aborts one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import logging
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audit import domain, event_types
+from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT_MAX_LENGTH = 300
+BATCH_INSERT_ROWS = 500
+TARGET_NAME_MAX_LENGTH = 200
+SYSTEM_ACTOR = "system"
+
+
+class UnknownEventType(ValueError):
+    """`record_event` was given a type missing from `audit.event_types`."""
+
+
+def chain_key(team: Any) -> str:
+    """A chain's key: the team's id as text, or 'platform' for team-less entries."""
+    if team is None:
+        return PLATFORM_CHAIN
+    return str(getattr(team, "pk", team))
+
+
+def record_event(
+    *,
+    team: Any,
+    actor: Any,
+    event_type: str,
+    target: Any = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_name: str = "",
+    execution_id: Any = None,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+    request: Any = None,
+    actor_type: str | None = None,
+) -> AuditEntry:
+    """Append one entry to `team`'s chain (None: the platform chain) and return it.
+
+    `actor` is a user, None (nobody signed in, e.g. a failed login) or "system"
+    (workers, beat, commands). `target` fills the target fields from a model
+    instance; explicit `target_*` arguments win. `request` supplies the IP
+    address and user agent, and marks token-authenticated calls. Secrets in
+    `details` and `reason` are redacted before anything is hashed or stored.
+    """
+    entry = _prepare(
+        team=team, actor=actor, event_type=event_type, target=target, target_type=target_type,
+        target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
+        details=details, request=request, actor_type=actor_type,
+    )
+    # No savepoint: if the append fails, the caller's whole transaction must roll back.
+    with transaction.atomic(savepoint=False):
+        sealed = _append_one(entry)
+        if sealed is None:
+            _create_head(team)
+            sealed = _append_one(entry)
+    entry.sequence, entry.occurred_at, entry.prev_hash, entry.hash = sealed
+    _mark_stored([entry])
+    return entry
+
+
+def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, Any]],
+                        request: Any = None) -> list[AuditEntry]:
+    """Append several entries to one chain under one lock and one INSERT.
+
+    Each item of `events` takes the keyword arguments of `record_event` other
+    than `team`, `actor` and `request` (e.g. `{"event_type": ..., "details": ...}`).
+    """
+    entries = [_prepare(team=team, actor=actor, request=request, **dict(event)) for event in events]
+    if not entries:
+        return []
+    with transaction.atomic(savepoint=False):
+        head = _lock_head(team)
+        for entry in entries:
+            _seal(entry, head)
+        for offset in range(0, len(entries), BATCH_INSERT_ROWS):
+            _insert(entries[offset : offset + BATCH_INSERT_ROWS], head)
+    return entries
+
+
+# --- Building an entry -------------------------------------------------------------
+
+
+def _prepare(
+    *,
+    team: Any,
+    actor: Any,
+    event_type: str,
+    target: Any = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_name: str = "",
+    execution_id: Any = None,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+    request: Any = None,
+    actor_type: str | None = None,
+) -> AuditEntry:
+    if not event_types.is_known(event_type):
+        raise UnknownEventType(
+            f"Unknown audit event type {event_type!r}: add it to audit/event_types.py "
+            "and docs/audit-events.md."
+        )
+    entry_details: dict[str, Any] = dict(details or {})
+    actor_user, actor_name, resolved_type = _resolve_actor(actor, request)
+    token = _request_token(request)
+    if token is not None:
+        resolved_type = ActorType.TOKEN
+        entry_details["token_id"] = str(token.pk)
+        entry_details["token_name"] = token.name
+    if actor_type is not None:
+        resolved_type = ActorType(actor_type)
+
+    if target is not None:
+        target_type = target_type or _target_label(target)
+        target_id = target_id or str(target.pk)
+        target_name = target_name or str(target)
+
+    ip_address, user_agent = _request_origin(request)
+    team_id = uuid.UUID(str(getattr(team, "pk", team))) if team is not None else None
+    return AuditEntry(
+        team_id=team_id,
+        actor_id=actor_user.pk if actor_user is not None else None,
+        actor_name=domain.clean_text(actor_name, 150),
+        actor_type=resolved_type.value,
+        event_type=event_type,
+        target_type=domain.clean_text(target_type, 64),
+        target_id=domain.clean_text(target_id, 64),
+        target_name=domain.clean_text(target_name, TARGET_NAME_MAX_LENGTH),
+        execution_id=uuid.UUID(str(execution_id)) if execution_id is not None else None,
+        reason=domain.scrub_text(domain.clean_text(reason)),
+        details=domain.normalize_details(domain.scrub_secrets(entry_details)),
+        ip_address=ip_address,
+        user_agent=domain.scrub_text(domain.clean_text(user_agent, USER_AGENT_MAX_LENGTH)),
+    )
+
+
+def _resolve_actor(actor: Any, request: Any) -> tuple[Any, str, ActorType]:
+    if isinstance(actor, str):
+        if actor != SYSTEM_ACTOR:
+            raise ValueError(f"actor must be a user, None or {SYSTEM_ACTOR!r}, not {actor!r}")
+        return None, SYSTEM_ACTOR, ActorType.SYSTEM
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        # Nobody signed in: a person at a web form, or a background job.
+        return None, "", ActorType.USER if request is not None else ActorType.SYSTEM
+    return actor, actor.get_username(), ActorType.USER
+
+
+def _request_token(request: Any) -> Any:
+    if request is None:
+        return None
+    from teams.models import ApiToken
+
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else None
+
+
+def _target_label(target: Any) -> str:
+    meta = getattr(target, "_meta", None)
+    return meta.label_lower if meta is not None else type(target).__name__.lower()
+
+
+def _request_origin(request: Any) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    meta = getattr(request, "META", {}) or {}
+    raw_address = meta.get("REMOTE_ADDR", "")
+    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
+        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            # The proxy appends the client it saw; the left-most entry is the original client.
+            raw_address = forwarded.split(",")[0].strip()
+    return normalize_ip(raw_address), str(meta.get("HTTP_USER_AGENT", ""))
+
+
+def normalize_ip(raw: str | None) -> str | None:
+    """The address in PostgreSQL's `host(inet)` text form, or None when absent or invalid."""
+    if not raw:
+        return None
+    try:
+        address = ipaddress.ip_address(raw.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.compressed
+
+
+# --- The chain head -----------------------------------------------------------------
+
+
+class _Head:
+    __slots__ = ("chain", "clock", "last_hash", "last_occurred_at", "last_sequence", "team_id")
+
+    def __init__(self, chain: str, team_id: Any, last_sequence: int, last_hash: str,
+                 last_occurred_at: dt.datetime | None, clock: dt.datetime) -> None:
+        self.chain = chain
+        self.team_id = team_id
+        self.last_sequence = last_sequence
+        self.last_hash = last_hash
+        self.last_occurred_at = last_occurred_at
+        self.clock = clock
+
+
+_INSERT_COLUMNS = (
+    "id, team_id, sequence, occurred_at, actor_id, actor_name, actor_type, event_type, target_type, "
+    "target_id, target_name, execution_id, reason, details, ip_address, user_agent, prev_hash, hash"
+)
+
+_LOCK_HEAD_SQL = """
+    SELECT last_sequence, last_hash, last_occurred_at,
+           GREATEST(clock_timestamp(), last_occurred_at)
+    FROM audit_auditchainhead WHERE chain = %s FOR UPDATE
+"""
+
+
+def _create_head(team: Any) -> None:
+    team_id = None if team is None else getattr(team, "pk", team)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditchainhead (chain, team_id, last_sequence, last_hash) "
+            "VALUES (%s, %s, 0, %s) ON CONFLICT (chain) DO NOTHING",
+            [chain_key(team), team_id, domain.GENESIS_HASH],
+        )
+
+
+def _lock_head(team: Any) -> _Head:
+    """Lock the chain's head row (creating it on first use) and read the database clock."""
+    chain = chain_key(team)
+    team_id = None if team is None else getattr(team, "pk", team)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_HEAD_SQL, [chain])
+        row = cursor.fetchone()
+        if row is None:
+            _create_head(team)
+            cursor.execute(_LOCK_HEAD_SQL, [chain])
+            row = cursor.fetchone()
+    last_sequence, last_hash, last_occurred_at, clock = row
+    return _Head(chain, team_id, last_sequence, last_hash, last_occurred_at, clock)
+
+
+# One round trip for a single append: lock the head, number and time-stamp the entry from the
+# database clock, hash it, insert it and move the head. The hashed bytes are the canonical array
+# of `audit.domain` assembled around the parts only the database knows (previous hash, sequence,
+# time), which need no JSON escaping; everything else arrives already encoded by orjson, so
+# `domain.entry_hash` over the stored row gives the same digest (every verification test checks).
+_APPEND_ONE_SQL = f"""
+WITH head AS (
+    SELECT chain, last_sequence + 1 AS sequence, last_hash AS prev_hash,
+           GREATEST(clock_timestamp(), last_occurred_at) AS occurred_at
+    FROM audit_auditchainhead WHERE chain = %s FOR UPDATE
+), sealed AS (
+    SELECT head.*, encode(sha256(convert_to(
+        %s || '["' || prev_hash || '",' || %s || ',' || sequence || ',"'
+        || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '",' || %s,
+        'UTF8')), 'hex') AS hash
+    FROM head
+), appended AS (
+    INSERT INTO audit_auditentry ({_INSERT_COLUMNS})
+    SELECT %s, %s, sequence, occurred_at, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s,
+           prev_hash, hash
+    FROM sealed
+    RETURNING sequence, occurred_at, prev_hash, hash
+)
+UPDATE audit_auditchainhead AS moved
+SET last_sequence = appended.sequence, last_hash = appended.hash, last_occurred_at = appended.occurred_at
+FROM appended WHERE moved.chain = %s
+RETURNING appended.sequence, appended.occurred_at, appended.prev_hash, appended.hash
+"""
+
+
+def _append_one(entry: AuditEntry) -> tuple[int, dt.datetime, str, str] | None:
+    """Append `entry` in one statement; None when its chain has no head row yet."""
+    chain = chain_key(entry.team_id)
+    team_json = orjson.dumps(str(entry.team_id) if entry.team_id is not None else None).decode()
+    hashed = hashed_fields(entry, occurred_at="")
+    # The canonical array from `actor_id` on, with its closing bracket: '<actor_id>,...]'.
+    rest_json = orjson.dumps(hashed[3:], option=orjson.OPT_SORT_KEYS).decode()[1:]
+    params = [
+        chain, domain.HASH_PREFIX.decode(), team_json, rest_json,
+        entry.pk, entry.team_id, entry.actor_id, entry.actor_name, entry.actor_type, entry.event_type,
+        entry.target_type, entry.target_id, entry.target_name, entry.execution_id, entry.reason,
+        orjson.dumps(entry.details).decode(), entry.ip_address, entry.user_agent,
+        chain,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_ONE_SQL, params)
+        return cursor.fetchone()
+
+
+def _seal(entry: AuditEntry, head: _Head) -> None:
+    """Number, time-stamp and hash `entry` as the chain's next link, advancing `head`."""
+    entry.sequence = head.last_sequence + 1
+    occurred_at = head.clock
+    if head.last_occurred_at is not None and occurred_at < head.last_occurred_at:
+        occurred_at = head.last_occurred_at
+    entry.occurred_at = occurred_at
+    entry.prev_hash = head.last_hash
+    entry.hash = domain.entry_hash(entry.prev_hash, hashed_fields(entry))
+    head.last_sequence = entry.sequence
+    head.last_hash = entry.hash
+    head.last_occurred_at = occurred_at
+
+
+_INSERT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s, %s, %s)"
+
+
+def _insert(entries: Sequence[AuditEntry], head: _Head) -> None:
+    """Insert sealed entries and move the chain head, in one statement (one round trip)."""
+    params: list[Any] = []
+    for entry in entries:
+        params += [
+            entry.pk, entry.team_id, entry.sequence, entry.occurred_at, entry.actor_id, entry.actor_name,
+            entry.actor_type, entry.event_type, entry.target_type, entry.target_id, entry.target_name,
+            entry.execution_id, entry.reason, orjson.dumps(entry.details).decode(), entry.ip_address,
+            entry.user_agent, entry.prev_hash, entry.hash,
+        ]
+    params += [head.last_sequence, head.last_hash, head.last_occurred_at, head.chain]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH appended AS (INSERT INTO audit_auditentry ({_INSERT_COLUMNS}) VALUES "
+            f"{', '.join([_INSERT_ROW] * len(entries))} RETURNING 1) "
+            "UPDATE audit_auditchainhead SET last_sequence = %s, last_hash = %s, last_occurred_at = %s "
+            "WHERE chain = %s",
+            params,
+        )
+    _mark_stored(entries)
+
+
+def _mark_stored(entries: Sequence[AuditEntry]) -> None:
+    for entry in entries:
+        # Stored: from here on the ORM treats it as an existing row, which it refuses to save.
+        entry._state.adding = False
+        entry._state.db = connection.alias
+
+
+def hashed_fields(entry: AuditEntry, *, occurred_at: str | None = None) -> tuple[Any, ...]:
+    """The entry's hashed fields in `domain.HASHED_FIELDS` order."""
+    return (
+        str(entry.team_id) if entry.team_id is not None else None,
+        entry.sequence,
+        occurred_at if occurred_at is not None else domain.format_time(entry.occurred_at),
+        entry.actor_id,
+        entry.actor_name,
+        entry.actor_type,
+        entry.event_type,
+        entry.target_type,
+        entry.target_id,
+        entry.target_name,
+        str(entry.execution_id) if entry.execution_id is not None else None,
+        entry.reason,
+        entry.details,
+        entry.ip_address,
+        entry.user_agent,
+    )
+
+
+# --- Retention ----------------------------------------------------------------------
+
+
+class PruneRefused(Exception):
+    """Pruning was not allowed (legal hold, a broken chain, no retention period)."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    count: int
+    first_sequence: int | None
+    last_sequence: int | None
+    last_hash: str | None
+    checkpoint: AuditEntry | None
+
+
+def retention_cutoff(team: Any, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The moment before which `team`'s policy lets entries go, or None to keep all."""
+    policy = AuditPolicy.objects.filter(team=team).first()
+    if policy is None or policy.retention_days is None:
+        return None
+    return (now or timezone.now()) - dt.timedelta(days=policy.retention_days)
+
+
+def prune_chain(*, team: Any, before: dt.datetime, export_to: str | Path, actor: Any = SYSTEM_ACTOR) -> PruneResult:
+    """Remove `team`'s entries older than `before`, after exporting them to `export_to` (NDJSON).
+
+    In one transaction, holding the chain's lock so nothing appends meanwhile:
+    refuse under legal hold or when the chain does not verify; export the
+    range; delete it through the trigger's escape hatch (scoped to this chain
+    and range); append an `audit.pruned` checkpoint recording the range, its
+    count and its last hash, from which verification then starts.
+    """
+    from audit import export, selectors
+
+    if team is None:
+        raise PruneRefused("The platform chain is not pruned by team retention.")
+    chain = selectors.chain_for_team(team)
+    with transaction.atomic():
+        _lock_head(team)
+        if AuditPolicy.objects.filter(team=team, legal_hold=True).exists():
+            raise PruneRefused(f"{team} is under legal hold: nothing may be pruned until the hold is lifted.")
+        verification = selectors.verify(chain)
+        if not verification.valid:
+            assert verification.first_break is not None
+            raise PruneRefused(
+                f"The chain of {team} is broken at #{verification.first_break.sequence} "
+                f"({verification.first_break.reason}); investigate before pruning anything."
+            )
+        start = selectors.chain_start(chain)
+        in_range = selectors.entries(chain).filter(sequence__gt=start.sequence)
+        through = in_range.filter(occurred_at__lt=before).aggregate(last=Max("sequence"))["last"]
+        if through is None:
+            return PruneResult(0, None, None, None, None)
+        pruned = in_range.filter(sequence__lte=through)
+        last_hash = pruned.filter(sequence=through).values_list("hash", flat=True).get()
+        count = through - start.sequence
+
+        digest = hashlib.sha256()
+        with open(export_to, "wb") as output:
+            for block in export.ndjson_stream(pruned):
+                output.write(block)
+                digest.update(block)
+            output.flush()
+            os.fsync(output.fileno())
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('symphony.audit_prune', %s, true)", [f"{chain.key}:{through}"])
+            cursor.execute(
+                "DELETE FROM audit_auditentry WHERE team_id = %s AND sequence > %s AND sequence <= %s",
+                [team.pk, start.sequence, through],
+            )
+            deleted = cursor.rowcount
+            cursor.execute("SELECT set_config('symphony.audit_prune', '', true)")
+        if deleted != count:
+            raise PruneRefused(f"Expected to prune {count} entries but found {deleted}; nothing was pruned.")
+        checkpoint = record_event(
+            team=team, actor=actor, event_type="audit.pruned",
+            details={
+                "first_sequence": start.sequence + 1,
+                "last_sequence": through,
+                "count": count,
+                "last_hash": last_hash,
+                "before": domain.format_time(before),
+                "export_file": os.path.basename(str(export_to)),
+                "export_sha256": digest.hexdigest(),
+            },
+        )
+    return PruneResult(count, start.sequence + 1, through, last_hash, checkpoint)
+
+
+def policy_update(*, actor: Any, team: Any, retention_days: int | None, legal_hold: bool,
+                  request: Any = None) -> AuditPolicy:
+    """Set a team's retention period and legal hold (owners only), recording the change."""
+    from teams.access import require_role
+    from teams.roles import Role
+
+    if actor != SYSTEM_ACTOR:
+        require_role(actor, team, Role.OWNER, action="change audit retention")
+    with transaction.atomic():
+        policy, _ = AuditPolicy.objects.select_for_update().get_or_create(team=team)
+        before = {"retention_days": policy.retention_days, "legal_hold": policy.legal_hold}
+        policy.retention_days = retention_days
+        policy.legal_hold = legal_hold
+        policy.full_clean(exclude=["team"])
+        policy.save()
+        record_event(
+            team=team, actor=actor, event_type="audit.policy_changed", target_type="audit_policy",
+            target_id=str(policy.pk), target_name=str(team),
+            details={"from": before, "to": {"retention_days": retention_days, "legal_hold": legal_hold}},
+            request=request,
+        )
+    return policy
+
+
+def apply_retention(*, now: dt.datetime | None = None, export_dir: str | Path | None = None) -> dict[str, int]:
+    """Prune every team whose policy sets a retention period and no legal hold.
+
+    Each team's pruned range goes to its own NDJSON file in `export_dir`
+    (default: the AUDIT_EXPORT_DIR setting). A team that cannot be pruned (its
+    chain is broken) is logged and skipped. Returns entries pruned per team slug.
+    """
+    directory = Path(export_dir or getattr(settings, "AUDIT_EXPORT_DIR", Path(settings.BASE_DIR) / "var" / "audit-exports"))
+    directory.mkdir(parents=True, exist_ok=True)
+    moment = now or timezone.now()
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    pruned: dict[str, int] = {}
+    policies = AuditPolicy.objects.filter(retention_days__isnull=False, legal_hold=False).select_related("team")
+    for policy in policies.order_by("team__slug"):
+        cutoff = retention_cutoff(policy.team, now=moment)
+        assert cutoff is not None
+        try:
+            result = prune_chain(team=policy.team, before=cutoff,
+                                 export_to=directory / f"audit-{policy.team.slug}-{stamp}.ndjson")
+        except PruneRefused as error:
+            logger.error("Audit retention skipped %s: %s", policy.team.slug, error)
+            continue
+        pruned[policy.team.slug] = result.count
+    return pruned

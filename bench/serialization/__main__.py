@@ -1,0 +1,5 @@
+import sys
+
+from bench.serialization.benchmark import main
+
+main(sys.argv[1:])

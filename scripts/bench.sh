@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make bench`: the same provisioning as `make run`, into a separate database, then
+# every benchmark in bench/ (arguments go to bench/run.py, e.g. --quick or an area).
+source "$(dirname "$0")/lib.sh"
+
+ensure_venv
+trap stop_services EXIT
+ensure_postgres symphony_bench
+ensure_redis 3
+export DEBUG=1
+PATH="$VENV/bin:$PATH"
+cd "$ROOT"
+python manage.py migrate --noinput >/dev/null
+python -m bench.run "$@"

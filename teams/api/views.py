@@ -1,0 +1,183 @@
+"""Teams, members and tokens API: thin adapters over services and access helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model
+from django.db.models import Count, OuterRef, Subquery
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from symphony_site.api.errors import ApiError, NotFound
+from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.serializers import ErrorSerializer
+from teams import services
+from teams.access import access_team, teams_for_user
+from teams.api import serializers as s
+from teams.models import ApiToken, Membership, Team
+from teams.roles import Role
+
+User = get_user_model()
+ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
+          409: ErrorSerializer}
+
+
+def _paginated(request: Request, queryset: Any, ordering: tuple[str, ...], serializer: Any,
+               context: dict[str, Any] | None = None) -> Response:
+    limit = parse_limit(request.query_params.get("limit"), 50)
+    rows, next_cursor = paginate_queryset(queryset, ordering, limit=limit,
+                                          cursor=request.query_params.get("cursor"))
+    data = serializer(rows, many=True, context=context or {}).data
+    return Response({"results": data, "next": next_cursor})
+
+
+def _annotated_teams(user: Any) -> Any:
+    my_role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
+    member_count = (
+        Membership.objects.filter(team=OuterRef("pk")).order_by().values("team")
+        .annotate(count=Count("pk")).values("count")
+    )
+    return teams_for_user(user).annotate(my_role=Subquery(my_role), member_count=Subquery(member_count))
+
+
+def _team_response(user: Any, team: Team, status_code: int = 200) -> Response:
+    annotated = _annotated_teams(user).get(pk=team.pk)
+    return Response(s.TeamSerializer(annotated).data, status=status_code)
+
+
+class TokenObtainView(APIView):
+    """Exchange a username and password for a new API token."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={201: s.NewTokenSerializer, **ERRORS},
+                   auth=[], tags=["auth"])
+    def post(self, request: Request) -> Response:
+        body = s.TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        username = body.validated_data["username"]
+        user = authenticate(request._request, username=username, password=body.validated_data["password"])
+        if user is None:
+            services.login_failed(username=username, request=request, method="api_token")
+            raise ApiError("The username or password is wrong.", code="authentication_failed",
+                           status_code=status.HTTP_401_UNAUTHORIZED)
+        services.login_succeeded(user=user, request=request, method="api_token")
+        name = body.validated_data.get("name") or f"api {ApiToken.objects.filter(user=user).count() + 1}"
+        token, key = services.token_create(actor=user, name=name, request=request)
+        return Response(s.NewTokenSerializer(token, context={"key": key}).data, status=201)
+
+
+class TokenListView(APIView):
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.ApiTokenSerializer(many=True), **ERRORS},
+                   tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return _paginated(request, ApiToken.objects.filter(user=request.user), ("-created_at", "-id"),
+                          s.ApiTokenSerializer)
+
+    @extend_schema(request=s.TokenCreateSerializer, responses={201: s.NewTokenSerializer, **ERRORS},
+                   tags=["auth"])
+    def post(self, request: Request) -> Response:
+        body = s.TokenCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        token, key = services.token_create(actor=request.user, name=body.validated_data["name"], request=request)
+        return Response(s.NewTokenSerializer(token, context={"key": key}).data, status=201)
+
+
+class TokenDetailView(APIView):
+    @extend_schema(responses={200: s.ApiTokenSerializer, **ERRORS}, tags=["auth"])
+    def delete(self, request: Request, token_id: Any) -> Response:
+        token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
+        if token is None:
+            raise NotFound("Token not found.")
+        token = services.token_revoke(actor=request.user, token=token, request=request)
+        return Response(s.ApiTokenSerializer(token).data)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: s.MeSerializer, **ERRORS}, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return Response(s.MeSerializer(request.user).data)
+
+
+class TeamListView(APIView):
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TeamSerializer(many=True), **ERRORS},
+                   tags=["teams"])
+    def get(self, request: Request) -> Response:
+        return _paginated(request, _annotated_teams(request.user), ("name", "id"), s.TeamSerializer)
+
+    @extend_schema(request=s.TeamCreateSerializer, responses={201: s.TeamSerializer, **ERRORS}, tags=["teams"])
+    def post(self, request: Request) -> Response:
+        body = s.TeamCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team = services.team_create(actor=request.user, request=request, **body.validated_data)
+        return _team_response(request.user, team, 201)
+
+
+class TeamDetailView(APIView):
+    @extend_schema(responses={200: s.TeamSerializer, **ERRORS}, tags=["teams"])
+    def get(self, request: Request, team_id: Any) -> Response:
+        team = access_team(request.user, team_id)
+        return _team_response(request.user, team)
+
+    @extend_schema(request=s.TeamUpdateSerializer, responses={200: s.TeamSerializer, **ERRORS}, tags=["teams"])
+    def patch(self, request: Request, team_id: Any) -> Response:
+        team = access_team(request.user, team_id)
+        body = s.TeamUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team = services.team_update(actor=request.user, team=team, request=request, **body.validated_data)
+        return _team_response(request.user, team)
+
+
+def _member_user(user_id: Any) -> Any:
+    user = User.objects.filter(pk=user_id).first() if str(user_id).isdigit() else None
+    if user is None:
+        raise NotFound("Member not found.")
+    return user
+
+
+class MemberListView(APIView):
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.MemberSerializer(many=True), **ERRORS},
+                   tags=["teams"])
+    def get(self, request: Request, team_id: Any) -> Response:
+        team = access_team(request.user, team_id)
+        members = Membership.objects.filter(team=team).select_related("user")
+        return _paginated(request, members, ("user__username", "id"), s.MemberSerializer)
+
+    @extend_schema(request=s.MemberAddSerializer, responses={201: s.MemberSerializer, **ERRORS}, tags=["teams"])
+    def post(self, request: Request, team_id: Any) -> Response:
+        team = access_team(request.user, team_id, Role.ADMIN, action="add members")
+        body = s.MemberAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = User.objects.filter(username=body.validated_data["username"], is_active=True).first()
+        if user is None:
+            raise NotFound(f"No user named {body.validated_data['username']!r}; they must sign up first.")
+        membership = services.member_add(actor=request.user, team=team, user=user,
+                                         role=body.validated_data["role"], request=request)
+        return Response(s.MemberSerializer(membership).data, status=201)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(request=s.MemberUpdateSerializer, responses={200: s.MemberSerializer, **ERRORS},
+                   tags=["teams"])
+    def patch(self, request: Request, team_id: Any, user_id: Any) -> Response:
+        team = access_team(request.user, team_id, Role.ADMIN, action="change roles")
+        body = s.MemberUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        membership = services.member_change_role(actor=request.user, team=team, user=_member_user(user_id),
+                                                 role=body.validated_data["role"], request=request)
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None, **ERRORS}, tags=["teams"])
+    def delete(self, request: Request, team_id: Any, user_id: Any) -> Response:
+        team = access_team(request.user, team_id)
+        services.member_remove(actor=request.user, team=team, user=_member_user(user_id), request=request)
+        return Response(status=204)

@@ -1,0 +1,110 @@
+"""Shared fixtures: personas (each role, an outsider, anonymous) and API clients."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from teams.models import Membership, Team
+from teams.roles import Role
+
+PASSWORD = "correct-horse-battery"
+ROLES = ["owner", "admin", "editor", "operator", "viewer"]
+
+
+@dataclass
+class Personas:
+    team: Team
+    other_team: Team
+    users: dict[str, Any]  # role name → user, plus "outsider" (owner of other_team)
+
+    def client(self, who: str | None) -> APIClient:
+        """An API client logged in as `who` (a role, "outsider"), or anonymous for None."""
+        client = APIClient()
+        if who is not None:
+            client.force_authenticate(self.users[who])
+        return client
+
+
+def make_user(username: str, **extra: Any) -> Any:
+    return get_user_model().objects.create_user(username=username, password=PASSWORD,
+                                                email=f"{username}@example.test", **extra)
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    team = Team.objects.create(name="Alpha", slug="alpha")
+    other = Team.objects.create(name="Beta", slug="beta")
+    users: dict[str, Any] = {}
+    for role in ROLES:
+        users[role] = make_user(f"alpha-{role}")
+        Membership.objects.create(team=team, user=users[role], role=Role(role))
+    users["outsider"] = make_user("beta-owner")
+    Membership.objects.create(team=other, user=users["outsider"], role=Role.OWNER)
+    return Personas(team=team, other_team=other, users=users)
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def _ping_workers(timeout: float = 0.5) -> list[str]:
+    from symphony_site.celery import app
+
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
+        return [name for reply in app.control.ping(timeout=timeout, connection=broker) for name in reply]
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """A real Celery worker process on the test broker and the test database."""
+    database = settings.DATABASES["default"]
+    url = (f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}")
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "symphony_site.test_settings",
+           "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "PYTEST_XDIST_WORKER": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "--pool=solo",
+         "--concurrency=1", "--loglevel=WARNING", f"--hostname={name}", "--without-gossip",
+         "--without-mingle"],
+        env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    try:
+        while name not in _ping_workers():
+            if process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            if time.monotonic() > deadline:
+                raise RuntimeError("Celery worker did not answer a ping within 30 seconds")
+        yield name
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Threads of async consumers keep their own connections; end them before the test DB is dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

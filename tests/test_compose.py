@@ -1,0 +1,48 @@
+"""docker-compose.yml cannot run here (no Docker engine), so its shape is checked by reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_and_health_checks() -> None:
+    services = _compose()["services"]
+    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker"]
+    for name in ["postgres", "redis", "web", "worker"]:
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_app_services_share_settings_from_the_environment() -> None:
+    services = _compose()["services"]
+    for name in ["web", "worker", "beat"]:
+        env = services[name]["environment"]
+        assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"} <= set(env)
+        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_commands_match_the_procfile() -> None:
+    services = _compose()["services"]
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
+    assert "daphne" in services["web"]["command"] and "symphony_site.asgi:application" in services["web"]["command"]
+    assert "migrate" in services["web"]["command"] and "seed_demo" in services["web"]["command"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "symphony_site", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "symphony_site", "beat"]
+    assert procfile["web"].startswith("daphne") and "symphony_site.asgi:application" in procfile["web"]
+    assert procfile["worker"].startswith("celery -A symphony_site worker")
+    assert procfile["beat"].startswith("celery -A symphony_site beat")
+
+
+def test_dockerfile_installs_the_same_dependencies() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11" in dockerfile
+    assert 'tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]' in dockerfile

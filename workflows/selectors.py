@@ -1,0 +1,70 @@
+"""Team-scoped reads of workflows and versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, Func, Q, QuerySet
+
+from teams.access import access_object, scoped
+from teams.roles import Role
+from workflows.models import Workflow, WorkflowVersion
+
+LIST_ORDERING = ("-updated_at", "-id")
+VERSION_ORDERING = ("-major", "-minor", "-patch")
+
+
+def workflows_for_user(user: Any, *, team: Any = None, query: str = "", tag: str = "",
+                       archived: bool = False) -> QuerySet[Workflow]:
+    """The workflows of the user's teams, filtered; rows carry their current version's summary
+    (the document itself is deferred: lists never need it)."""
+    workflows = scoped(Workflow.objects.all(), user).select_related(
+        "team", "created_by", "current_version", "current_version__created_by")
+    workflows = workflows.defer("current_version__document")
+    workflows = workflows.filter(archived_at__isnull=not archived)
+    if team:
+        workflows = workflows.filter(team_id=team)
+    query = query.strip()
+    if query:
+        workflows = workflows.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    if tag:
+        workflows = workflows.filter(tags__contains=[tag])
+    return with_last_run(workflows)
+
+
+def with_last_run(workflows: QuerySet[Workflow]) -> QuerySet[Workflow]:
+    """The seam for the executions issue: annotate each workflow's latest execution state here
+    (e.g. a Subquery on executions ordered by start time) as `last_run_state`. Until executions
+    exist it leaves the queryset unchanged, and `last_run_available()` keeps the UI column hidden."""
+    return workflows
+
+
+def last_run_available() -> bool:
+    return False
+
+
+def last_run_of(workflow: Workflow) -> dict[str, Any] | None:
+    state = getattr(workflow, "last_run_state", None)
+    return {"state": state} if state else None
+
+
+def access_workflow(user: Any, workflow_id: Any, minimum: Role = Role.VIEWER, *,
+                    action: str = "do this") -> Workflow:
+    """One workflow of the user's teams (archived ones included): 404 for others, 403 below `minimum`."""
+    queryset = Workflow.objects.select_related("team", "created_by", "current_version",
+                                               "current_version__created_by")
+    return access_object(queryset, user, workflow_id, minimum, action=action, label="Workflow")
+
+
+def versions_of(workflow: Workflow) -> QuerySet[WorkflowVersion]:
+    return (WorkflowVersion.objects.filter(workflow=workflow).select_related("created_by")
+            .defer("document").order_by(*VERSION_ORDERING))
+
+
+def all_tags(user: Any, team: Any = None) -> list[str]:
+    """Every tag in use by the user's (or one team's) active workflows, for the tag filter."""
+    workflows = scoped(Workflow.objects.filter(archived_at__isnull=True), user)
+    if team:
+        workflows = workflows.filter(team_id=team)
+    tags = workflows.annotate(tag=Func(F("tags"), function="unnest")).values_list("tag", flat=True)
+    return sorted(set(tags.order_by()))

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from workflows import views
+
+app_name = "workflows"
+urlpatterns = [
+    path("", views.workflow_list, name="list"),
+    path("new/", views.workflow_edit, name="new"),
+    path("import/", views.workflow_import, name="import"),
+    path("preview/", views.workflow_preview, name="preview"),
+    path("<uuid:workflow_id>/", views.workflow_detail, name="detail"),
+    path("<uuid:workflow_id>/edit/", views.workflow_edit, name="edit"),
+    path("<uuid:workflow_id>/diff/", views.workflow_diff, name="diff"),
+    path("<uuid:workflow_id>/archive/", views.workflow_archive, name="archive"),
+    path("<uuid:workflow_id>/export/", views.workflow_export, name="export"),
+]
