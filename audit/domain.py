@@ -322,7 +322,8 @@ def _row_is_intact(row: tuple[Any, ...]) -> bool:
         body = orjson.dumps(row[:_HASH], option=_SORT_KEYS)
     except TypeError:
         return False
-    return hashlib.sha256(HASH_PREFIX + body).hexdigest() == row[_HASH]
+    stored_hash: str = row[_HASH]
+    return hashlib.sha256(HASH_PREFIX + body).hexdigest() == stored_hash
 
 
 def _link_break(

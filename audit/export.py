@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from audit.domain import HASHED_FIELDS
 from audit.models import AuditEntry
 
 FORMATS: Final = {
@@ -24,26 +25,7 @@ FORMATS: Final = {
     "ndjson": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",
 }
-COLUMNS: Final = (
-    "id",
-    "team_id",
-    "sequence",
-    "occurred_at",
-    "actor_id",
-    "actor_name",
-    "actor_type",
-    "event_type",
-    "target_type",
-    "target_id",
-    "target_name",
-    "execution_id",
-    "reason",
-    "details",
-    "ip_address",
-    "user_agent",
-    "prev_hash",
-    "hash",
-)
+COLUMNS: Final = ("id", *HASHED_FIELDS, "prev_hash", "hash")
 # Free text a user or a client chose; a spreadsheet runs a cell starting with = + - @ tab or CR
 # as a formula, so such cells get a leading apostrophe.
 FREE_TEXT_COLUMNS: Final = frozenset({"actor_name", "target_type", "target_id", "target_name", "reason", "user_agent"})

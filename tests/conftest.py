@@ -42,17 +42,22 @@ def make_user(username: str, **extra: Any) -> Any:
                                                 email=f"{username}@example.test", **extra)
 
 
-@pytest.fixture
-def personas(db: Any) -> Personas:
-    team = Team.objects.create(name="Alpha", slug="alpha")
-    other = Team.objects.create(name="Beta", slug="beta")
+def create_personas(team_name: str = "Alpha", other_team_name: str = "Beta") -> Personas:
+    """A team with one user per role (`<team slug>-<role>`) and an outsider owning another team."""
+    team = Team.objects.create(name=team_name, slug=team_name.lower())
+    other = Team.objects.create(name=other_team_name, slug=other_team_name.lower())
     users: dict[str, Any] = {}
     for role in ROLES:
-        users[role] = make_user(f"alpha-{role}")
+        users[role] = make_user(f"{team.slug}-{role}")
         Membership.objects.create(team=team, user=users[role], role=Role(role))
-    users["outsider"] = make_user("beta-owner")
+    users["outsider"] = make_user(f"{other.slug}-owner")
     Membership.objects.create(team=other, user=users["outsider"], role=Role.OWNER)
     return Personas(team=team, other_team=other, users=users)
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    return create_personas()
 
 
 @pytest.fixture
@@ -97,8 +102,8 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]
             process.kill()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+@pytest.fixture(scope="session")
+def close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     """Threads of async consumers keep their own connections; end them before the test DB is dropped."""
     yield
     from django.db import connection

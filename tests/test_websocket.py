@@ -16,7 +16,7 @@ from teams.consumers import team_group
 from teams.services import token_create
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_stray_connections")]
 
 
 def session_cookie(user) -> tuple[bytes, bytes]:

@@ -1,14 +1,11 @@
 """Hypothesis profiles for the graph core: a fast default and a thorough one.
 
 ``graph-default`` keeps tests/graph well under a minute on 2 cores;
-``thorough`` runs 1,000 examples per property and is chosen with
+``graph-thorough`` runs 1,000 examples per property and is chosen with
 ``HYPOTHESIS_PROFILE=thorough`` (``make test-thorough``). The property tests
-take their settings from ``helpers.PROPERTY_SETTINGS`` rather than from a
-globally loaded profile, so this directory's default does not change the
-settings of other areas' tests in the same run.
+take their settings from ``helpers.PROPERTY_SETTINGS`` instead of a globally
+loaded profile, so this directory never changes other areas' settings.
 """
-
-import os
 
 from hypothesis import HealthCheck, settings
 
@@ -19,10 +16,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
-    "thorough",
+    "graph-thorough",
     max_examples=1_000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-if os.environ.get("HYPOTHESIS_PROFILE") == "thorough":
-    settings.load_profile("thorough")

@@ -7,7 +7,7 @@ from hypothesis import settings
 
 # Profiles are registered in conftest.py, which pytest imports first.
 PROPERTY_SETTINGS = settings.get_profile(
-    "thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "graph-default"
+    "graph-thorough" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "graph-default"
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from workflows.domain.graph_index import GraphIndex, find_cycles, kahn_levels
 from workflows.domain.model import ESTIMATED_DURATION_KEY, Workflow
@@ -221,20 +222,21 @@ def node_weights(
     and weighs 0.
     """
     overrides = durations or {}
-    nodes = workflow.nodes
     weights: list[float] = []
     append = weights.append
-    for node_id in index.ids:
-        node = nodes[node_id]
+    for node in map(workflow.nodes.__getitem__, index.ids):
         if not node.enabled:
             append(0.0)
             continue
-        value = overrides.get(node_id) if overrides else None
+        value: Any = overrides.get(node.id) if overrides else None
         if value is None:
             value = node.metadata.custom.get(ESTIMATED_DURATION_KEY)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                value = None
-        append(DEFAULT_DURATION if value is None else float(value))
+        # Exact type checks: bools are not durations, and this loop runs per node.
+        value_type = type(value)
+        if (value_type is int or value_type is float) and value >= 0:
+            append(float(value))
+        else:
+            append(DEFAULT_DURATION)
     return weights
 
 

@@ -61,13 +61,6 @@ def _template_strings(
             yield from _template_strings(item, (*path, position))
 
 
-def _find_port(ports: Ports, name: str) -> PortDefinition | None:
-    for port in ports:
-        if port.name == name:
-            return port
-    return None
-
-
 class Checker(NodeChecks):
     def __init__(
         self,

@@ -31,26 +31,20 @@ class GraphIndex:
     @classmethod
     def of(cls, workflow: Workflow) -> GraphIndex:
         ids = sorted(workflow.nodes)
-        return cls.from_pairs(
-            ids, ((edge.id, edge.source, edge.target) for edge in workflow.edges.values())
-        )
-
-    @classmethod
-    def from_pairs(cls, ids: list[str], edges: Iterable[tuple[str, str, str]]) -> GraphIndex:
-        """Build from sorted node ids and ``(edge_id, source, target)`` triples."""
         index_of = {node_id: position for position, node_id in enumerate(ids)}
         successors: list[list[int]] = [[] for _ in ids]
         predecessors: list[list[int]] = [[] for _ in ids]
         dangling: list[str] = []
         self_loops: list[str] = []
         lookup = index_of.get
-        for edge_id, source, target in edges:
-            source_index = lookup(source)
-            target_index = lookup(target)
+        # The hot path of planning: plain loop, no tuple per edge.
+        for edge in workflow.edges.values():
+            source_index = lookup(edge.source)
+            target_index = lookup(edge.target)
             if source_index is None or target_index is None:
-                dangling.append(edge_id)
+                dangling.append(edge.id)
             elif source_index == target_index:
-                self_loops.append(edge_id)
+                self_loops.append(edge.id)
             else:
                 successors[source_index].append(target_index)
                 predecessors[target_index].append(source_index)
