@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,11 +282,16 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     exact = len(rows) <= CANDIDATE_LIMIT
     facets = _facets(rows)
     key_names = [_CANDIDATE_SORT_KEYS[sort]]
-    rows.sort(key=lambda row: (*(-_sortable(row[k]) for k in key_names), str(row["id"])))
+    key = key_names[0]
+    rows.sort(key=lambda row: (-_sortable(row[key]), row["id"]))
     if cursor:
         values = decode_cursor(cursor, 2)
-        after = (-_sortable(values[0]), str(values[1]))
-        rows = [row for row in rows if (-_sortable(row[key_names[0]]), str(row["id"])) > after]
+        try:
+            after = (-_sortable(values[0]), uuid.UUID(str(values[1])))
+        except (TypeError, ValueError):
+            raise ValidationFailed("The cursor is not valid; use the `next` value from a previous page.",
+                                   details=[{"field": "cursor", "message": "invalid cursor", "code": "invalid"}])
+        rows = [row for row in rows if (-_sortable(row[key]), row["id"]) > after]
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:

@@ -106,7 +106,8 @@ def test_list_paginates_with_cursor_in_every_sort(personas, catalog) -> None:
         assert len(seen) == 4
 
 
-@pytest.mark.parametrize("query", ["sort=best", "limit=0", "cursor=abc", "verified=maybe"])
+@pytest.mark.parametrize("query", ["sort=best", "limit=0", "cursor=abc", "verified=maybe", "q=alpha&cursor=WyJ4IiwieSJd",
+                                   "q=alpha&cursor=WzEsIm5vdC1hLXV1aWQiXQ"])
 def test_bad_list_parameters_are_400(personas, query) -> None:
     response = personas.client("viewer").get(f"/api/v1/templates/?{query}")
     assert response.status_code == 400
