@@ -75,3 +75,19 @@ def test_marketplace_search_facets_and_use_template(personas, live_server) -> No
     assert landed == f"{live_server.url}/workflows/{workflow.pk}/"
     assert workflow.team == personas.team
     assert workflow.template_origin.parameters["bullets"] is True
+
+
+def test_marketplace_and_template_page_fit_a_phone(personas, live_server) -> None:
+    from templates_app import services
+    from tests.templates_app.conftest import summary_version
+
+    services.template_publish(actor=personas.users["admin"], team=personas.team, name="Summarize a text",
+                              description="Summaries.", category="summarization", tags=["summarization"],
+                              visibility="public", version=summary_version())
+    with browser_page(width=390, height=800) as page:
+        log_in(page, live_server.url, personas.users["editor"].username, PASSWORD)
+        for path in ["/templates/", "/templates/summarize-a-text/"]:
+            page.goto(f"{live_server.url}{path}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow == 0, path
+            _shot(page, "phone" + path.replace("/", "-"))
