@@ -181,3 +181,18 @@ class FromWorkflowSerializer(StrictSerializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.TEAM)
     version = serializers.CharField(required=False, default="1.0.0")
     changelog = serializers.CharField(required=False, default="First version, saved from a workflow.")
+
+
+class NewerVersionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    version = serializers.CharField()
+    changelog = serializers.CharField()
+
+
+class OriginSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    template = serializers.CharField(help_text="The template's slug.")
+    template_version = serializers.CharField()
+    parameters = serializers.DictField()
+    overrides = serializers.DictField()
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    newer_version = NewerVersionSerializer(allow_null=True)

@@ -15,10 +15,11 @@ from symphony_site.api.serializers import ErrorSerializer
 from teams.access import access_team, team_role
 from teams.roles import Role
 from templates_app import selectors, services
-from templates_app.access import access_template
+from templates_app.access import access_template, can_see
 from templates_app.api import serializers as s
 from templates_app.domain.parameters import parameters_json_schema, parse_parameters
-from templates_app.models import Template
+from templates_app.models import Instantiation, Template
+from workflows.selectors import access_workflow
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
           409: ErrorSerializer}
@@ -200,11 +201,49 @@ class TemplateFromWorkflowView(APIView):
     @extend_schema(request=s.FromWorkflowSerializer, responses={201: s.TemplateDetailSerializer, **ERRORS},
                    tags=TAGS, summary="Save a workflow as a template, choosing which values become parameters", operation_id="templates_from_workflow")
     def post(self, request: Request) -> Response:
-        from workflows.selectors import access_workflow
-
         body = s.FromWorkflowSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         workflow = access_workflow(request.user, data.pop("workflow"))
         template = services.template_from_workflow(actor=request.user, workflow=workflow, request=request, **data)
         return _detail(request, template, 201)
+
+
+def _origin(user: Any, workflow_id: Any) -> Any:
+    workflow = access_workflow(user, workflow_id)
+    instantiation = Instantiation.objects.select_related("template_version__template__team", "created_by") \
+        .filter(workflow=workflow).first()
+    if instantiation is None or not can_see(user, instantiation.template_version.template):
+        raise NotFound("This workflow was not made from a template you can see.")
+    return workflow, instantiation
+
+
+class TemplateOriginView(APIView):
+    @extend_schema(responses={200: s.OriginSerializer, **ERRORS}, tags=TAGS, operation_id="templates_origin",
+                   summary="Which template version made a workflow, and any newer compatible version")
+    def get(self, request: Request, workflow_id: Any) -> Response:
+        _, instantiation = _origin(request.user, workflow_id)
+        newer = services.newer_compatible_version(instantiation)
+        return Response({
+            "template": instantiation.template_version.template.slug,
+            "template_version": instantiation.template_version.version,
+            "parameters": instantiation.parameters, "overrides": instantiation.overrides,
+            "created_by": instantiation.created_by.username if instantiation.created_by else None,
+            "created_at": s.OriginSerializer().fields["created_at"].to_representation(instantiation.created_at),
+            "newer_version": {"version": newer.version, "changelog": newer.changelog} if newer else None,
+        })
+
+
+class TemplateOriginUpgradeView(APIView):
+    @extend_schema(request=None, responses={200: s.InstantiateResponseSerializer, **ERRORS}, tags=TAGS,
+                   operation_id="templates_origin_upgrade",
+                   summary="Re-instantiate the newest compatible version with the same parameters (a new version "
+                           "of the workflow)")
+    def post(self, request: Request, workflow_id: Any) -> Response:
+        workflow, _ = _origin(request.user, workflow_id)
+        workflow, warnings, applied = services.template_upgrade_workflow(actor=request.user, workflow=workflow,
+                                                                         request=request)
+        workflow.refresh_from_db()
+        return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
+                         "template_version": workflow.template_origin.template_version.version,
+                         "warnings": warnings, "applied_defaults": applied})

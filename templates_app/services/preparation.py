@@ -32,7 +32,7 @@ MAX_EXAMPLES = 20
 _TAG = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,39}$")
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 # Slugs that would collide with API routes under /api/v1/templates/.
-RESERVED_SLUGS = {"from-workflow"}
+RESERVED_SLUGS = {"from-workflow", "origins"}
 
 
 def _invalid(message: str, details: list[dict[str, Any]]) -> ValidationFailed:

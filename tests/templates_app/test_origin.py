@@ -77,3 +77,27 @@ def test_viewer_cannot_upgrade(personas, published) -> None:
 def test_outsider_gets_404(personas, published) -> None:
     workflow = _made(personas, published)
     assert client_for(personas.users["outsider"]).get(f"/templates/origin/{workflow.pk}/").status_code == 404
+
+
+def test_origin_api_reports_and_upgrades(personas, published) -> None:
+    workflow = _made(personas, published)
+    url = f"/api/v1/templates/origins/{workflow.pk}/"
+    body = personas.client("viewer").get(url).json()
+    assert {k: body[k] for k in ("template", "template_version", "parameters", "overrides", "created_by",
+                                 "newer_version")} == {
+        "template": published.slug, "template_version": "1.0.0",
+        "parameters": {"model": "local/echo", "sentences": 4, "tone": "neutral", "temperature": 0.2,
+                       "max_tokens": 512},
+        "overrides": {"/nodes/@model/config/max_tokens": 300}, "created_by": "alpha-editor", "newer_version": None}
+    conflict = personas.client("editor").post(f"{url}upgrade/")
+    assert conflict.status_code == 409
+    _v110(personas, published)
+    assert personas.client("viewer").get(url).json()["newer_version"] == {"version": "1.1.0",
+                                                                         "changelog": "Asks for a title line."}
+    assert personas.client("viewer").post(f"{url}upgrade/").status_code == 403
+    assert personas.client("outsider").get(url).status_code == 404
+    assert personas.client(None).get(url).status_code == 401
+    response = personas.client("editor").post(f"{url}upgrade/")
+    assert response.status_code == 200
+    assert (response.json()["template_version"], response.json()["workflow"]["version"]) == ("1.1.0", "1.0.1")
+    assert personas.client("viewer").get(url).json()["template_version"] == "1.1.0"
