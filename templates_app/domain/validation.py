@@ -36,7 +36,7 @@ def _custom_validators_keyword(validator: Any, names: Any, instance: Any, schema
             yield ValidationError(message)
 
 
-SymphonyValidator = validators.extend(
+SymphonyValidator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator, {CUSTOM_VALIDATORS_KEYWORD: _custom_validators_keyword}
 )
 
@@ -83,15 +83,19 @@ def _describe(error: ValidationError) -> list[tuple[list[str | int], str, str]]:
     """(path, code, message) triples; one jsonschema error may name several properties."""
     path: list[str | int] = list(error.absolute_path)
     code = _CODES.get(str(error.validator), "invalid")
+    # jsonschema types these as "value or unset"; every error below carries them.
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        missing = [name for name in expected if name not in (instance or {})]
         return [([*path, name], code, "is required") for name in missing]
     if error.validator == "additionalProperties":
-        declared = set((error.schema or {}).get("properties", {}))
-        extra = [name for name in (error.instance or {}) if name not in declared]
+        declared = set((schema or {}).get("properties", {}))
+        extra = [name for name in (instance or {}) if name not in declared]
         return [([*path, name], code, "is not a parameter of this template") for name in extra]
     if error.validator == "enum":
-        listed = ", ".join(repr(v) for v in error.validator_value[:20])
+        listed = ", ".join(repr(v) for v in expected[:20])
         return [(path, code, f"must be one of {listed}")]
     if error.validator == "not":
         return [(path, code, "must not contain template syntax ({{, {% or {#})")]
