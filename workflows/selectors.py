@@ -51,8 +51,11 @@ def last_run_of(workflow: Workflow) -> dict[str, Any] | None:
 def access_workflow(user: Any, workflow_id: Any, minimum: Role = Role.VIEWER, *,
                     action: str = "do this") -> Workflow:
     """One workflow of the user's teams (archived ones included): 404 for others, 403 below `minimum`."""
+    # The template a workflow was made from (templates_app's reverse one-to-one) comes in
+    # the same query: the workflow page names its origin.
     queryset = Workflow.objects.select_related("team", "created_by", "current_version",
-                                               "current_version__created_by")
+                                               "current_version__created_by",
+                                               "template_origin__template_version__template")
     return access_object(queryset, user, workflow_id, minimum, action=action, label="Workflow")
 
 

@@ -8,6 +8,8 @@ from django.test import Client
 from templates_app import services
 from templates_app.models import Rating
 from tests.templates_app.conftest import summary_version
+from workflows import samples
+from workflows import services as workflow_services
 from workflows.models import Workflow
 
 
@@ -91,3 +93,21 @@ def test_rating_from_the_page(personas, published) -> None:
     response = client_for(personas.users["viewer"]).post(f"/templates/{published.slug}/rate/", {"stars": "4"})
     assert response.status_code == 302
     assert list(Rating.objects.values_list("stars", flat=True)) == [4]
+
+
+
+def test_workflow_page_names_its_template_origin(personas, published, django_assert_max_num_queries) -> None:
+    editor = client_for(personas.users["editor"])
+    editor.post(f"/templates/{published.slug}/use/", {
+        "version": "1.0.0", "team": str(personas.team.pk), "name": "From the form", "param__sentences": "5",
+        "param__tone": "formal", "param__model": "local/echo", "param__temperature": "0.5",
+        "param__max_tokens": "256"})
+    workflow = Workflow.objects.get()
+    viewer = client_for(personas.users["viewer"])
+    with django_assert_max_num_queries(7):
+        html = viewer.get(f"/workflows/{workflow.pk}/").content.decode()
+    assert (f'Made from the template <strong>{published.name}</strong> 1.0.0 · '
+            f'<a href="/templates/origin/{workflow.pk}/">check for a newer version</a>') in html
+    by_hand = workflow_services.workflow_create(actor=personas.users["editor"], team=personas.team,
+                                                document=samples.linear())
+    assert 'id="template-origin"' not in viewer.get(f"/workflows/{by_hand.pk}/").content.decode()
