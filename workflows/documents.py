@@ -21,6 +21,7 @@ from symphony_site.api.errors import ApiError, TooLarge, ValidationFailed
 from workflows.catalog import builtin_catalog
 from workflows.domain import ValidationResult, validate_document
 from workflows.domain import Workflow as GraphWorkflow
+from workflows.domain.validation import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 from workflows.serialization import (
     CURRENT_SCHEMA_VERSION,
     SerializationError,
@@ -31,9 +32,11 @@ from workflows.serialization import (
 )
 from workflows.versioning import canonical_json
 
-MAX_NODES = 5_000
-MAX_EDGES = 20_000
-MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+# The graph core's limits (10,000 nodes, 50,000 edges), checked here before anything parses
+# the graph; the byte limit matches the API's request body limit.
+MAX_NODES = DEFAULT_MAX_NODES
+MAX_EDGES = DEFAULT_MAX_EDGES
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_NAME_LENGTH = 200
 MAX_TAG_LENGTH = 50
 # Fields the platform keeps on its own rows; a stored document does not repeat them.

@@ -144,7 +144,20 @@ def test_plan_to_dict_is_the_api_shape():
             "c": {"direct": ["a", "b"], "all": ["a", "b"], "dependents": ["e"]},
             "e": {"direct": ["c", "d"], "all": ["a", "b", "c", "d"], "dependents": []},
         },
+        "transitive_dependencies": "included",
     }
+
+
+def test_plan_to_dict_leaves_out_transitive_lists_past_the_limit_and_selects_nodes():
+    plan = plan_workflow(graph(*DIAMOND))
+    assert plan.analysis.transitive_dependency_count() == 6
+    assert plan.to_dict(transitive_limit=6)["transitive_dependencies"] == "included"
+    omitted = plan.to_dict(transitive_limit=5)
+    assert omitted["transitive_dependencies"] == "omitted"
+    assert omitted["dependencies"]["e"] == {"direct": ["c", "d"], "dependents": []}
+    selected = plan.to_dict(nodes=["e"], transitive_limit=5)
+    assert selected["transitive_dependencies"] == "included"
+    assert selected["dependencies"] == {"e": {"direct": ["c", "d"], "all": ["a", "b", "c", "d"], "dependents": []}}
 
 
 def test_plan_of_an_empty_workflow():
@@ -154,6 +167,7 @@ def test_plan_of_an_empty_workflow():
         "execution_levels": [],
         "critical_path": [],
         "dependencies": {},
+        "transitive_dependencies": "included",
     }
 
 

@@ -109,7 +109,8 @@ class WorkflowValidationSerializer(ValidationResultSerializer):
 
 class DependenciesSerializer(serializers.Serializer):  # type: ignore[type-arg]
     direct = serializers.ListField(child=serializers.CharField())
-    all = serializers.ListField(child=serializers.CharField())
+    all = serializers.ListField(child=serializers.CharField(), required=False,
+                                help_text="Every node this one depends on; absent when the plan omits them.")
     dependents = serializers.ListField(child=serializers.CharField())
 
 
@@ -119,6 +120,9 @@ class PlanSerializer(serializers.Serializer):  # type: ignore[type-arg]
     execution_levels = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     critical_path = serializers.ListField(child=serializers.CharField())
     dependencies = serializers.DictField(child=DependenciesSerializer())
+    transitive_dependencies = serializers.ChoiceField(
+        choices=["included", "omitted"],
+        help_text="'omitted' when all nodes' transitive lists together pass 200,000 ids: ask with ?node=.")
 
 
 class FieldChangeSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -154,8 +154,16 @@ class WorkflowValidationView(APIView):
         return Response({"version": version.version, **result.to_dict()})
 
 
+# Above this many ids in all nodes' transitive lists together, the plan leaves them out.
+PLAN_TRANSITIVE_LIMIT = 200_000
+NODE_PARAMETER = OpenApiParameter(
+    "node", str, many=True,
+    description="Only these nodes' dependencies (repeatable); their transitive lists are always included.",
+)
+
+
 class PlanView(APIView):
-    @extend_schema(parameters=[VERSION_PARAMETER], responses={200: s.PlanSerializer, **ERRORS, 409: ErrorSerializer},
+    @extend_schema(parameters=[VERSION_PARAMETER, NODE_PARAMETER], responses={200: s.PlanSerializer, **ERRORS, 409: ErrorSerializer},
                    tags=TAGS)
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
@@ -165,7 +173,16 @@ class PlanView(APIView):
         except ValueError as error:  # a stored version is valid; a newer catalog may disagree
             raise ApiError(f"This version cannot be planned: {error}", code="not_plannable",
                            status_code=409) from None
-        return Response({"version": version.version, **plan.to_dict()})
+        nodes = request.query_params.getlist("node") or None
+        unknown = sorted(set(nodes or ()) - set(plan.topological_order))
+        if unknown:
+            raise ValidationFailed(
+                f"No node {unknown[0]!r} in version {version.version}.",
+                details=[{"field": "node", "message": f"unknown node {node_id!r}", "code": "invalid"}
+                         for node_id in unknown],
+            )
+        return Response({"version": version.version,
+                         **plan.to_dict(nodes=nodes, transitive_limit=PLAN_TRANSITIVE_LIMIT)})
 
 
 class ExportView(APIView):

@@ -173,6 +173,20 @@ class GraphAnalysis:
         self._dependencies[node_id] = result
         return result
 
+    def direct_dependencies(self, node_id: str) -> dict[str, list[str]]:
+        """A node's direct predecessors and successors (the plan shape), without any closure."""
+        node = self.index.index_of[node_id]
+        ids = self.index.ids
+        return {
+            "direct": [ids[i] for i in sorted(set(self.index.predecessors[node]))],
+            "dependents": [ids[i] for i in sorted(set(self.index.successors[node]))],
+        }
+
+    def transitive_dependency_count(self) -> int:
+        """How many ids all nodes' ``all`` lists hold together: what a full plan costs to send."""
+        ancestors, _ = self._closure_bits()
+        return sum(bits.bit_count() for bits in ancestors)
+
     # -- critical path --------------------------------------------------------------
 
     def critical_path(self, weights: list[float]) -> CriticalPath:

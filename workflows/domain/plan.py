@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,16 +33,34 @@ class Plan:
     def dependencies(self, node_id: str) -> Dependencies:
         return self.analysis.dependencies(node_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``GET /api/v1/workflows/{id}/plan/`` shape of ``api.md``."""
+    def to_dict(
+        self, *, nodes: Iterable[str] | None = None, transitive_limit: int | None = None
+    ) -> dict[str, Any]:
+        """The ``GET /api/v1/workflows/{id}/plan/`` shape of ``api.md``.
+
+        ``nodes`` limits ``dependencies`` to those ids (the caller checks they exist).
+        Transitive lists grow with the square of the graph (a 10,000-node workflow of
+        100 levels holds ~50 million ids), so when they would hold more than
+        ``transitive_limit`` ids together, every node's ``all`` is left out and
+        ``transitive_dependencies`` says "omitted"; asking for a few ``nodes`` gets them.
+        """
+        selected = list(self.topological_order if nodes is None else nodes)
+        include_all = (
+            transitive_limit is None
+            or (nodes is not None and len(selected) * len(self.topological_order) <= transitive_limit)
+            or self.analysis.transitive_dependency_count() <= transitive_limit
+        )
+        describe = (
+            (lambda node_id: self.analysis.dependencies(node_id).to_dict())
+            if include_all
+            else self.analysis.direct_dependencies
+        )
         return {
             "topological_order": list(self.topological_order),
             "execution_levels": [list(level) for level in self.execution_levels],
             "critical_path": list(self.critical_path),
-            "dependencies": {
-                node_id: self.analysis.dependencies(node_id).to_dict()
-                for node_id in self.topological_order
-            },
+            "dependencies": {node_id: describe(node_id) for node_id in selected},
+            "transitive_dependencies": "included" if include_all else "omitted",
         }
 
 
