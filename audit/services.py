@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from audit import domain, event_types
+from audit import chain_sql, domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
 
 logger = logging.getLogger(__name__)
@@ -275,19 +275,19 @@ def _lock_head(team: Any) -> _Head:
 
 # One round trip for a single append: lock the head, number and time-stamp the entry from the
 # database clock, hash it, insert it and move the head. The hashed bytes are the canonical array
-# of `audit.domain` assembled around the parts only the database knows (previous hash, sequence,
-# time), which need no JSON escaping; everything else arrives already encoded by orjson, so
-# `domain.entry_hash` over the stored row gives the same digest (every verification test checks).
+# of `audit.domain` assembled (by `chain_sql`, which the verifier shares) around the parts only
+# the database knows (previous hash, sequence, time), which need no JSON escaping; everything
+# else arrives already encoded by orjson, so `domain.entry_hash` over the stored row gives the
+# same digest (every verification test checks).
 _APPEND_ONE_SQL = f"""
 WITH head AS (
     SELECT chain, last_sequence + 1 AS sequence, last_hash AS prev_hash,
            GREATEST(clock_timestamp(), last_occurred_at) AS occurred_at
     FROM audit_auditchainhead WHERE chain = %s FOR UPDATE
 ), sealed AS (
-    SELECT head.*, encode(sha256(convert_to(
-        %s || '["' || prev_hash || '",' || %s || ',' || sequence || ',"'
-        || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '",' || %s,
-        'UTF8')), 'hex') AS hash
+    SELECT head.*, {chain_sql.entry_hash_sql(
+        prev_hash="prev_hash", team_json="%s", sequence="sequence",
+        time_text=chain_sql.time_text_sql("occurred_at"), rest_json="%s")} AS hash
     FROM head
 ), appended AS (
     INSERT INTO audit_auditentry ({_INSERT_COLUMNS})
@@ -311,7 +311,7 @@ def _append_one(entry: AuditEntry) -> tuple[int, dt.datetime, str, str] | None:
     # The canonical array from `actor_id` on, with its closing bracket: '<actor_id>,...]'.
     rest_json = orjson.dumps(hashed[3:], option=orjson.OPT_SORT_KEYS).decode()[1:]
     params = [
-        chain, domain.HASH_PREFIX.decode(), team_json, rest_json,
+        chain, team_json, rest_json,
         entry.pk, entry.team_id, entry.actor_id, entry.actor_name, entry.actor_type, entry.event_type,
         entry.target_type, entry.target_id, entry.target_name, entry.execution_id, entry.reason,
         orjson.dumps(entry.details).decode(), entry.ip_address, entry.user_agent,

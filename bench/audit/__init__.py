@@ -262,28 +262,66 @@ def bench_export(team: Any, size: int) -> list[dict[str, Any]]:
     ]
 
 
+# The verifier's previous row source, kept as the baseline: the same values through a
+# server-side cursor (typed columns, jsonb parsed by orjson), 20,000 rows per fetch.
+_CURSOR_SQL = """
+    SELECT prev_hash, team_id::text, sequence,
+           to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+           actor_id, actor_name, actor_type, event_type, target_type, target_id, target_name,
+           execution_id::text, reason, details, host(ip_address), user_agent, hash
+    FROM audit_auditentry WHERE team_id = %s ORDER BY sequence
+"""
+
+
+def _cursor_rows(team: Any) -> Any:
+    import orjson
+    from django.db import connection
+    from psycopg.types.json import set_json_loads
+
+    with connection.chunked_cursor() as cursor:
+        set_json_loads(orjson.loads, context=cursor.cursor)
+        cursor.execute(_CURSOR_SQL, [team.pk])
+        while batch := cursor.fetchmany(20_000):
+            yield from batch
+
+
 def bench_verify(team: Any, size: int) -> list[dict[str, Any]]:
     from django.db import transaction
 
-    from audit import selectors
+    from audit import domain, selectors
 
     chain = selectors.Chain(team)
+
+    def drain(rows: Any) -> int:
+        count = 0
+        with transaction.atomic():
+            for _row_values in rows:
+                count += 1
+        return count
+
+    # The baseline first: it also warms the cache for every measurement after it.
+    cursor_seconds = _timed(lambda: drain(_cursor_rows(team)))
+    stream_seconds = _timed(lambda: drain(selectors.verification_rows(chain)))
     started = time.perf_counter()
     result = selectors.verify(chain)
     verify_seconds = time.perf_counter() - started
     if not result.valid:
         raise AssertionError(f"benchmark chain does not verify: {result.as_dict()}")
+    checked = result.checked
 
-    def fetch_only() -> None:
+    def previous_path() -> None:
         with transaction.atomic():
-            for _row_values in selectors._verification_rows(chain):
-                pass
+            assert domain.verify_chain(_cursor_rows(team)).valid
 
-    fetch_seconds = _timed(fetch_only)
+    previous_seconds = _timed(previous_path)
     return [
-        _row("chain verification", result.checked, "rows/s", result.checked / verify_seconds,
-             baseline_name="fetching the same rows, no hashing", baseline=result.checked / fetch_seconds,
-             target=500_000),
+        _row("chain verification, end to end (selectors.verify)", checked, "rows/s", checked / verify_seconds,
+             baseline_name="fetching the same rows with a server-side cursor, no hashing",
+             baseline=checked / cursor_seconds, target=500_000),
+        _row("  previous path: cursor fetch + verify_chain", checked, "rows/s", checked / previous_seconds,
+             baseline_name="fetching with a server-side cursor", baseline=checked / cursor_seconds),
+        _row("  the COPY row stream alone, no hashing", checked, "rows/s", checked / stream_seconds,
+             baseline_name="fetching with a server-side cursor", baseline=checked / cursor_seconds),
     ]
 
 
