@@ -12,11 +12,12 @@ integer keys, no helper calls on the common path) because this is the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
 from workflows.domain.catalog import NodeTypeCatalog
+from workflows.domain.clean_edges import EXPRESSION_TRANSFORMS, Ports, index_clean_edges
 from workflows.domain.expressions import check_expression, check_template
 from workflows.domain.graph_index import GraphIndex
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
@@ -30,8 +31,6 @@ from workflows.domain.model import (
     InstrumentNode,
     Node,
     OperatorNode,
-    PortDefinition,
-    TransformType,
     Workflow,
     _TaskNode,
 )
@@ -40,8 +39,6 @@ from workflows.domain.node_checks import NodeChecks
 if TYPE_CHECKING:
     from workflows.domain.validation import ValidationOptions
 
-EXPRESSION_TRANSFORMS = frozenset({TransformType.MAP, TransformType.FILTER, TransformType.REDUCE})
-Ports = Sequence[PortDefinition]
 
 _builtin_ports: dict[tuple[Any, ...], tuple[Ports, Ports]] = {}
 
@@ -85,12 +82,28 @@ class Checker(NodeChecks):
 
     def run(self) -> None:
         self._check_nodes()
-        index, data_out, conditional_out = self._check_edges()
+        clean = index_clean_edges(
+            self.workflow.edges,
+            self.ids,
+            self.index_of,
+            self.node_list,
+            self.inputs,
+            self.outputs,
+            check_types=self.options.check_types,
+            check_expressions=self.options.check_expressions,
+        )
+        if clean is None:  # some edge has a problem: the careful pass words each one
+            index, data_out, conditional_out = self._check_edges()
+        else:
+            index, data_out, conditional_out = clean.index, clean.data_out, clean.conditional_out
         analysis = GraphAnalysis.of_index(index)
         self.workflow.store_analysis(analysis)
         self._check_control_edges(index, conditional_out)
         if self.options.check_required_inputs:
-            self._check_required_inputs()
+            if clean is None:
+                self._check_required_inputs()
+            else:
+                self._check_required_inputs_fed(clean.input_offsets, clean.fed)
         if self.options.check_connectivity:
             self._check_connectivity(index, data_out)
         if self.options.check_cycles and analysis.has_cycle:
@@ -423,19 +436,39 @@ class Checker(NodeChecks):
         for position, ports in enumerate(self.inputs):
             for port in ports:
                 if port.required and port.default is None and (position, port.name) not in filled:
-                    node_id = self.ids[position]
-                    self.errors.append(
-                        ValidationIssue(
-                            code=IssueCode.MISSING_REQUIRED_INPUT,
-                            message=(
-                                f"Required input {port.name!r} of node {node_id!r} is not "
-                                "connected; connect a data edge to it, give the port a default, "
-                                "or mark it not required."
-                            ),
-                            node_id=node_id,
-                            port=port.name,
-                        )
-                    )
+                    self._missing_input(position, port.name)
+
+    def _check_required_inputs_fed(self, input_offsets: list[int], fed: bytearray) -> None:
+        """``_check_required_inputs`` after the fast edge pass, which flags fed
+        ports by slot. An edge feeds the first port with its name, so a port
+        counts as fed when any port of the same name on its node is."""
+        for position, ports in enumerate(self.inputs):
+            slot = input_offsets[position]
+            for port in ports:
+                if port.required and port.default is None and not fed[slot]:
+                    fed_names = {
+                        other.name
+                        for offset, other in enumerate(ports)
+                        if fed[input_offsets[position] + offset]
+                    }
+                    if port.name not in fed_names:
+                        self._missing_input(position, port.name)
+                slot += 1
+
+    def _missing_input(self, position: int, port_name: str) -> None:
+        node_id = self.ids[position]
+        self.errors.append(
+            ValidationIssue(
+                code=IssueCode.MISSING_REQUIRED_INPUT,
+                message=(
+                    f"Required input {port_name!r} of node {node_id!r} is not "
+                    "connected; connect a data edge to it, give the port a default, "
+                    "or mark it not required."
+                ),
+                node_id=node_id,
+                port=port_name,
+            )
+        )
 
     def _check_connectivity(self, index: GraphIndex, data_out: bytearray) -> None:
         issues = self.warnings if self.options.allow_orphan_nodes else self.errors
