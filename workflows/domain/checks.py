@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
-from workflows.domain.catalog import NodeTypeCatalog
+from workflows.domain.catalog import NodeTypeCatalog, NodeTypeDefinition, canonical_config
 from workflows.domain.clean_edges import EXPRESSION_TRANSFORMS, Ports, index_clean_edges
 from workflows.domain.expressions import check_expression, check_template
 from workflows.domain.graph_index import GraphIndex
@@ -72,8 +72,9 @@ class Checker(NodeChecks):
         self.errors = result.errors
         self.warnings = result.warnings
         self.ids = sorted(workflow.nodes)
-        self.index_of = {node_id: position for position, node_id in enumerate(self.ids)}
-        self.node_list: list[Node] = [workflow.nodes[node_id] for node_id in self.ids]
+        # zip/map rather than comprehensions: the same result, built at C speed.
+        self.index_of = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        self.node_list: list[Node] = list(map(workflow.nodes.__getitem__, self.ids))
         self.inputs: list[Ports] = []
         self.outputs: list[Ports] = []
         self.filled: dict[tuple[int, str], str] = {}
@@ -125,8 +126,17 @@ class Checker(NodeChecks):
         catalog = self.catalog
         check_catalog = options.check_catalog
         check_expressions = options.check_expressions
+        errors = self.errors
         inputs = self.inputs
         outputs = self.outputs
+        # Big workflows repeat a handful of node types and configs, so within
+        # one validation each type is looked up once and each (type, config)
+        # and config is checked once; a config is keyed by its canonical JSON,
+        # as the catalog keys its own answers. Only clean answers are kept:
+        # a config with problems is checked (and reported) at every node.
+        definitions: dict[tuple[type[Node], str], NodeTypeDefinition | None] = {}
+        clean_configs: set[tuple[int, bytes]] = set()
+        clean_templates: set[bytes] = set()
         for node in self.node_list:
             node_class = type(node)
             if node_class is OperatorNode or node_class is InstrumentNode:
@@ -136,15 +146,42 @@ class Checker(NodeChecks):
                 definition = None
                 type_name = task.operator if node_class is OperatorNode else task.model_id  # type: ignore[attr-defined]
                 if catalog is not None and type_name:
-                    definition = catalog.get(task.kind, type_name)
+                    type_key = (node_class, type_name)
+                    if type_key in definitions:
+                        definition = definitions[type_key]
+                    else:
+                        definition = definitions[type_key] = catalog.get(task.kind, type_name)
                     if definition is not None:
                         node_inputs = node_inputs or definition.inputs
                         node_outputs = node_outputs or definition.outputs
+                config_key = (
+                    canonical_config(task.config)
+                    if (check_catalog and definition is not None)
+                    or (check_expressions and task.config)
+                    else None
+                )
                 if check_catalog:
-                    self._check_node_type(task, type_name, definition)
+                    if (
+                        definition is None
+                        or config_key is None
+                        or (id(definition), config_key) not in clean_configs
+                    ):
+                        errors_before = len(errors)
+                        self._check_node_type(task, type_name, definition)
+                        if (
+                            definition is not None
+                            and config_key is not None
+                            and len(errors) == errors_before
+                        ):
+                            clean_configs.add((id(definition), config_key))
                     if definition is not None and (task.inputs or task.outputs):
                         self._check_declared_ports(task, definition)
-                if check_expressions and task.config:
+                if (
+                    check_expressions
+                    and task.config
+                    and (config_key is None or config_key not in clean_templates)
+                ):
+                    errors_before = len(errors)
                     for key, value in task.config.items():
                         if type(value) is str:
                             if "{" in value:
@@ -156,6 +193,8 @@ class Checker(NodeChecks):
                         elif isinstance(value, dict | list):
                             for path, text in _template_strings(value, ("config", key)):
                                 self._expression_issue(check_template(text), path, node_id=task.id)
+                    if config_key is not None and len(errors) == errors_before:
+                        clean_templates.add(config_key)
                 inputs.append(node_inputs)
                 outputs.append(node_outputs)
             else:

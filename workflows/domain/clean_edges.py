@@ -11,9 +11,9 @@ is valid, so ``index_clean_edges`` first tries a leaner pass that only
 - filled input ports are flags in one ``bytearray`` (a slot per declared
   input port: ``input_offsets[node] + port position``) instead of a
   dictionary keyed by ``(node, port name)`` tuples;
-- duplicate control connections are looked for only when some node has the
-  same successor twice, which the finished adjacency shows cheaply;
-- the same goes for duplicate data connections into merge and join nodes.
+- duplicate control connections are looked for only when a control edge
+  finds its source already among its target's predecessors;
+- duplicate data connections only when a merge or join port is fed twice.
 
 At the first thing the careful pass would report (a missing endpoint, a
 self-loop, an unknown port, a type mismatch, a second feed into an ordinary
@@ -26,10 +26,9 @@ random and garbage workflows and compares everything they produce.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from operator import ne
 
 from workflows.domain.expressions import check_expression
 from workflows.domain.graph_index import GraphIndex
@@ -87,6 +86,7 @@ def index_clean_edges(
     fed = bytearray(input_offsets[-1])
     conditional_connections: set[tuple[int, int, str]] = set()
     port_fed_twice = False
+    control_pair_repeated = False
 
     # One loop, written out by hand (local names, no helper calls on the common
     # path): this is the 50,000-edge hot path of bench/graph.
@@ -157,43 +157,37 @@ def index_clean_edges(
                 not condition.strip() or check_expression(condition) is not None
             ):
                 return None
-        elif edge_class is not ControlEdge:
+        elif edge_class is ControlEdge:
+            # A second control edge between two nodes finds the first one's
+            # source among the target's predecessors (a short list, already in
+            # cache for the append below). Another kind of edge between them
+            # raises the same suspicion, so it is confirmed after the loop.
+            if source in predecessors[target]:
+                control_pair_repeated = True
+        else:
             return None  # a subclass someone added: leave it to the careful pass
         successors[source].append(target)
         predecessors[target].append(source)
 
-    if _has_repeated_entry(successors):
-        lookup_pair = _pair_lookup(index_of, size)
-        if _repeats_control_connection(edges, lookup_pair):
-            return None
-        if port_fed_twice and _repeats_data_connection(edges, index_of):
-            return None
+    if control_pair_repeated and _repeats_control_connection(edges, index_of, size):
+        return None
+    if port_fed_twice and _repeats_data_connection(edges, index_of):
+        return None
     index = GraphIndex(ids, index_of, successors, predecessors, [], [])
     return CleanEdges(index, data_out, conditional_out, input_offsets, fed)
 
 
-def _has_repeated_entry(lists: list[list[int]]) -> bool:
-    """Whether any list holds a value twice. Runs at C speed (map over builtins),
-    which is why it is not a loop: it is checked on every clean validation."""
-    return any(map(ne, map(len, map(set, lists)), map(len, lists)))
-
-
-def _pair_lookup(index_of: dict[str, int], size: int) -> Callable[[Edge], int]:
-    def pair(edge: Edge) -> int:
-        return index_of[edge.source] * size + index_of[edge.target]
-
-    return pair
-
-
-def _repeats_control_connection(edges: dict[str, Edge], pair: Callable[[Edge], int]) -> bool:
+def _repeats_control_connection(
+    edges: dict[str, Edge], index_of: dict[str, int], size: int
+) -> bool:
     """Whether two control edges join the same two nodes (a duplicate connection)."""
     seen: set[int] = set()
     for edge in edges.values():
         if type(edge) is ControlEdge:
-            key = pair(edge)
-            if key in seen:
+            pair = index_of[edge.source] * size + index_of[edge.target]
+            if pair in seen:
                 return True
-            seen.add(key)
+            seen.add(pair)
     return False
 
 
