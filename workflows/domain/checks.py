@@ -13,6 +13,7 @@ integer keys, no helper calls on the common path) because this is the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
@@ -34,7 +35,7 @@ from workflows.domain.model import (
     Workflow,
     _TaskNode,
 )
-from workflows.domain.node_checks import NodeChecks
+from workflows.domain.node_checks import DefinitionPorts, NodeChecks
 
 if TYPE_CHECKING:
     from workflows.domain.validation import ValidationOptions
@@ -58,6 +59,17 @@ def _template_strings(
             yield from _template_strings(item, (*path, position))
 
 
+@dataclass(slots=True)
+class _KnownType:
+    """A node type as one validation has met it: the catalog's definition, its
+    ports as ``_check_declared_ports`` wants them, and the canonical configs
+    (``catalog.canonical_config``) already found clean for it."""
+
+    definition: NodeTypeDefinition | None
+    ports: DefinitionPorts | None
+    clean_configs: set[bytes]
+
+
 class Checker(NodeChecks):
     def __init__(
         self,
@@ -79,7 +91,6 @@ class Checker(NodeChecks):
         self.outputs: list[Ports] = []
         self.filled: dict[tuple[int, str], str] = {}
         self.control_positions: list[int] = []
-        self._definition_ports: dict[int, tuple[Any, ...]] = {}
 
     def run(self) -> None:
         self._check_nodes()
@@ -121,6 +132,12 @@ class Checker(NodeChecks):
             _builtin_ports[key] = ports
         return ports
 
+    def _known_type(self, node: _TaskNode, type_name: str) -> _KnownType:
+        assert self.catalog is not None
+        definition = self.catalog.get(node.kind, type_name)
+        ports = self._declared_ports_of(definition) if definition is not None else None
+        return _KnownType(definition, ports, set())
+
     def _check_nodes(self) -> None:
         options = self.options
         catalog = self.catalog
@@ -130,12 +147,15 @@ class Checker(NodeChecks):
         inputs = self.inputs
         outputs = self.outputs
         # Big workflows repeat a handful of node types and configs, so within
-        # one validation each type is looked up once and each (type, config)
-        # and config is checked once; a config is keyed by its canonical JSON,
-        # as the catalog keys its own answers. Only clean answers are kept:
-        # a config with problems is checked (and reported) at every node.
-        definitions: dict[tuple[type[Node], str], NodeTypeDefinition | None] = {}
-        clean_configs: set[tuple[int, bytes]] = set()
+        # one validation each type is looked up once (``_KnownType``) and each
+        # (type, config) and config is checked once; a config is keyed by its
+        # canonical JSON, as the catalog keys its own answers. Only clean
+        # answers are kept: a config with problems is checked (and reported)
+        # at every node.
+        known_types: dict[type[Node], dict[str, _KnownType]] = {
+            OperatorNode: {},
+            InstrumentNode: {},
+        }
         clean_templates: set[bytes] = set()
         for node in self.node_list:
             node_class = type(node)
@@ -144,13 +164,14 @@ class Checker(NodeChecks):
                 node_inputs: Ports = task.inputs
                 node_outputs: Ports = task.outputs
                 definition = None
+                known = None
                 type_name = task.operator if node_class is OperatorNode else task.model_id  # type: ignore[attr-defined]
                 if catalog is not None and type_name:
-                    type_key = (node_class, type_name)
-                    if type_key in definitions:
-                        definition = definitions[type_key]
-                    else:
-                        definition = definitions[type_key] = catalog.get(task.kind, type_name)
+                    known_of_class = known_types[node_class]
+                    known = known_of_class.get(type_name)
+                    if known is None:
+                        known = known_of_class[type_name] = self._known_type(task, type_name)
+                    definition = known.definition
                     if definition is not None:
                         node_inputs = node_inputs or definition.inputs
                         node_outputs = node_outputs or definition.outputs
@@ -161,21 +182,22 @@ class Checker(NodeChecks):
                     else None
                 )
                 if check_catalog:
-                    if (
-                        definition is None
-                        or config_key is None
-                        or (id(definition), config_key) not in clean_configs
-                    ):
+                    if known is None or config_key is None or config_key not in known.clean_configs:
                         errors_before = len(errors)
                         self._check_node_type(task, type_name, definition)
                         if (
                             definition is not None
+                            and known is not None
                             and config_key is not None
                             and len(errors) == errors_before
                         ):
-                            clean_configs.add((id(definition), config_key))
-                    if definition is not None and (task.inputs or task.outputs):
-                        self._check_declared_ports(task, definition)
+                            known.clean_configs.add(config_key)
+                    if (
+                        known is not None
+                        and known.ports is not None
+                        and (task.inputs or task.outputs)
+                    ):
+                        self._check_declared_ports(task, known.ports)
                 if (
                     check_expressions
                     and task.config

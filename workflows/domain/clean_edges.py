@@ -87,6 +87,7 @@ def index_clean_edges(
     conditional_connections: set[tuple[int, int, str]] = set()
     port_fed_twice = False
     control_pair_repeated = False
+    compatible_type_pairs: set[tuple[int, int]] = set()
 
     # One loop, written out by hand (local names, no helper calls on the common
     # path): this is the 50,000-edge hot path of bench/graph.
@@ -138,13 +139,19 @@ def index_clean_edges(
             elif check_types:
                 found = source_port.data_type
                 expected = target_port.data_type
-                if (
-                    found is not expected
-                    and expected.name != "any"
-                    and found.name != "any"
-                    and not found.is_assignable_to(expected)
-                ):
-                    return None
+                if found is not expected:
+                    # Few distinct type pairs meet on the edges of a workflow:
+                    # decide each once. Keyed by identity, as DataType's own
+                    # hash is a Python-level call; the ports keep both alive.
+                    type_pair = (id(found), id(expected))
+                    if type_pair not in compatible_type_pairs:
+                        if (
+                            expected.name != "any"
+                            and found.name != "any"
+                            and not found.is_assignable_to(expected)
+                        ):
+                            return None
+                        compatible_type_pairs.add(type_pair)
         elif edge_class is ConditionalEdge:
             conditional: ConditionalEdge = edge  # type: ignore[assignment]
             condition = conditional.condition

@@ -63,7 +63,7 @@ def kahn_levels(successors: list[list[int]], predecessors: list[list[int]]) -> l
     of the longest path reaching it. Each level is sorted by index. Nodes on or
     downstream of a cycle never reach in-degree zero and are absent.
     """
-    remaining = [len(sources) for sources in predecessors]
+    remaining = list(map(len, predecessors))
     frontier = [node for node, count in enumerate(remaining) if count == 0]
     levels: list[list[int]] = []
     while frontier:
