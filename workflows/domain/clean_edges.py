@@ -46,6 +46,7 @@ from workflows.domain.model import (
 # Transforms whose config holds an expression (``config.expr``) to check.
 EXPRESSION_TRANSFORMS = frozenset({TransformType.MAP, TransformType.FILTER, TransformType.REDUCE})
 Ports = Sequence[PortDefinition]
+_NO_EDGE_YET = object()
 
 
 @dataclass(slots=True)
@@ -87,17 +88,35 @@ def index_clean_edges(
     conditional_connections: set[tuple[int, int, str]] = set()
     port_fed_twice = False
     control_pair_repeated = False
-    compatible_type_pairs: set[tuple[int, int]] = set()
 
     # One loop, written out by hand (local names, no helper calls on the common
-    # path): this is the 50,000-edge hot path of bench/graph.
+    # path): this is the 50,000-edge hot path of bench/graph. Edges usually come
+    # grouped by target (a node's inputs are written together), so the target's
+    # index and predecessor list are kept while its id stays the same object.
+    last_target_id: object = _NO_EDGE_YET
+    target = -1
+    target_predecessors: list[int] = []
     for edge in edges.values():
         source = lookup(edge.source)
-        target = lookup(edge.target)
-        if source is None or target is None or source == target:
+        target_id = edge.target
+        if target_id is not last_target_id:
+            last_target_id = target_id
+            target_index = lookup(target_id)
+            if target_index is None:
+                return None
+            target = target_index
+            target_predecessors = predecessors[target]
+        if source is None or source == target:
             return None
         edge_class = type(edge)
-        if edge_class is DataEdge:
+        if edge_class is ControlEdge:  # the most common kind first
+            # A second control edge between two nodes finds the first one's
+            # source among the target's predecessors (a short list, in cache
+            # for the append below). Another kind of edge between them raises
+            # the same suspicion, so it is confirmed after the loop.
+            if source in target_predecessors:
+                control_pair_repeated = True
+        elif edge_class is DataEdge:
             data_edge: DataEdge = edge  # type: ignore[assignment]
             port_name = data_edge.source_port
             source_port = None
@@ -139,19 +158,13 @@ def index_clean_edges(
             elif check_types:
                 found = source_port.data_type
                 expected = target_port.data_type
-                if found is not expected:
-                    # Few distinct type pairs meet on the edges of a workflow:
-                    # decide each once. Keyed by identity, as DataType's own
-                    # hash is a Python-level call; the ports keep both alive.
-                    type_pair = (id(found), id(expected))
-                    if type_pair not in compatible_type_pairs:
-                        if (
-                            expected.name != "any"
-                            and found.name != "any"
-                            and not found.is_assignable_to(expected)
-                        ):
-                            return None
-                        compatible_type_pairs.add(type_pair)
+                if (
+                    found is not expected
+                    and expected.name != "any"
+                    and found.name != "any"
+                    and not found.is_assignable_to(expected)
+                ):
+                    return None
         elif edge_class is ConditionalEdge:
             conditional: ConditionalEdge = edge  # type: ignore[assignment]
             condition = conditional.condition
@@ -164,17 +177,10 @@ def index_clean_edges(
                 not condition.strip() or check_expression(condition) is not None
             ):
                 return None
-        elif edge_class is ControlEdge:
-            # A second control edge between two nodes finds the first one's
-            # source among the target's predecessors (a short list, already in
-            # cache for the append below). Another kind of edge between them
-            # raises the same suspicion, so it is confirmed after the loop.
-            if source in predecessors[target]:
-                control_pair_repeated = True
         else:
             return None  # a subclass someone added: leave it to the careful pass
         successors[source].append(target)
-        predecessors[target].append(source)
+        target_predecessors.append(source)
 
     if control_pair_repeated and _repeats_control_connection(edges, index_of, size):
         return None
