@@ -211,6 +211,20 @@ def test_fast_and_careful_edge_passes_agree(
     assert fast_analysis.levels == careful_analysis.levels
 
 
+def validate_watching_fast_pass(workflow):
+    """Validate, and return what the fast edge pass answered (None: it gave up)."""
+    answers = []
+    real = checks_module.index_clean_edges
+
+    def spy(*arguments, **keywords):
+        answers.append(real(*arguments, **keywords))
+        return answers[-1]
+
+    with mock.patch.object(checks_module, "index_clean_edges", spy):
+        result = validate_workflow(workflow, catalog=benchmark_catalog())
+    return result, answers
+
+
 def test_fast_edge_pass_accepts_a_valid_workflow():
     """The property above compares answers; this makes sure the fast pass is
     really the one answering for valid workflows, merges included."""
@@ -223,15 +237,23 @@ def test_fast_edge_pass_accepts_a_valid_workflow():
          "target": "gather", "target_port": "value"},
     ]  # fmt: skip
     workflow, _ = read_document(document)
-    answers = []
-    real = checks_module.index_clean_edges
-
-    def spy(*arguments, **keywords):
-        answers.append(real(*arguments, **keywords))
-        return answers[-1]
-
-    with mock.patch.object(checks_module, "index_clean_edges", spy):
-        result = validate_workflow(workflow, catalog=benchmark_catalog())
+    result, answers = validate_watching_fast_pass(workflow)
     assert result.errors == []
     assert len(answers) == 1
     assert answers[0] is not None
+
+
+def test_fast_edge_pass_still_reports_a_missing_required_input():
+    """Unconnected required inputs are found after the fast pass too."""
+    document = generate_workflow(20, seed=5)
+    removed = next(
+        edge for edge in document["edges"]
+        if edge["kind"] == "data" and edge["target_port"] == "text"
+    )  # fmt: skip
+    document["edges"].remove(removed)
+    workflow, _ = read_document(document)
+    result, answers = validate_watching_fast_pass(workflow)
+    assert answers[0] is not None
+    assert [(issue.code, issue.node_id, issue.port) for issue in result.errors] == [
+        ("missing_required_input", removed["target"], "text")
+    ]
