@@ -201,8 +201,16 @@ class GraphAnalysis:
         while predecessors[node]:
             before = finish[node] - weights[node]
             # Float sums can differ in the last bit, so take the heaviest parent
-            # and break ties by the smaller index.
-            node = min(predecessors[node], key=lambda parent: (-finish[parent], parent))
+            # and break ties by the smaller index (no key function: on a deep
+            # workflow this walk takes thousands of steps).
+            parents = predecessors[node]
+            heaviest = parents[0]
+            latest = finish[heaviest]
+            for parent in parents:
+                parent_finish = finish[parent]
+                if parent_finish > latest or (parent_finish == latest and parent < heaviest):
+                    heaviest, latest = parent, parent_finish
+            node = heaviest
             if finish[node] < before - 1e-9 * max(1.0, abs(before)):
                 break
             path.append(node)
