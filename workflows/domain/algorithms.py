@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.domain.graph_index import GraphIndex, find_cycles, kahn_levels
+from workflows.domain.graph_index import GraphIndex, find_cycles, kahn_levels, nodes_in_id_order
 from workflows.domain.model import ESTIMATED_DURATION_KEY, Workflow
 
 DEFAULT_DURATION = 1.0
@@ -232,7 +232,7 @@ def node_weights(
     overrides = durations or {}
     weights: list[float] = []
     append = weights.append
-    for node in map(workflow.nodes.__getitem__, index.ids):
+    for node in nodes_in_id_order(workflow, index.ids):
         if not node.enabled:
             append(0.0)
             continue

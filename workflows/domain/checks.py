@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
 from workflows.domain.catalog import NodeTypeCatalog, NodeTypeDefinition, canonical_config
 from workflows.domain.clean_edges import EXPRESSION_TRANSFORMS, Ports, index_clean_edges
 from workflows.domain.expressions import check_expression, check_template
-from workflows.domain.graph_index import GraphIndex
+from workflows.domain.graph_index import GraphIndex, nodes_in_id_order
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
 from workflows.domain.model import (
     ConditionalEdge,
@@ -86,7 +87,7 @@ class Checker(NodeChecks):
         self.ids = sorted(workflow.nodes)
         # zip/map rather than comprehensions: the same result, built at C speed.
         self.index_of = dict(zip(self.ids, range(len(self.ids)), strict=True))
-        self.node_list: list[Node] = list(map(workflow.nodes.__getitem__, self.ids))
+        self.node_list: list[Node] = nodes_in_id_order(workflow, self.ids)
         self.inputs: list[Ports] = []
         self.outputs: list[Ports] = []
         self.filled: dict[tuple[int, str], str] = {}
@@ -503,6 +504,14 @@ class Checker(NodeChecks):
         """``_check_required_inputs`` after the fast edge pass, which flags fed
         ports by slot. An edge feeds the first port with its name, so a port
         counts as fed when any port of the same name on its node is."""
+        # Usually every required port is fed: look for one that is not over the
+        # flat list of ports first (one loop, the cheap flag tested first), and
+        # go node by node only when there is one.
+        for port, port_fed in zip(chain.from_iterable(self.inputs), fed, strict=True):
+            if not port_fed and port.required and port.default is None:
+                break
+        else:
+            return
         for position, ports in enumerate(self.inputs):
             slot = input_offsets[position]
             for port in ports:
