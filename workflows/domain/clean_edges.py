@@ -78,7 +78,6 @@ def index_clean_edges(
 ) -> CleanEdges | None:
     """The graph index and port flags when no edge has a problem; None otherwise."""
     size = len(ids)
-    lookup = index_of.get
     successors: list[list[int]] = [[] for _ in range(size)]
     predecessors: list[list[int]] = [[] for _ in range(size)]
     data_out = bytearray(size)
@@ -97,16 +96,16 @@ def index_clean_edges(
     target = -1
     target_predecessors: list[int] = []
     for edge in edges.values():
-        source = lookup(edge.source)
-        target_id = edge.target
-        if target_id is not last_target_id:
-            last_target_id = target_id
-            target_index = lookup(target_id)
-            if target_index is None:
-                return None
-            target = target_index
-            target_predecessors = predecessors[target]
-        if source is None or source == target:
+        try:
+            source = index_of[edge.source]
+            target_id = edge.target
+            if target_id is not last_target_id:
+                last_target_id = target_id
+                target = index_of[target_id]
+                target_predecessors = predecessors[target]
+        except KeyError:  # an endpoint that is not a node
+            return None
+        if source == target:
             return None
         edge_class = type(edge)
         if edge_class is ControlEdge:  # the most common kind first
