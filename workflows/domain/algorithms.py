@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.domain.graph_index import GraphIndex, find_cycles, kahn_levels
+from workflows.domain.graph_index import GraphIndex, find_cycles, kahn_levels, nodes_in_id_order
 from workflows.domain.model import ESTIMATED_DURATION_KEY, Workflow
 
 DEFAULT_DURATION = 1.0
@@ -215,8 +215,16 @@ class GraphAnalysis:
         while predecessors[node]:
             before = finish[node] - weights[node]
             # Float sums can differ in the last bit, so take the heaviest parent
-            # and break ties by the smaller index.
-            node = min(predecessors[node], key=lambda parent: (-finish[parent], parent))
+            # and break ties by the smaller index (no key function: on a deep
+            # workflow this walk takes thousands of steps).
+            parents = predecessors[node]
+            heaviest = parents[0]
+            latest = finish[heaviest]
+            for parent in parents:
+                parent_finish = finish[parent]
+                if parent_finish > latest or (parent_finish == latest and parent < heaviest):
+                    heaviest, latest = parent, parent_finish
+            node = heaviest
             if finish[node] < before - 1e-9 * max(1.0, abs(before)):
                 break
             path.append(node)
@@ -238,7 +246,7 @@ def node_weights(
     overrides = durations or {}
     weights: list[float] = []
     append = weights.append
-    for node in map(workflow.nodes.__getitem__, index.ids):
+    for node in nodes_in_id_order(workflow, index.ids):
         if not node.enabled:
             append(0.0)
             continue

@@ -21,6 +21,15 @@ from workflows.domain.model import NodeKind, PortDefinition
 CONFIG_ANSWER_CACHE_SIZE = 4_096
 
 
+def canonical_config(config: object) -> bytes | None:
+    """A config's JSON with sorted keys: equal for configs that validate alike.
+    None when it cannot be encoded (non-string keys, say, or very deep nesting)."""
+    try:
+        return orjson.dumps(config, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConfigProblem:
     """One way a config breaks its type's JSON Schema."""
@@ -64,9 +73,8 @@ class NodeTypeDefinition:
         Many nodes of a workflow share a config, and schema validation costs
         tens of microseconds, so answers are remembered per canonical config.
         """
-        try:
-            key = orjson.dumps(config, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, orjson.JSONEncodeError):
+        key = canonical_config(config)
+        if key is None:
             return self._problems(config, limit)
         cached = self._answers.get(key)
         if cached is None:

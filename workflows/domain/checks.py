@@ -12,13 +12,16 @@ integer keys, no helper calls on the common path) because this is the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from workflows.domain.algorithms import GraphAnalysis
-from workflows.domain.catalog import NodeTypeCatalog
+from workflows.domain.catalog import NodeTypeCatalog, NodeTypeDefinition, canonical_config
+from workflows.domain.clean_edges import EXPRESSION_TRANSFORMS, Ports, index_clean_edges
 from workflows.domain.expressions import check_expression, check_template
-from workflows.domain.graph_index import GraphIndex
+from workflows.domain.graph_index import GraphIndex, nodes_in_id_order
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
 from workflows.domain.model import (
     ConditionalEdge,
@@ -30,18 +33,14 @@ from workflows.domain.model import (
     InstrumentNode,
     Node,
     OperatorNode,
-    PortDefinition,
-    TransformType,
     Workflow,
     _TaskNode,
 )
-from workflows.domain.node_checks import NodeChecks
+from workflows.domain.node_checks import DefinitionPorts, NodeChecks
 
 if TYPE_CHECKING:
     from workflows.domain.validation import ValidationOptions
 
-EXPRESSION_TRANSFORMS = frozenset({TransformType.MAP, TransformType.FILTER, TransformType.REDUCE})
-Ports = Sequence[PortDefinition]
 
 _builtin_ports: dict[tuple[Any, ...], tuple[Ports, Ports]] = {}
 
@@ -61,6 +60,17 @@ def _template_strings(
             yield from _template_strings(item, (*path, position))
 
 
+@dataclass(slots=True)
+class _KnownType:
+    """A node type as one validation has met it: the catalog's definition, its
+    ports as ``_check_declared_ports`` wants them, and the canonical configs
+    (``catalog.canonical_config``) already found clean for it."""
+
+    definition: NodeTypeDefinition | None
+    ports: DefinitionPorts | None
+    clean_configs: set[bytes]
+
+
 class Checker(NodeChecks):
     def __init__(
         self,
@@ -75,22 +85,38 @@ class Checker(NodeChecks):
         self.errors = result.errors
         self.warnings = result.warnings
         self.ids = sorted(workflow.nodes)
-        self.index_of = {node_id: position for position, node_id in enumerate(self.ids)}
-        self.node_list: list[Node] = [workflow.nodes[node_id] for node_id in self.ids]
+        # zip/map rather than comprehensions: the same result, built at C speed.
+        self.index_of = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        self.node_list: list[Node] = nodes_in_id_order(workflow, self.ids)
         self.inputs: list[Ports] = []
         self.outputs: list[Ports] = []
         self.filled: dict[tuple[int, str], str] = {}
         self.control_positions: list[int] = []
-        self._definition_ports: dict[int, tuple[Any, ...]] = {}
 
     def run(self) -> None:
         self._check_nodes()
-        index, data_out, conditional_out = self._check_edges()
+        clean = index_clean_edges(
+            self.workflow.edges,
+            self.ids,
+            self.index_of,
+            self.node_list,
+            self.inputs,
+            self.outputs,
+            check_types=self.options.check_types,
+            check_expressions=self.options.check_expressions,
+        )
+        if clean is None:  # some edge has a problem: the careful pass words each one
+            index, data_out, conditional_out = self._check_edges()
+        else:
+            index, data_out, conditional_out = clean.index, clean.data_out, clean.conditional_out
         analysis = GraphAnalysis.of_index(index)
         self.workflow.store_analysis(analysis)
         self._check_control_edges(index, conditional_out)
         if self.options.check_required_inputs:
-            self._check_required_inputs()
+            if clean is None:
+                self._check_required_inputs()
+            else:
+                self._check_required_inputs_fed(clean.input_offsets, clean.fed)
         if self.options.check_connectivity:
             self._check_connectivity(index, data_out)
         if self.options.check_cycles and analysis.has_cycle:
@@ -107,13 +133,31 @@ class Checker(NodeChecks):
             _builtin_ports[key] = ports
         return ports
 
+    def _known_type(self, node: _TaskNode, type_name: str) -> _KnownType:
+        assert self.catalog is not None
+        definition = self.catalog.get(node.kind, type_name)
+        ports = self._declared_ports_of(definition) if definition is not None else None
+        return _KnownType(definition, ports, set())
+
     def _check_nodes(self) -> None:
         options = self.options
         catalog = self.catalog
         check_catalog = options.check_catalog
         check_expressions = options.check_expressions
+        errors = self.errors
         inputs = self.inputs
         outputs = self.outputs
+        # Big workflows repeat a handful of node types and configs, so within
+        # one validation each type is looked up once (``_KnownType``) and each
+        # (type, config) and config is checked once; a config is keyed by its
+        # canonical JSON, as the catalog keys its own answers. Only clean
+        # answers are kept: a config with problems is checked (and reported)
+        # at every node.
+        known_types: dict[type[Node], dict[str, _KnownType]] = {
+            OperatorNode: {},
+            InstrumentNode: {},
+        }
+        clean_templates: set[bytes] = set()
         for node in self.node_list:
             node_class = type(node)
             if node_class is OperatorNode or node_class is InstrumentNode:
@@ -121,17 +165,46 @@ class Checker(NodeChecks):
                 node_inputs: Ports = task.inputs
                 node_outputs: Ports = task.outputs
                 definition = None
+                known = None
                 type_name = task.operator if node_class is OperatorNode else task.model_id  # type: ignore[attr-defined]
                 if catalog is not None and type_name:
-                    definition = catalog.get(task.kind, type_name)
+                    known_of_class = known_types[node_class]
+                    known = known_of_class.get(type_name)
+                    if known is None:
+                        known = known_of_class[type_name] = self._known_type(task, type_name)
+                    definition = known.definition
                     if definition is not None:
                         node_inputs = node_inputs or definition.inputs
                         node_outputs = node_outputs or definition.outputs
+                config_key = (
+                    canonical_config(task.config)
+                    if (check_catalog and definition is not None)
+                    or (check_expressions and task.config)
+                    else None
+                )
                 if check_catalog:
-                    self._check_node_type(task, type_name, definition)
-                    if definition is not None and (task.inputs or task.outputs):
-                        self._check_declared_ports(task, definition)
-                if check_expressions and task.config:
+                    if known is None or config_key is None or config_key not in known.clean_configs:
+                        errors_before = len(errors)
+                        self._check_node_type(task, type_name, definition)
+                        if (
+                            definition is not None
+                            and known is not None
+                            and config_key is not None
+                            and len(errors) == errors_before
+                        ):
+                            known.clean_configs.add(config_key)
+                    if (
+                        known is not None
+                        and known.ports is not None
+                        and (task.inputs or task.outputs)
+                    ):
+                        self._check_declared_ports(task, known.ports)
+                if (
+                    check_expressions
+                    and task.config
+                    and (config_key is None or config_key not in clean_templates)
+                ):
+                    errors_before = len(errors)
                     for key, value in task.config.items():
                         if type(value) is str:
                             if "{" in value:
@@ -143,6 +216,8 @@ class Checker(NodeChecks):
                         elif isinstance(value, dict | list):
                             for path, text in _template_strings(value, ("config", key)):
                                 self._expression_issue(check_template(text), path, node_id=task.id)
+                    if config_key is not None and len(errors) == errors_before:
+                        clean_templates.add(config_key)
                 inputs.append(node_inputs)
                 outputs.append(node_outputs)
             else:
@@ -423,19 +498,47 @@ class Checker(NodeChecks):
         for position, ports in enumerate(self.inputs):
             for port in ports:
                 if port.required and port.default is None and (position, port.name) not in filled:
-                    node_id = self.ids[position]
-                    self.errors.append(
-                        ValidationIssue(
-                            code=IssueCode.MISSING_REQUIRED_INPUT,
-                            message=(
-                                f"Required input {port.name!r} of node {node_id!r} is not "
-                                "connected; connect a data edge to it, give the port a default, "
-                                "or mark it not required."
-                            ),
-                            node_id=node_id,
-                            port=port.name,
-                        )
-                    )
+                    self._missing_input(position, port.name)
+
+    def _check_required_inputs_fed(self, input_offsets: list[int], fed: bytearray) -> None:
+        """``_check_required_inputs`` after the fast edge pass, which flags fed
+        ports by slot. An edge feeds the first port with its name, so a port
+        counts as fed when any port of the same name on its node is."""
+        # Usually every required port is fed: look for one that is not over the
+        # flat list of ports first (one loop, the cheap flag tested first), and
+        # go node by node only when there is one.
+        for port, port_fed in zip(chain.from_iterable(self.inputs), fed, strict=True):
+            if not port_fed and port.required and port.default is None:
+                break
+        else:
+            return
+        for position, ports in enumerate(self.inputs):
+            slot = input_offsets[position]
+            for port in ports:
+                if port.required and port.default is None and not fed[slot]:
+                    fed_names = {
+                        other.name
+                        for offset, other in enumerate(ports)
+                        if fed[input_offsets[position] + offset]
+                    }
+                    if port.name not in fed_names:
+                        self._missing_input(position, port.name)
+                slot += 1
+
+    def _missing_input(self, position: int, port_name: str) -> None:
+        node_id = self.ids[position]
+        self.errors.append(
+            ValidationIssue(
+                code=IssueCode.MISSING_REQUIRED_INPUT,
+                message=(
+                    f"Required input {port_name!r} of node {node_id!r} is not "
+                    "connected; connect a data edge to it, give the port a default, "
+                    "or mark it not required."
+                ),
+                node_id=node_id,
+                port=port_name,
+            )
+        )
 
     def _check_connectivity(self, index: GraphIndex, data_out: bytearray) -> None:
         issues = self.warnings if self.options.allow_orphan_nodes else self.errors

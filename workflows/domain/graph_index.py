@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from workflows.domain.model import Workflow
+from workflows.domain.model import Node, Workflow
 
 
 @dataclass(slots=True)
@@ -55,6 +55,15 @@ class GraphIndex:
         return len(self.ids)
 
 
+def nodes_in_id_order(workflow: Workflow, ids: list[str]) -> list[Node]:
+    """The workflow's nodes in the order of ``ids`` (its sorted node ids).
+    Documents often list nodes in id order already; then the dictionary's own
+    order serves and the 10,000 lookups are skipped."""
+    if list(workflow.nodes) == ids:
+        return list(workflow.nodes.values())
+    return list(map(workflow.nodes.__getitem__, ids))
+
+
 def kahn_levels(successors: list[list[int]], predecessors: list[list[int]]) -> list[list[int]]:
     """Kahn's algorithm, one round per level.
 
@@ -63,7 +72,7 @@ def kahn_levels(successors: list[list[int]], predecessors: list[list[int]]) -> l
     of the longest path reaching it. Each level is sorted by index. Nodes on or
     downstream of a cycle never reach in-degree zero and are absent.
     """
-    remaining = [len(sources) for sources in predecessors]
+    remaining = list(map(len, predecessors))
     frontier = [node for node, count in enumerate(remaining) if count == 0]
     levels: list[list[int]] = []
     while frontier:

@@ -4,7 +4,7 @@ Mixed into ``checks.Checker``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workflows.domain.catalog import NodeTypeCatalog, NodeTypeDefinition
 from workflows.domain.expressions import ExpressionError, check_expression
@@ -15,11 +15,19 @@ if TYPE_CHECKING:
     from workflows.domain.validation import ValidationOptions
 
 
+class DefinitionPorts(NamedTuple):
+    """A catalog type's ports, looked up by name, and its required input names."""
+
+    definition: NodeTypeDefinition
+    inputs: dict[str, PortDefinition]
+    outputs: dict[str, PortDefinition]
+    required: tuple[str, ...]
+
+
 class NodeChecks:
     errors: list[ValidationIssue]
     options: ValidationOptions
     catalog: NodeTypeCatalog | None
-    _definition_ports: dict[int, tuple[Any, ...]]
 
     def _check_node_type(self, node: _TaskNode, type_name: str, definition: Any) -> None:
         field_name = "model_id" if node.kind == "instrument" else "operator"
@@ -71,22 +79,20 @@ class NodeChecks:
                 )
             )
 
-    def _declared_ports_of(self, definition: NodeTypeDefinition) -> tuple[Any, ...]:
-        cached = self._definition_ports.get(id(definition))
-        if cached is None or cached[0] is not definition:
-            required = tuple(
-                port.name for port in definition.inputs if port.required and port.default is None
-            )
-            cached = (definition, definition.inputs_by_name, definition.outputs_by_name, required)
-            self._definition_ports[id(definition)] = cached
-        return cached
+    def _declared_ports_of(self, definition: NodeTypeDefinition) -> DefinitionPorts:
+        required = tuple(
+            port.name for port in definition.inputs if port.required and port.default is None
+        )
+        return DefinitionPorts(
+            definition, definition.inputs_by_name, definition.outputs_by_name, required
+        )
 
-    def _check_declared_ports(self, node: _TaskNode, definition: NodeTypeDefinition) -> None:
+    def _check_declared_ports(self, node: _TaskNode, ports: DefinitionPorts) -> None:
         """Declared ports must be the catalog type's ports (same name, compatible
         type), and must keep its required inputs; extra ports only where the type
         allows them. Values flow into an input, so the declared type must fit the
         catalog's; out of an output, so the catalog's must fit the declared."""
-        _, known_inputs, known_outputs, required = self._declared_ports_of(definition)
+        definition, known_inputs, known_outputs, required = ports
         extra_allowed = definition.allows_extra_ports
         if node.inputs:
             required_found = 0
