@@ -20,7 +20,6 @@ from typing import Any
 from symphony_site.api.errors import ApiError, TooLarge, ValidationFailed
 from workflows.catalog import builtin_catalog
 from workflows.domain import ValidationResult, validate_document
-from workflows.domain import Workflow as GraphWorkflow
 from workflows.domain.validation import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 from workflows.serialization import (
     CURRENT_SCHEMA_VERSION,
@@ -167,7 +166,8 @@ def prepare(document: Any, **metadata: Any) -> PreparedDocument:
     check_size(inner)
     result = validate_document(inner, catalog=builtin_catalog())
     refuse_invalid(result)
-    canonical = GraphWorkflow.from_document(inner).to_document()
+    assert result.workflow is not None  # a valid result carries the workflow it read
+    canonical = result.workflow.to_document()
     for field in PLATFORM_FIELDS:
         canonical.pop(field, None)
     _check_platform_limits(canonical)

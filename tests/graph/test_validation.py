@@ -543,3 +543,19 @@ def test_a_flood_of_unknown_fields_gives_a_bounded_number_of_warnings():
     assert result.valid
     assert len(result.warnings) == 1_000
     assert result.warnings[0].path == ("stray0",)
+
+
+def test_a_valid_result_carries_the_workflow_it_read_and_an_invalid_one_none():
+    from workflows.domain import Workflow as ModelWorkflow
+    from workflows.domain import validate_document as validate
+
+    document = {"id": "w1", "name": "Pair", "nodes": [{"id": "a", "kind": "input", "name": "A", "data_type": "string"},
+                                          {"id": "b", "kind": "output", "name": "B", "data_type": "string"}],
+                "edges": [{"id": "e", "kind": "data", "source": "a", "source_port": "value",
+                           "target": "b", "target_port": "value"}]}
+    result = validate(document)
+    assert result.valid
+    assert result.workflow == ModelWorkflow.from_document(document)
+    broken = validate({**document, "edges": [{**document["edges"][0], "target": "missing"}]})
+    assert not broken.valid
+    assert broken.workflow is None

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflows.domain.model import Workflow
 
 
 class IssueCode(StrEnum):
@@ -75,6 +78,8 @@ class ValidationIssue:
 class ValidationResult:
     errors: list[ValidationIssue] = field(default_factory=list)
     warnings: list[ValidationIssue] = field(default_factory=list)
+    # The workflow read from a valid document, so a caller that stores it need not read it twice.
+    workflow: Workflow | None = field(default=None, compare=False, repr=False)
 
     @property
     def valid(self) -> bool:

@@ -62,6 +62,8 @@ def validate_document(
         result = ValidationResult(errors=reader.errors, warnings=reader.warnings)
         if workflow is not None:
             _check(workflow, options, catalog, result)
+            if result.valid:
+                result.workflow = workflow
         return _capped(result, options)
     except Exception as error:  # the contract is "never raises"; say what broke instead
         return ValidationResult(errors=[_internal_error(error)])
