@@ -8,6 +8,7 @@ the search page fetches results from the API as you type.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from templates_app.access import EDITOR_ROLES, access_template, can_see
 from templates_app.domain.parameters import parse_parameters
 from templates_app.models import Instantiation, Rating, Template
 from templates_app.parameter_form import errors_by_path, form_groups, read_form
+from workflows.selectors import access_workflow
 
 SORT_LABELS = [("relevance", "Most relevant"), ("popular", "Most used"), ("rating", "Best rated"),
                ("newest", "Newest")]
@@ -202,3 +204,65 @@ def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
 def _can_edit_team(user: Any, team: Any) -> bool:
     role = team_role(user, team)
     return bool(role and role.includes(Role.EDITOR))
+
+
+# --- "Save as template" from a workflow ------------------------------------------------
+
+SCALARS = (str, int, float, bool)
+
+
+def parameter_candidates(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The values of a workflow a person may turn into parameters: models and scalar configs.
+
+    Each candidate has the JSON pointer the service takes (nodes addressed by id, so
+    the path survives reordering), a readable label, the current value and a
+    suggested parameter name.
+    """
+    candidates: list[dict[str, Any]] = []
+    for node in document.get("nodes") or []:
+        node_id = str(node.get("id", ""))
+        stem = re.sub(r"[^A-Za-z0-9_]", "_", node_id).strip("_") or "node"
+        if node.get("kind") == "instrument" and isinstance(node.get("model_id"), str):
+            candidates.append({"path": f"/nodes/@{node_id}/model_id", "label": f"{node.get('name')} · model",
+                               "value": node["model_id"], "suggested": f"{stem}_model"[:64]})
+        for key, value in sorted((node.get("config") or {}).items()):
+            if isinstance(value, SCALARS) and not (isinstance(value, str) and "{{" in value):
+                candidates.append({"path": f"/nodes/@{node_id}/config/{key}", "label": f"{node.get('name')} · {key}",
+                                   "value": value, "suggested": re.sub(r"\W", "_", f"{stem}_{key}")[:64]})
+    return candidates
+
+
+@login_required
+def save_as(request: HttpRequest, workflow_id: Any) -> HttpResponse:
+    workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="save it as a template")
+    candidates = parameter_candidates(workflow.current_version.workflow_document)
+    form = {"name": workflow.name, "description": workflow.description, "category": workflow.category,
+            "tags": ", ".join(workflow.tags), "visibility": "team"}
+    problems: list[str] = []
+    if request.method == "POST":
+        form = {field: request.POST.get(field, "").strip() for field in form}
+        chosen = []
+        for index, candidate in enumerate(candidates):
+            candidate["checked"] = bool(request.POST.get(f"use__{index}"))
+            candidate["name"] = request.POST.get(f"name__{index}", "").strip() or candidate["suggested"]
+            if candidate["checked"]:
+                chosen.append({"path": candidate["path"], "name": candidate["name"]})
+        try:
+            template = services.template_from_workflow(
+                actor=request.user, workflow=workflow, parameters=chosen, name=form["name"],
+                description=form["description"], category=form["category"],
+                tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
+                visibility=form["visibility"], request=request)
+        except ApiError as error:
+            details = error.details if isinstance(error.details, list) else []
+            problems = [str(item.get("message", item)) if isinstance(item, dict) else str(item)
+                        for item in details] or [error.message]
+        else:
+            messages.success(request, f"Template {template.name} published from {workflow.name}.")
+            return redirect("templates:detail", slug=template.slug)
+    return render(request, "templates_app/save_as.html", {
+        "workflow": workflow, "candidates": candidates, "form": form, "problems": problems,
+        "visibilities": [("team", "Team: every member of the team"),
+                         ("private", "Private: the team's editors and above"),
+                         ("public", "Public: everyone (admins only)")],
+    })
