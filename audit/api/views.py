@@ -19,7 +19,10 @@ from audit.api.serializers import AuditEntrySerializer, AuditPageSerializer, Ver
 from audit.filters import parse_filters
 from audit.services import record_event
 from symphony_site.api.errors import ValidationFailed
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.pagination import (
+    CURSOR_PARAMETERS,
+    paginated_response,
+)
 
 ORDERING = ("-occurred_at", "-sequence")
 DEFAULT_LIMIT = 50
@@ -67,12 +70,8 @@ class AuditListView(APIView):
     def get(self, request: Request) -> Response:
         chain = selectors.access_chain(request.user, request.query_params.get("team"))
         filters = parse_filters(request.query_params)
-        limit = parse_limit(request.query_params.get("limit"), DEFAULT_LIMIT)
-        rows, next_cursor = paginate_queryset(
-            filters.apply(selectors.entries(chain)), ORDERING,
-            limit=limit, cursor=request.query_params.get("cursor"),
-        )
-        return Response({"results": AuditEntrySerializer(rows, many=True).data, "next": next_cursor})
+        return paginated_response(request, filters.apply(selectors.entries(chain)), ORDERING,
+                                  AuditEntrySerializer, default_limit=DEFAULT_LIMIT)
 
 
 class AuditExportView(APIView):

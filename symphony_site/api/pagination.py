@@ -112,6 +112,21 @@ def _attribute(obj: Any, path: str) -> Any:
     return obj
 
 
+def paginated_response(
+    request: Request,
+    queryset: QuerySet[Any],
+    ordering: Sequence[str],
+    serializer: Any,
+    *,
+    default_limit: int = 50,
+    context: dict[str, Any] | None = None,
+) -> Response:
+    """One page of `queryset` from the request's `limit` and `cursor`, in the list shape."""
+    limit = parse_limit(request.query_params.get("limit"), default_limit)
+    rows, next_cursor = paginate_queryset(queryset, ordering, limit=limit, cursor=request.query_params.get("cursor"))
+    return Response({"results": serializer(rows, many=True, context=context or {}).data, "next": next_cursor})
+
+
 class KeysetPagination(BasePagination):
     default_limit = 50
 

@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from symphony_site.api.errors import ApiError, NotFound
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.serializers import ErrorSerializer
 from teams import services
 from teams.access import access_team, teams_for_user
@@ -26,15 +26,6 @@ from teams.roles import Role
 User = get_user_model()
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
           409: ErrorSerializer}
-
-
-def _paginated(request: Request, queryset: Any, ordering: tuple[str, ...], serializer: Any,
-               context: dict[str, Any] | None = None) -> Response:
-    limit = parse_limit(request.query_params.get("limit"), 50)
-    rows, next_cursor = paginate_queryset(queryset, ordering, limit=limit,
-                                          cursor=request.query_params.get("cursor"))
-    data = serializer(rows, many=True, context=context or {}).data
-    return Response({"results": data, "next": next_cursor})
 
 
 def _annotated_teams(user: Any) -> Any:
@@ -80,7 +71,7 @@ class TokenListView(APIView):
     @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.ApiTokenSerializer(many=True), **ERRORS},
                    tags=["auth"])
     def get(self, request: Request) -> Response:
-        return _paginated(request, ApiToken.objects.filter(user=request.user), ("-created_at", "-id"),
+        return paginated_response(request, ApiToken.objects.filter(user=request.user), ("-created_at", "-id"),
                           s.ApiTokenSerializer)
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: s.NewTokenSerializer, **ERRORS},
@@ -112,7 +103,7 @@ class TeamListView(APIView):
     @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TeamSerializer(many=True), **ERRORS},
                    tags=["teams"])
     def get(self, request: Request) -> Response:
-        return _paginated(request, _annotated_teams(request.user), ("name", "id"), s.TeamSerializer)
+        return paginated_response(request, _annotated_teams(request.user), ("name", "id"), s.TeamSerializer)
 
     @extend_schema(request=s.TeamCreateSerializer, responses={201: s.TeamSerializer, **ERRORS}, tags=["teams"])
     def post(self, request: Request) -> Response:
@@ -150,7 +141,7 @@ class MemberListView(APIView):
     def get(self, request: Request, team_id: Any) -> Response:
         team = access_team(request.user, team_id)
         members = Membership.objects.filter(team=team).select_related("user")
-        return _paginated(request, members, ("user__username", "id"), s.MemberSerializer)
+        return paginated_response(request, members, ("user__username", "id"), s.MemberSerializer)
 
     @extend_schema(request=s.MemberAddSerializer, responses={201: s.MemberSerializer, **ERRORS}, tags=["teams"])
     def post(self, request: Request, team_id: Any) -> Response:

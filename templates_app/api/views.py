@@ -10,7 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from symphony_site.api.errors import NotFound, ValidationFailed
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.pagination import (
+    CURSOR_PARAMETERS,
+    paginated_response,
+    parse_limit,
+)
 from symphony_site.api.serializers import ErrorSerializer
 from teams.access import access_team, team_role
 from teams.roles import Role
@@ -125,11 +129,8 @@ class TemplateVersionListView(APIView):
                    tags=TAGS, operation_id="templates_versions_list")
     def get(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
-        limit = parse_limit(request.query_params.get("limit"), 50)
-        rows, next_cursor = paginate_queryset(template.versions.select_related("created_by"),
-                                              ("-major", "-minor", "-patch", "id"), limit=limit,
-                                              cursor=request.query_params.get("cursor"))
-        return Response({"results": s.TemplateVersionSerializer(rows, many=True).data, "next": next_cursor})
+        return paginated_response(request, template.versions.select_related("created_by"),
+                                  ("-major", "-minor", "-patch", "id"), s.TemplateVersionSerializer)
 
     @extend_schema(request=s.VersionBodySerializer, responses={201: s.TemplateVersionSerializer, **ERRORS},
                    tags=TAGS, summary="Publish a new version (greater than the latest, with a changelog)", operation_id="templates_versions_create")

@@ -14,7 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from symphony_site.api.errors import ApiError, ValidationFailed
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.pagination import (
+    CURSOR_PARAMETERS,
+    paginated_response,
+)
 from symphony_site.api.serializers import ErrorSerializer
 from teams.access import access_team
 from teams.roles import Role
@@ -58,10 +61,7 @@ class WorkflowListView(APIView):
         workflows = selectors.workflows_for_user(
             request.user, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
             archived=params.get("archived", "").lower() in {"1", "true", "yes"})
-        limit = parse_limit(params.get("limit"), 50)
-        rows, next_cursor = paginate_queryset(workflows, selectors.LIST_ORDERING, limit=limit,
-                                              cursor=params.get("cursor"))
-        return Response({"results": s.WorkflowSerializer(rows, many=True).data, "next": next_cursor})
+        return paginated_response(request, workflows, selectors.LIST_ORDERING, s.WorkflowSerializer)
 
     @extend_schema(request=s.WorkflowCreateSerializer, responses={201: s.WorkflowDetailSerializer, **WRITE_ERRORS},
                    tags=TAGS)
@@ -104,10 +104,8 @@ class VersionListView(APIView):
                    tags=TAGS, operation_id="workflows_versions_list")
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
-        limit = parse_limit(request.query_params.get("limit"), 50)
-        rows, next_cursor = paginate_queryset(selectors.versions_of(workflow), selectors.VERSION_ORDERING,
-                                              limit=limit, cursor=request.query_params.get("cursor"))
-        return Response({"results": s.VersionSummarySerializer(rows, many=True).data, "next": next_cursor})
+        return paginated_response(request, selectors.versions_of(workflow), selectors.VERSION_ORDERING,
+                                  s.VersionSummarySerializer)
 
 
 class VersionDetailView(APIView):
