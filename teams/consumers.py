@@ -10,15 +10,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from symphony_site.events import team_group
 from teams.access import team_role
 
 # Close codes in the 4000-4999 private range, mirroring HTTP statuses.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
-
-
-def team_group(team_id: Any) -> str:
-    return f"team.{team_id}"
 
 
 class TeamEventsConsumer(AsyncJsonWebsocketConsumer):

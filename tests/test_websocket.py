@@ -11,8 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from symphony_site.asgi import application
-from symphony_site.events import publish_now
-from teams.consumers import team_group
+from symphony_site.events import Event, publish_on_commit
 from teams.services import token_create
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -65,14 +64,17 @@ def test_outsider_is_refused_as_not_found(personas) -> None:
 
 def test_session_user_is_accepted_and_receives_team_events(personas) -> None:
     cookie = session_cookie(personas.users["viewer"])
-    event = {"type": "workflow.created", "id": str(uuid.uuid4())}
+    workflow_id = str(uuid.uuid4())
+    event = Event(type="workflow.created", team_id=str(personas.team.pk), target_type="workflow",
+                  target_id=workflow_id, data={"name": "Triage"})
 
     async def scenario():
         communicator, connected, _code = await _connect(f"/ws/teams/{personas.team.pk}/events/", [ORIGIN, cookie])
         hello = await communicator.receive_json_from(timeout=5)
         from asgiref.sync import sync_to_async
 
-        await sync_to_async(publish_now)(team_group(personas.team.pk), event)
+        # Outside a transaction, the door publishes at once.
+        await sync_to_async(publish_on_commit)(event)
         received = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
         return connected, hello, received
@@ -80,7 +82,8 @@ def test_session_user_is_accepted_and_receives_team_events(personas) -> None:
     connected, hello, received = asyncio.run(scenario())
     assert connected is True
     assert hello == {"type": "hello", "team": str(personas.team.pk), "role": "viewer"}
-    assert received == event
+    assert received == {"type": "workflow.created", "team": str(personas.team.pk),
+                        "target": {"type": "workflow", "id": workflow_id}, "data": {"name": "Triage"}}
 
 
 def test_token_user_is_accepted_and_bad_token_refused(personas) -> None:
