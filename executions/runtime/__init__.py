@@ -1,0 +1,18 @@
+"""The node runtime: what each node type does when it runs. Pure Python, no Django.
+
+The engine (`executions.services`, `executions.tasks`) reads a node run from the
+database, builds a `NodeContext`, and calls `run_node(context)`; it never knows
+what a node type does. Implementations register themselves in
+`executions.runtime.registry` keyed by the catalog's type names. See
+`contract.py` for the types both sides share and docs/executions.md.
+"""
+
+from executions.runtime.contract import (
+    NodeContext,
+    NodeFailure,
+    NodeOutcome,
+    Reporter,
+    SilentReporter,
+)
+
+__all__ = ["NodeContext", "NodeFailure", "NodeOutcome", "Reporter", "SilentReporter"]
