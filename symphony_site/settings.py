@@ -153,7 +153,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # One strict reader for every JSON body (symphony_site/api/parsers.py, docs/api.md).
+    "DEFAULT_PARSER_CLASSES": ["symphony_site.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "symphony_site.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,

@@ -117,6 +117,10 @@ class InstantiateSerializer(StrictSerializer):
     name = serializers.CharField(required=False, max_length=200)
 
 
+class NoBodySerializer(StrictSerializer):
+    """An operation that takes no body: none, or an empty object; anything else is refused."""
+
+
 class CreatedWorkflowSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.UUIDField()
     team = serializers.UUIDField(source="team_id")

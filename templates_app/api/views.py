@@ -241,6 +241,7 @@ class TemplateOriginUpgradeView(APIView):
                    summary="Re-instantiate the newest compatible version with the same parameters (a new version "
                            "of the workflow)")
     def post(self, request: Request, workflow_id: Any) -> Response:
+        s.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         workflow, _ = _origin(request.user, workflow_id)
         workflow, warnings, applied = services.template_upgrade_workflow(actor=request.user, workflow=workflow,
                                                                          request=request)

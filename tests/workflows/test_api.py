@@ -413,7 +413,7 @@ def test_validate_refuses_anonymous_and_unreadable(personas) -> None:
                                               {"schema_version": "1.2.0", "workflow": {}}, format="json")
     assert (response.status_code, error_of(response)["code"]) == (400, "schema_too_new")
     garbage = personas.client("viewer").post("/api/v1/workflows/validate/", b"{nope", content_type="application/json")
-    assert (garbage.status_code, error_of(garbage)["code"]) == (400, "parse_error")
+    assert (garbage.status_code, error_of(garbage)["code"]) == (400, "malformed")
 
 
 @pytest.mark.parametrize("who,status", READERS)
