@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "symphony_site.api.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: a wrong method on an API path is 405 whoever asks.
+    "symphony_site.api.middleware.ApiMethodMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

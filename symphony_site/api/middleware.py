@@ -1,8 +1,9 @@
-"""Refuse oversized and empty API bodies before anything reads them."""
+"""API requests refused before any view runs: oversized or empty bodies, wrong methods."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -53,6 +54,44 @@ class ApiBodyLimitMiddleware:
                     return error_response(refused.error_code, refused.message, refused.status_code,
                                           refused.details)
         return self.get_response(request)
+
+
+def allowed_methods(view_class: type[Any]) -> list[str]:
+    """The methods a class-based view answers, as its dispatch would decide (HEAD with GET)."""
+    methods = [name for name in view_class.http_method_names if hasattr(view_class, name)]
+    if "get" in methods and "head" not in methods:
+        methods.append("head")
+    return [name.upper() for name in methods]
+
+
+class ApiMethodMiddleware:
+    """A known API path with a method its view lacks answers 405, before CSRF and authentication.
+
+    DRF looks the handler up only after authenticating, checking permissions and
+    throttling, so a wrong method answered 401 to an anonymous client and 403
+    `csrf_failed` to a session without a CSRF token. The method says nothing
+    about the caller, so it is judged first, the same for every client. Placed
+    before CsrfViewMiddleware, whose process_view it pre-empts.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any,
+                     view_kwargs: Any) -> HttpResponse | None:
+        view_class = getattr(view_func, "view_class", None)
+        if not is_api_path(request.path) or view_class is None:
+            return None
+        allowed = allowed_methods(view_class)
+        if (request.method or "").upper() in allowed:
+            return None
+        response = error_response("method_not_allowed", f'Method "{request.method}" not allowed.', 405,
+                                  [{"allowed_methods": allowed}])
+        response["Allow"] = ", ".join(allowed)
+        return response
 
 
 class ServiceErrorPageMiddleware:
