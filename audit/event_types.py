@@ -48,6 +48,12 @@ def is_known(event_type: str) -> bool:
     return event_type in EVENT_TYPES
 
 
+def filter_patterns() -> list[str]:
+    """Every value the `event_type` filter accepts: each type, and `prefix.*` for each dotted prefix."""
+    prefixes = {name.rsplit(".", depth)[0] for name in EVENT_TYPES for depth in range(1, name.count(".") + 1)}
+    return sorted(EVENT_TYPES) + sorted(f"{prefix}.*" for prefix in prefixes)
+
+
 def matching(pattern: str) -> list[str]:
     """Types matching an exact name or a `prefix.*` pattern (empty when none match)."""
     if pattern.endswith(".*"):

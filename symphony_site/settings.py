@@ -188,6 +188,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "teams.roles.Role.choices"},
+    # Every operation documents the platform's errors too (400, 401, 403, 404, 413, 415, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "symphony_site.api.schema.add_error_responses",
+    ],
 }
 
 # --- Celery -------------------------------------------------------------------

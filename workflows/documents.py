@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from symphony_site.api.errors import ApiError, TooLarge, ValidationFailed
+from symphony_site.api.parsers import refuse_null_characters
 from workflows.catalog import builtin_catalog
 from workflows.domain import ValidationResult, validate_document
 from workflows.domain.validation import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
@@ -164,6 +165,8 @@ def prepare(document: Any, **metadata: Any) -> PreparedDocument:
     read = read_envelope(document)
     inner = apply_metadata(read["workflow"], **metadata) if metadata else read["workflow"]
     check_size(inner)
+    # Imports and the web editor come in by other doors than the API's parser.
+    refuse_null_characters(inner, what="The workflow document")
     result = validate_document(inner, catalog=builtin_catalog())
     refuse_invalid(result)
     assert result.workflow is not None  # a valid result carries the workflow it read

@@ -20,8 +20,16 @@ def _declares_json(request: HttpRequest) -> bool:
     return media_type == "application/json"
 
 
+def _fields_with_null_characters(request: HttpRequest) -> list[str]:
+    """Query parameters (and "path") holding a NUL: PostgreSQL text cannot, so a lookup would be a 500."""
+    fields = ["path"] if "\x00" in request.path else []
+    fields += [name for name, values in request.GET.lists()
+               if "\x00" in name or any("\x00" in value for value in values)]
+    return fields
+
+
 class ApiBodyLimitMiddleware:
-    """A declared length past the limit is 413; a declared JSON body that is empty is 400.
+    """A declared length past the limit is 413; a NUL in the path or query, or an empty JSON body, 400.
 
     DRF answers an empty body with `{}` without asking the parser, so a PATCH of
     nothing would pass as a valid edit. The strict loader refuses empty text as
@@ -47,6 +55,12 @@ class ApiBodyLimitMiddleware:
                     413,
                     [{"limit_bytes": limit, "received_bytes": length}],
                 )
+            null_fields = _fields_with_null_characters(request)
+            if null_fields:
+                return error_response(
+                    "validation_failed", "The path or query holds a NUL character, which cannot be stored.",
+                    400, [{"field": name, "code": "null_characters_not_allowed",
+                           "message": "Null characters are not allowed."} for name in null_fields])
             if length == 0 and request.method in BODY_METHODS and _declares_json(request):
                 try:
                     load_body(b"")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,8 @@ from rest_framework.response import Response
 from symphony_site.api.errors import ValidationFailed
 
 MAX_LIMIT = 200
+# A cursor is the URL-safe base64 of the last row's ordering values (without padding).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 
 
 def _encode_value(value: Any) -> Any:
@@ -52,6 +55,9 @@ def encode_cursor(values: Sequence[Any]) -> str:
 def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
+        # The decoder would skip characters outside the alphabet; the cursor's documented pattern refuses them.
+        if re.fullmatch(CURSOR_PATTERN, cursor) is None:
+            raise ValueError("not a cursor")
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != width:
             raise ValueError("wrong width")
@@ -64,7 +70,8 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
 
 
 def parse_limit(raw: str | None, default: int) -> int:
-    if raw in (None, ""):
+    """`default` when absent; "limit=" is no integer, so 400 like "limit=abc"."""
+    if raw is None:
         return default
     try:
         limit = int(raw)
@@ -157,11 +164,14 @@ class KeysetPagination(BasePagination):
         return [
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "cursor", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": CURSOR_PATTERN}},
         ]
 
 
 CURSOR_PARAMETERS = [
-    OpenApiParameter("limit", int, description=f"Page size, 1 to {MAX_LIMIT}."),
-    OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                     description=f"Page size, 1 to {MAX_LIMIT}."),
+    OpenApiParameter("cursor", {"type": "string", "pattern": CURSOR_PATTERN},
+                     description="The `next` value of the previous page (opaque; anything else is 400)."),
 ]

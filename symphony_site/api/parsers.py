@@ -32,12 +32,43 @@ def body_refused(error: SerializationError) -> ApiError:
                     details=[{"code": error.code, "message": error.message, **error.details}])
 
 
+def null_character_path(value: Any) -> list[str | int] | None:
+    """Where the first NUL character is in a JSON value (a key or a string), or None."""
+    pending: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    return [*path, key]
+                pending.append((child, [*path, key]))
+        elif isinstance(item, list):
+            pending.extend((child, [*path, index]) for index, child in enumerate(item))
+    return None
+
+
+def refuse_null_characters(value: Any, *, what: str = "The request body") -> None:
+    """PostgreSQL stores no NUL in text or jsonb: refuse it at the door rather than fail on insert (a 500)."""
+    path = null_character_path(value)
+    if path is not None:
+        message = f"{what} holds a NUL character (\\u0000), which cannot be stored."
+        raise ApiError(message, code="null_characters_not_allowed", status_code=400,
+                       details=[{"code": "null_characters_not_allowed", "message": message, "path": path}])
+
+
 def load_body(data: bytes) -> dict[str, Any]:
     """A request body as a JSON object, or the loader's refusal as an ApiError."""
     try:
-        return loads_json(data, max_size=settings.API_MAX_BODY_BYTES)
+        body = loads_json(data, max_size=settings.API_MAX_BODY_BYTES)
     except SerializationError as error:
         raise body_refused(error) from None
+    # JSON text holds a NUL only as an escape: look further only when one may be there.
+    if b"\\u0000" in data:
+        refuse_null_characters(body)
+    return body
 
 
 class StrictJSONParser(BaseParser):

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from symphony_site.api.errors import ApiError, NotFound
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
-from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.api.serializers import ErrorSerializer, page_of
 from teams import services
 from teams.access import access_team, teams_for_user
 from teams.api import serializers as s
@@ -68,7 +68,7 @@ class TokenObtainView(APIView):
 
 
 class TokenListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.ApiTokenSerializer(many=True), **ERRORS},
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.ApiTokenSerializer, "ApiTokenPage"), **ERRORS},
                    tags=["auth"])
     def get(self, request: Request) -> Response:
         return paginated_response(request, ApiToken.objects.filter(user=request.user), ("-created_at", "-id"),
@@ -100,8 +100,8 @@ class MeView(APIView):
 
 
 class TeamListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TeamSerializer(many=True), **ERRORS},
-                   tags=["teams"])
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.TeamSerializer, "TeamPage"), **ERRORS},
+                   tags=["teams"], operation_id="teams_list")
     def get(self, request: Request) -> Response:
         return paginated_response(request, _annotated_teams(request.user), ("name", "id"), s.TeamSerializer)
 
@@ -136,7 +136,7 @@ def _member_user(user_id: Any) -> Any:
 
 
 class MemberListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.MemberSerializer(many=True), **ERRORS},
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.MemberSerializer, "MemberPage"), **ERRORS},
                    tags=["teams"])
     def get(self, request: Request, team_id: Any) -> Response:
         team = access_team(request.user, team_id)

@@ -9,25 +9,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from symphony_site.api.errors import NotFound, ValidationFailed
+from symphony_site.api.errors import NotFound
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
     parse_limit,
 )
-from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.api.query import query_boolean
+from symphony_site.api.serializers import ErrorSerializer, page_of
 from teams.access import access_team, team_role
 from teams.roles import Role
 from templates_app import selectors, services
 from templates_app.access import access_template, can_see
 from templates_app.api import serializers as s
 from templates_app.domain.parameters import parameters_json_schema, parse_parameters
+from templates_app.domain.versions import CONSTRAINT_PATTERN, MAX_CONSTRAINT_LENGTH
 from templates_app.models import Instantiation, Template
 from workflows.selectors import access_workflow
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
           409: ErrorSerializer}
 TAGS = ["templates"]
+VERSION_CONSTRAINT = {"type": "string", "pattern": CONSTRAINT_PATTERN, "maxLength": MAX_CONSTRAINT_LENGTH}
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", str, description="Words to search for; the last one may be half typed."),
@@ -53,17 +56,6 @@ def _detail(request: Request, template: Template, status_code: int = 200) -> Res
     return Response(s.TemplateDetailSerializer(template, context=context).data, status=status_code)
 
 
-def _boolean(raw: str | None, name: str) -> bool | None:
-    if raw in (None, ""):
-        return None
-    if raw.lower() in {"true", "1", "yes"}:
-        return True
-    if raw.lower() in {"false", "0", "no"}:
-        return False
-    raise ValidationFailed(f"{name} must be true or false.",
-                           details=[{"field": name, "code": "invalid", "message": "true or false"}])
-
-
 class TemplateListView(APIView):
     @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: s.SearchResponseSerializer, **ERRORS},
                    tags=TAGS, summary="Search the marketplace, with facets", operation_id="templates_search")
@@ -73,7 +65,7 @@ class TemplateListView(APIView):
             request.user, query=params.get("q", "")[:200], category=params.get("category", ""),
             tag=params.get("tag", ""), publisher=params.get("author", ""),
             node_type=params.get("node_type", ""), model_id=params.get("model_id", ""),
-            verified=_boolean(params.get("verified"), "verified"), sort=params.get("sort") or "relevance",
+            verified=query_boolean(params.get("verified"), "verified"), sort=params.get("sort", "relevance"),
             limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
         )
         return Response({"results": s.TemplateSerializer(result.templates, many=True).data,
@@ -125,7 +117,7 @@ class TemplateDetailView(APIView):
 
 
 class TemplateVersionListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TemplateVersionSerializer(many=True), **ERRORS},
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.TemplateVersionSerializer, "TemplateVersionPage"), **ERRORS},
                    tags=TAGS, operation_id="templates_versions_list")
     def get(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
@@ -155,7 +147,8 @@ class TemplateVersionDetailView(APIView):
 
 
 class TemplateParametersView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("version", str, description="A version constraint; default latest.")],
+    @extend_schema(parameters=[OpenApiParameter("version", VERSION_CONSTRAINT,
+                                                description="A version constraint; default latest.")],
                    responses={200: s.ParametersResponseSerializer, **ERRORS}, tags=TAGS,
                    summary="Parameter definitions and their JSON Schema (2020-12)", operation_id="templates_parameters")
     def get(self, request: Request, slug: str) -> Response:

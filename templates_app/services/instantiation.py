@@ -23,7 +23,13 @@ from templates_app.domain.instantiation import (
 from templates_app.domain.parameters import (
     parse_parameters,
 )
-from templates_app.domain.versions import Version, VersionConstraint, VersionError, resolve_version
+from templates_app.domain.versions import (
+    NoMatchingVersion,
+    Version,
+    VersionConstraint,
+    VersionError,
+    resolve_version,
+)
 from templates_app.models import Instantiation, Template, TemplateVersion
 from templates_app.services.preparation import (
     _clean_name,
@@ -39,6 +45,9 @@ def resolve_template_version(template: Template, constraint: Any) -> TemplateVer
     available = list(template.versions.values_list("version", flat=True))
     try:
         chosen = resolve_version(constraint, available)
+    except NoMatchingVersion as error:  # well formed, but names no version there is: like an unknown id
+        raise NotFound(f"version: {error}",
+                       details=[{"field": "version", "code": "not_found", "message": str(error)}]) from None
     except VersionError as error:
         raise _field_error("version", str(error)) from None
     return template.versions.get(version=str(chosen))

@@ -25,6 +25,7 @@ class TeamWithData:
     workflow_id: str
     template_slug: str
     instantiated_id: str
+    editor_team_slug: str  # a second team, which the editor created and owns
 
     def token_client(self, who: str) -> APIClient:
         client = APIClient()
@@ -83,8 +84,12 @@ def build_team_with_data(personas: Personas) -> TeamWithData:
                         format="json"))
     instantiated = _created(owner.post(f"/api/v1/templates/{template['slug']}/instantiate/", {
         "team": team, "version": "1.0.0", "parameters": {"model": "local/echo"}}, format="json"))
+    editor = APIClient()
+    editor.credentials(HTTP_AUTHORIZATION=f"Token {keys['editor']}")
+    editor_team = _created(editor.post("/api/v1/teams/", {"name": "Editor's own"}, format="json"))
     return TeamWithData(personas=personas, keys=keys, token_id=token_id, workflow_id=workflow["id"],
-                        template_slug=template["slug"], instantiated_id=instantiated["workflow"]["id"])
+                        template_slug=template["slug"], instantiated_id=instantiated["workflow"]["id"],
+                        editor_team_slug=editor_team["slug"])
 
 
 @pytest.fixture

@@ -35,12 +35,16 @@ HOSTILE_BODIES: dict[str, tuple[bytes, str]] = {
     "null": (b"null", "malformed"),
     "array": (b"[]", "malformed"),
     "truncated": (b'{"name": "unfinished', "truncated"),
+    # Valid JSON, but PostgreSQL stores no NUL in text or jsonb (it was a 500 on insert).
+    "NUL in a string": (b'{"name": "a\\u0000b", "document": {"name": "\\u0000"}}', "null_characters_not_allowed"),
+    "NUL in a key": (b'{"document": {"k\\u0000": 1}}', "null_characters_not_allowed"),
 }
 
 # Import reads its own formats (JSON, MessagePack, compressed) by sniffing the bytes; a body
 # that cannot start any of them is `unknown_format` there, and the rest keep the loader's code.
 IMPORT_CODES = {"nesting 65 at the top": "unknown_format", "nesting 100,000 at the top": "unknown_format",
-                "null": "unknown_format", "array": "unknown_format"}
+                "null": "unknown_format", "array": "unknown_format",
+                "NUL in a string": "invalid_envelope", "NUL in a key": "invalid_envelope"}
 
 # Query parameters an operation requires before it reads its body (not in the URL conf).
 REQUIRED_QUERY = {"api-workflow-import": "team={team_id}"}

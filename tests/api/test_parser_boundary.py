@@ -33,3 +33,16 @@ def test_the_parser_is_the_default_for_every_api_view() -> None:
     from symphony_site.api.parsers import StrictJSONParser
 
     assert [StrictJSONParser] == api_settings.DEFAULT_PARSER_CLASSES
+
+
+def test_the_whitespace_class_is_exactly_what_python_strips() -> None:
+    """Patterns built on it (not blank, tags, versions) accept what DRF's trimming accepts."""
+    import re
+    import sys
+
+    from symphony_site.api.serializers import NOT_BLANK, WHITESPACE
+
+    stripped = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+    matched = {chr(code) for code in range(sys.maxunicode + 1) if re.fullmatch(WHITESPACE, chr(code))}
+    assert matched == stripped
+    assert re.search(NOT_BLANK, " \u3000\t") is None and re.search(NOT_BLANK, " x ") is not None

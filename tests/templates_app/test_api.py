@@ -345,8 +345,13 @@ def test_parameters_with_json_schema_and_version_constraint(personas, published)
     pinned = client.get(f"/api/v1/templates/{published.slug}/parameters/?version=~1.0").json()
     assert (pinned["version"], pinned["json_schema"]["properties"]["sentences"]["maximum"]) == ("1.0.0", 10)
     missing = client.get(f"/api/v1/templates/{published.slug}/parameters/?version=^2")
-    assert missing.status_code == 400
-    assert error_of(missing)["message"] == "version: no version satisfies '^2' (available: 1.1.0, 1.0.0)"
+    assert missing.status_code == 404
+    assert error_of(missing) == {
+        "code": "not_found", "message": "version: no version satisfies '^2' (available: 1.1.0, 1.0.0)",
+        "details": [{"field": "version", "code": "not_found",
+                     "message": "no version satisfies '^2' (available: 1.1.0, 1.0.0)"}]}
+    unreadable = client.get(f"/api/v1/templates/{published.slug}/parameters/?version=^two")
+    assert (unreadable.status_code, error_of(unreadable)["code"]) == (400, "validation_failed")
 
 
 # --- instantiate ----------------------------------------------------------------------

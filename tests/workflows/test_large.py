@@ -71,5 +71,5 @@ def test_plan_of_a_large_workflow_omits_transitive_lists_unless_asked_per_node(p
     assert one["dependencies"]["n1"]["all"] == ["n0"]
     assert one["dependencies"]["n150"]["all"] == ["n0", "n51", "n52", "n53", "n54", "n55"]
     missing = client.get(f"/api/v1/workflows/{workflow.pk}/plan/?node=nope")
-    assert missing.status_code == 400
-    assert missing.json()["error"]["details"] == [{"field": "node", "message": "unknown node 'nope'", "code": "invalid"}]
+    assert missing.status_code == 404
+    assert missing.json()["error"]["details"] == [{"field": "node", "message": "unknown node 'nope'", "code": "not_found"}]

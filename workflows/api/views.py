@@ -13,11 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from symphony_site.api.errors import ApiError, ValidationFailed
+from symphony_site.api.errors import ApiError, NotFound, ValidationFailed
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
 )
+from symphony_site.api.query import query_boolean
 from symphony_site.api.serializers import ErrorSerializer
 from teams.access import access_team
 from teams.roles import Role
@@ -32,6 +33,8 @@ from workflows.versioning import diff_documents
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {**ERRORS, 409: ErrorSerializer, 413: ErrorSerializer}
 TAGS = ["workflows"]
+# A version number as the query names it: any text, looked up (404 when no version has it).
+VERSION_TEXT = {"type": "string", "minLength": 1}
 VERSION_PARAMETER = OpenApiParameter("version", str, description="A version number; default: the current one.")
 
 EXPORT_TYPES = services.EXPORT_FILES
@@ -60,7 +63,7 @@ class WorkflowListView(APIView):
             team = access_team(request.user, team).pk
         workflows = selectors.workflows_for_user(
             request.user, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
-            archived=params.get("archived", "").lower() in {"1", "true", "yes"})
+            archived=bool(query_boolean(params.get("archived"), "archived")))
         return paginated_response(request, workflows, selectors.LIST_ORDERING, s.WorkflowSerializer)
 
     @extend_schema(request=s.WorkflowCreateSerializer, responses={201: s.WorkflowDetailSerializer, **WRITE_ERRORS},
@@ -117,8 +120,8 @@ class VersionDetailView(APIView):
 
 class DiffView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("from", str, required=True, description="The older version."),
-                    OpenApiParameter("to", str, required=True, description="The newer version.")],
+        parameters=[OpenApiParameter("from", VERSION_TEXT, required=True, description="The older version."),
+                    OpenApiParameter("to", VERSION_TEXT, required=True, description="The newer version.")],
         responses={200: s.DiffSerializer, **ERRORS}, tags=TAGS)
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
@@ -173,10 +176,10 @@ class PlanView(APIView):
                            status_code=409) from None
         nodes = request.query_params.getlist("node") or None
         unknown = sorted(set(nodes or ()) - set(plan.topological_order))
-        if unknown:
-            raise ValidationFailed(
+        if unknown:  # a node id names something in the version, as the version number does: 404
+            raise NotFound(
                 f"No node {unknown[0]!r} in version {version.version}.",
-                details=[{"field": "node", "message": f"unknown node {node_id!r}", "code": "invalid"}
+                details=[{"field": "node", "message": f"unknown node {node_id!r}", "code": "not_found"}
                          for node_id in unknown],
             )
         return Response({"version": version.version,
@@ -193,7 +196,9 @@ class ExportView(APIView):
         parameters=[OpenApiParameter("format", str, enum=list(EXPORT_TYPES), description="Default json."),
                     VERSION_PARAMETER],
         responses={(200, "application/json"): OpenApiTypes.OBJECT,
-                   (200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+                   **{(200, content_type): OpenApiTypes.BINARY
+                      for content_type, _ in EXPORT_TYPES.values() if content_type != "application/json"},
+                   **ERRORS},
         tags=TAGS, description="The version's envelope as a file: JSON, compact MessagePack, or MessagePack "
                                "compressed with zstd or lz4.")
     def get(self, request: Request, workflow_id: Any) -> HttpResponse:
@@ -246,7 +251,7 @@ class NodeTypeListView(APIView):
                    responses={200: s.page_of(s.NodeTypeSerializer, "NodeTypePage"), **ERRORS}, tags=TAGS,
                    operation_id="node_types_list")
     def get(self, request: Request) -> Response:
-        kind = request.query_params.get("kind") or None
+        kind = request.query_params.get("kind")  # "kind=" is not a kind: 400, like any other
         if kind not in (None, "control", "operator", "instrument"):
             raise ValidationFailed("kind is control, operator or instrument.",
                                    details=[{"field": "kind", "code": "invalid", "message": "unknown kind"}])
