@@ -152,7 +152,7 @@ if not DEBUG:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "teams.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "symphony_site.api.authentication.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # One strict reader for every JSON body (symphony_site/api/parsers.py, docs/api.md).

@@ -285,7 +285,7 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     key = key_names[0]
     rows.sort(key=lambda row: (-_sortable(row[key]), row["id"]))
     if cursor:
-        values = decode_cursor(cursor, 2)
+        values = decode_cursor(cursor, 2, f"templates:query:{sort}")
         try:
             after = (-_sortable(values[0]), uuid.UUID(str(values[1])))
         except (TypeError, ValueError):
@@ -297,7 +297,8 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     if len(rows) > limit:
         last = page[-1]
         value = last[key_names[0]]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
+        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])],
+                                    f"templates:query:{sort}")
     return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
                         facets_exact=exact, typo_fallback=typo, corrected_query=corrected)
 
@@ -328,7 +329,7 @@ def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, c
     keyset = ""
     keyset_params: list[Any] = []
     if cursor:
-        value, last_id = decode_cursor(cursor, 2)
+        value, last_id = decode_cursor(cursor, 2, f"templates:browse:{sort}")
         if sort == "newest":
             from datetime import datetime
 
@@ -350,7 +351,8 @@ def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, c
     if len(rows) > limit:
         rows = rows[:limit]
         value, last_id = rows[-1][1], rows[-1][0]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)])
+        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)],
+                                    f"templates:browse:{sort}")
     return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor,
                         facets=_facets(sample[:FACET_SAMPLE]), facets_exact=len(sample) <= FACET_SAMPLE)
 
