@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from executions.runtime import controls
+from executions.runtime import controls, instruments, operators, waits
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import check_outputs
 from workflows.domain import (
@@ -76,8 +76,21 @@ _CONTROLS: dict[str, NodeType] = {
     "parallel": NodeType(controls.run_forward),
     "join": NodeType(controls.run_join),
 }
-_OPERATORS: dict[str, NodeType] = {}
-_INSTRUMENTS: dict[str, NodeType] = {}
+_OPERATORS: dict[str, NodeType] = {
+    "template": NodeType(operators.run_template),
+    "json_parse": NodeType(operators.run_json_parse),
+    "json_format": NodeType(operators.run_json_format),
+    "select": NodeType(operators.run_select),
+    "map": NodeType(operators.run_map),
+    "filter": NodeType(operators.run_filter),
+    "reduce": NodeType(operators.run_reduce),
+    "merge_objects": NodeType(operators.run_merge_objects),
+    "log": NodeType(operators.run_log),
+    "delay": NodeType(waits.run_delay, queue=QUEUE_IO, cheap=False),
+}
+_INSTRUMENTS: dict[str, NodeType] = {
+    instruments.ECHO_MODEL: NodeType(instruments.run_echo, queue=QUEUE_MODELS, cheap=False),
+}
 
 
 def register_operator(name: str, node_type: NodeType) -> None:

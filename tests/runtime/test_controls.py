@@ -124,6 +124,17 @@ def test_a_model_without_implementation_is_refused_without_retry() -> None:
     (node_control("a", "parallel"), QUEUE_STEPS, True),
     (node_control("a", "join"), QUEUE_STEPS, True),
     (node_model("a", "openai/gpt-4o"), QUEUE_MODELS, False),
+    (node_operator("a", "template", {"template": "x"}), QUEUE_STEPS, True),
+    (node_operator("a", "json_parse", {}), QUEUE_STEPS, True),
+    (node_operator("a", "json_format", {}), QUEUE_STEPS, True),
+    (node_operator("a", "select", {"path": "a"}), QUEUE_STEPS, True),
+    (node_operator("a", "map", {"expr": "item"}), QUEUE_STEPS, True),
+    (node_operator("a", "filter", {"expr": "item"}), QUEUE_STEPS, True),
+    (node_operator("a", "reduce", {"reducer": "sum"}), QUEUE_STEPS, True),
+    (node_operator("a", "merge_objects", {}), QUEUE_STEPS, True),
+    (node_operator("a", "log", {}), QUEUE_STEPS, True),
+    (node_operator("a", "delay", {"milliseconds": 1}), QUEUE_IO, False),
+    (node_model("a", "local/echo"), QUEUE_MODELS, False),
     (node_operator("a", "teleport", {}), QUEUE_STEPS, False),
 ], ids=lambda value: value.get("operator") or value.get("control") or value.get("model_id")
    or value["kind"] if isinstance(value, dict) else str(value))
@@ -150,7 +161,7 @@ def _bodies() -> dict[str, Workflow]:
 
 
 @pytest.mark.parametrize(("body", "queue"), [
-    ("cheap", QUEUE_STEPS), ("missing", QUEUE_IO)])
+    ("cheap", QUEUE_STEPS), ("slow", QUEUE_IO), ("nested", QUEUE_IO), ("missing", QUEUE_IO)])
 def test_a_loop_runs_on_io_when_its_body_waits(body: str, queue: str) -> None:
     bodies = _bodies()
     loop = node_of(node_control("each", "loop", over="inputs.value", body=body))
