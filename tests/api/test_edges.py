@@ -219,3 +219,29 @@ def test_a_cursor_of_one_list_is_not_a_position_in_another(team_with_data: TeamW
     assert [team["name"] for team in first["results"] + second["results"]] == ["Alpha", "Editor's own"]
     elsewhere = client.get("/api/v1/auth/tokens/", {"cursor": first["next"]})
     assert (elsewhere.status_code, error_of(elsewhere)["code"]) == (400, "validation_failed")
+
+
+# --- audit times with offsets (found by Schemathesis: +18:06 was a 500) ------------------------
+
+
+@pytest.mark.parametrize(("until", "everything"), [("0345-11-06T08:04:23.0510+18:06", False),
+                                                  ("2999-01-01T00:00:00-23:59", True),
+                                                  ("2999-01-01T00:00:00+14:00", True)])
+def test_an_audit_time_with_any_valid_offset_is_read(team_with_data: TeamWithData, until: str,
+                                                     everything: bool) -> None:
+    client = team_with_data.token_client("owner")
+    all_entries = client.get("/api/v1/audit/", {"team": "alpha"}).json()["results"]
+    response = client.get("/api/v1/audit/", {"team": "alpha", "until": until})
+    assert response.status_code == 200
+    assert len(all_entries) >= 5
+    assert response.json()["results"] == (all_entries if everything else [])
+
+
+@pytest.mark.parametrize(("field", "value"), [("since", "0001-01-01T00:00:00+01:00"),
+                                              ("until", "9999-12-31T23:59:59-01:00")])
+def test_an_audit_time_outside_the_years_in_utc_is_400(team_with_data: TeamWithData, field: str,
+                                                        value: str) -> None:
+    response = team_with_data.token_client("owner").get("/api/v1/audit/", {"team": "alpha", field: value})
+    assert response.status_code == 400
+    assert error_of(response)["details"] == [
+        {"field": field, "message": "outside the years 1 to 9999 once in UTC", "code": "invalid"}]

@@ -283,7 +283,7 @@ def test_session_auth_enforces_csrf(personas) -> None:
     client.force_login(personas.users["owner"])
     response = client.post("/api/v1/teams/", data=json.dumps({"name": "NoCsrf"}), content_type="application/json")
     assert response.status_code == 403
-    assert error_of(response)["code"] == "permission_denied"
+    assert error_of(response)["code"] == "csrf_failed"
     assert "CSRF" in error_of(response)["message"]
     assert Team.objects.count() == 2
 
