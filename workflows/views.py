@@ -21,7 +21,7 @@ from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
 from teams.access import require_role, team_role
 from teams.roles import Role
-from workflows import documents, editing, graph_view, samples, selectors, services
+from workflows import documents, editing, editor_views, graph_view, samples, selectors, services
 from workflows.catalog import builtin_catalog
 from workflows.domain import Workflow as GraphWorkflow
 from workflows.domain import plan_workflow, validate_document
@@ -154,8 +154,9 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
             messages.error(request, "This workflow is archived; archived workflows cannot be edited.")
             return redirect("workflows:detail", workflow_id=workflow.pk)
     if request.method == "GET":
-        return render(request, "workflows/editor.html",
-                      _editor_context(request, workflow=workflow, text=_editor_document_text(workflow)))
+        context = _editor_context(request, workflow=workflow, text=_editor_document_text(workflow))
+        context["editor_data"] = editor_views.editor_data(request, workflow=workflow, team=team)
+        return render(request, "workflows/editor.html", context)
     text = request.POST.get("document", "")
     action = request.POST.get("action", "preview")
     errors: list[dict[str, Any]] = []
@@ -193,6 +194,7 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
         errors = error.details if isinstance(error.details, list) else []
     context = _editor_context(request, workflow=workflow, text=text)
     context["save_errors"] = errors
+    context["editor_data"] = editor_views.editor_data(request, workflow=workflow, team=team)
     return render(request, "workflows/editor.html", context, status=400 if errors else 200)
 
 
