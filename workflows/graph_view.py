@@ -282,7 +282,7 @@ def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None 
 def arrange(workflow_document: dict[str, Any], sizes: dict[str, tuple[float, float]], *,
             column_gap: float = 120, row_gap: float = 40, margin: float = 40) -> dict[str, dict[str, float]]:
     """Positions for the canvas editor's auto-layout: the same layered columns as `layout`, each
-    node as large as the canvas draws it (`sizes`: id → (width, height); missing ones are 200×80)."""
+    node as large as the canvas draws it (`sizes`: id → (width, height); missing ones are 200 by 80)."""
     _, _, columns = _columns(workflow_document, None)
     default = (200.0, 80.0)
     column_heights = [sum(sizes.get(node_id, default)[1] for node_id in column) + row_gap * (len(column) - 1)
@@ -293,7 +293,7 @@ def arrange(workflow_document: dict[str, Any], sizes: dict[str, tuple[float, flo
     for column, column_height in zip(columns, column_heights, strict=True):
         y = margin + (tallest - column_height) / 2
         for node_id in column:
-            width, height = sizes.get(node_id, default)
+            height = sizes.get(node_id, default)[1]
             positions[node_id] = {"x": round(x), "y": round(y)}
             y += height + row_gap
         x += max(sizes.get(node_id, default)[0] for node_id in column) + column_gap

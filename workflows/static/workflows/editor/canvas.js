@@ -67,8 +67,8 @@ export class Canvas {
     const focusedId = document.activeElement && document.activeElement.closest
       && document.activeElement.closest(".editor-canvas .node") ? document.activeElement.dataset.nodeId : null;
     const nodesById = this.store.nodesById();
-    this.nodeLayer.replaceChildren(...this.store.nodes.map((node) => this.drawNode(node)));
-    this.edgeLayer.replaceChildren(...this.store.edges.map((edge) => this.drawEdge(edge, nodesById)).filter(Boolean));
+    sync(this.nodeLayer, this.store.nodes.map((node) => this.drawNode(node)), "data-node-id");
+    sync(this.edgeLayer, this.store.edges.map((edge) => this.drawEdge(edge, nodesById)).filter(Boolean), "data-edge-id");
     this.applyView();
     if (focusedId) {
       const again = this.nodeLayer.querySelector(`[data-node-id="${CSS.escape(focusedId)}"]`);
@@ -108,14 +108,23 @@ export class Canvas {
     const flowOut = element("path", { class: "flow flow-out", "data-flow": "out", d: diamond(NODE_WIDTH, FLOW_OFFSET_Y) });
     flowOut.append(element("title", {}, "Drag to another node: control edge (conditional from a branch)"));
     group.append(flowOut);
-    ports.inputs.forEach((port, index) => group.append(this.drawPort(port, index, "in")));
+    ports.inputs.forEach((port, index) => group.append(this.drawPort(port, index, "in", node)));
     ports.outputs.forEach((port, index) => group.append(this.drawPort(port, index, "out")));
     return group;
   }
 
-  drawPort(port, index, side) {
+  drawPort(port, index, side, node = null) {
     const offset = portOffset(index, side);
-    const group = element("g", { class: `port ${side}`, "data-port": port.name, "data-type": port.data_type });
+    const classes = ["port", side];
+    let refusal = "";
+    const gesture = this.gesture;
+    if (gesture && gesture.type === "connect" && side === "in") {
+      // While a connection is dragged every input says whether it takes the dragged type.
+      refusal = this.actions.refusal(gesture.source, gesture.port, node.id, port.name);
+      classes.push(refusal ? "refuse" : "accept");
+    }
+    const group = element("g", { class: classes.join(" "), "data-port": port.name, "data-type": port.data_type });
+    if (refusal) group.dataset.refusal = refusal;
     group.append(element("title", {}, `${side === "in" ? "Input" : "Output"} ${port.name}: ${port.data_type}`));
     group.append(element("circle", { cx: offset.x, cy: offset.y, r: 6 }));
     const label = `${port.name} · ${port.data_type}`;
@@ -292,12 +301,7 @@ export class Canvas {
   startConnect(sourceId, port, type, start) {
     this.gesture = { type: "connect", source: sourceId, port, dataType: type, start, over: null };
     this.svg.classList.add("connecting");
-    for (const element of this.nodeLayer.querySelectorAll(".port.in")) {
-      const targetId = element.closest(".node").dataset.nodeId;
-      const refusal = this.actions.refusal(sourceId, port, targetId, element.dataset.port);
-      element.classList.add(refusal ? "refuse" : "accept");
-      if (refusal) element.dataset.refusal = refusal;
-    }
+    this.render();
     this.setHint(`Connecting ${port} (${type}): drop on a highlighted input. Greyed inputs cannot take ${type}.`);
   }
 
@@ -425,10 +429,7 @@ export class Canvas {
   endWire() {
     this.wire.style.display = "none";
     this.svg.classList.remove("connecting", "connecting-flow");
-    for (const element of this.nodeLayer.querySelectorAll(".port.in")) {
-      element.classList.remove("accept", "refuse");
-      delete element.dataset.refusal;
-    }
+    this.render();
   }
 
   cancelGesture() {
@@ -468,6 +469,26 @@ export class Canvas {
       this.setHint("");
     }
   }
+}
+
+// Put `fresh` into `layer` in order, keeping each existing element whose markup is unchanged, so
+// focus, hover and anything holding an element survive a redraw that did not touch it.
+const markupOf = new WeakMap();
+
+function sync(layer, fresh, key) {
+  const existing = new Map([...layer.children].map((child) => [child.getAttribute(key), child]));
+  fresh.forEach((element, index) => {
+    const markup = element.outerHTML;
+    const old = existing.get(element.getAttribute(key));
+    existing.delete(element.getAttribute(key));
+    let keep = element;
+    if (old && markupOf.get(old) === markup) keep = old;
+    else markupOf.set(element, markup);
+    const current = layer.children[index];
+    if (current !== keep) layer.insertBefore(keep, current || null);
+    if (old && old !== keep) old.remove();
+  });
+  for (const stale of existing.values()) stale.remove();
 }
 
 function diamond(x, y) {

@@ -5,7 +5,7 @@
 
 import { postForm, postJson } from "./api.js";
 import { edgeLabel, portsOf, settingsOf, applySettings, typeLabel } from "./model.js";
-import { h, uniqueId } from "./dom.js";
+import { h } from "./dom.js";
 import { edgeKey, nodeKey } from "./store.js";
 
 const KIND_NAMES = { input: "Input", output: "Output", control: "Control", operator: "Operator", instrument: "Model" };
@@ -45,6 +45,7 @@ export class Inspector {
   }
 
   draw(shown, selection) {
+    this.flushSettings();
     this.shown = shown;
     this.settings = null;
     if (shown === "workflow") this.drawWorkflow();
@@ -154,15 +155,26 @@ export class Inspector {
     this.decorateSettings();
   }
 
+  // A change typed just before the panel moves to another node is still read and kept.
+  flushSettings() {
+    const state = this.settings;
+    if (!state || !state.timer) return;
+    clearTimeout(state.timer);
+    state.timer = null;
+    const form = document.getElementById("settings-form");
+    if (form) this.readSettings(state, form);
+  }
+
   async readSettings(state, form) {
+    state.timer = null;
+    const node = this.store.node(state.nodeId);
+    if (!node) return;
     const data = new FormData(form);
-    data.set("kind", this.store.node(state.nodeId).kind);
+    data.set("kind", node.kind);
     data.set("type", state.entry.type);
     const mine = ++state.sequence;
     const { ok, body } = await postForm(this.urls.settings_values, data);
-    if (!ok || mine !== state.sequence || this.settings !== state) return;
-    const node = this.store.node(state.nodeId);
-    if (!node) return;
+    if (!ok || mine !== state.sequence || !this.store.node(state.nodeId)) return;
     this.commit(`Edit the settings of ${node.name || node.id}`, (d) => applySettings(findNode(d, state.nodeId), state.entry, body.values), `settings:${state.nodeId}`);
   }
 
@@ -196,8 +208,8 @@ export class Inspector {
     const others = this.store.nodes.filter((other) => other.id !== node.id);
     const section = h("section", { className: "inspector-section", "aria-labelledby": "connect-title" }, h("h3", { id: "connect-title" }, "Connect"));
     if (ports.outputs.length) {
-      const fromId = uniqueId("connect-from");
-      const toId = uniqueId("connect-to");
+      const fromId = "connect-from";
+      const toId = "connect-to";
       const from = h("select", { id: fromId }, ports.outputs.map((port) => h("option", { value: port.name }, `${port.name} (${port.data_type})`)));
       const to = h("select", { id: toId });
       const fill = () => {
@@ -218,7 +230,7 @@ export class Inspector {
       section.append(h("div", { className: "connect-row" },
         h("div", {}, h("label", { for: fromId }, "Output"), from),
         h("div", {}, h("label", { for: toId }, "Into input"), to)),
-        h("button", { type: "button", className: "button small", onclick: () => {
+        h("button", { type: "button", id: "connect-ports-button", className: "button small", onclick: () => {
           if (!to.value) return;
           const [targetId, targetPort] = to.value.split("\u0000");
           this.actions.connect(node.id, from.value, targetId, targetPort);
@@ -226,9 +238,9 @@ export class Inspector {
     }
     if (others.length) {
       const isBranch = node.kind === "control" && node.control === "branch";
-      const targetId = uniqueId("flow-to");
-      const kindId = uniqueId("flow-kind");
-      const conditionId = uniqueId("flow-condition");
+      const targetId = "flow-to";
+      const kindId = "flow-kind";
+      const conditionId = "flow-condition";
       const target = h("select", { id: targetId }, others.map((other) => h("option", { value: other.id }, other.name || other.id)));
       const kind = h("select", { id: kindId }, h("option", { value: "control", selected: !isBranch }, "control (order only)"),
         h("option", { value: "conditional", selected: isBranch }, "conditional (when a condition holds)"));
@@ -239,7 +251,7 @@ export class Inspector {
         h("div", {}, h("label", { for: targetId }, "Then run"), target),
         h("div", {}, h("label", { for: kindId }, "Edge"), kind)),
         conditionBox,
-        h("button", { type: "button", className: "button small", onclick: () => this.actions.connectFlow(node.id, target.value, { kind: kind.value, condition: condition.value }) }, "Add edge"));
+        h("button", { type: "button", id: "add-flow-button", className: "button small", onclick: () => this.actions.connectFlow(node.id, target.value, { kind: kind.value, condition: condition.value }) }, "Add edge"));
     }
     if (!ports.outputs.length && !others.length) section.append(h("p", { className: "muted small" }, "Add another node to connect this one."));
     return section;

@@ -83,6 +83,10 @@ function start() {
     else if (issues.valid) statusText.textContent = `Valid${issues.result.warnings.length ? ` · ${issues.result.warnings.length} warning${issues.result.warnings.length === 1 ? "" : "s"}` : ""} · ${store.nodes.length} node${store.nodes.length === 1 ? "" : "s"}, ${store.edges.length} edge${store.edges.length === 1 ? "" : "s"}`;
     else statusText.textContent = `${issues.result.errors.length} problem${issues.result.errors.length === 1 ? "" : "s"} to fix before saving a version`;
     statusText.className = `validation-status ${issues.valid ? "live-ok" : issues.result ? "live-bad" : "live-muted"}`;
+    if (!all.length) {
+      problemList.replaceChildren(h("li", { className: "muted small" }, issues.result ? "No problems." : issues.error || "Not validated yet."));
+      return;
+    }
     problemList.replaceChildren(...all.map((issue) => {
       const target = issue.edge_id ? `edge ${issue.edge_id}` : issue.node_id ? `node ${issue.node_id}` : "";
       const content = [h("span", { className: `badge ${issue.severity === "error" ? "bad" : "warn"}` }, issue.code), " ", issue.message];
@@ -95,9 +99,15 @@ function start() {
   let validationState = "";
   const validator = new Validator({ url: data.urls.validate, store, issues, onResult: ({ state }) => {
     validationState = state;
-    if (state === "validating") statusText.textContent = "Validating…";
-    else {
+    if (state === "validating") {
+      statusText.textContent = "Validating…";
+      statusText.className = "validation-status live-muted";
+    } else {
       renderProblems();
+      if (state === "stale") {
+        statusText.textContent = "Validating…";
+        statusText.className = "validation-status live-muted";
+      }
       canvas.schedule();
       outline.render();
       inspector.refreshDynamic();
@@ -215,7 +225,7 @@ function start() {
     app.dataset.ready = "true";
   };
   firstLayout();
-  window.symphonyEditor = { store, validationState: () => validationState };
+  window.symphonyEditor = { store, validator, issues, saver, validationState: () => validationState };
 }
 
 start();

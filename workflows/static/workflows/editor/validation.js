@@ -58,6 +58,7 @@ export class Validator {
 
   schedule() {
     clearTimeout(this.timer);
+    this.onResult({ state: "validating" });
     this.timer = setTimeout(() => this.run(), this.delay);
   }
 
@@ -78,7 +79,8 @@ export class Validator {
       if (ok) this.issues.set(body);
       else this.issues.set(null, body && body.error ? body.error.message : "The server could not validate the document.");
       this.validatedRevision = revision;
-      this.onResult({ state: "done" });
+      // An answer about an older revision still marks the canvas, but the status waits for the next.
+      this.onResult({ state: revision === this.store.revision ? "done" : "stale" });
     }).catch(() => {
       if (mine !== this.sequence) return;
       this.issues.set(null, "Could not reach the server to validate; your work is kept as a draft in this browser.");
