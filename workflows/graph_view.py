@@ -10,9 +10,12 @@ crossings. The template only draws what this module computes.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+from workflows.catalog import builtin_catalog
 
 NODE_WIDTH = 180
 NODE_HEIGHT = 52
@@ -38,6 +41,7 @@ class NodeBox:
     y: float
     classes: list[str] = field(default_factory=list)
     title: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def width(self) -> int:
@@ -99,6 +103,60 @@ class GraphLayout:
     @property
     def view_box(self) -> str:
         return f"0 0 {self.width:.0f} {self.height:.0f}"
+
+
+CONTROL_FIELDS = ("condition", "over", "body")
+INPUT_FIELDS = ("data_type", "required", "default", "interactive", "prompt")
+
+
+def _ports(node: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A node's input and output ports with their types: declared, or the catalog's."""
+    kind = str(node.get("kind", ""))
+    data_type = str(node.get("data_type") or "any")
+    if kind == "input":
+        return [], [{"name": "value", "type": data_type, "required": True}]
+    if kind == "output":
+        return [{"name": "value", "type": data_type, "required": True}], []
+    type_name = str(node.get("operator") or node.get("model_id") or node.get("control") or "")
+    definition = builtin_catalog().get(kind, type_name)
+
+    def rows(declared: Any, known: tuple[Any, ...]) -> list[dict[str, Any]]:
+        if kind != "control" and isinstance(declared, list) and declared:
+            return [{"name": str(port.get("name")), "type": str(port.get("data_type") or "any"),
+                     "required": port.get("required", True) is not False} for port in declared if isinstance(port, dict)]
+        return [{"name": port.name, "type": str(port.data_type), "required": port.required} for port in known]
+
+    return (rows(node.get("inputs"), definition.inputs if definition else ()),
+            rows(node.get("outputs"), definition.outputs if definition else ()))
+
+
+def node_details(node: dict[str, Any], edges: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
+    """What a click on a node shows: its type, settings, ports with types and what they connect to."""
+    node_id = str(node.get("id"))
+    kind = str(node.get("kind", ""))
+    if kind in {"operator", "instrument"}:
+        settings = node.get("config") or {}
+    else:
+        fields = CONTROL_FIELDS if kind == "control" else INPUT_FIELDS if kind == "input" else ("data_type",)
+        settings = {name: node[name] for name in fields if node.get(name) is not None}
+    inputs, outputs = _ports(node)
+    for port in inputs:
+        port["links"] = [f"{names.get(str(edge.get('source')), edge.get('source'))} · {edge.get('source_port', 'value')}"
+                         for edge in edges if edge.get("kind", "data") == "data" and str(edge.get("target")) == node_id
+                         and edge.get("target_port", "value") == port["name"]]
+    for port in outputs:
+        port["links"] = [f"{names.get(str(edge.get('target')), edge.get('target'))} · {edge.get('target_port', 'value')}"
+                         for edge in edges if edge.get("kind", "data") == "data" and str(edge.get("source")) == node_id
+                         and edge.get("source_port", "value") == port["name"]]
+    flows = [f"{edge.get('kind')} → {names.get(str(edge.get('target')), edge.get('target'))}"
+             + (f" when {edge.get('condition')}" if edge.get("condition") else "")
+             for edge in edges if edge.get("kind") in {"control", "conditional"} and str(edge.get("source")) == node_id]
+    return {
+        "name": str(node.get("name") or node_id), "kind": kind, "type": _subtitle(node),
+        "description": str(node.get("description") or ""),
+        "settings": json.dumps(settings, indent=2, ensure_ascii=False, sort_keys=True) if settings else "",
+        "inputs": inputs, "outputs": outputs, "flows": flows,
+    }
 
 
 def _subtitle(node: dict[str, Any]) -> str:
@@ -237,6 +295,7 @@ def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None 
     width = 2 * PADDING + max(len(columns), 1) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP
     node_classes = node_classes or {}
     edge_classes = edge_classes or {}
+    names = {node_id: str(node.get("name") or node_id) for node_id, node in by_id.items()}
     boxes: dict[str, NodeBox] = {}
     for column_index, column in enumerate(columns):
         column_height = len(column) * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
@@ -251,6 +310,7 @@ def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None 
                 y=top + row_index * (NODE_HEIGHT + ROW_GAP),
                 classes=list(node_classes.get(node_id, ())),
                 title=f"{name} ({node_id}) — {_subtitle(node)}",
+                details=node_details(node, edges, names),
             )
     lines = []
     for edge in edges:

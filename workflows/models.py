@@ -37,6 +37,8 @@ class Workflow(models.Model):
         ]
         indexes = [
             models.Index(fields=["team", "archived_at", "-updated_at"], name="workflow_team_list"),
+            models.Index(fields=["team", "archived_at", "name", "id"], name="workflow_team_by_name"),
+            models.Index(fields=["team", "archived_at", "-created_at", "-id"], name="workflow_team_by_created"),
             GinIndex(fields=["tags"], name="workflow_tags_gin"),
             # `icontains` searches compare UPPER(column) LIKE …; trigram indexes on the same
             # expressions make them index scans.

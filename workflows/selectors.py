@@ -11,6 +11,13 @@ from teams.roles import Role
 from workflows.models import Workflow, WorkflowVersion
 
 LIST_ORDERING = ("-updated_at", "-id")
+# The web list's sort choices: label and keyset ordering (the last field unique), each served by an
+# index on (team, archived_at, …).
+LIST_SORTS = {
+    "updated": ("Recently updated", LIST_ORDERING),
+    "name": ("Name A to Z", ("name", "id")),
+    "created": ("Newest first", ("-created_at", "-id")),
+}
 VERSION_ORDERING = ("-major", "-minor", "-patch")
 
 

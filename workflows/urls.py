@@ -15,5 +15,6 @@ urlpatterns = [
     path("<uuid:workflow_id>/edit/", views.workflow_edit, name="edit"),
     path("<uuid:workflow_id>/diff/", views.workflow_diff, name="diff"),
     path("<uuid:workflow_id>/archive/", views.workflow_archive, name="archive"),
+    path("<uuid:workflow_id>/restore/", views.workflow_restore, name="restore"),
     path("<uuid:workflow_id>/export/", views.workflow_export, name="export"),
 ]
