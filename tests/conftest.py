@@ -115,9 +115,11 @@ def close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Ite
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium per test process, shared by every browser test."""
+    """One headless Chromium per test module and process, shared by its browser tests. Not per
+    session: Playwright's sync API keeps an event loop running while it is open, which would stop
+    later tests from starting their own (asyncio.run)."""
     from tests.browser import launch_shared
 
     yield from launch_shared()

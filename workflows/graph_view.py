@@ -340,7 +340,7 @@ def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None 
 
 
 def arrange(workflow_document: dict[str, Any], sizes: dict[str, tuple[float, float]], *,
-            column_gap: float = 120, row_gap: float = 40, margin: float = 40) -> dict[str, dict[str, float]]:
+            column_gap: float = 70, row_gap: float = 36, margin: float = 40) -> dict[str, dict[str, float]]:
     """Positions for the canvas editor's auto-layout: the same layered columns as `layout`, each
     node as large as the canvas draws it (`sizes`: id → (width, height); missing ones are 200 by 80)."""
     _, _, columns = _columns(workflow_document, None)

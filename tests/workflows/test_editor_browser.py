@@ -46,11 +46,13 @@ def center(locator: Any) -> tuple[float, float]:
             box = locator.bounding_box(timeout=3000)
         except Error:
             continue
-        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        if box is not None:
+            return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     raise AssertionError(f"{locator} kept moving")
 
 
 def drag(page: Any, source: Any, to: tuple[float, float]) -> None:
+    """Press on `source`, move to `to` (measured before the press: the canvas redraws on it)."""
     x, y = center(source)
     page.mouse.move(x, y)
     page.mouse.down()
@@ -292,9 +294,10 @@ def test_an_incompatible_connection_is_refused_while_dragging(browser_session, p
     model = place(page, '[data-type="local/echo"]', 400, 40)
     source = port(page, embed, "out", "embedding")
     target = port(page, model, "in", "prompt")
-    page.mouse.move(*center(source))
+    start, end = center(source), center(target)
+    page.mouse.move(*start)
     page.mouse.down()
-    page.mouse.move(*center(target), steps=8)
+    page.mouse.move(*end, steps=8)
     # While dragging: the string input is marked refused and the reason is shown.
     refused = page.locator(f'#editor-canvas .node[data-node-id="{model}"] .port.in[data-port="prompt"]')
     assert "refuse" in refused.get_attribute("class")

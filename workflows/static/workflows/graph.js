@@ -5,7 +5,7 @@
   "use strict";
 
   var DRAG_THRESHOLD = 4;
-  var READABLE_SCALE = 1;  // node names are 13px in graph units: at scale 1 they are 13px on screen
+  var READABLE_SCALE = 1;  // node text is 12-13px in graph units: shown at least that size on screen
 
   function initGraph(frame) {
     if (frame.dataset.ready) return;

@@ -10,6 +10,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const MIN_ZOOM = 0.25;
 const MAX_ZOOM = 2.5;
 const DRAG_THRESHOLD = 4;
+const READABLE_ZOOM = 0.85;  // 14px names stay at 12px
 
 function element(name, attributes = {}, text = null) {
   const node = document.createElementNS(SVG, name);
@@ -210,7 +211,9 @@ export class Canvas {
     this.applyView();
   }
 
-  fit() {
+  // Show every node; with `readable`, never below a zoom where labels stay legible (the first
+  // view of a large workflow starts at its left edge instead of shrinking it to dots).
+  fit({ readable = false } = {}) {
     const nodes = this.store.nodes;
     const box = this.svg.getBoundingClientRect();
     if (!nodes.length || !box.width) {
@@ -226,8 +229,11 @@ export class Canvas {
       right = Math.max(right, at.x + size.width); bottom = Math.max(bottom, at.y + size.height);
     }
     const margin = 30;
-    const k = Math.min(1, Math.max(MIN_ZOOM, Math.min((box.width - 2 * margin) / (right - left), (box.height - 2 * margin) / (bottom - top))));
-    this.view = { k, x: (box.width - (right - left) * k) / 2 - left * k, y: Math.max(margin, (box.height - (bottom - top) * k) / 2) - top * k };
+    const fitting = Math.min((box.width - 2 * margin) / (right - left), (box.height - 2 * margin) / (bottom - top));
+    const k = Math.min(1, Math.max(readable ? READABLE_ZOOM : MIN_ZOOM, fitting));
+    const x = fitting >= k ? (box.width - (right - left) * k) / 2 - left * k : margin - left * k;
+    const y = (bottom - top) * k <= box.height - 2 * margin ? (box.height - (bottom - top) * k) / 2 - top * k : margin - top * k;
+    this.view = { k, x, y };
     this.applyView();
   }
 

@@ -139,7 +139,7 @@ function start() {
     if (!ok) { announce("The layout could not be computed."); return; }
     actions.setPositions(body.positions, "Auto-layout");
     canvas.render();
-    canvas.fit();
+    canvas.fit({ readable: true });
     announce("Nodes arranged in layers, left to right.");
   };
   const commands = {
@@ -221,7 +221,7 @@ function start() {
       if (ok) positions.arranged = body.positions;
     }
     canvas.render();
-    canvas.fit();
+    canvas.fit({ readable: true });
     app.dataset.ready = "true";
   };
   firstLayout();
