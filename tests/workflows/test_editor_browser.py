@@ -340,6 +340,14 @@ def test_undo_and_redo(browser_session, personas) -> None:
     page.keyboard.press("Control+Shift+Z")
     page.keyboard.press("Control+Y")
     assert [node["id"] for node in document_of(page)["nodes"]] == ["input", "output"]
+    # Auto-layout places the nodes in layers as one step.
+    page.locator("[data-command=layout]").click()
+    page.wait_for_function("window.symphonyEditor.store.undoLabel === 'Auto-layout'")
+    placed = {node["id"]: node["position"] for node in document_of(page)["nodes"]}
+    # Unconnected, both are in the first layer: one column, one above the other.
+    assert placed["input"]["x"] == placed["output"]["x"] == 40
+    assert placed["output"]["y"] > placed["input"]["y"]
+    page.locator("#undo-button").click()
     # Copy and paste make fresh ids; undo takes the paste back.
     click_node(page, first)
     page.keyboard.press("Control+C")

@@ -31,6 +31,16 @@ document.addEventListener("submit", (event) => {
   dialog.showModal();
 });
 
+// Logging out leaves no editor draft behind in this browser (a shared computer keeps nothing).
+document.addEventListener("submit", (event) => {
+  if (!event.target.matches || !event.target.matches("form[action$='/logout/']")) return;
+  try {
+    for (const key of Object.keys(window.localStorage)) {
+      if (key.startsWith("symphony:editor-draft:")) window.localStorage.removeItem(key);
+    }
+  } catch (error) { /* storage unavailable: nothing was kept */ }
+});
+
 // After a refused submission the page names each problem at its field: go to the first one.
 const firstInvalid = document.querySelector("main [aria-invalid=true]");
 if (firstInvalid) firstInvalid.focus();
