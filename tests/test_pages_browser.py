@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from symphony_site.actors import Actor, Origin
 from tests.browser import screenshot
 from tests.conftest import ROLES, make_user
 from workflows import samples, services
@@ -33,16 +34,16 @@ def site(personas: Any) -> dict[str, Any]:
     staff = make_user("curator", is_staff=True)
     for entry in [entry for entry in ENTRIES if entry["featured"]][:2] + [entry for entry in ENTRIES if not entry["verified"]][:2]:
         template = template_services.template_publish(
-            actor=personas.users["admin"], team=personas.team, name=entry["name"], description=entry["description"],
+            actor=Actor.of(personas.users["admin"]), origin=Origin.command(), team=personas.team, name=entry["name"], description=entry["description"],
             category=entry["category"], tags=entry["tags"], visibility="public", version=entry["version"],
             slug=entry["slug"])
         if entry["featured"]:
-            template_services.template_set_verified(actor=staff, template=template, verified=True)
-            template_services.template_set_featured(actor=staff, template=template, featured=True)
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+            template_services.template_set_verified(actor=Actor.of(staff), origin=Origin.command(), template=template, verified=True)
+            template_services.template_set_featured(actor=Actor.of(staff), origin=Origin.command(), template=template, featured=True)
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.branching())
     document = samples.branching() | {"description": "Now with a longer description."}
-    services.workflow_update(actor=personas.users["editor"], workflow=workflow, document=document)
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=workflow, document=document)
     return {"workflow": workflow}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bench.workflows.generate import layered_document
+from symphony_site.actors import Actor, Origin
 from tests.browser import screenshot
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
@@ -32,7 +33,7 @@ def shoot(page: Any, name: str) -> None:
 
 
 def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.parallel_join())
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
@@ -54,7 +55,7 @@ def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
 
 
 def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.linear())
     # A version saved under an older catalog can become invalid; stored directly to stand for one.
     envelope = {"schema_version": "1.0.0", "created_with": "test", "workflow": invalid_document()}
@@ -78,7 +79,7 @@ def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_s
 
 def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None:
     document = layered_document(200, width=19, seed=3)
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team, document=document)
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=document)
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
     assert page.locator("svg.graph g.node").count() == 200
@@ -95,7 +96,7 @@ def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None
 
 
 def test_a_node_opens_its_details_by_click_and_by_keyboard(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.branching())
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
@@ -121,7 +122,7 @@ def test_a_node_opens_its_details_by_click_and_by_keyboard(page_as, live_server,
 
 
 def test_a_cycle_is_drawn_with_a_marked_back_edge(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.linear())
     document = invalid_document()
     envelope = {"schema_version": "1.0.0", "created_with": "test", "workflow": document}

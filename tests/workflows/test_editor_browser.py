@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from symphony_site.actors import Actor, Origin
 from tests.browser import screenshot
 from workflows import documents, samples, services
 from workflows.models import Workflow, WorkflowVersion
@@ -389,7 +390,7 @@ def test_the_json_tab_and_the_canvas_stay_in_step(browser_session, personas) -> 
 
 
 def test_an_invalid_workflow_is_only_a_draft_and_comes_back(browser_session, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.branching())
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.branching())
     page = open_editor(browser_session, personas, f"/workflows/{workflow.pk}/edit/")
     # Stored nodes have no place yet: the server's layered layout spreads them out.
     xs = page.evaluate("[...document.querySelectorAll('#editor-canvas .node')].map(n => n.transform.baseVal[0].matrix.e)")
@@ -428,7 +429,7 @@ def test_an_invalid_workflow_is_only_a_draft_and_comes_back(browser_session, per
 
 @pytest.mark.parametrize("who", ["viewer", "operator"])
 def test_a_reader_opening_the_editor_gets_the_styled_refusal(browser_session, personas, who) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.linear())
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.linear())
     page = browser_session.page(personas.users[who])
     url = f"{browser_session.base_url}/workflows/{workflow.pk}/edit/"
     answer = page.goto(url)
