@@ -140,3 +140,29 @@ def test_a_cycle_is_drawn_with_a_marked_back_edge(page_as, live_server, personas
     assert back.locator(".edge-label").text_content() == "↺ back edge"
     assert back.locator("path").evaluate("element => getComputedStyle(element).stroke") == "rgb(220, 38, 38)"
     shoot(page, "cycle")
+
+
+def test_archive_asks_first_and_can_be_undone(page_as, live_server, personas) -> None:
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team, document=samples.linear())
+    page = page_as("editor")
+    page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
+    archive = page.locator(f'form[action="/workflows/{workflow.pk}/archive/"] button')
+    archive.click()
+    dialog = page.locator("#confirm-dialog")
+    assert dialog.is_visible()
+    assert page.locator("#confirm-title").inner_text() == "Archive this workflow?"
+    shoot(page, "archive-confirm")
+    page.keyboard.press("Escape")  # Cancel: nothing happens
+    assert not dialog.is_visible()
+    workflow.refresh_from_db()
+    assert not workflow.is_archived
+    archive.click()
+    page.locator("#confirm-yes").click()
+    page.wait_for_url(f"{live_server.url}/workflows/")
+    workflow.refresh_from_db()
+    assert workflow.is_archived
+    page.locator(".undo-message button", has_text="Undo").click()
+    page.wait_for_url(f"{live_server.url}/workflows/{workflow.pk}/")
+    workflow.refresh_from_db()
+    assert not workflow.is_archived
