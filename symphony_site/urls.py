@@ -30,6 +30,11 @@ urlpatterns = [
     path("", include("teams.urls")),
 ]
 
+# The admin's lists need their width: no app sidebar beside them, a plain name above them.
+admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Symphony administration"
+admin.site.site_title = "Symphony admin"
+
 handler403 = "symphony_site.views.forbidden"
 handler404 = "symphony_site.views.not_found"
 handler500 = "symphony_site.views.server_error"

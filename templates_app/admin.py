@@ -65,7 +65,7 @@ def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest,  # type: ignore[t
 @admin.register(Template)
 class TemplateAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     # The curation columns come first: they must be visible without scrolling sideways.
-    list_display = ["name", "verified", "featured", "deprecated", "team", "category", "visibility", "rating",
+    list_display = ["name", "verified", "featured", "deprecated", "team", "category", "shown_to", "rating",
                     "usage_count", "latest_version"]
     list_display_links = ["name"]
     list_select_related = ["team"]
@@ -81,6 +81,10 @@ class TemplateAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The change list must show for actions to run; fields stay read-only.
         return bool(request.user.is_staff) and obj is None
+
+    @admin.display(description="Visibility", ordering="visibility")
+    def shown_to(self, template: Template) -> str:
+        return str(template.visibility)  # the short value; the long labels wrap the column
 
     @admin.display(description="Rating", ordering="rating_average")
     def rating(self, template: Template) -> str:
