@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from symphony_site.urls import handler404, handler500
+from symphony_site.urls import handler403, handler404, handler500
 from symphony_site.urls import urlpatterns as site_urlpatterns
 
 SECRET = "stack-detail-that-must-not-leak"
