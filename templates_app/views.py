@@ -151,7 +151,8 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     template = access_template(request.user, slug)
     stars = request.POST.get("stars", "")
     try:
-        services.template_rate(actor=actor_from_request(request), origin=web_origin(request), template=template,
+        services.template_rate(actor=actor_from_request(request), origin=web_origin(request),
+                               template=template,
                                stars=int(stars) if stars.isdigit() else stars)
     except ApiError as error:
         messages.error(request, error.message)
@@ -174,7 +175,8 @@ def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     template = instantiation.template_version.template
     if request.method == "POST":
         try:
-            workflow, warnings, _ = services.template_upgrade_workflow(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
+            workflow, warnings, _ = services.template_upgrade_workflow(
+                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
         except ApiError as error:
             messages.error(request, error.message)
             return redirect("templates:origin", workflow_id=workflow.pk)
@@ -249,8 +251,8 @@ def save_as(request: HttpRequest, workflow_id: Any) -> HttpResponse:
                 chosen.append({"path": candidate["path"], "name": candidate["name"]})
         try:
             template = services.template_from_workflow(
-                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, parameters=chosen, name=form["name"],
-                description=form["description"], category=form["category"],
+                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow,
+                parameters=chosen, name=form["name"], description=form["description"], category=form["category"],
                 tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
                 visibility=form["visibility"])
         except ApiError as error:

@@ -22,10 +22,7 @@ from symphony_site.api.pagination import paginate_queryset
 from symphony_site.origins import actor_from_request, web_origin
 from teams.access import require_role, team_role
 from teams.roles import Role
-from workflows import documents, editing, graph_view, samples, selectors, services
-from workflows.catalog import builtin_catalog
-from workflows.domain import Workflow as GraphWorkflow
-from workflows.domain import plan_workflow, validate_document
+from workflows import documents, editing, graph_view, graphs, samples, selectors, services
 from workflows.models import Workflow
 from workflows.versioning import diff_documents, is_empty_diff
 
@@ -61,17 +58,18 @@ def _validation_issues(result: Any) -> list[dict[str, Any]]:
             + [{**issue.to_dict(), "severity": "warning"} for issue in result.warnings])
 
 
-def graph_context(workflow_document: dict[str, Any], *, critical: bool = False) -> dict[str, Any]:
-    """Validation, plan and layout of one inner workflow object, for the graph templates."""
-    result = validate_document(workflow_document, catalog=builtin_catalog())
+def graph_context(workflow_document: dict[str, Any], *, critical: bool = False,
+                  analysis: graphs.Analysis | None = None) -> dict[str, Any]:
+    """Validation, plan and layout of one inner workflow object, for the graph templates.
+
+    `analysis` is the stored version's (cached) analysis; without it the document is analysed now.
+    """
+    if analysis is None:
+        analysis = graphs.analyse_document(workflow_document)
+    result = analysis.validation
     issues = _validation_issues(result)
     node_classes, edge_classes = graph_view.error_classes(issues)
-    plan = None
-    if result.valid:
-        try:
-            plan = plan_workflow(GraphWorkflow.from_document(workflow_document))
-        except ValueError:
-            plan = None
+    plan = analysis.plan
     critical_path = plan.critical_path if plan else []
     critical_nodes, critical_edges = graph_view.critical_classes(critical_path, workflow_document.get("edges") or [])
     layout = graph_view.layout(
@@ -87,7 +85,8 @@ def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     workflow = selectors.access_workflow(request.user, workflow_id)
     version = services.version_of(workflow, request.GET.get("version"))
     versions = list(selectors.versions_of(workflow)[:100])
-    context = graph_context(version.workflow_document, critical=request.GET.get("critical") == "1")
+    context = graph_context(version.workflow_document, critical=request.GET.get("critical") == "1",
+                            analysis=graphs.analysis(version))
     context.update({
         "workflow": workflow, "version": version, "versions": versions,
         "is_current": version.pk == workflow.current_version_id,
@@ -175,12 +174,14 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
         elif action == "save":
             document = editing.parse_document_text(text)
             if workflow is None:
-                saved = services.workflow_create(actor=actor_from_request(request), origin=web_origin(request), team=team, document=document,
+                saved = services.workflow_create(actor=actor_from_request(request), origin=web_origin(request),
+                                                 team=team, document=document,
                                                  change_message=request.POST.get("change_message", ""))
                 messages.success(request, f"Workflow {saved.name!r} created at version "
                                           f"{saved.current_version.version}.")  # type: ignore[union-attr]
             else:
-                saved = services.workflow_update(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, document=document,
+                saved = services.workflow_update(actor=actor_from_request(request), origin=web_origin(request),
+                                                 workflow=workflow, document=document,
                                                  version=request.POST.get("version") or None,
                                                  change_message=request.POST.get("change_message", ""))
                 messages.success(request, f"Saved version {saved.current_version.version}.")  # type: ignore[union-attr]
@@ -216,7 +217,8 @@ def workflow_preview(request: HttpRequest) -> HttpResponse:
 def workflow_archive(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
     try:
-        services.workflow_archive(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
+        services.workflow_archive(actor=actor_from_request(request), origin=web_origin(request),
+                                  workflow=workflow)
     except ApiError as error:
         messages.error(request, error.message)
     else:
@@ -237,7 +239,8 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
                                 f"{documents.MAX_DOCUMENT_BYTES:,}.")
         return redirect("workflows:list")
     try:
-        workflow = services.workflow_import(actor=actor_from_request(request), origin=web_origin(request), team=team, data=upload.read())
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=web_origin(request),
+                                            team=team, data=upload.read())
     except ApiError as error:
         messages.error(request, f"Import failed ({error.error_code}): {error.message}")
         return redirect("workflows:list")
@@ -251,7 +254,8 @@ def workflow_export(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     export_format = request.GET.get("format", "json")
     version = services.version_of(workflow, request.GET.get("version"))
     try:
-        data = services.workflow_export(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, version=version.version,
+        data = services.workflow_export(actor=actor_from_request(request), origin=web_origin(request),
+                                        workflow=workflow, version=version.version,
                                         format=export_format)
     except ApiError as error:
         messages.error(request, error.message)

@@ -82,7 +82,8 @@ class TokenListView(APIView):
     def post(self, request: Request) -> Response:
         body = s.TokenCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        token, key = services.token_create(actor=actor_from_request(request), origin=api_origin(request), name=body.validated_data["name"])
+        token, key = services.token_create(actor=actor_from_request(request), origin=api_origin(request),
+                                           name=body.validated_data["name"])
         return Response(s.NewTokenSerializer(token, context={"key": key}).data, status=201)
 
 
@@ -92,7 +93,8 @@ class TokenDetailView(APIView):
         token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
         if token is None:
             raise NotFound("Token not found.")
-        token = services.token_revoke(actor=actor_from_request(request), origin=api_origin(request), token=token)
+        token = services.token_revoke(actor=actor_from_request(request), origin=api_origin(request),
+                                      token=token)
         return Response(s.ApiTokenSerializer(token).data)
 
 
@@ -112,7 +114,8 @@ class TeamListView(APIView):
     def post(self, request: Request) -> Response:
         body = s.TeamCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        team = services.team_create(actor=actor_from_request(request), origin=api_origin(request), **body.validated_data)
+        team = services.team_create(actor=actor_from_request(request), origin=api_origin(request),
+                                    **body.validated_data)
         return _team_response(request.user, team, 201)
 
 
@@ -127,7 +130,8 @@ class TeamDetailView(APIView):
         team = access_team(request.user, team_id)
         body = s.TeamUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        team = services.team_update(actor=actor_from_request(request), origin=api_origin(request), team=team, **body.validated_data)
+        team = services.team_update(actor=actor_from_request(request), origin=api_origin(request),
+                                    team=team, **body.validated_data)
         return _team_response(request.user, team)
 
 
@@ -154,7 +158,8 @@ class MemberListView(APIView):
         user = User.objects.filter(username=body.validated_data["username"], is_active=True).first()
         if user is None:
             raise NotFound(f"No user named {body.validated_data['username']!r}; they must sign up first.")
-        membership = services.member_add(actor=actor_from_request(request), origin=api_origin(request), team=team, user=user,
+        membership = services.member_add(actor=actor_from_request(request), origin=api_origin(request),
+                                         team=team, user=user,
                                          role=body.validated_data["role"])
         return Response(s.MemberSerializer(membership).data, status=201)
 
@@ -166,12 +171,14 @@ class MemberDetailView(APIView):
         team = access_team(request.user, team_id, Role.ADMIN, action="change roles")
         body = s.MemberUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.member_change_role(actor=actor_from_request(request), origin=api_origin(request), team=team, user=_member_user(user_id),
+        membership = services.member_change_role(actor=actor_from_request(request), origin=api_origin(request),
+                                                 team=team, user=_member_user(user_id),
                                                  role=body.validated_data["role"])
         return Response(s.MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None, **ERRORS}, tags=["teams"])
     def delete(self, request: Request, team_id: Any, user_id: Any) -> Response:
         team = access_team(request.user, team_id)
-        services.member_remove(actor=actor_from_request(request), origin=api_origin(request), team=team, user=_member_user(user_id))
+        services.member_remove(actor=actor_from_request(request), origin=api_origin(request),
+                               team=team, user=_member_user(user_id))
         return Response(status=204)

@@ -89,7 +89,8 @@ class TemplateListView(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         team = access_team(request.user, data.pop("team"))
-        template = services.template_publish(actor=actor_from_request(request), origin=api_origin(request), team=team, **data)
+        template = services.template_publish(actor=actor_from_request(request), origin=api_origin(request),
+                                             team=team, **data)
         return _detail(request, template, 201)
 
 
@@ -112,15 +113,19 @@ class TemplateDetailView(APIView):
 
             require_staff(request.user, action="verify or feature templates")
         if data:
-            template = services.template_update(actor=actor_from_request(request), origin=api_origin(request), template=template, **data)
+            template = services.template_update(actor=actor_from_request(request), origin=api_origin(request),
+                                                template=template, **data)
         if "deprecated" in flags:
-            template = services.template_deprecate(actor=actor_from_request(request), origin=api_origin(request), template=template,
+            template = services.template_deprecate(actor=actor_from_request(request), origin=api_origin(request),
+                                                   template=template,
                                                    deprecated=flags["deprecated"])
         if "verified" in flags:
-            template = services.template_set_verified(actor=actor_from_request(request), origin=api_origin(request), template=template,
+            template = services.template_set_verified(actor=actor_from_request(request), origin=api_origin(request),
+                                                      template=template,
                                                       verified=flags["verified"])
         if "featured" in flags:
-            template = services.template_set_featured(actor=actor_from_request(request), origin=api_origin(request), template=template,
+            template = services.template_set_featured(actor=actor_from_request(request), origin=api_origin(request),
+                                                      template=template,
                                                       featured=flags["featured"])
         return _detail(request, template)
 
@@ -139,7 +144,8 @@ class TemplateVersionListView(APIView):
         template = access_template(request.user, slug)
         body = s.VersionBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        version = services.template_version_create(actor=actor_from_request(request), origin=api_origin(request), template=template,
+        version = services.template_version_create(actor=actor_from_request(request), origin=api_origin(request),
+                                                   template=template,
                                                    version=dict(body.validated_data))
         return Response(s.TemplateVersionSerializer(version).data, status=201)
 
@@ -177,8 +183,8 @@ class TemplateInstantiateView(APIView):
         data = body.validated_data
         team = access_team(request.user, data["team"])
         workflow, warnings, applied = services.template_instantiate(
-            actor=actor_from_request(request), origin=api_origin(request), team=team, template=template, version_constraint=data["version"],
-            parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"))
+            actor=actor_from_request(request), origin=api_origin(request), team=team, template=template,
+            version_constraint=data["version"], parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"))
         origin = workflow.template_origin
         return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
                          "template_version": origin.template_version.version,
@@ -192,7 +198,8 @@ class TemplateRatingView(APIView):
         template = access_template(request.user, slug)
         body = s.RatingRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        rating = services.template_rate(actor=actor_from_request(request), origin=api_origin(request), template=template, stars=body.validated_data["stars"])
+        rating = services.template_rate(actor=actor_from_request(request), origin=api_origin(request),
+                                        template=template, stars=body.validated_data["stars"])
         template.refresh_from_db()
         return Response({"stars": rating.stars, "rating_average": round(template.rating_average, 2),
                          "rating_count": template.rating_count})
@@ -206,7 +213,8 @@ class TemplateFromWorkflowView(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         workflow = access_workflow(request.user, data.pop("workflow"))
-        template = services.template_from_workflow(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, **data)
+        template = services.template_from_workflow(actor=actor_from_request(request), origin=api_origin(request),
+                                                   workflow=workflow, **data)
         return _detail(request, template, 201)
 
 
@@ -242,7 +250,8 @@ class TemplateOriginUpgradeView(APIView):
                            "of the workflow)")
     def post(self, request: Request, workflow_id: Any) -> Response:
         workflow, _ = _origin(request.user, workflow_id)
-        workflow, warnings, applied = services.template_upgrade_workflow(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
+        workflow, warnings, applied = services.template_upgrade_workflow(
+            actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
         workflow.refresh_from_db()
         return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
                          "template_version": workflow.template_origin.template_version.version,

@@ -79,7 +79,8 @@ def template_publish(
     return template
 
 
-def template_version_create(*, actor: Actor, origin: Origin, template: Template, version: Mapping[str, Any]) -> TemplateVersion:
+def template_version_create(*, actor: Actor, origin: Origin, template: Template,
+                            version: Mapping[str, Any]) -> TemplateVersion:
     """Publish a new version; it must be greater than every existing one and say what changed."""
     require_template_editor(actor.user, template, action="publish new versions of this template")
     prepared = prepare_version(version, require_changelog=True)
@@ -137,7 +138,8 @@ def template_update(*, actor: Actor, origin: Origin, template: Template, **field
     return template
 
 
-def template_deprecate(*, actor: Actor, origin: Origin, template: Template, deprecated: bool = True, reason: str = "") -> Template:
+def template_deprecate(*, actor: Actor, origin: Origin, template: Template, deprecated: bool = True,
+                       reason: str = "") -> Template:
     """Mark a template deprecated (or not): publishers' editors or staff."""
     if not getattr(actor.user, "is_staff", False):
         require_template_editor(actor.user, template, action="deprecate this template")
@@ -152,7 +154,8 @@ def template_deprecate(*, actor: Actor, origin: Origin, template: Template, depr
     return template
 
 
-def template_set_verified(*, actor: Actor, origin: Origin, template: Template, verified: bool = True) -> Template:
+def template_set_verified(*, actor: Actor, origin: Origin, template: Template,
+                          verified: bool = True) -> Template:
     require_staff(actor.user, action="verify templates")
     with transaction.atomic():
         if Template.objects.filter(pk=template.pk).exclude(verified=verified).update(verified=verified):
@@ -163,7 +166,8 @@ def template_set_verified(*, actor: Actor, origin: Origin, template: Template, v
     return template
 
 
-def template_set_featured(*, actor: Actor, origin: Origin, template: Template, featured: bool = True) -> Template:
+def template_set_featured(*, actor: Actor, origin: Origin, template: Template,
+                          featured: bool = True) -> Template:
     require_staff(actor.user, action="feature templates")
     with transaction.atomic():
         if Template.objects.filter(pk=template.pk).exclude(featured=featured).update(featured=featured):

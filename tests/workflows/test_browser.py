@@ -65,7 +65,8 @@ def shoot(page: Any, name: str) -> None:
 
 
 def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team,
                                         document=samples.parallel_join())
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
@@ -87,7 +88,8 @@ def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
 
 
 def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team,
                                         document=samples.linear())
     # A version saved under an older catalog can become invalid; stored directly to stand for one.
     envelope = {"schema_version": "1.0.0", "created_with": "test", "workflow": invalid_document()}
@@ -151,7 +153,8 @@ def test_editor_form_adds_a_node_and_saves(page_as, live_server, personas) -> No
 
 def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None:
     document = layered_document(200, width=19, seed=3)
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=document)
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team, document=document)
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
     assert page.locator("svg.graph g.node").count() == 200

@@ -22,11 +22,9 @@ from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
 from teams.roles import Role
-from workflows import documents, selectors, services
+from workflows import documents, graphs, selectors, services
 from workflows.api import serializers as s
-from workflows.catalog import builtin_catalog, catalog_entries
-from workflows.domain import Workflow as GraphWorkflow
-from workflows.domain import plan_workflow, validate_document
+from workflows.catalog import catalog_entries
 from workflows.serialization import workflow_json_schema
 from workflows.versioning import diff_documents
 
@@ -70,7 +68,8 @@ class WorkflowListView(APIView):
         body = s.WorkflowCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         team = access_team(request.user, body.validated_data["team"])
-        workflow = services.workflow_create(actor=actor_from_request(request), origin=api_origin(request), team=team,
+        workflow = services.workflow_create(actor=actor_from_request(request), origin=api_origin(request),
+                                            team=team,
                                             document=body.validated_data["document"],
                                             change_message=body.validated_data["change_message"])
         return _workflow_response(workflow.pk, request.user, 201)
@@ -88,14 +87,16 @@ class WorkflowDetailView(APIView):
         workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
         body = s.WorkflowUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.workflow_update(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, **body.validated_data)
+        services.workflow_update(actor=actor_from_request(request), origin=api_origin(request),
+                                 workflow=workflow, **body.validated_data)
         return _workflow_response(workflow.pk, request.user)
 
     @extend_schema(responses={204: None, **WRITE_ERRORS}, tags=TAGS,
                    description="Archives the workflow (workflows are never deleted; versions stay readable).")
     def delete(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
-        services.workflow_archive(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
+        services.workflow_archive(actor=actor_from_request(request), origin=api_origin(request),
+                                  workflow=workflow)
         return Response(status=204)
 
 
@@ -148,7 +149,7 @@ class WorkflowValidationView(APIView):
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id)
         version = services.version_of(workflow, request.query_params.get("version"))
-        result = validate_document(version.workflow_document, catalog=builtin_catalog())
+        result = graphs.analysis(version).validation
         return Response({"version": version.version, **result.to_dict()})
 
 
@@ -167,10 +168,10 @@ class PlanView(APIView):
         workflow = selectors.access_workflow(request.user, workflow_id)
         version = services.version_of(workflow, request.query_params.get("version"))
         try:
-            plan = plan_workflow(GraphWorkflow.from_document(version.workflow_document))
-        except ValueError as error:  # a stored version is valid; a newer catalog may disagree
-            raise ApiError(f"This version cannot be planned: {error}", code="not_plannable",
-                           status_code=409) from None
+            plan = graphs.runnable(version).plan
+        except graphs.NotRunnable as refusal:  # a stored version was valid; a newer catalog may disagree
+            raise ApiError(f"This version cannot be planned: {refusal}", code="not_plannable", status_code=409,
+                           details=[issue.to_dict() for issue in refusal.analysis.validation.errors]) from None
         nodes = request.query_params.getlist("node") or None
         unknown = sorted(set(nodes or ()) - set(plan.topological_order))
         if unknown:
@@ -200,7 +201,8 @@ class ExportView(APIView):
         workflow = selectors.access_workflow(request.user, workflow_id)
         export_format = request.query_params.get("format", "json")
         version = services.version_of(workflow, request.query_params.get("version"))
-        data = services.workflow_export(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, version=version.version,
+        data = services.workflow_export(actor=actor_from_request(request), origin=api_origin(request),
+                                        workflow=workflow, version=version.version,
                                         format=export_format)
         content_type, extension = EXPORT_TYPES[export_format]
         filename = f"{slugify(workflow.name) or 'workflow'}-{version.version}.{extension}"
@@ -237,7 +239,8 @@ class ImportView(APIView):
         if media_type and media_type not in IMPORT_MEDIA_TYPES:
             raise ApiError(f"Unsupported media type {media_type!r}; send one of {', '.join(IMPORT_MEDIA_TYPES)}.",
                            code="unsupported_media_type", status_code=415)
-        workflow = services.workflow_import(actor=actor_from_request(request), origin=api_origin(request), team=team, data=request.body)
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=api_origin(request),
+                                            team=team, data=request.body)
         return _workflow_response(workflow.pk, request.user, 201)
 
 
