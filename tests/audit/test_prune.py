@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 
 from audit import domain, selectors
 from audit.models import AuditEntry, AuditPolicy
-from audit.services import PruneRefused, policy_update, prune_chain, record_event, retention_cutoff
+from audit.services import PruneRefused, prune_chain, record_event, retention_cutoff
+from audit.services.policy import policy_update
 from symphony_site.actors import Actor, Origin
 
 from .conftest import AuditPersonas

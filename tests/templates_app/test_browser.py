@@ -20,7 +20,7 @@ def _shot(page, name: str) -> None:
 
 
 def test_marketplace_search_facets_and_use_template(personas, live_server) -> None:
-    from teams.management.commands.seed_demo import seed_teams
+    from symphony_site.management.commands.seed_demo import seed_teams
     from templates_app.catalog import ENTRIES
     from templates_app.demo import seed_templates
     from workflows.models import Workflow

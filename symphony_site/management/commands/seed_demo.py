@@ -1,7 +1,9 @@
 """Load the demo data. Idempotent: running it again changes nothing already there.
 
-Later issues add their demo workflows, templates and executions through the
-`SEEDERS` list, each an idempotent function taking the demo team's owner.
+It lives in `symphony_site` because it spans the apps: teams and members
+here, then each app's idempotent seeder in `SEEDERS` (workflows, templates,
+later executions), each taking what `seed_teams` made. No app imports
+another app just to seed it.
 """
 
 from __future__ import annotations
