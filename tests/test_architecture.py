@@ -165,3 +165,23 @@ def test_services_take_an_actor_and_an_origin_never_a_request() -> None:
                     offenders.append(f"{where} does not take keyword-only actor: Actor, origin: Origin")
     assert offenders == []
     assert audited >= 30  # the scan found the services (teams, workflows, templates, audit)
+
+
+SHAPED_APPS = ["teams", "workflows", "templates_app", "audit"]
+
+
+@pytest.mark.parametrize("app", SHAPED_APPS)
+def test_every_app_has_the_same_shape(app: str) -> None:
+    """Access helpers in access.py, reads in selectors.py, writes in services (a module or a package)."""
+    folder = ROOT / app
+    assert (folder / "access.py").is_file()
+    assert (folder / "selectors.py").is_file()
+    assert (folder / "services.py").is_file() or (folder / "services" / "__init__.py").is_file()
+    misplaced = [
+        f"{path.relative_to(ROOT)}:{node.name}"
+        for path in _python_files(app)
+        if path.name != "access.py"
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("access_")
+    ]
+    assert misplaced == [], "access_* helpers belong in the app's access.py"

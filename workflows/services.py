@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from audit.services import record_event
 from symphony_site.actors import Actor, Origin
-from symphony_site.api.errors import Conflict, NotFound, ValidationFailed
+from symphony_site.api.errors import Conflict, ValidationFailed
 from symphony_site.events import Event, publish_on_commit
 from teams.access import require_role
 from teams.models import Team
 from teams.roles import Role
-from workflows import documents
+from workflows import documents, selectors
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serialization import SerializationError, TooLargeError, decode, detect_format, encode
 from workflows.versioning import SemanticVersion, checksum, next_version
@@ -196,19 +196,6 @@ def workflow_import(*, actor: Actor, origin: Origin, team: Team, data: bytes) ->
                    details={"format": detected, "bytes": len(data), "source_version": source_version})
 
 
-def version_of(workflow: Workflow, version: str | None) -> WorkflowVersion:
-    """One version of `workflow` by its number (None: the current one), or NotFound."""
-    if version in (None, ""):
-        assert workflow.current_version_id is not None
-        # access_workflow() already joined the current version in; reuse it.
-        found = workflow.current_version
-    else:
-        found = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
-    if found is None:
-        raise NotFound(f"Version {version} of this workflow does not exist.")
-    return found
-
-
 def workflow_export(*, actor: Actor, origin: Origin, workflow: Workflow, version: str | None = None,
                     format: str = "json") -> bytes:
     """The stored envelope of one version, encoded in `format` (json, msgpack, zstd, lz4)."""
@@ -216,7 +203,7 @@ def workflow_export(*, actor: Actor, origin: Origin, workflow: Workflow, version
     if format not in EXPORT_FORMATS:
         raise ValidationFailed(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.",
                                details=[{"field": "format", "code": "invalid", "allowed": list(EXPORT_FORMATS)}])
-    chosen = version_of(workflow, version)
+    chosen = selectors.version_of(workflow, version)
     data = encode(chosen.document, format)
     with transaction.atomic():
         record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.exported",

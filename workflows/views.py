@@ -20,18 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
 from symphony_site.origins import actor_from_request, web_origin
-from teams.access import require_role, team_role
+from teams.access import has_role, require_role
 from teams.roles import Role
 from workflows import documents, editing, graph_view, graphs, samples, selectors, services
+from workflows.access import access_workflow
 from workflows.models import Workflow
 from workflows.versioning import diff_documents, is_empty_diff
 
 PAGE_SIZE = 50
-
-
-def _can_edit(user: Any, team: Any) -> bool:
-    role = team_role(user, team)
-    return bool(role and role.includes(Role.EDITOR))
 
 
 @login_required
@@ -48,7 +44,7 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
         rows, next_cursor = paginate_queryset(workflows, selectors.LIST_ORDERING, limit=PAGE_SIZE, cursor=None)
     return render(request, "workflows/list.html", {
         "team": team, "workflows": rows, "next_cursor": next_cursor, "query": query, "tag": tag,
-        "tags": selectors.all_tags(request.user, team.pk), "can_edit": _can_edit(request.user, team),
+        "tags": selectors.all_tags(request.user, team.pk), "can_edit": has_role(request.user, team, Role.EDITOR),
         "show_last_run": selectors.last_run_available(), "filtered": bool(query or tag),
     })
 
@@ -82,15 +78,15 @@ def graph_context(workflow_document: dict[str, Any], *, critical: bool = False,
 
 @login_required
 def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id)
-    version = services.version_of(workflow, request.GET.get("version"))
+    workflow = access_workflow(request.user, workflow_id)
+    version = selectors.version_of(workflow, request.GET.get("version"))
     versions = list(selectors.versions_of(workflow)[:100])
     context = graph_context(version.workflow_document, critical=request.GET.get("critical") == "1",
                             analysis=graphs.analysis(version))
     context.update({
         "workflow": workflow, "version": version, "versions": versions,
         "is_current": version.pk == workflow.current_version_id,
-        "can_edit": _can_edit(request.user, workflow.team) and not workflow.is_archived,
+        "can_edit": has_role(request.user, workflow.team, Role.EDITOR) and not workflow.is_archived,
         "export_formats": list(services.EXPORT_FILES),
         "document_text": json.dumps(version.document, indent=2, ensure_ascii=False),
         "compare_from": versions[1].version if len(versions) > 1 else version.version,
@@ -100,9 +96,9 @@ def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
 
 @login_required
 def workflow_diff(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id)
-    old = services.version_of(workflow, request.GET.get("from"))
-    new = services.version_of(workflow, request.GET.get("to"))
+    workflow = access_workflow(request.user, workflow_id)
+    old = selectors.version_of(workflow, request.GET.get("from"))
+    new = selectors.version_of(workflow, request.GET.get("to"))
     diff = diff_documents(old.workflow_document, new.workflow_document)
     document, node_classes, edge_classes = graph_view.union_for_diff(old.workflow_document,
                                                                      new.workflow_document, diff)
@@ -148,7 +144,7 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
             return redirect("home")
         require_role(request.user, team, Role.EDITOR, action="create workflows")
     else:
-        workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
+        workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
         team = workflow.team
         if workflow.is_archived:
             messages.error(request, "This workflow is archived; archived workflows cannot be edited.")
@@ -215,7 +211,7 @@ def workflow_preview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_archive(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
+    workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
     try:
         services.workflow_archive(actor=actor_from_request(request), origin=web_origin(request),
                                   workflow=workflow)
@@ -250,9 +246,9 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def workflow_export(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id)
+    workflow = access_workflow(request.user, workflow_id)
     export_format = request.GET.get("format", "json")
-    version = services.version_of(workflow, request.GET.get("version"))
+    version = selectors.version_of(workflow, request.GET.get("version"))
     try:
         data = services.workflow_export(actor=actor_from_request(request), origin=web_origin(request),
                                         workflow=workflow, version=version.version,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
-from django.db.models import Count, OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -19,8 +18,8 @@ from symphony_site.api.errors import ApiError, NotFound
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
-from teams import services
-from teams.access import access_team, teams_for_user
+from teams import selectors, services
+from teams.access import access_team
 from teams.api import serializers as s
 from teams.models import ApiToken, Membership, Team
 from teams.roles import Role
@@ -30,17 +29,8 @@ ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404:
           409: ErrorSerializer}
 
 
-def _annotated_teams(user: Any) -> Any:
-    my_role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
-    member_count = (
-        Membership.objects.filter(team=OuterRef("pk")).order_by().values("team")
-        .annotate(count=Count("pk")).values("count")
-    )
-    return teams_for_user(user).annotate(my_role=Subquery(my_role), member_count=Subquery(member_count))
-
-
 def _team_response(user: Any, team: Team, status_code: int = 200) -> Response:
-    annotated = _annotated_teams(user).get(pk=team.pk)
+    annotated = selectors.teams_with_my_role(user).get(pk=team.pk)
     return Response(s.TeamSerializer(annotated).data, status=status_code)
 
 
@@ -108,7 +98,7 @@ class TeamListView(APIView):
     @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TeamSerializer(many=True), **ERRORS},
                    tags=["teams"])
     def get(self, request: Request) -> Response:
-        return paginated_response(request, _annotated_teams(request.user), ("name", "id"), s.TeamSerializer)
+        return paginated_response(request, selectors.teams_with_my_role(request.user), ("name", "id"), s.TeamSerializer)
 
     @extend_schema(request=s.TeamCreateSerializer, responses={201: s.TeamSerializer, **ERRORS}, tags=["teams"])
     def post(self, request: Request) -> Response:
