@@ -94,7 +94,7 @@ def record_events_batch(*, team: Any, actor: Actor, origin: Origin,
     if not entries:
         return []
     with transaction.atomic(savepoint=False):
-        head = lock_head(team)
+        head = _lock_head(team)
         for entry in entries:
             _seal(entry, head)
         for offset in range(0, len(entries), BATCH_INSERT_ROWS):
@@ -219,7 +219,7 @@ def _create_head(team: Any) -> None:
         )
 
 
-def lock_head(team: Any) -> _Head:
+def _lock_head(team: Any) -> _Head:
     """Lock the chain's head row (creating it on first use) and read the database clock."""
     chain = chain_key(team)
     team_id = None if team is None else getattr(team, "pk", team)

@@ -13,7 +13,8 @@ from typing import Any
 from django.db import transaction
 
 from audit.models import AuditPolicy
-from audit.services.chain import record_event
+from audit.services.chain import chain_key, record_event
+from audit.services.retention import lock_retention
 from symphony_site.actors import Actor, Origin
 from teams.access import require_role
 from teams.roles import Role
@@ -25,6 +26,8 @@ def policy_update(*, actor: Actor, origin: Origin, team: Any, retention_days: in
     if not actor.is_system:
         require_role(actor.user, team, Role.OWNER, action="change audit retention")
     with transaction.atomic():
+        # A prune checks the hold under this lock, so it cannot delete across a hold placed meanwhile.
+        lock_retention(chain_key(team))
         policy, _ = AuditPolicy.objects.select_for_update().get_or_create(team=team)
         before = {"retention_days": policy.retention_days, "legal_hold": policy.legal_hold}
         policy.retention_days = retention_days
