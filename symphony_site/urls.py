@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from symphony_site import views
+from symphony_site import editor_forms, home, views
 
 api_v1 = [
     path("", include("teams.api.urls")),
@@ -23,10 +23,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/", views.api_not_found),
+    path("workflows/editor/settings-form/", editor_forms.settings_form, name="editor-settings-form"),
+    path("workflows/editor/settings-values/", editor_forms.settings_values, name="editor-settings-values"),
     path("workflows/", include("workflows.urls")),
     path("templates/", include("templates_app.urls")),
     path("executions/", include("executions.urls")),
     path("audit/", include("audit.urls")),
+    path("", home.home, name="home"),
     path("", include("teams.urls")),
 ]
 

@@ -54,31 +54,6 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """After login: what the current team has, and what to do next."""
-    team = request.team  # type: ignore[attr-defined]
-    if not team:
-        return render(request, "teams/no_team.html")
-    from templates_app.curated import curated_templates
-    from templates_app.models import Template
-    from workflows import selectors as workflow_selectors
-
-    role = team_role(request.user, team)
-    workflows = workflow_selectors.workflows_for_user(request.user, team=team.pk)
-    recent = list(workflows.order_by(*workflow_selectors.LIST_ORDERING)[:5])
-    context = {
-        "team": team, "role": role,
-        "can_edit": bool(role and role.includes(Role.EDITOR)),
-        "can_manage": bool(role and role.includes(Role.ADMIN)),
-        "workflow_count": workflows.count() if recent else 0, "recent": recent,
-        "template_count": Template.objects.filter(team=team).count(),
-        "member_count": Membership.objects.filter(team=team).count(),
-        "starter_templates": curated_templates(request.user, limit=3),
-    }
-    return render(request, "teams/home.html", context)
-
-
-@login_required
 @require_POST
 def team_switch(request: HttpRequest) -> HttpResponse:
     team = access_team(request.user, request.POST.get("team"))
@@ -105,7 +80,8 @@ def _run(request: HttpRequest, action: Any, success: str) -> None:
 @require_POST
 def team_new(request: HttpRequest) -> HttpResponse:
     try:
-        team = services.team_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
+        team = services.team_create(actor=actor_from_request(request), origin=web_origin(request),
+                                    name=request.POST.get("name", ""))
     except ApiError as error:
         messages.error(request, error.message)
         return redirect("home")
@@ -123,13 +99,14 @@ def team_detail(request: HttpRequest) -> HttpResponse:
     role = team_role(request.user, team)
     if request.method == "POST":
         action = request.POST.get("action")
+        actor, origin = actor_from_request(request), web_origin(request)
         if action == "add_member":
             username = request.POST.get("username", "")
             user = User.objects.filter(username=username, is_active=True).first()
             if user is None:
                 messages.error(request, f"No user named {username!r}.")
             else:
-                _run(request, lambda: services.member_add(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user,
+                _run(request, lambda: services.member_add(actor=actor, origin=origin, team=team, user=user,
                                                           role=request.POST.get("role", "")),
                      f"{username} added.")
         elif action in {"change_role", "remove_member"}:
@@ -138,15 +115,16 @@ def team_detail(request: HttpRequest) -> HttpResponse:
                 messages.error(request, "That member no longer exists.")
             elif action == "change_role":
                 _run(request, lambda: services.member_change_role(
-                    actor=actor_from_request(request), origin=web_origin(request), team=team, user=user, role=request.POST.get("role", "")), f"{user.username} is now {request.POST.get('role')}.")
+                    actor=actor, origin=origin, team=team, user=user, role=request.POST.get("role", "")),
+                    f"{user.username} is now {request.POST.get('role')}.")
             else:
                 previous_role = Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
-                _run(request, lambda: services.member_remove(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user), f"{user.username} removed.")
+                _run(request, lambda: services.member_remove(actor=actor, origin=origin, team=team, user=user), f"{user.username} removed.")
                 if previous_role and not Membership.objects.filter(team=team, user=user).exists():
                     request.session[UNDO_REMOVE_KEY] = {"username": user.username, "role": previous_role}
         elif action == "create_token":
             try:
-                token, key = services.token_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
+                token, key = services.token_create(actor=actor, origin=origin, name=request.POST.get("name", ""))
             except ApiError as error:
                 messages.error(request, error.message)
             else:
@@ -157,7 +135,7 @@ def team_detail(request: HttpRequest) -> HttpResponse:
             if token is None:
                 messages.error(request, "Token not found.")
             else:
-                _run(request, lambda: services.token_revoke(actor=actor_from_request(request), origin=web_origin(request), token=token),
+                _run(request, lambda: services.token_revoke(actor=actor, origin=origin, token=token),
                      f"Token {token.name!r} revoked.")
         return redirect("team-detail")
     context = {

@@ -48,11 +48,13 @@ class TemplateVersionInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore
 
 
 def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest,  # type: ignore[type-arg]
-           queryset: QuerySet[Template], action: Any, done: str) -> None:
+           queryset: QuerySet[Template], service: Any, done: str, **options: Any) -> None:
+    """Run a template service on each selected template, as the staff member, from the admin."""
+    actor, origin = actor_from_request(request), admin_origin(request)
     changed = 0
     for template in queryset.select_related("team"):
         try:
-            action(template)
+            service(actor=actor, origin=origin, template=template, **options)
         except ApiError as error:
             modeladmin.message_user(request, f"{template.name}: {error.message}", messages.ERROR)
         else:
@@ -92,33 +94,28 @@ class TemplateAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Verify selected templates")
     def verify(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
-        _apply(self, request, queryset, lambda t: services.template_set_verified(
-            actor=actor_from_request(request), origin=admin_origin(request), template=t, verified=True), "verified")
+        _apply(self, request, queryset, services.template_set_verified, "verified", verified=True)
 
     @admin.action(description="Remove verification")
     def unverify(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
-        _apply(self, request, queryset, lambda t: services.template_set_verified(
-            actor=actor_from_request(request), origin=admin_origin(request), template=t, verified=False), "no longer verified")
+        _apply(self, request, queryset, services.template_set_verified, "no longer verified", verified=False)
 
     @admin.action(description="Feature selected templates")
     def feature(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
-        _apply(self, request, queryset, lambda t: services.template_set_featured(
-            actor=actor_from_request(request), origin=admin_origin(request), template=t, featured=True), "featured")
+        _apply(self, request, queryset, services.template_set_featured, "featured", featured=True)
 
     @admin.action(description="Stop featuring")
     def unfeature(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
-        _apply(self, request, queryset, lambda t: services.template_set_featured(
-            actor=actor_from_request(request), origin=admin_origin(request), template=t, featured=False), "no longer featured")
+        _apply(self, request, queryset, services.template_set_featured, "no longer featured", featured=False)
 
     @admin.action(description="Deprecate selected templates")
     def deprecate(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
-        _apply(self, request, queryset, lambda t: services.template_deprecate(
-            actor=actor_from_request(request), origin=admin_origin(request), template=t, deprecated=True, reason="Deprecated by staff in the admin"), "deprecated")
+        _apply(self, request, queryset, services.template_deprecate, "deprecated", deprecated=True,
+               reason="Deprecated by staff in the admin")
 
     @admin.action(description="Undo deprecation")
     def undeprecate(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
-        _apply(self, request, queryset, lambda t: services.template_deprecate(
-            actor=actor_from_request(request), origin=admin_origin(request), template=t, deprecated=False), "no longer deprecated")
+        _apply(self, request, queryset, services.template_deprecate, "no longer deprecated", deprecated=False)
 
 
 @admin.register(TemplateVersion)

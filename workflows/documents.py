@@ -19,8 +19,8 @@ from typing import Any
 
 from symphony_site.api.errors import ApiError, TooLarge, ValidationFailed
 from symphony_site.api.parsers import refuse_null_characters
-from workflows.catalog import builtin_catalog
-from workflows.domain import ValidationResult, validate_document
+from workflows import graphs
+from workflows.domain import ValidationResult
 from workflows.domain.validation import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 from workflows.serialization import (
     CURRENT_SCHEMA_VERSION,
@@ -92,7 +92,7 @@ def validation_of(document: Any) -> tuple[dict[str, Any], ValidationResult]:
     read = read_envelope(document)
     inner = read["workflow"]
     check_size(inner)
-    return read, validate_document(inner, catalog=builtin_catalog())
+    return read, graphs.validate(inner)
 
 
 def refuse_invalid(result: ValidationResult) -> None:
@@ -167,7 +167,7 @@ def prepare(document: Any, **metadata: Any) -> PreparedDocument:
     check_size(inner)
     # Imports and the web editor come in by other doors than the API's parser.
     refuse_null_characters(inner, what="The workflow document")
-    result = validate_document(inner, catalog=builtin_catalog())
+    result = graphs.validate(inner)
     refuse_invalid(result)
     assert result.workflow is not None  # a valid result carries the workflow it read
     canonical = result.workflow.to_document()

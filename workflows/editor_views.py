@@ -2,10 +2,10 @@
 
 The editor page (`views.workflow_edit`) embeds `editor_data(...)`. The
 helpers are web-UI endpoints (session and CSRF, like the page), not API:
-they compute and store nothing. The settings form is rendered by the same
-code as a template's parameter form (`templates_app.parameter_form` and
-`_field.html`), from the node type's JSON Schema; its posted values come
-back typed through that module's `read_form`. Saving goes through the
+they compute and store nothing. The settings form and its typed values come from
+`symphony_site/editor_forms.py`: they reuse the template pages' JSON-Schema
+form code, and `workflows` may not import `templates_app` (import rules,
+docs/architecture.md), so the site layer composes the two. Saving goes through the
 public API (`POST`/`PATCH /api/v1/workflows/`), validation through
 `POST /api/v1/workflows/validate/`.
 """
@@ -16,12 +16,10 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from templates_app.parameter_form import definitions_from_schema, form_groups, read_form
 from workflows import editor_support, graph_view
 from workflows.documents import MAX_NODES
 from workflows.models import Workflow
@@ -51,8 +49,8 @@ def editor_data(request: HttpRequest, *, workflow: Workflow | None, team: Any) -
             "validate": reverse("api-workflow-validate"),
             "create": reverse("api-workflows"),
             "update": reverse("api-workflow-detail", args=[workflow.pk]) if workflow else "",
-            "settings_form": reverse("workflows:editor-settings-form"),
-            "settings_values": reverse("workflows:editor-settings-values"),
+            "settings_form": reverse("editor-settings-form"),
+            "settings_values": reverse("editor-settings-values"),
             "arrange": reverse("workflows:editor-arrange"),
             "detail": reverse("workflows:list"),
             "templates": reverse("templates:list"),
@@ -60,7 +58,7 @@ def editor_data(request: HttpRequest, *, workflow: Workflow | None, team: Any) -
     }
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any] | None:
+def json_body(request: HttpRequest) -> dict[str, Any] | None:
     try:
         body = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -68,52 +66,21 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _bad_request(message: str) -> JsonResponse:
+def bad_request(message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": "bad_request", "message": message, "details": []}}, status=400)
-
-
-@login_required
-@require_POST
-def settings_form(request: HttpRequest) -> HttpResponse:
-    """The settings form of one node: `{"kind", "type", "values"}` → an HTML fragment."""
-    body = _json_body(request)
-    if body is None:
-        return _bad_request("Send a JSON object: {kind, type, values}.")
-    schema = editor_support.settings_schema(str(body.get("kind", "")), str(body.get("type", "")))
-    if schema is None:
-        return render(request, "workflows/editor/_settings_form.html", {"unknown": True})
-    values = body.get("values") if isinstance(body.get("values"), dict) else {}
-    definitions = definitions_from_schema(schema)
-    expression_fields = [name for name, field in (schema.get("properties") or {}).items()
-                         if field.get("x-symphony-widget") in {"expression", "template"}]
-    return render(request, "workflows/editor/_settings_form.html", {
-        "groups": form_groups(definitions, values),
-        "expression_fields": json.dumps(expression_fields),
-        "has_fields": bool(definitions),
-    })
-
-
-@login_required
-@require_POST
-def settings_values(request: HttpRequest) -> JsonResponse:
-    """The typed values of a posted settings form (the fields plus `kind` and `type`)."""
-    schema = editor_support.settings_schema(request.POST.get("kind", ""), request.POST.get("type", ""))
-    if schema is None:
-        return _bad_request("Unknown node kind or type.")
-    return JsonResponse({"values": read_form(definitions_from_schema(schema), request.POST)})
 
 
 @login_required
 @require_POST
 def arrange(request: HttpRequest) -> JsonResponse:
     """Auto-layout: `{"document", "sizes": {id: [width, height]}}` → `{"positions": {id: {x, y}}}`."""
-    body = _json_body(request)
+    body = json_body(request)
     if body is None:
-        return _bad_request("Send a JSON object: {document, sizes}.")
+        return bad_request("Send a JSON object: {document, sizes}.")
     document = body.get("document")
     nodes = document.get("nodes") if isinstance(document, dict) else None
     if not isinstance(nodes, list) or len(nodes) > MAX_NODES:
-        return _bad_request(f"The document needs a list of at most {MAX_NODES:,} nodes.")
+        return bad_request(f"The document needs a list of at most {MAX_NODES:,} nodes.")
     sizes: dict[str, tuple[float, float]] = {}
     for node_id, size in (body.get("sizes") or {}).items():
         if (isinstance(size, list) and len(size) == 2

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit import event_types, export, selectors
+from audit import access, event_types, export, selectors
 from audit.api.serializers import AuditEntrySerializer, AuditPageSerializer, VerificationSerializer
 from audit.filters import parse_filters
 from audit.services import export_recorded
@@ -82,7 +82,7 @@ class AuditListView(APIView):
         responses={200: AuditPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        chain = selectors.access_chain(request.user, request.query_params.get("team"))
+        chain = access.access_chain(request.user, request.query_params.get("team"))
         filters = parse_filters(request.query_params)
         return paginated_response(request, filters.apply(selectors.entries(chain)), ORDERING,
                                   AuditEntrySerializer, default_limit=DEFAULT_LIMIT)
@@ -112,7 +112,7 @@ class AuditExportView(APIView):
                 f"Unknown export format {export_format!r}; use json, ndjson or csv.",
                 details=[{"field": "format", "message": "one of json, ndjson, csv", "code": "invalid_choice"}],
             )
-        chain = selectors.access_chain(request.user, request.query_params.get("team"))
+        chain = access.access_chain(request.user, request.query_params.get("team"))
         filters = parse_filters(request.query_params)
         recorded = export_recorded(actor=actor_from_request(request),
                                    origin=origin_from_request(request, channel=Channel.API),
@@ -135,5 +135,5 @@ class AuditVerifyView(APIView):
         responses={200: VerificationSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        chain = selectors.access_chain(request.user, request.query_params.get("team"))
+        chain = access.access_chain(request.user, request.query_params.get("team"))
         return Response(selectors.verify(chain).as_dict())

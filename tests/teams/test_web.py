@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from teams.management.commands.seed_demo import DEMO_PASSWORD
+from symphony_site.management.commands.seed_demo import DEMO_PASSWORD
 from teams.models import ApiToken, Membership, Team
 from tests.conftest import PASSWORD
 

@@ -20,7 +20,7 @@ def _shot(page, name: str) -> None:
 
 
 def test_marketplace_search_facets_and_use_template(personas, live_server) -> None:
-    from teams.management.commands.seed_demo import seed_teams
+    from symphony_site.management.commands.seed_demo import seed_teams
     from templates_app.catalog import ENTRIES
     from templates_app.demo import seed_templates
     from workflows.models import Workflow
@@ -82,7 +82,8 @@ def test_marketplace_and_template_page_fit_a_phone(personas, live_server) -> Non
     from templates_app import services
     from tests.templates_app.conftest import summary_version
 
-    services.template_publish(actor=Actor.of(personas.users["admin"]), origin=Origin.command(), team=personas.team, name="Summarize a text",
+    services.template_publish(actor=Actor.of(personas.users["admin"]), origin=Origin.command(),
+                              team=personas.team, name="Summarize a text",
                               description="Summaries.", category="summarization", tags=["summarization"],
                               visibility="public", version=summary_version())
     with browser_page(width=390, height=800) as page:

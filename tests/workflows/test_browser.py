@@ -33,7 +33,8 @@ def shoot(page: Any, name: str) -> None:
 
 
 def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team,
                                         document=samples.parallel_join())
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
@@ -55,7 +56,8 @@ def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
 
 
 def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team,
                                         document=samples.linear())
     # A version saved under an older catalog can become invalid; stored directly to stand for one.
     envelope = {"schema_version": "1.0.0", "created_with": "test", "workflow": invalid_document()}
@@ -79,7 +81,8 @@ def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_s
 
 def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None:
     document = layered_document(200, width=19, seed=3)
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=document)
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team, document=document)
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
     assert page.locator("svg.graph g.node").count() == 200
