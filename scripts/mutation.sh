@@ -29,8 +29,8 @@ PYTEST="python -m pytest -x -q -p no:cacheprovider -p no:xdist --reuse-db"
 
 # module|the tests that exercise it, the likeliest killers first.
 TARGETS=(
-  "teams/access.py|tests/teams/test_access.py tests/teams/test_api.py tests/templates_app/test_deprecation_roles.py tests/audit/test_api.py"
-  "templates_app/access.py|tests/templates_app/test_deprecation_roles.py tests/templates_app/test_api.py tests/templates_app/test_views.py"
+  "teams/access.py|tests/teams/test_access.py tests/teams/test_access_not_a_user.py tests/teams/test_api.py tests/templates_app/test_deprecation_roles.py tests/audit/test_api.py"
+  "templates_app/access.py|tests/templates_app/test_search.py tests/templates_app/test_access_helpers.py tests/templates_app/test_deprecation_roles.py tests/templates_app/test_api.py tests/templates_app/test_views.py"
   "teams/services.py|tests/teams/test_api.py tests/teams/test_owner_race.py tests/teams/test_access.py tests/teams/test_audit_coverage.py"
   "workflows/selectors.py|tests/workflows/test_api.py tests/workflows/test_views.py"
   "workflows/services.py|tests/workflows/test_api.py tests/workflows/test_concurrency.py tests/workflows/test_models.py"
