@@ -33,7 +33,10 @@ def test_anonymous_and_nobody_see_no_template(personas) -> None:
     for template in templates.values():
         assert can_see(AnonymousUser(), template) is False
         assert can_see(None, template) is False
+        # Not a Django user at all (a system actor's name): anonymous too, even for public.
+        assert can_see("scheduler", template) is False
     assert list(visible_templates(AnonymousUser())) == []
+    assert list(visible_templates("scheduler")) == []
 
 
 def test_each_persona_sees_what_the_visibility_rules_say(personas) -> None:
