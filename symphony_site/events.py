@@ -3,7 +3,10 @@
 Celery tasks are enqueued and channel-layer events published only through
 these helpers, which defer to `transaction.on_commit`, so nobody ever sees
 work or state from a transaction that rolled back. A test fails the build if
-`.delay(`, `.apply_async(` or `group_send(` appears anywhere else.
+`.delay`, `.apply_async`, `send_task` or `group_send` appears anywhere else
+(tests/test_architecture.py). Events are notifications: once the write has
+committed, a channel layer that fails is logged by Django (`robust=True`),
+never raised to the caller whose write succeeded.
 
 Events are small typed records (`Event`), serialised one way
 (`Event.as_message`), sent to groups named here and nowhere else:
@@ -13,6 +16,8 @@ one execution's own stream.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,17 +75,30 @@ def publish_on_commit(event: Event) -> None:
     """Send `event` to its team's group once the current transaction commits."""
     message = event.as_message()
     group = team_group(event.team_id)
-    transaction.on_commit(lambda: _publish(group, message, TEAM_HANDLER))
+    # robust: the write has committed; a channel layer that is down must not turn it into an error.
+    transaction.on_commit(lambda: _publish(group, message, TEAM_HANDLER), robust=True)
 
 
 def publish_to_group_on_commit(group: str, message: Mapping[str, Any], *,
                                handler: str = EXECUTION_HANDLER) -> None:
     """Send an already-shaped message (an execution's stored event) to `group` after commit."""
     payload = dict(message)
-    transaction.on_commit(lambda: _publish(group, payload, handler))
+    transaction.on_commit(lambda: _publish(group, payload, handler), robust=True)
 
 
 def _publish(group: str, message: Mapping[str, Any], handler: str) -> None:
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, {"type": handler, "event": dict(message)})
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    payload = {"type": handler, "event": dict(message)}
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send(group, payload)
+        return
+    # A synchronous caller on a thread that runs an event loop (code driving a browser, say)
+    # cannot wait on the loop it is blocking; send from a short-lived thread instead.
+    sender = threading.Thread(target=send, args=(group, payload), name="symphony-publish")
+    sender.start()
+    sender.join()

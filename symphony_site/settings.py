@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "workflows",
     "templates_app",
     "executions",
+    # The project package itself, for the commands that span the apps (seed_demo).
+    "symphony_site",
 ]
 
 MIDDLEWARE = [

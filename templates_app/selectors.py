@@ -38,7 +38,8 @@ from django.db import connection
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import decode_cursor, encode_cursor
 from templates_app.access import EDITOR_ROLES
-from templates_app.models import Template
+from templates_app.domain.versions import Version, VersionConstraint, VersionError, resolve_version
+from templates_app.models import Instantiation, Template, TemplateVersion
 
 CANDIDATE_LIMIT = 250
 GIN_FUZZY_LIMIT = 5000
@@ -379,3 +380,28 @@ def search_templates(
     if words:
         return _search_with_query(user, words, query, filters, sort, limit, cursor)
     return _search_without_query(user, filters, sort, limit, cursor)
+
+
+# ---------------------------------------------------------------- versions
+
+
+def resolve_template_version(template: Template, constraint: Any) -> TemplateVersion:
+    """The version a constraint ("latest", "^1.2", "1.2.3", …) picks; 400 naming `version` when none fits."""
+    available = list(template.versions.values_list("version", flat=True))
+    try:
+        chosen = resolve_version(constraint, available)
+    except VersionError as error:
+        raise ValidationFailed(f"version: {error}", details=[{"field": "version", "code": "invalid",
+                                                              "message": str(error)}]) from None
+    return template.versions.get(version=str(chosen))
+
+
+def newer_compatible_version(instantiation: Instantiation) -> TemplateVersion | None:
+    """The highest version of the origin's template compatible (same major, `^`) and newer, if any."""
+    current = Version.parse(instantiation.template_version.version)
+    template = instantiation.template_version.template
+    available = [Version.parse(v) for v in template.versions.values_list("version", flat=True)]
+    best = VersionConstraint.parse(f"^{current}").best(available)
+    if best is None or best <= current:
+        return None
+    return template.versions.get(version=str(best))

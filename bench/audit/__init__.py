@@ -88,6 +88,10 @@ def bench_appends(count: int, batches: int, batch_size: int) -> list[dict[str, A
     from django.db import connection, transaction
 
     from audit.services import record_event, record_events_batch
+    from symphony_site.actors import Actor, Origin
+
+    # The system actor named "system", as the plain-table baseline's rows say.
+    bench_actor = Actor.system("system")
 
     team = _team("bench-audit-appends")
     _ensure_plain_table()
@@ -95,8 +99,8 @@ def bench_appends(count: int, batches: int, batch_size: int) -> list[dict[str, A
 
     def chained(index: int) -> None:
         with transaction.atomic():
-            record_event(team=team, actor="system", event_type="workflow.created", target_type="workflow",
-                         target_id=str(index), target_name=f"workflow {index}", details={"n": index})
+            record_event(team=team, actor=bench_actor, origin=Origin.task(), event_type="workflow.created",
+                         target_type="workflow", target_id=str(index), target_name=f"workflow {index}", details={"n": index})
 
     def plain(index: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -112,7 +116,7 @@ def bench_appends(count: int, batches: int, batch_size: int) -> list[dict[str, A
     plain_rate = count / sum(plain_times)
 
     def chained_batch(batch: int) -> None:
-        record_events_batch(team=team, actor="system", events=[
+        record_events_batch(team=team, actor=bench_actor, origin=Origin.task(), events=[
             {"event_type": "workflow.created", "target_type": "workflow", "target_id": str(index),
              "details": {"n": index}} for index in range(batch * batch_size, (batch + 1) * batch_size)])
 
@@ -348,6 +352,61 @@ def orjson_loads(text: str) -> Any:
     return orjson.loads(text)
 
 
+def bench_prune_while_appending(size: int) -> list[dict[str, Any]]:
+    """Appends to a team while its chain of `size` entries is pruned (verify, export, delete).
+
+    The prune runs on a thread of its own; this thread appends one entry per
+    transaction until it ends, timing each. The baseline is the prune's whole
+    duration: what one append waited when the prune held the chain's lock
+    from start to end. The chain is regenerated each run (the prune deletes it).
+    """
+    import datetime as dt
+    import tempfile
+    import threading
+
+    from django.db import connection, transaction
+
+    from audit.models import AuditChainHead
+    from audit.services import prune_chain, record_event
+    from bench.audit.generate import load_chain
+    from symphony_site.actors import Actor, Origin
+
+    team = _team(f"bench-audit-prune-{size}")
+    print(f"  generating {size:,} audit entries to prune…", flush=True)
+    load_chain(team, size, seed=size)
+    last_time = AuditChainHead.objects.get(chain=str(team.pk)).last_occurred_at
+    before = last_time + dt.timedelta(microseconds=1)
+    actor = Actor.system("bench")
+    outcome: dict[str, Any] = {}
+
+    def prune() -> None:
+        started = time.perf_counter()
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                outcome["result"] = prune_chain(actor=actor, origin=Origin.task(), team=team, before=before,
+                                                export_to=f"{folder}/pruned.ndjson")
+        finally:
+            outcome["seconds"] = time.perf_counter() - started
+            connection.close()
+
+    def append() -> None:
+        with transaction.atomic():
+            record_event(team=team, actor=actor, origin=Origin.task(), event_type="team.updated")
+
+    pruning = threading.Thread(target=prune)
+    pruning.start()
+    latencies = []
+    while pruning.is_alive():
+        latencies.append(_timed(append) * 1000)
+    pruning.join()
+    # At least the generated entries (a previous run's appends and checkpoint go too).
+    if outcome["result"].count < size:
+        raise AssertionError(f"pruned {outcome['result'].count} entries, fewer than {size}")
+    return [_row("append latency while a prune runs (max ms)", size, "ms", max(latencies),
+                 samples=latencies, baseline_name="prune duration (an append's wait with the lock held throughout)",
+                 baseline=outcome["seconds"] * 1000, higher_is_better=False)]
+
+
 def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     size = size or (QUICK_SIZE if quick else int(os.environ.get("AUDIT_BENCH_SIZE", DEFAULT_SIZE)))
     rows = bench_appends(count=50 if quick else 2000, batches=2 if quick else 20, batch_size=20 if quick else 100)
@@ -356,6 +415,7 @@ def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     rows += bench_export(team, size)
     rows += bench_verify(team, size)
     rows += bench_verify_in_memory(20_000 if quick else 300_000)
+    rows += bench_prune_while_appending(QUICK_SIZE if quick else int(os.environ.get("AUDIT_PRUNE_BENCH_SIZE", size)))
     return rows
 
 

@@ -19,13 +19,13 @@ from symphony_site.api.pagination import (
     paginated_response,
 )
 from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
 from teams.roles import Role
-from workflows import documents, selectors, services
+from workflows import documents, graphs, selectors, services
+from workflows.access import access_workflow
 from workflows.api import serializers as s
-from workflows.catalog import builtin_catalog, catalog_entries
-from workflows.domain import Workflow as GraphWorkflow
-from workflows.domain import plan_workflow, validate_document
+from workflows.catalog import catalog_entries
 from workflows.serialization import workflow_json_schema
 from workflows.versioning import diff_documents
 
@@ -40,7 +40,7 @@ IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-
 
 
 def _workflow_response(workflow_id: Any, user: Any, status_code: int = 200) -> Response:
-    workflow = selectors.access_workflow(user, workflow_id)
+    workflow = access_workflow(user, workflow_id)
     return Response(s.WorkflowDetailSerializer(workflow).data, status=status_code)
 
 
@@ -69,10 +69,10 @@ class WorkflowListView(APIView):
         body = s.WorkflowCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         team = access_team(request.user, body.validated_data["team"])
-        workflow = services.workflow_create(actor=request.user, team=team,
+        workflow = services.workflow_create(actor=actor_from_request(request), origin=api_origin(request),
+                                            team=team,
                                             document=body.validated_data["document"],
-                                            change_message=body.validated_data["change_message"],
-                                            request=request)
+                                            change_message=body.validated_data["change_message"])
         return _workflow_response(workflow.pk, request.user, 201)
 
 
@@ -85,17 +85,19 @@ class WorkflowDetailView(APIView):
                    tags=TAGS, description="A new document, name, description, tags or category saves a new "
                                           "immutable version; an edit that changes nothing saves nothing.")
     def patch(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
+        workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
         body = s.WorkflowUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.workflow_update(actor=request.user, workflow=workflow, request=request, **body.validated_data)
+        services.workflow_update(actor=actor_from_request(request), origin=api_origin(request),
+                                 workflow=workflow, **body.validated_data)
         return _workflow_response(workflow.pk, request.user)
 
     @extend_schema(responses={204: None, **WRITE_ERRORS}, tags=TAGS,
                    description="Archives the workflow (workflows are never deleted; versions stay readable).")
     def delete(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
-        services.workflow_archive(actor=request.user, workflow=workflow, request=request)
+        workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
+        services.workflow_archive(actor=actor_from_request(request), origin=api_origin(request),
+                                  workflow=workflow)
         return Response(status=204)
 
 
@@ -103,7 +105,7 @@ class VersionListView(APIView):
     @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.page_of(s.VersionSummarySerializer, "WorkflowVersionPage"), **ERRORS},
                    tags=TAGS, operation_id="workflows_versions_list")
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
+        workflow = access_workflow(request.user, workflow_id)
         return paginated_response(request, selectors.versions_of(workflow), selectors.VERSION_ORDERING,
                                   s.VersionSummarySerializer)
 
@@ -111,8 +113,8 @@ class VersionListView(APIView):
 class VersionDetailView(APIView):
     @extend_schema(responses={200: s.VersionDetailSerializer, **ERRORS}, tags=TAGS)
     def get(self, request: Request, workflow_id: Any, version: str) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
-        return Response(s.VersionDetailSerializer(services.version_of(workflow, version)).data)
+        workflow = access_workflow(request.user, workflow_id)
+        return Response(s.VersionDetailSerializer(selectors.version_of(workflow, version)).data)
 
 
 class DiffView(APIView):
@@ -121,14 +123,14 @@ class DiffView(APIView):
                     OpenApiParameter("to", str, required=True, description="The newer version.")],
         responses={200: s.DiffSerializer, **ERRORS}, tags=TAGS)
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
+        workflow = access_workflow(request.user, workflow_id)
         missing = [name for name in ("from", "to") if not request.query_params.get(name)]
         if missing:
             raise ValidationFailed("Give the two versions to compare as ?from=&to=.",
                                    details=[{"field": name, "code": "required", "message": "required"}
                                             for name in missing])
-        old = services.version_of(workflow, request.query_params["from"])
-        new = services.version_of(workflow, request.query_params["to"])
+        old = selectors.version_of(workflow, request.query_params["from"])
+        new = selectors.version_of(workflow, request.query_params["to"])
         diff = diff_documents(old.workflow_document, new.workflow_document)
         return Response({"from": old.version, "to": new.version, **diff})
 
@@ -146,9 +148,9 @@ class WorkflowValidationView(APIView):
     @extend_schema(parameters=[VERSION_PARAMETER], responses={200: s.WorkflowValidationSerializer, **ERRORS},
                    tags=TAGS, description="A stored version validated against today's catalog.")
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
-        version = services.version_of(workflow, request.query_params.get("version"))
-        result = validate_document(version.workflow_document, catalog=builtin_catalog())
+        workflow = access_workflow(request.user, workflow_id)
+        version = selectors.version_of(workflow, request.query_params.get("version"))
+        result = graphs.analysis(version).validation
         return Response({"version": version.version, **result.to_dict()})
 
 
@@ -164,13 +166,13 @@ class PlanView(APIView):
     @extend_schema(parameters=[VERSION_PARAMETER, NODE_PARAMETER], responses={200: s.PlanSerializer, **ERRORS, 409: ErrorSerializer},
                    tags=TAGS)
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
-        version = services.version_of(workflow, request.query_params.get("version"))
+        workflow = access_workflow(request.user, workflow_id)
+        version = selectors.version_of(workflow, request.query_params.get("version"))
         try:
-            plan = plan_workflow(GraphWorkflow.from_document(version.workflow_document))
-        except ValueError as error:  # a stored version is valid; a newer catalog may disagree
-            raise ApiError(f"This version cannot be planned: {error}", code="not_plannable",
-                           status_code=409) from None
+            plan = graphs.runnable(version).plan
+        except graphs.NotRunnable as refusal:  # a stored version was valid; a newer catalog may disagree
+            raise ApiError(f"This version cannot be planned: {refusal}", code="not_plannable", status_code=409,
+                           details=[issue.to_dict() for issue in refusal.analysis.validation.errors]) from None
         nodes = request.query_params.getlist("node") or None
         unknown = sorted(set(nodes or ()) - set(plan.topological_order))
         if unknown:
@@ -197,11 +199,12 @@ class ExportView(APIView):
         tags=TAGS, description="The version's envelope as a file: JSON, compact MessagePack, or MessagePack "
                                "compressed with zstd or lz4.")
     def get(self, request: Request, workflow_id: Any) -> HttpResponse:
-        workflow = selectors.access_workflow(request.user, workflow_id)
+        workflow = access_workflow(request.user, workflow_id)
         export_format = request.query_params.get("format", "json")
-        version = services.version_of(workflow, request.query_params.get("version"))
-        data = services.workflow_export(actor=request.user, workflow=workflow, version=version.version,
-                                        format=export_format, request=request)
+        version = selectors.version_of(workflow, request.query_params.get("version"))
+        data = services.workflow_export(actor=actor_from_request(request), origin=api_origin(request),
+                                        workflow=workflow, version=version.version,
+                                        format=export_format)
         content_type, extension = EXPORT_TYPES[export_format]
         filename = f"{slugify(workflow.name) or 'workflow'}-{version.version}.{extension}"
         response = HttpResponse(data, content_type=content_type)
@@ -237,7 +240,8 @@ class ImportView(APIView):
         if media_type and media_type not in IMPORT_MEDIA_TYPES:
             raise ApiError(f"Unsupported media type {media_type!r}; send one of {', '.join(IMPORT_MEDIA_TYPES)}.",
                            code="unsupported_media_type", status_code=415)
-        workflow = services.workflow_import(actor=request.user, team=team, data=request.body, request=request)
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=api_origin(request),
+                                            team=team, data=request.body)
         return _workflow_response(workflow.pk, request.user, 201)
 
 

@@ -1,4 +1,4 @@
-"""Appending to the audit log, and the retention writes. The only code that writes audit rows.
+"""Appending to the audit log. With `retention`, the only code that writes audit rows.
 
 `record_event` is called by every other service *inside its own transaction*,
 so an action and its audit entry commit or roll back together. It opens its
@@ -16,31 +16,20 @@ opposite orders by two transactions deadlock, and PostgreSQL aborts one).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import ipaddress
-import logging
-import os
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
-from django.utils import timezone
 
 from audit import chain_sql, domain, event_types
-from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
-
-logger = logging.getLogger(__name__)
+from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry
+from symphony_site.actors import PERSON_CHANNELS, Actor, Origin, normalize_ip
 
 USER_AGENT_MAX_LENGTH = 300
 BATCH_INSERT_ROWS = 500
 TARGET_NAME_MAX_LENGTH = 200
-SYSTEM_ACTOR = "system"
 
 
 class UnknownEventType(ValueError):
@@ -57,7 +46,8 @@ def chain_key(team: Any) -> str:
 def record_event(
     *,
     team: Any,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     event_type: str,
     target: Any = None,
     target_type: str = "",
@@ -66,21 +56,21 @@ def record_event(
     execution_id: Any = None,
     reason: str = "",
     details: Mapping[str, Any] | None = None,
-    request: Any = None,
     actor_type: str | None = None,
 ) -> AuditEntry:
     """Append one entry to `team`'s chain (None: the platform chain) and return it.
 
-    `actor` is a user, None (nobody signed in, e.g. a failed login) or "system"
-    (workers, beat, commands). `target` fills the target fields from a model
-    instance; explicit `target_*` arguments win. `request` supplies the IP
-    address and user agent, and marks token-authenticated calls. Secrets in
-    `details` and `reason` are redacted before anything is hashed or stored.
+    `actor` is a user, the system under a name ("reaper"), or nobody (a failed
+    login). `origin` supplies the IP address and user agent, and marks calls
+    made with an API token (the entry's actor type is then `token`, and its
+    details name the token). `target` fills the target fields from a model
+    instance; explicit `target_*` arguments win. Secrets in `details` and
+    `reason` are redacted before anything is hashed or stored.
     """
     entry = _prepare(
-        team=team, actor=actor, event_type=event_type, target=target, target_type=target_type,
+        team=team, actor=actor, origin=origin, event_type=event_type, target=target, target_type=target_type,
         target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
-        details=details, request=request, actor_type=actor_type,
+        details=details, actor_type=actor_type,
     )
     # No savepoint: if the append fails, the caller's whole transaction must roll back.
     with transaction.atomic(savepoint=False):
@@ -93,14 +83,14 @@ def record_event(
     return entry
 
 
-def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, Any]],
-                        request: Any = None) -> list[AuditEntry]:
+def record_events_batch(*, team: Any, actor: Actor, origin: Origin,
+                        events: Sequence[Mapping[str, Any]]) -> list[AuditEntry]:
     """Append several entries to one chain under one lock and one INSERT.
 
     Each item of `events` takes the keyword arguments of `record_event` other
-    than `team`, `actor` and `request` (e.g. `{"event_type": ..., "details": ...}`).
+    than `team`, `actor` and `origin` (e.g. `{"event_type": ..., "details": ...}`).
     """
-    entries = [_prepare(team=team, actor=actor, request=request, **dict(event)) for event in events]
+    entries = [_prepare(team=team, actor=actor, origin=origin, **dict(event)) for event in events]
     if not entries:
         return []
     with transaction.atomic(savepoint=False):
@@ -112,13 +102,22 @@ def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, 
     return entries
 
 
+def export_recorded(*, actor: Actor, origin: Origin, team: Any, export_format: str,
+                    filters: Mapping[str, Any]) -> AuditEntry:
+    """Record that `actor` exported `team`'s log; the export covers the entries before this one."""
+    with transaction.atomic():
+        return record_event(team=team, actor=actor, origin=origin, event_type="audit.exported",
+                            details={"format": export_format, "filters": dict(filters)})
+
+
 # --- Building an entry -------------------------------------------------------------
 
 
 def _prepare(
     *,
     team: Any,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     event_type: str,
     target: Any = None,
     target_type: str = "",
@@ -127,7 +126,6 @@ def _prepare(
     execution_id: Any = None,
     reason: str = "",
     details: Mapping[str, Any] | None = None,
-    request: Any = None,
     actor_type: str | None = None,
 ) -> AuditEntry:
     if not event_types.is_known(event_type):
@@ -135,13 +133,14 @@ def _prepare(
             f"Unknown audit event type {event_type!r}: add it to audit/event_types.py "
             "and docs/audit-events.md."
         )
+    if not isinstance(actor, Actor) or not isinstance(origin, Origin):
+        raise TypeError("record_event takes an Actor and an Origin (symphony_site.actors).")
     entry_details: dict[str, Any] = dict(details or {})
-    actor_user, actor_name, resolved_type = _resolve_actor(actor, request)
-    token = _request_token(request)
-    if token is not None:
+    resolved_type = _actor_type(actor, origin)
+    if origin.by_token:
         resolved_type = ActorType.TOKEN
-        entry_details["token_id"] = str(token.pk)
-        entry_details["token_name"] = token.name
+        entry_details["token_id"] = origin.token_id
+        entry_details["token_name"] = origin.token_name
     if actor_type is not None:
         resolved_type = ActorType(actor_type)
 
@@ -150,12 +149,11 @@ def _prepare(
         target_id = target_id or str(target.pk)
         target_name = target_name or str(target)
 
-    ip_address, user_agent = _request_origin(request)
     team_id = uuid.UUID(str(getattr(team, "pk", team))) if team is not None else None
     return AuditEntry(
         team_id=team_id,
-        actor_id=actor_user.pk if actor_user is not None else None,
-        actor_name=domain.clean_text(actor_name, 150),
+        actor_id=actor.user_id,
+        actor_name=domain.clean_text(actor.name, 150),
         actor_type=resolved_type.value,
         event_type=event_type,
         target_type=domain.clean_text(target_type, 64),
@@ -164,60 +162,23 @@ def _prepare(
         execution_id=uuid.UUID(str(execution_id)) if execution_id is not None else None,
         reason=domain.scrub_text(domain.clean_text(reason)),
         details=domain.normalize_details(domain.scrub_secrets(entry_details)),
-        ip_address=ip_address,
-        user_agent=domain.scrub_text(domain.clean_text(user_agent, USER_AGENT_MAX_LENGTH)),
+        ip_address=normalize_ip(origin.ip_address),
+        user_agent=domain.scrub_text(domain.clean_text(origin.user_agent, USER_AGENT_MAX_LENGTH)),
     )
 
 
-def _resolve_actor(actor: Any, request: Any) -> tuple[Any, str, ActorType]:
-    if isinstance(actor, str):
-        if actor != SYSTEM_ACTOR:
-            raise ValueError(f"actor must be a user, None or {SYSTEM_ACTOR!r}, not {actor!r}")
-        return None, SYSTEM_ACTOR, ActorType.SYSTEM
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        # Nobody signed in: a person at a web form, or a background job.
-        return None, "", ActorType.USER if request is not None else ActorType.SYSTEM
-    return actor, actor.get_username(), ActorType.USER
-
-
-def _request_token(request: Any) -> Any:
-    if request is None:
-        return None
-    from teams.models import ApiToken
-
-    auth = getattr(request, "auth", None)
-    return auth if isinstance(auth, ApiToken) else None
+def _actor_type(actor: Actor, origin: Origin) -> ActorType:
+    if actor.is_user:
+        return ActorType.USER
+    if actor.is_system:
+        return ActorType.SYSTEM
+    # Nobody signed in: a person at a web form (a failed login), or a background job.
+    return ActorType.USER if origin.channel in PERSON_CHANNELS else ActorType.SYSTEM
 
 
 def _target_label(target: Any) -> str:
     meta = getattr(target, "_meta", None)
     return meta.label_lower if meta is not None else type(target).__name__.lower()
-
-
-def _request_origin(request: Any) -> tuple[str | None, str]:
-    if request is None:
-        return None, ""
-    meta = getattr(request, "META", {}) or {}
-    raw_address = meta.get("REMOTE_ADDR", "")
-    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The proxy appends the client it saw; the left-most entry is the original client.
-            raw_address = forwarded.split(",")[0].strip()
-    return normalize_ip(raw_address), str(meta.get("HTTP_USER_AGENT", ""))
-
-
-def normalize_ip(raw: str | None) -> str | None:
-    """The address in PostgreSQL's `host(inet)` text form, or None when absent or invalid."""
-    if not raw:
-        return None
-    try:
-        address = ipaddress.ip_address(raw.strip())
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.compressed
 
 
 # --- The chain head -----------------------------------------------------------------
@@ -387,144 +348,3 @@ def hashed_fields(entry: AuditEntry, *, occurred_at: str | None = None) -> tuple
         entry.ip_address,
         entry.user_agent,
     )
-
-
-# --- Retention ----------------------------------------------------------------------
-
-
-class PruneRefused(Exception):
-    """Pruning was not allowed (legal hold, a broken chain, no retention period)."""
-
-
-@dataclass(frozen=True)
-class PruneResult:
-    count: int
-    first_sequence: int | None
-    last_sequence: int | None
-    last_hash: str | None
-    checkpoint: AuditEntry | None
-
-
-def retention_cutoff(team: Any, *, now: dt.datetime | None = None) -> dt.datetime | None:
-    """The moment before which `team`'s policy lets entries go, or None to keep all."""
-    policy = AuditPolicy.objects.filter(team=team).first()
-    if policy is None or policy.retention_days is None:
-        return None
-    return (now or timezone.now()) - dt.timedelta(days=policy.retention_days)
-
-
-def prune_chain(*, team: Any, before: dt.datetime, export_to: str | Path, actor: Any = SYSTEM_ACTOR) -> PruneResult:
-    """Remove `team`'s entries older than `before`, after exporting them to `export_to` (NDJSON).
-
-    In one transaction, holding the chain's lock so nothing appends meanwhile:
-    refuse under legal hold or when the chain does not verify; export the
-    range; delete it through the trigger's escape hatch (scoped to this chain
-    and range); append an `audit.pruned` checkpoint recording the range, its
-    count and its last hash, from which verification then starts.
-    """
-    from audit import export, selectors
-
-    if team is None:
-        raise PruneRefused("The platform chain is not pruned by team retention.")
-    chain = selectors.chain_for_team(team)
-    with transaction.atomic():
-        _lock_head(team)
-        if AuditPolicy.objects.filter(team=team, legal_hold=True).exists():
-            raise PruneRefused(f"{team} is under legal hold: nothing may be pruned until the hold is lifted.")
-        verification = selectors.verify(chain)
-        if not verification.valid:
-            assert verification.first_break is not None
-            raise PruneRefused(
-                f"The chain of {team} is broken at #{verification.first_break.sequence} "
-                f"({verification.first_break.reason}); investigate before pruning anything."
-            )
-        start = selectors.chain_start(chain)
-        in_range = selectors.entries(chain).filter(sequence__gt=start.sequence)
-        through = in_range.filter(occurred_at__lt=before).aggregate(last=Max("sequence"))["last"]
-        if through is None:
-            return PruneResult(0, None, None, None, None)
-        pruned = in_range.filter(sequence__lte=through)
-        last_hash = pruned.filter(sequence=through).values_list("hash", flat=True).get()
-        count = through - start.sequence
-
-        digest = hashlib.sha256()
-        with open(export_to, "wb") as output:
-            for block in export.ndjson_stream(pruned):
-                output.write(block)
-                digest.update(block)
-            output.flush()
-            os.fsync(output.fileno())
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('symphony.audit_prune', %s, true)", [f"{chain.key}:{through}"])
-            cursor.execute(
-                "DELETE FROM audit_auditentry WHERE team_id = %s AND sequence > %s AND sequence <= %s",
-                [team.pk, start.sequence, through],
-            )
-            deleted = cursor.rowcount
-            cursor.execute("SELECT set_config('symphony.audit_prune', '', true)")
-        if deleted != count:
-            raise PruneRefused(f"Expected to prune {count} entries but found {deleted}; nothing was pruned.")
-        checkpoint = record_event(
-            team=team, actor=actor, event_type="audit.pruned",
-            details={
-                "first_sequence": start.sequence + 1,
-                "last_sequence": through,
-                "count": count,
-                "last_hash": last_hash,
-                "before": domain.format_time(before),
-                "export_file": os.path.basename(str(export_to)),
-                "export_sha256": digest.hexdigest(),
-            },
-        )
-    return PruneResult(count, start.sequence + 1, through, last_hash, checkpoint)
-
-
-def policy_update(*, actor: Any, team: Any, retention_days: int | None, legal_hold: bool,
-                  request: Any = None) -> AuditPolicy:
-    """Set a team's retention period and legal hold (owners only), recording the change."""
-    from teams.access import require_role
-    from teams.roles import Role
-
-    if actor != SYSTEM_ACTOR:
-        require_role(actor, team, Role.OWNER, action="change audit retention")
-    with transaction.atomic():
-        policy, _ = AuditPolicy.objects.select_for_update().get_or_create(team=team)
-        before = {"retention_days": policy.retention_days, "legal_hold": policy.legal_hold}
-        policy.retention_days = retention_days
-        policy.legal_hold = legal_hold
-        policy.full_clean(exclude=["team"])
-        policy.save()
-        record_event(
-            team=team, actor=actor, event_type="audit.policy_changed", target_type="audit_policy",
-            target_id=str(policy.pk), target_name=str(team),
-            details={"from": before, "to": {"retention_days": retention_days, "legal_hold": legal_hold}},
-            request=request,
-        )
-    return policy
-
-
-def apply_retention(*, now: dt.datetime | None = None, export_dir: str | Path | None = None) -> dict[str, int]:
-    """Prune every team whose policy sets a retention period and no legal hold.
-
-    Each team's pruned range goes to its own NDJSON file in `export_dir`
-    (default: the AUDIT_EXPORT_DIR setting). A team that cannot be pruned (its
-    chain is broken) is logged and skipped. Returns entries pruned per team slug.
-    """
-    directory = Path(export_dir or getattr(settings, "AUDIT_EXPORT_DIR", Path(settings.BASE_DIR) / "var" / "audit-exports"))
-    directory.mkdir(parents=True, exist_ok=True)
-    moment = now or timezone.now()
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    pruned: dict[str, int] = {}
-    policies = AuditPolicy.objects.filter(retention_days__isnull=False, legal_hold=False).select_related("team")
-    for policy in policies.order_by("team__slug"):
-        cutoff = retention_cutoff(policy.team, now=moment)
-        assert cutoff is not None
-        try:
-            result = prune_chain(team=policy.team, before=cutoff,
-                                 export_to=directory / f"audit-{policy.team.slug}-{stamp}.ndjson")
-        except PruneRefused as error:
-            logger.error("Audit retention skipped %s: %s", policy.team.slug, error)
-            continue
-        pruned[policy.team.slug] = result.count
-    return pruned
