@@ -36,8 +36,9 @@ TARGETS=(
   "workflows/services.py|tests/workflows/test_api.py tests/workflows/test_concurrency.py tests/workflows/test_models.py"
   "templates_app/selectors.py|tests/templates_app/test_search.py tests/templates_app/test_api.py"
   "templates_app/services|tests/templates_app/test_api.py tests/templates_app/test_deprecation_roles.py tests/templates_app/test_origin.py tests/templates_app/test_versions.py"
+  "audit/access.py|tests/audit/test_small_rules.py tests/audit/test_api.py tests/audit/test_views.py"
   "audit/selectors.py|tests/audit/test_api.py tests/audit/test_small_rules.py tests/audit/test_views.py"
-  "audit/services.py|tests/audit/test_append.py tests/audit/test_small_rules.py tests/audit/test_prune.py tests/audit/test_api.py"
+  "audit/services|tests/audit/test_append.py tests/audit/test_small_rules.py tests/audit/test_prune.py tests/audit/test_api.py"
 )
 
 MUTATED=()

@@ -18,6 +18,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from symphony_site.actors import Actor, Origin
 from symphony_site.asgi import application
 from symphony_site.events import Event, publish_on_commit
 from teams.services import token_create
@@ -74,7 +75,7 @@ def test_a_team_never_receives_another_teams_event(personas) -> None:
 
 
 def test_token_in_the_authorization_header_authenticates_the_socket(personas) -> None:
-    _, key = token_create(actor=personas.users["editor"], name="ws header")
+    _, key = token_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), name="ws header")
 
     async def scenario():
         good, good_connected, _ = await connect(f"/ws/teams/{personas.team.pk}/events/",

@@ -16,7 +16,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry, AuditImmutableError, AuditPolicy
-from audit.services import apply_retention
+from audit.services import RETENTION_ACTOR, apply_retention
+from symphony_site.actors import Origin
 from teams.models import Membership, Team
 from teams.roles import Role
 from tests.audit.conftest import AuditPersonas
@@ -101,7 +102,8 @@ def test_retention_skips_a_broken_chain_and_prunes_the_others(
     tamper("DELETE FROM audit_auditentry WHERE team_id = %s AND sequence = 2", [str(broken.pk)])
     later = AuditEntry.objects.order_by("-occurred_at").first().occurred_at + dt.timedelta(days=2)
 
-    assert apply_retention(now=later, export_dir=tmp_path) == {healthy.slug: 4}
+    assert apply_retention(actor=RETENTION_ACTOR, origin=Origin.task(), now=later, export_dir=tmp_path) == {
+        healthy.slug: 4}
     assert list(AuditEntry.objects.filter(team=broken).order_by("sequence").values_list("sequence", flat=True)) == [
         1, 3, 4]
     assert [path.name for path in tmp_path.iterdir()] == [f"audit-{healthy.slug}-{later:%Y%m%dT%H%M%SZ}.ndjson"]

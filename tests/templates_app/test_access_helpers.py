@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 
+from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.access import can_see, visible_templates
 from templates_app.models import Template
@@ -21,7 +22,7 @@ def publish_each_visibility(personas) -> dict[str, Template]:
     published = {}
     for visibility in (Visibility.PUBLIC, Visibility.TEAM, Visibility.PRIVATE):
         template = services.template_publish(
-            actor=personas.users["owner"], team=personas.team, name=f"Summaries {visibility}",
+            actor=Actor.of(personas.users["owner"]), origin=Origin.command(), team=personas.team, name=f"Summaries {visibility}",
             visibility="team", version=summary_version())
         Template.objects.filter(pk=template.pk).update(visibility=visibility)
         published[str(visibility)] = Template.objects.get(pk=template.pk)

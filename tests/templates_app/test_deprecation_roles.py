@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.models import Template
 from tests.templates_app.conftest import summary_version
@@ -19,7 +20,7 @@ from tests.templates_app.conftest import summary_version
 
 def publish(personas: Any, *, visibility: str, deprecated: bool = False) -> Template:
     template = services.template_publish(
-        actor=personas.users["owner"], team=personas.team, name=f"Summaries {visibility}",
+        actor=Actor.of(personas.users["owner"]), origin=Origin.command(), team=personas.team, name=f"Summaries {visibility}",
         visibility=visibility, version=summary_version())
     if deprecated:
         Template.objects.filter(pk=template.pk).update(deprecated=True)
@@ -68,7 +69,8 @@ def test_the_service_refuses_a_viewer_too(personas) -> None:
 
     template = publish(personas, visibility="team")
     with pytest.raises(Forbidden):
-        services.template_deprecate(actor=personas.users["viewer"], template=template)
+        services.template_deprecate(actor=Actor.of(personas.users["viewer"]), origin=Origin.command(),
+                                    template=template)
     template.refresh_from_db()
     assert template.deprecated is False
     assert deprecation_entries() == []
