@@ -11,6 +11,8 @@ diamonds, fan-out/fan-in, chains, or any forward edges.
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import strategies as st
 
 NODE_NAMES = [f"n{number:02d}" for number in range(20)]
@@ -46,7 +48,7 @@ def _layered(draw: st.DrawFn, order: list[str]) -> list[tuple[str, str]]:
 
 
 def _diamonds(draw: st.DrawFn, order: list[str]) -> list[tuple[str, str]]:
-    """Diamonds in a row: a source splits into 1–3 branches that join again."""
+    """Diamonds in a row: a source splits into 1 to 3 branches that join again."""
     pairs: list[tuple[str, str]] = []
     start = 0
     while start < len(order) - 1:
@@ -67,12 +69,12 @@ def _fan(draw: st.DrawFn, order: list[str]) -> list[tuple[str, str]]:
     pairs = [(head, spoke) for spoke in spokes]
     if tail:
         pairs += [(spoke, tail[0]) for spoke in spokes]
-        pairs += list(zip(tail, tail[1:], strict=False))
+        pairs += list(itertools.pairwise(tail))
     return pairs
 
 
 def _chain(draw: st.DrawFn, order: list[str]) -> list[tuple[str, str]]:
-    return list(zip(order, order[1:], strict=False))
+    return list(itertools.pairwise(order))
 
 
 def _forward(draw: st.DrawFn, order: list[str]) -> list[tuple[str, str]]:

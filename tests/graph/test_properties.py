@@ -23,6 +23,7 @@ from workflows.domain.traversal import all_paths
 from .helpers import PROPERTY_SETTINGS, graph_document
 from .strategies import dags, random_graphs
 
+
 def oracle(node_ids, pairs) -> networkx.DiGraph:
     graph = networkx.DiGraph()
     graph.add_nodes_from(node_ids)
