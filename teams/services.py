@@ -155,7 +155,9 @@ def member_add(*, actor: Actor, origin: Origin, team: Team, user: Any, role: str
 
 
 def _membership(team: Team, user: Any) -> Membership:
-    membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
+    # order_by("pk"): the model's default ordering joins the team and the user, and
+    # FOR UPDATE would lock their rows too (serialising every change in the team by accident).
+    membership = Membership.objects.select_for_update().filter(team=team, user=user).order_by("pk").first()
     if membership is None:
         raise NotFound("Member not found.")
     return membership
@@ -165,7 +167,7 @@ def member_change_role(*, actor: Actor, origin: Origin, team: Team, user: Any, r
     new_role = _parse_role(role)
     with transaction.atomic():
         # Lock the team's owner rows so two demotions cannot both pass the last-owner check.
-        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER))
+        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).order_by("pk"))
         membership = _membership(team, user)
         current = membership.role_enum
         _check_can_manage(actor, team, current=current, new=new_role)
@@ -185,7 +187,7 @@ def member_change_role(*, actor: Actor, origin: Origin, team: Team, user: Any, r
 
 def member_remove(*, actor: Actor, origin: Origin, team: Team, user: Any) -> None:
     with transaction.atomic():
-        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER))
+        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).order_by("pk"))
         membership = _membership(team, user)
         current = membership.role_enum
         leaving = actor.is_user and actor.user_id == user.pk
