@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from executions.runtime import controls, instruments, operators, waits
+from executions.runtime import controls, http_request, instruments, loop, operators, waits
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import check_outputs
 from workflows.domain import (
@@ -75,6 +75,7 @@ _CONTROLS: dict[str, NodeType] = {
     "merge": NodeType(controls.run_forward),
     "parallel": NodeType(controls.run_forward),
     "join": NodeType(controls.run_join),
+    "loop": NodeType(loop.run_loop, queue=QUEUE_IO, cheap=False),
 }
 _OPERATORS: dict[str, NodeType] = {
     "template": NodeType(operators.run_template),
@@ -87,6 +88,7 @@ _OPERATORS: dict[str, NodeType] = {
     "merge_objects": NodeType(operators.run_merge_objects),
     "log": NodeType(operators.run_log),
     "delay": NodeType(waits.run_delay, queue=QUEUE_IO, cheap=False),
+    "http_request": NodeType(http_request.run_http_request, queue=QUEUE_IO, cheap=False),
 }
 _INSTRUMENTS: dict[str, NodeType] = {
     instruments.ECHO_MODEL: NodeType(instruments.run_echo, queue=QUEUE_MODELS, cheap=False),

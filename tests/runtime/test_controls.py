@@ -133,6 +133,7 @@ def test_a_model_without_implementation_is_refused_without_retry() -> None:
     (node_operator("a", "reduce", {"reducer": "sum"}), QUEUE_STEPS, True),
     (node_operator("a", "merge_objects", {}), QUEUE_STEPS, True),
     (node_operator("a", "log", {}), QUEUE_STEPS, True),
+    (node_operator("a", "http_request", {"method": "GET", "url": "http://x"}), QUEUE_IO, False),
     (node_operator("a", "delay", {"milliseconds": 1}), QUEUE_IO, False),
     (node_model("a", "local/echo"), QUEUE_MODELS, False),
     (node_operator("a", "teleport", {}), QUEUE_STEPS, False),
