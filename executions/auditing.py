@@ -17,11 +17,8 @@ from symphony_site.actors import Actor, Origin
 def audit_execution(*, execution: Any, actor: Actor, origin: Origin, event_type: str, reason: str = "",
                     details: Mapping[str, Any] | None = None, workflow_name: str = "") -> None:
     """Append one entry about `execution` to its team's chain (inside the caller's transaction)."""
-    extra = dict(details or {})
-    if actor.is_system:
-        extra.setdefault("system_actor", actor.system_name)
     record_event(
-        team=execution.team_id, actor=actor.user if actor.is_user else "system", event_type=event_type,
+        team=execution.team_id, actor=actor, origin=origin, event_type=event_type,
         target_type="execution", target_id=str(execution.pk), target_name=workflow_name[:200],
-        execution_id=execution.pk, reason=reason, details=extra,
+        execution_id=execution.pk, reason=reason, details=dict(details or {}),
     )
