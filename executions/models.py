@@ -203,7 +203,8 @@ class ExecutionTransition(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=20, choices=EXECUTION_STATES, null=True, blank=True)
+    # Null for the record of creation: there was no state before it.
+    from_state = models.CharField(max_length=20, choices=EXECUTION_STATES, null=True, blank=True)  # noqa: DJ001
     to_state = models.CharField(max_length=20, choices=EXECUTION_STATES)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
@@ -234,7 +235,8 @@ class ExecutionEvent(models.Model):
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
     seq = models.BigIntegerField()
     type = models.CharField(max_length=40)
-    node_id = models.TextField(null=True, blank=True)
+    # Null for execution-level events (the spec's `node_id?`: absent, not empty).
+    node_id = models.TextField(null=True, blank=True)  # noqa: DJ001
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField()
 

@@ -26,5 +26,5 @@ def resolve_body(team_id: Any, reference: str) -> Workflow:
     if found is None or found.current_version_id is None:
         raise NodeFailure(
             f"The loop body {reference!r} names no workflow of this team (give a workflow id or name).",
-            code="body_not_found", retryable=False, details={"body": reference})
+            code="unknown_workflow", retryable=False, details={"body": reference})
     return compiled(found.current_version_id).workflow

@@ -4,7 +4,10 @@ Events are numbered from the execution row's `event_seq`, which the writer holds
 locked until commit: numbers are handed out in commit order, so a subscriber
 that saw `seq` N and asks for `after_seq=N` never misses one that commits later.
 They reach subscribers only through the door (`symphony_site.events`), after
-commit: nobody sees an event of a change that rolled back.
+commit: nobody sees an event of a change that rolled back. One transaction's
+events go out as one channel message to `execution.<id>`:
+`{"type": "execution.events", "events": [event, ...]}` in `seq` order, each event
+`{seq, type, execution_id, node_id?, at, data}`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,12 @@ from typing import Any
 from django.utils import timezone
 
 from executions.models import ExecutionEvent, event_message
-from symphony_site.events import Event, execution_group, publish_on_commit, publish_to_group_on_commit
+from symphony_site.events import (
+    Event,
+    execution_group,
+    publish_batch_to_group_on_commit,
+    publish_on_commit,
+)
 
 # Event types (execution-semantics.md, "Events").
 EXECUTION_CREATED = "execution.created"
@@ -72,12 +80,11 @@ class EventBuffer:
             rows.append(ExecutionEvent(execution_id=self.execution_id, seq=self.last_seq + offset,
                                        type=event_type, node_id=node_id, data=data, at=now))
         ExecutionEvent.objects.bulk_create(rows)
-        group = execution_group(self.execution_id)
         execution_id = str(self.execution_id)
-        for row in rows:
-            publish_to_group_on_commit(group, event_message(
-                execution_id=execution_id, seq=row.seq, event_type=row.type, node_id=row.node_id,
-                at=now, data=row.data))
+        publish_batch_to_group_on_commit(execution_group(self.execution_id), [
+            event_message(execution_id=execution_id, seq=row.seq, event_type=row.type,
+                          node_id=row.node_id, at=now, data=row.data)
+            for row in rows])
         for event in self.team_events:
             publish_on_commit(event)
         self.last_seq += len(rows)

@@ -16,7 +16,12 @@ from django.conf import settings
 from executions.domain import ExecutionState, FailureReaction, reaction_to_failure
 from executions.engine import events as ev
 from executions.engine.books import Books, Dispatch
-from executions.runtime.flow import SKIP_EXECUTION_STOPPED, Settled, backoff_delay_s, settle_outgoing
+from executions.runtime.flow import (
+    SKIP_EXECUTION_STOPPED,
+    Settled,
+    backoff_delay_s,
+    settle_outgoing,
+)
 
 
 def _json(value: Any) -> str:

@@ -202,7 +202,8 @@ def record(claimed: Claim, result: Result, *, inline_capacity: int = 0) -> list[
         books = Books.open(claimed.execution_id)
         if books is None:
             return []
-        progress, lines = result.reports
+        # The attempt's log lines; its last progress is superseded by the result.
+        _, lines = result.reports
         add_reports(books, claimed.node_id, None, lines)
         if result.outcome is not None:
             outcome = result.outcome
