@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from executions.domain import ExecutionState
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.services import execution_command, execution_start
 from symphony_site.actors import Actor, Origin
@@ -99,9 +100,28 @@ def history(execution: Execution) -> list[tuple[str | None, str, str]]:
 
 
 @pytest.fixture
-def engine(celery_worker: str, transactional_db: Any, personas: Personas) -> Personas:
-    """A running worker, committed data it can see, and team Alpha's personas."""
-    return personas
+def engine(celery_worker: str, transactional_db: Any, personas: Personas) -> Iterator[Personas]:
+    """A running worker, committed data it can see, and team Alpha's personas.
+
+    Afterwards every execution still active is cancelled and running nodes are given a moment to
+    stop, so no worker is still writing while the database is emptied for the next test.
+    """
+    yield personas
+    from django.db import transaction
+
+    from executions.engine.books import Books
+    from executions.runtime.flow import SKIP_EXECUTION_STOPPED
+
+    for execution_id in Execution.objects.filter(state__in=["pending", "running", "paused", "waiting_for_input"]
+                                                 ).values_list("pk", flat=True):
+        with transaction.atomic():
+            books = Books.open(execution_id, actor=Actor.system("tests"))
+            if books is not None and not books.state.is_terminal:
+                books.stop_execution(ExecutionState.CANCELLED, reason="test over", skip_reason=SKIP_EXECUTION_STOPPED)
+                books.close()
+    deadline = time.monotonic() + 10
+    while NodeRun.objects.filter(state="running").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 # --------------------------------------------------------------------------- a local HTTP server
