@@ -14,6 +14,7 @@ worker races the test.
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from executions.domain.machine import ExecutionModel
 from executions.engine import dispatching, reaper, stepping
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.runtime.contract import NodeFailure
-from executions.services.commands import commands_available
+from executions.services.availability import commands_available
 from symphony_site.api.errors import ApiError
 from workflows import samples as s
 
@@ -224,7 +225,7 @@ class EngineMachine(RuleBasedStateMachine):
         assert transitions[0][0] is None
         for before, after in transitions[1:]:
             assert can_transition(ExecutionState(before), ExecutionState(after))
-        for (_, to_state), (from_state, _) in zip(transitions, transitions[1:], strict=False):
+        for (_, to_state), (from_state, _) in pairwise(transitions):
             assert to_state == from_state
         seqs = list(ExecutionEvent.objects.filter(execution=self.execution).order_by("seq")
                     .values_list("seq", flat=True))
