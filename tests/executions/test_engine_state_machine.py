@@ -249,5 +249,5 @@ def run_state_machine(machine: type[RuleBasedStateMachine]) -> None:
 
     thorough = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
     run_state_machine_as_test(machine, settings=settings(
-        max_examples=200 if thorough else 20, stateful_step_count=25, deadline=None,
+        max_examples=200 if thorough else 15, stateful_step_count=25, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))
