@@ -38,7 +38,6 @@ from executions.engine import events as ev
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.models import Execution, ExecutionTransition, NodeRun
 from executions.runtime.flow import (
-    SKIP_EXECUTION_STOPPED,
     EdgeSettlement,
     Settled,
     Verdict,
@@ -522,6 +521,3 @@ class Books:
         self._update_runs("UPDATE executions_noderun SET dispatched_at = NULL WHERE execution_id = %s "
                           "AND state = 'queued'", [self.execution.pk])
         self.dispatch()
-
-    def stopped_skip_reason(self) -> str:
-        return SKIP_EXECUTION_STOPPED
