@@ -33,8 +33,6 @@ from teams.roles import Role
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import version_of
 
-MAX_INPUTS_BYTES = 1024 * 1024
-
 
 def _check_inputs(graph: CompiledVersion, inputs: Any) -> dict[str, Any]:
     if inputs is None:
