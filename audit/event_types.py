@@ -55,6 +55,20 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "execution.completed": "Every node of an execution settled and none failed.",
     "execution.failed": "An execution failed: a node failed (policy stop or continue) or its timeout passed.",
     "execution.rerun": "A failed or cancelled execution was re-run (details name the new execution).",
+    "execution.queued": "An execution waits for a slot under a concurrency limit (details: scope, limit, running).",
+    # Triggers and limits (docs/triggers.md)
+    "schedule.created": "A schedule was created for a workflow (cron, time zone, catch-up policy).",
+    "schedule.updated": "A schedule was changed or enabled/disabled (details: each changed field).",
+    "schedule.deleted": "A schedule was deleted.",
+    "webhook.created": "A webhook URL was created for a workflow (its token and secret are never recorded).",
+    "webhook.updated": "A webhook's signature rule, input mapping, limits or enabled flag changed.",
+    "webhook.rotated": "A webhook's URL token and signing secret were replaced; the old ones stop working.",
+    "webhook.deleted": "A webhook was deleted; its URL stops working.",
+    "webhook.signature_rejected": "A delivery to a webhook had a missing, wrong or stale signature and ran nothing.",
+    "run_after.created": "A rule was created to start a workflow when another one ends.",
+    "run_after.updated": "A \"run after\" rule was changed or enabled/disabled.",
+    "run_after.deleted": "A \"run after\" rule was deleted.",
+    "team.limit_changed": "A team's concurrency limit was set, changed or removed.",
 }
 
 

@@ -31,6 +31,9 @@ class Trigger(models.TextChoices):
     RERUN = "rerun", "Re-run"
     SCHEDULE = "schedule", "Schedule"
     WEBHOOK = "webhook", "Webhook"
+    # Started because another workflow ended ("run after"), and a workflow-level retry.
+    RUN_AFTER = "run_after", "Run after"
+    RETRY = "retry", "Retry"
 
 
 class ErrorPolicyChoice(models.TextChoices):
@@ -93,6 +96,9 @@ class Execution(models.Model):
             models.Index(fields=["team", "state", "-created_at"], name="execution_team_state"),
             models.Index(fields=["workflow", "-created_at"], name="execution_workflow_list"),
             models.Index(fields=["started_by", "-created_at"], name="execution_started_by"),
+            # Concurrency limits count a workflow's running executions (executions/triggers/).
+            models.Index(fields=["workflow"], name="execution_workflow_active",
+                         condition=Q(state__in=ACTIVE_STATES)),
             # The reaper enforces deadlines of active executions.
             models.Index(fields=["deadline_at"], name="execution_deadline_active",
                          condition=Q(state__in=ACTIVE_STATES, deadline_at__isnull=False)),
@@ -272,3 +278,16 @@ def event_message(*, execution_id: str, seq: int, event_type: str, node_id: str 
     if node_id is not None:
         message["node_id"] = node_id
     return message
+
+
+# Triggers and limits keep their tables in this app, in their own module.
+from executions.triggers.models import (  # noqa: E402, F401
+    FollowUp,
+    QueuedStart,
+    RunAfter,
+    Schedule,
+    TeamLimit,
+    TriggeredBy,
+    Webhook,
+    WebhookDelivery,
+)

@@ -216,6 +216,20 @@ EXECUTION_INLINE_BUDGET_MS = env_float("EXECUTION_INLINE_BUDGET_MS", 50.0)
 EXECUTION_REAPER_INTERVAL_S = env_float("EXECUTION_REAPER_INTERVAL_S", 1.0)
 # Log lines a node may write to its execution's event stream.
 EXECUTION_LOG_LINES_PER_NODE = env_int("EXECUTION_LOG_LINES_PER_NODE", 100)
+# --- Triggers and limits (docs/triggers.md) ------------------------------------
+# How often the beat's tick looks for due schedules, due follow-ups and queues with room.
+TRIGGER_TICK_INTERVAL_S = env_float("TRIGGER_TICK_INTERVAL_S", 1.0)
+# A schedule's due time no older than this is on time (fired under every catch-up policy).
+TRIGGER_SCHEDULE_GRACE_S = env_float("TRIGGER_SCHEDULE_GRACE_S", 60.0)
+# Due times one tick claims at most (the next tick goes on), so a catch-up stays bounded.
+TRIGGER_FIRES_PER_TICK = env_int("TRIGGER_FIRES_PER_TICK", 200)
+# Retry backoffs up to this are timed by the broker; longer ones wait for the tick.
+TRIGGER_SHORT_DELAY_S = env_float("TRIGGER_SHORT_DELAY_S", 30.0)
+# "Run after" chains stop at this depth (a loop that slipped past the configuration check).
+TRIGGER_MAX_CHAIN_DEPTH = env_int("TRIGGER_MAX_CHAIN_DEPTH", 10)
+# Defaults and ceilings of a webhook's own limits.
+TRIGGER_WEBHOOK_MAX_BODY_BYTES = env_int("TRIGGER_WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
+TRIGGER_WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("TRIGGER_WEBHOOK_RATE_LIMIT_PER_MINUTE", 600)
 # Host names http_request nodes may reach even when they resolve to internal addresses.
 HTTP_REQUEST_ALLOWED_HOSTS = env_list("HTTP_REQUEST_ALLOWED_HOSTS", [])
 
@@ -247,6 +261,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # a tick nobody ran in time is dropped rather than queued behind others.
     "execution-reaper": {"task": "executions.reap", "schedule": EXECUTION_REAPER_INTERVAL_S,
                          "options": {"expires": max(EXECUTION_REAPER_INTERVAL_S * 2, 1.0)}},
+    # Fires due schedules, runs due follow-ups (run after, workflow retries) and starts queued
+    # executions that have room. Safe with two beats (each due time is claimed by a
+    # conditional update); a late tick is dropped, the next one does its work.
+    "execution-triggers": {"task": "executions.triggers.tick", "schedule": TRIGGER_TICK_INTERVAL_S,
+                           "options": {"expires": max(TRIGGER_TICK_INTERVAL_S * 2, 1.0)}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 

@@ -232,6 +232,12 @@ class Books:
             type=ev.EXECUTION_STATE_CHANGED, team_id=str(self.execution.team_id), target_type="execution",
             target_id=str(self.execution.pk),
             data={**data, "state": wanted.value, "workflow": str(self.execution.workflow_id)}))
+        if wanted.is_terminal:
+            # Triggers and limits: "run after" rules, a workflow-level retry and the concurrency
+            # queue learn of the end in this transaction (an explicit call, not a signal).
+            from executions.triggers.followups import execution_ended
+
+            execution_ended(self, wanted)
 
     def stop_execution(self, wanted: ExecutionState, *, reason: str, skip_reason: str,
                        actor: Actor | None = None, error: dict[str, Any] | None = None,

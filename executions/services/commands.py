@@ -32,11 +32,13 @@ from executions.runtime.flow import Settled, check_outputs, input_node_value, se
 from executions.services.availability import node_views
 from executions.services.errors import refused
 from executions.services.starting import begin, execution_rerun
+from executions.triggers import concurrency
 from symphony_site.actors import Actor, Origin
-from symphony_site.api.errors import ValidationFailed
+from symphony_site.api.errors import Conflict, ValidationFailed
 from teams.access import require_role
 from teams.roles import Role
 from workflows.domain import InputNode
+from workflows.models import Workflow
 
 # Marks an argument the caller did not give (None is a valid substitute output or input value).
 MISSING: Any = object()
@@ -84,7 +86,13 @@ def _who(actor: Actor) -> str:
 
 
 def _start(books: Books, *, reason: str, actor: Actor, **_: Any) -> None:
-    begin(books, reason=reason or f"started by {_who(actor)}", details={"command": "start"})
+    if concurrency.is_queued(books.execution.pk):
+        raise Conflict("This execution waits in its concurrency queue; it starts when a slot frees "
+                       "(or cancel it).", code="command_not_allowed",
+                       details={"state": books.state.value, "available_commands": ["cancel"]})
+    workflow = Workflow.objects.get(pk=books.execution.workflow_id)
+    concurrency.settle_admission(books, concurrency.admission_for(workflow=workflow), begin=lambda: begin(
+        books, reason=reason or f"started by {_who(actor)}", details={"command": "start"}))
 
 
 def _pause(books: Books, *, reason: str, actor: Actor, **_: Any) -> None:

@@ -26,6 +26,7 @@ from executions.runtime import registry
 from executions.runtime.flow import Settled, settle_outgoing, start_input_problems
 from executions.services.availability import node_views
 from executions.services.errors import refused
+from executions.triggers import concurrency
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, ValidationFailed
 from teams.access import require_role
@@ -101,22 +102,32 @@ def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
         books.finish_if_done(books.dispatch(report=True))
 
 
+def _authorize(actor: Actor, team: Any, *, action: str) -> None:
+    """Operators and above start executions; a system actor (a schedule, a webhook, a "run
+    after" rule, a workflow retry) acts for the team whose editor configured it."""
+    if not actor.is_system:
+        require_role(actor.user, team, Role.OPERATOR, action=action)
+
+
 def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version: str | None = None,
                     inputs: Any = None, trigger: str = Trigger.MANUAL, start: bool = True) -> Execution:
     """A new execution of `workflow` (its current version unless `version` names one), started
-    unless `start` is False (then it waits, pending, for the `start` command)."""
-    require_role(actor.user, workflow.team, Role.OPERATOR, action="start executions")
+    unless `start` is False (then it waits, pending, for the `start` command). Under a
+    concurrency limit it may be queued or cancelled instead, or refused (docs/triggers.md)."""
+    _authorize(actor, workflow.team, action="start executions")
     if workflow.is_archived:
         raise Conflict("This workflow is archived; archived workflows cannot run.")
     stored = version_of(workflow, version)
     graph = compiled(stored.pk)
     checked = _check_inputs(graph, inputs)
     with transaction.atomic():
+        admission = concurrency.admission_for(workflow=workflow) if start else concurrency.ADMITTED
         execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
                                    graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
         details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
         if start:
-            begin(books, reason="started", details=details)
+            concurrency.settle_admission(books, admission,
+                                         begin=lambda: begin(books, reason="started", details=details))
         else:
             auditing.audit_execution(execution=execution, actor=actor, origin=origin,
                                      event_type="execution.created", workflow_name=workflow.name,
@@ -125,10 +136,12 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     return execution
 
 
-def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reason: str = "") -> Execution:
+def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reason: str = "",
+                    trigger: str = Trigger.RERUN) -> Execution:
     """A new execution of the same version and inputs that reuses every completed node's output
-    and runs the rest (execution-semantics.md, "Failure")."""
-    require_role(actor.user, execution.team, Role.OPERATOR, action="re-run executions")
+    and runs the rest (execution-semantics.md, "Failure"); `trigger` is `retry` for the
+    automatic retries of `settings.retry_workflow`."""
+    _authorize(actor, execution.team, action="re-run executions")
     current = ExecutionState(execution.state)
     try:
         check_command(current, {}, Command.RERUN, all_views=lambda: node_views(execution.pk))
@@ -142,12 +155,14 @@ def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reaso
         # also orders two re-runs of it).
         original = Execution.objects.select_for_update(no_key=True).get(pk=execution.pk)
         if original.state != current.value:
-            return execution_rerun(actor=actor, origin=origin, execution=original, reason=reason)
+            return execution_rerun(actor=actor, origin=origin, execution=original, reason=reason,
+                                   trigger=trigger)
+        admission = concurrency.admission_for(workflow=workflow)
         completed = list(NodeRun.objects.filter(execution=original, state=NodeRunState.COMPLETED.value)
                          .values("node_id", "output", "inputs", "usage", "cached", "started_at",
                                  "finished_at", "reused_from_id"))
         rerun, books = _create(actor=actor, origin=origin, workflow=workflow, version=version, graph=graph,
-                               inputs=dict(original.inputs or {}), trigger=Trigger.RERUN, rerun_of=original)
+                               inputs=dict(original.inputs or {}), trigger=trigger, rerun_of=original)
         runs = {run.node_id: run for run in NodeRun.objects.filter(execution=rerun,
                                                                    node_id__in=[c["node_id"] for c in completed])}
         for done in completed:
@@ -163,9 +178,10 @@ def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reaso
         auditing.audit_execution(execution=original, actor=actor, origin=origin, event_type="execution.rerun",
                                  reason=reason, workflow_name=workflow.name,
                                  details={"rerun": str(rerun.pk), "reused_nodes": len(completed)})
-        begin(books, reason=reason or f"re-run of {original.pk}",
-              details={"version": version.version, "trigger": Trigger.RERUN, "rerun_of": str(original.pk),
-                       "reused_nodes": len(completed)},
-              reused=[(done["node_id"], done["output"]) for done in completed])
+        concurrency.settle_admission(books, admission, begin=lambda: begin(
+            books, reason=reason or f"re-run of {original.pk}",
+            details={"version": version.version, "trigger": trigger, "rerun_of": str(original.pk),
+                     "reused_nodes": len(completed)},
+            reused=[(done["node_id"], done["output"]) for done in completed]))
         books.close()
     return rerun

@@ -41,8 +41,10 @@ from workflows.domain.model import (
 from workflows.domain.plan import Plan, plan_workflow
 from workflows.domain.types import DataType, DataTypeError
 from workflows.domain.validation import ValidationOptions, validate_document, validate_workflow
+from workflows.domain.values import ConcurrencyLimit, OnLimit, WorkflowRetry
 
 __all__ = [
+    "ConcurrencyLimit",
     "ConditionalEdge",
     "ControlEdge",
     "ControlNode",
@@ -67,6 +69,7 @@ __all__ = [
     "NodeMetadata",
     "NodeTypeCatalog",
     "NodeTypeDefinition",
+    "OnLimit",
     "OperatorNode",
     "OutputNode",
     "Plan",
@@ -82,6 +85,7 @@ __all__ = [
     "WorkflowBuildError",
     "WorkflowBuilder",
     "WorkflowMetadata",
+    "WorkflowRetry",
     "WorkflowSettings",
     "get_default_catalog",
     "plan_workflow",
