@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("audit.api.urls")),
     path("", include("templates_app.api.urls")),
     path("", include("executions.api.urls")),
+    path("", include("executions.triggers.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/", views.api_not_found),
+    # Webhook deliveries (hooks/…) and each workflow's triggers page, before workflows/.
+    path("", include("executions.triggers.urls")),
     path("workflows/", include("workflows.urls")),
     path("templates/", include("templates_app.urls")),
     path("executions/", include("executions.urls")),

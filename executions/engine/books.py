@@ -235,7 +235,7 @@ class Books:
         if wanted.is_terminal:
             # Triggers and limits: "run after" rules, a workflow-level retry and the concurrency
             # queue learn of the end in this transaction (an explicit call, not a signal).
-            from executions.triggers.followups import execution_ended
+            from executions.triggers.endings import execution_ended
 
             execution_ended(self, wanted)
 
