@@ -151,15 +151,17 @@ def schedule_delete(*, actor: Actor, origin: Origin, schedule: Schedule) -> None
 # --- firing -------------------------------------------------------------------------------
 
 
-def fire_due_schedules(*, budget: int | None = None) -> int:
+def fire_due_schedules(*, budget: int | None = None, now: dt.datetime | None = None) -> int:
     """Claim and fire due times of every schedule that is due, oldest first, up to `budget`
-    claims in all. Answers how many due times were claimed (fired or skipped)."""
+    claims in all. Answers how many due times were claimed (fired or skipped). `now` is the
+    clock (tests pass a fixed one)."""
     budget = settings.TRIGGER_FIRES_PER_TICK if budget is None else budget
+    now = now or timezone.now()
     claimed = 0
-    due = list(Schedule.objects.filter(enabled=True, next_run_at__lte=timezone.now())
+    due = list(Schedule.objects.filter(enabled=True, next_run_at__lte=now)
                .order_by("next_run_at").values_list("pk", flat=True)[:budget])
     for schedule_id in due:
-        while claimed < budget and claim_next(schedule_id):
+        while claimed < budget and claim_next(schedule_id, now=now):
             claimed += 1
     return claimed
 

@@ -7,14 +7,16 @@ lock, queue promotions under the team's admission lock).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from executions.triggers.services import follow_ups, queue, schedules
 
 
-def tick() -> dict[str, Any]:
+def tick(*, now: dt.datetime | None = None) -> dict[str, Any]:
+    """One pass; `now` is the schedules' clock (tests pass a fixed one)."""
     return {
-        "schedules": schedules.fire_due_schedules(),
+        "schedules": schedules.fire_due_schedules(now=now),
         "follow_ups": follow_ups.run_due_follow_ups(),
         "promoted": sum(queue.promote(team_id) for team_id in queue.teams_with_queues()),
     }
