@@ -8,7 +8,7 @@ from typing import Any
 from django.test import Client
 
 from executions.triggers.domain.signatures import sign
-from symphony_site.actors import Actor, Origin  # noqa: F401 (re-exported for tests)
+from symphony_site.actors import Actor, Origin
 from tests.conftest import Personas
 from workflows import samples as s
 from workflows import services as workflow_services

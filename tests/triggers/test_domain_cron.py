@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from executions.triggers.domain.cron import CatchUp, CronError, Plan, latest_due, next_due, parse, plan_tick
+from executions.triggers.domain.cron import (
+    CatchUp,
+    CronError,
+    Plan,
+    latest_due,
+    next_due,
+    parse,
+    plan_tick,
+)
 
 UTC = dt.UTC
 GRACE = dt.timedelta(seconds=60)

@@ -6,7 +6,12 @@ import pytest
 
 from executions.triggers.domain.admission import Admission, Load, Verdict, admit
 from executions.triggers.domain.graph import loop_closed_by
-from executions.triggers.domain.mapping import MappingError, apply_mapping, check_mapping, parse_path
+from executions.triggers.domain.mapping import (
+    MappingError,
+    apply_mapping,
+    check_mapping,
+    parse_path,
+)
 from executions.triggers.domain.signatures import SignatureRule, check, sign, signing_secret
 from workflows.domain import ConcurrencyLimit, OnLimit
 

@@ -124,7 +124,7 @@ def test_a_failed_execution_is_retried_reusing_outputs_until_its_attempts_run_ou
                "three failed attempts")
     time.sleep(0.5)
     attempts = list(Execution.objects.filter(workflow=workflow).order_by("created_at"))
-    assert [execution.pk for execution in attempts][0] == first.pk
+    assert attempts[0].pk == first.pk
     assert [(execution.trigger, execution.state) for execution in attempts] == [
         ("manual", "failed"), ("retry", "failed"), ("retry", "failed")]
     assert [execution.rerun_of_id for execution in attempts] == [None, attempts[0].pk, attempts[1].pk]
