@@ -30,6 +30,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "workflow.created": "A workflow was created with its first version.",
     "workflow.versioned": "A new immutable version of a workflow was saved.",
     "workflow.archived": "A workflow was archived.",
+    "workflow.restored": "An archived workflow was brought back to the lists (undoing an archive).",
     "workflow.imported": "A workflow was imported from an uploaded document.",
     "workflow.exported": "A workflow version was exported.",
     # Templates
@@ -74,6 +75,12 @@ EVENT_TYPES: Final[dict[str, str]] = {
 
 def is_known(event_type: str) -> bool:
     return event_type in EVENT_TYPES
+
+
+def filter_patterns() -> list[str]:
+    """Every value the `event_type` filter accepts: each type, and `prefix.*` for each dotted prefix."""
+    prefixes = {name.rsplit(".", depth)[0] for name in EVENT_TYPES for depth in range(1, name.count(".") + 1)}
+    return sorted(EVENT_TYPES) + sorted(f"{prefix}.*" for prefix in prefixes)
 
 
 def matching(pattern: str) -> list[str]:

@@ -87,8 +87,13 @@ def _parse_time(raw: str, field: str, problems: list[dict[str, str]]) -> dt.date
         problems.append(_problem(field, "not an ISO 8601 date or time, e.g. 2026-11-21T09:30:00Z"))
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
+        return moment.replace(tzinfo=dt.UTC)
+    # In UTC: PostgreSQL refuses offsets past 15:59 that ISO 8601 allows (+18:06 was a 500).
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00-01:00 is before year 1 in UTC
+        problems.append(_problem(field, "outside the years 1 to 9999 once in UTC"))
+        return None
 
 
 def parse_filters(params: Mapping[str, str]) -> AuditFilters:

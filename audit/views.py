@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from audit import event_types, selectors
+from audit import access, event_types, selectors
 from audit.filters import FILTER_NAMES, parse_filters
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import paginate_queryset
@@ -28,7 +28,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if not team:
         return render(request, "audit/index.html", {**context, "problem": "no_team"})
     role = team_role(request.user, team)
-    if role is None or not role.includes(selectors.READ_ROLE):
+    if role is None or not role.includes(access.READ_ROLE):
         context.update(problem="role", role=role.value if role else "")
         return render(request, "audit/index.html", context, status=403)
 

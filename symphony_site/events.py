@@ -3,7 +3,10 @@
 Celery tasks are enqueued and channel-layer events published only through
 these helpers, which defer to `transaction.on_commit`, so nobody ever sees
 work or state from a transaction that rolled back. A test fails the build if
-`.delay(`, `.apply_async(` or `group_send(` appears anywhere else.
+`.delay`, `.apply_async`, `send_task` or `group_send` appears anywhere else
+(tests/test_architecture.py). Events are notifications: once the write has
+committed, a channel layer that fails is logged by Django (`robust=True`),
+never raised to the caller whose write succeeded.
 
 Events are small typed records (`Event`), serialised one way
 (`Event.as_message`), sent to groups named here and nowhere else:
@@ -78,14 +81,15 @@ def publish_on_commit(event: Event) -> None:
     """Send `event` to its team's group once the current transaction commits."""
     message = event.as_message()
     group = team_group(event.team_id)
-    transaction.on_commit(lambda: _publish(group, message, TEAM_HANDLER))
+    # robust: the write has committed; a channel layer that is down must not turn it into an error.
+    transaction.on_commit(lambda: _publish(group, message, TEAM_HANDLER), robust=True)
 
 
 def publish_to_group_on_commit(group: str, message: Mapping[str, Any], *,
                                handler: str = EXECUTION_HANDLER) -> None:
     """Send an already-shaped message (an execution's stored event) to `group` after commit."""
     payload = dict(message)
-    transaction.on_commit(lambda: _publish(group, payload, handler))
+    transaction.on_commit(lambda: _publish(group, payload, handler), robust=True)
 
 
 def publish_batch_to_group_on_commit(group: str, messages: Sequence[Mapping[str, Any]], *,
@@ -94,7 +98,8 @@ def publish_batch_to_group_on_commit(group: str, messages: Sequence[Mapping[str,
     `group` after commit, as one channel message `{"type": handler, "events": [...]}`."""
     payloads = [dict(message) for message in messages]
     if payloads:
-        transaction.on_commit(lambda: _publisher().send(group, {"type": handler, "events": payloads}))
+        transaction.on_commit(lambda: _publisher().send(group, {"type": handler, "events": payloads}),
+                              robust=True)
 
 
 def _publish(group: str, message: Mapping[str, Any], handler: str) -> None:

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "workflows",
     "templates_app",
     "executions",
+    # The project package itself, for the commands that span the apps (seed_demo).
+    "symphony_site",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "symphony_site.api.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: a wrong method on an API path is 405 whoever asks.
+    "symphony_site.api.middleware.ApiMethodMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,10 +154,11 @@ if not DEBUG:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "teams.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "symphony_site.api.authentication.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # One strict reader for every JSON body (symphony_site/api/parsers.py, docs/api.md).
+    "DEFAULT_PARSER_CLASSES": ["symphony_site.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "symphony_site.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
@@ -190,6 +195,11 @@ SPECTACULAR_SETTINGS = {
         "NodeRunStateEnum": "executions.api.serializers.NODE_RUN_STATES",
         "ExecutionCommandEnum": "executions.api.serializers.COMMANDS",
     },
+    # Every operation documents the platform's errors too (400, 401, 403, 404, 413, 415, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "symphony_site.api.schema.add_error_responses",
+    ],
 }
 
 # --- Execution engine ---------------------------------------------------------

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from symphony_site import views
+from symphony_site import editor_forms, home, views
 
 api_v1 = [
     path("", include("teams.api.urls")),
@@ -17,6 +19,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}symphony/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -24,12 +27,21 @@ urlpatterns = [
     re_path(r"^api/", views.api_not_found),
     # Webhook deliveries (hooks/…) and each workflow's triggers page, before workflows/.
     path("", include("executions.triggers.urls")),
+    path("workflows/editor/settings-form/", editor_forms.settings_form, name="editor-settings-form"),
+    path("workflows/editor/settings-values/", editor_forms.settings_values, name="editor-settings-values"),
     path("workflows/", include("workflows.urls")),
     path("templates/", include("templates_app.urls")),
     path("executions/", include("executions.urls")),
     path("audit/", include("audit.urls")),
+    path("", home.home, name="home"),
     path("", include("teams.urls")),
 ]
 
+# The admin's lists need their width: no app sidebar beside them, a plain name above them.
+admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Symphony administration"
+admin.site.site_title = "Symphony admin"
+
+handler403 = "symphony_site.views.forbidden"
 handler404 = "symphony_site.views.not_found"
 handler500 = "symphony_site.views.server_error"

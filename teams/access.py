@@ -51,6 +51,19 @@ def forget_roles(user: Any) -> None:
         user.__dict__.pop("_symphony_roles", None)
 
 
+def has_role(user: Any, team: Team | Any, minimum: Role) -> bool:
+    """Whether the user's role in `team` (an instance or its id) is `minimum` or higher."""
+    role = team_role(user, team)
+    return role is not None and role.includes(minimum)
+
+
+def teams_with_role(user: Any, minimum: Role) -> QuerySet[Team]:
+    """The teams where the user's role is `minimum` or higher, by name."""
+    roles = [role.value for role in Role if role.includes(minimum)]
+    return (teams_for_user(user).filter(memberships__user=user, memberships__role__in=roles)
+            .order_by("name").distinct())
+
+
 def require_role(user: Any, team: Team, minimum: Role, *, action: str = "do this") -> Role:
     """The user's role in `team`, or an error: not found for outsiders, forbidden when too low."""
     role = team_role(user, team)

@@ -40,4 +40,10 @@ class TeamEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def team_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        await self.send_json(event)
+        if event.get("type") == "member.removed" and event.get("target", {}).get("id") == str(self.scope["user"].pk):
+            # Membership is checked on connect; a member removed while connected stops hearing now.
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            self.group_name = ""
+            await self.close(code=CLOSE_NOT_FOUND)

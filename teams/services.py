@@ -1,7 +1,10 @@
 """Every write to teams, memberships and tokens: one function each.
 
 Each checks permission, validates, writes in one transaction and appends the
-audit entry inside that same transaction.
+audit entry inside that same transaction. Team and membership changes also
+publish a team event after commit (`symphony_site.events`). Token changes do
+not: a token belongs to one user, not to a team, and no team's members should
+hear about it; the audit log (platform chain) records them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.utils.text import slugify
 from audit.services import record_event
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from symphony_site.events import Event, publish_on_commit
 from teams.access import forget_roles, require_role
 from teams.authentication import digest_key, generate_key
 from teams.models import ApiToken, Membership, Team
@@ -43,6 +47,12 @@ def _clean_name(name: str) -> str:
             details=[{"field": "name", "message": "at most 100 characters", "code": "max_length"}],
         )
     return cleaned
+
+
+def _publish(team: Team, event_type: str, *, target_type: str, target_id: Any, **data: Any) -> None:
+    """A team event sent after commit: ids, names and roles, nothing secret."""
+    publish_on_commit(Event(type=event_type, team_id=str(team.pk), target_type=target_type,
+                            target_id=str(target_id), data=data))
 
 
 def _signed_in(actor: Actor, *, action: str) -> Any:
@@ -91,6 +101,8 @@ def team_update(*, actor: Actor, origin: Origin, team: Team, name: str | None = 
             team.save(update_fields=["name", "description", "updated_at"])
             record_event(team=team, actor=actor, origin=origin, event_type="team.updated", target=team,
                          details={"changes": changes})
+            _publish(team, "team.updated", target_type="team", target_id=team.pk, name=team.name,
+                     changed=sorted(changes))
     except IntegrityError:
         raise Conflict(f"A team named {name!r} already exists; choose another name.") from None
     return team
@@ -134,6 +146,8 @@ def member_add(*, actor: Actor, origin: Origin, team: Team, user: Any, role: str
             membership = Membership.objects.create(team=team, user=user, role=new_role)
             record_event(team=team, actor=actor, origin=origin, event_type="member.added", target=user,
                          target_type="user", details={"role": new_role.value})
+            _publish(team, "member.added", target_type="user", target_id=user.pk, username=user.username,
+                     role=new_role.value)
     except IntegrityError:
         raise Conflict(f"{user.username} is already a member of {team.name}.") from None
     forget_roles(user)
@@ -141,7 +155,9 @@ def member_add(*, actor: Actor, origin: Origin, team: Team, user: Any, role: str
 
 
 def _membership(team: Team, user: Any) -> Membership:
-    membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
+    # order_by("pk"): the model's default ordering joins the team and the user, and
+    # FOR UPDATE would lock their rows too (serialising every change in the team by accident).
+    membership = Membership.objects.select_for_update().filter(team=team, user=user).order_by("pk").first()
     if membership is None:
         raise NotFound("Member not found.")
     return membership
@@ -151,7 +167,7 @@ def member_change_role(*, actor: Actor, origin: Origin, team: Team, user: Any, r
     new_role = _parse_role(role)
     with transaction.atomic():
         # Lock the team's owner rows so two demotions cannot both pass the last-owner check.
-        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER))
+        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).order_by("pk"))
         membership = _membership(team, user)
         current = membership.role_enum
         _check_can_manage(actor, team, current=current, new=new_role)
@@ -163,13 +179,15 @@ def member_change_role(*, actor: Actor, origin: Origin, team: Team, user: Any, r
         membership.save(update_fields=["role"])
         record_event(team=team, actor=actor, origin=origin, event_type="member.role_changed", target=user,
                      target_type="user", details={"from": current.value, "to": new_role.value})
+        _publish(team, "member.role_changed", target_type="user", target_id=user.pk, username=user.username,
+                 previous_role=current.value, role=new_role.value)
     forget_roles(user)
     return membership
 
 
 def member_remove(*, actor: Actor, origin: Origin, team: Team, user: Any) -> None:
     with transaction.atomic():
-        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER))
+        list(Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).order_by("pk"))
         membership = _membership(team, user)
         current = membership.role_enum
         leaving = actor.is_user and actor.user_id == user.pk
@@ -182,6 +200,8 @@ def member_remove(*, actor: Actor, origin: Origin, team: Team, user: Any) -> Non
         membership.delete()
         record_event(team=team, actor=actor, origin=origin, event_type="member.removed", target=user,
                      target_type="user", details={"role": current.value, "left": leaving})
+        _publish(team, "member.removed", target_type="user", target_id=user.pk, username=user.username,
+                 role=current.value, left=leaving)
     forget_roles(user)
 
 

@@ -3,7 +3,6 @@ from django.urls import path
 from teams import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("team/", views.team_detail, name="team-detail"),

@@ -23,6 +23,7 @@ from teams.models import ApiToken, Membership
 from teams.roles import Role
 
 User = get_user_model()
+UNDO_REMOVE_KEY = "undo_member_remove"  # who was just removed, with their role: "Undo" adds them back
 
 
 class LoginView(auth_views.LoginView):
@@ -53,13 +54,6 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    if request.team:  # type: ignore[attr-defined]
-        return redirect("workflows:list")
-    return render(request, "teams/no_team.html")
-
-
-@login_required
 @require_POST
 def team_switch(request: HttpRequest) -> HttpResponse:
     team = access_team(request.user, request.POST.get("team"))
@@ -86,7 +80,8 @@ def _run(request: HttpRequest, action: Any, success: str) -> None:
 @require_POST
 def team_new(request: HttpRequest) -> HttpResponse:
     try:
-        team = services.team_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
+        team = services.team_create(actor=actor_from_request(request), origin=web_origin(request),
+                                    name=request.POST.get("name", ""))
     except ApiError as error:
         messages.error(request, error.message)
         return redirect("home")
@@ -104,13 +99,14 @@ def team_detail(request: HttpRequest) -> HttpResponse:
     role = team_role(request.user, team)
     if request.method == "POST":
         action = request.POST.get("action")
+        actor, origin = actor_from_request(request), web_origin(request)
         if action == "add_member":
             username = request.POST.get("username", "")
             user = User.objects.filter(username=username, is_active=True).first()
             if user is None:
                 messages.error(request, f"No user named {username!r}.")
             else:
-                _run(request, lambda: services.member_add(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user,
+                _run(request, lambda: services.member_add(actor=actor, origin=origin, team=team, user=user,
                                                           role=request.POST.get("role", "")),
                      f"{username} added.")
         elif action in {"change_role", "remove_member"}:
@@ -119,12 +115,16 @@ def team_detail(request: HttpRequest) -> HttpResponse:
                 messages.error(request, "That member no longer exists.")
             elif action == "change_role":
                 _run(request, lambda: services.member_change_role(
-                    actor=actor_from_request(request), origin=web_origin(request), team=team, user=user, role=request.POST.get("role", "")), f"{user.username} is now {request.POST.get('role')}.")
+                    actor=actor, origin=origin, team=team, user=user, role=request.POST.get("role", "")),
+                    f"{user.username} is now {request.POST.get('role')}.")
             else:
-                _run(request, lambda: services.member_remove(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user), f"{user.username} removed.")
+                previous_role = Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+                _run(request, lambda: services.member_remove(actor=actor, origin=origin, team=team, user=user), f"{user.username} removed.")
+                if previous_role and not Membership.objects.filter(team=team, user=user).exists():
+                    request.session[UNDO_REMOVE_KEY] = {"username": user.username, "role": previous_role}
         elif action == "create_token":
             try:
-                token, key = services.token_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
+                token, key = services.token_create(actor=actor, origin=origin, name=request.POST.get("name", ""))
             except ApiError as error:
                 messages.error(request, error.message)
             else:
@@ -135,7 +135,7 @@ def team_detail(request: HttpRequest) -> HttpResponse:
             if token is None:
                 messages.error(request, "Token not found.")
             else:
-                _run(request, lambda: services.token_revoke(actor=actor_from_request(request), origin=web_origin(request), token=token),
+                _run(request, lambda: services.token_revoke(actor=actor, origin=origin, token=token),
                      f"Token {token.name!r} revoked.")
         return redirect("team-detail")
     context = {
@@ -146,5 +146,6 @@ def team_detail(request: HttpRequest) -> HttpResponse:
         "roles": [r.value for r in sorted(Role, key=lambda r: -r.rank)],
         "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at")[:50],
         "new_token_key": request.session.pop("new_token_key", None),
+        "undo_remove": request.session.pop(UNDO_REMOVE_KEY, None),
     }
     return render(request, "teams/team_detail.html", context)

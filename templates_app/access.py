@@ -23,7 +23,9 @@ from symphony_site.api.errors import Forbidden, NotFound
 from teams.access import require_role, team_role
 from teams.models import Membership
 from teams.roles import Role
-from templates_app.models import Template, Visibility
+from templates_app.models import Instantiation, Template, Visibility
+from workflows.access import access_workflow
+from workflows.models import Workflow
 
 EDITOR_ROLES = [role.value for role in Role if role.includes(Role.EDITOR)]
 
@@ -75,3 +77,13 @@ def require_template_editor(user: Any, template: Template, *, action: str) -> No
 def require_staff(user: Any, *, action: str) -> None:
     if not getattr(user, "is_staff", False):
         raise Forbidden(f"Only Symphony staff can {action}.")
+
+
+def access_origin(user: Any, workflow_id: Any) -> tuple[Workflow, Instantiation]:
+    """A workflow of the user's teams and the instantiation that made it, from a template they can see."""
+    workflow = access_workflow(user, workflow_id)
+    instantiation = (Instantiation.objects.select_related("template_version__template__team", "created_by")
+                     .filter(workflow=workflow).first())
+    if instantiation is None or not can_see(user, instantiation.template_version.template):
+        raise NotFound("This workflow was not made from a template you can see.")
+    return workflow, instantiation

@@ -35,10 +35,17 @@ from typing import Any
 
 from django.db import connection
 
-from symphony_site.api.errors import ValidationFailed
+from symphony_site.api.errors import NotFound, ValidationFailed
 from symphony_site.api.pagination import decode_cursor, encode_cursor
 from templates_app.access import EDITOR_ROLES
-from templates_app.models import Template
+from templates_app.domain.versions import (
+    NoMatchingVersion,
+    Version,
+    VersionConstraint,
+    VersionError,
+    resolve_version,
+)
+from templates_app.models import Instantiation, Template, TemplateVersion
 
 CANDIDATE_LIMIT = 250
 GIN_FUZZY_LIMIT = 5000
@@ -285,7 +292,7 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     key = key_names[0]
     rows.sort(key=lambda row: (-_sortable(row[key]), row["id"]))
     if cursor:
-        values = decode_cursor(cursor, 2)
+        values = decode_cursor(cursor, 2, f"templates:query:{sort}")
         try:
             after = (-_sortable(values[0]), uuid.UUID(str(values[1])))
         except (TypeError, ValueError):
@@ -297,7 +304,8 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
     if len(rows) > limit:
         last = page[-1]
         value = last[key_names[0]]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
+        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])],
+                                    f"templates:query:{sort}")
     return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
                         facets_exact=exact, typo_fallback=typo, corrected_query=corrected)
 
@@ -328,7 +336,7 @@ def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, c
     keyset = ""
     keyset_params: list[Any] = []
     if cursor:
-        value, last_id = decode_cursor(cursor, 2)
+        value, last_id = decode_cursor(cursor, 2, f"templates:browse:{sort}")
         if sort == "newest":
             from datetime import datetime
 
@@ -350,7 +358,8 @@ def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, c
     if len(rows) > limit:
         rows = rows[:limit]
         value, last_id = rows[-1][1], rows[-1][0]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)])
+        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)],
+                                    f"templates:browse:{sort}")
     return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor,
                         facets=_facets(sample[:FACET_SAMPLE]), facets_exact=len(sample) <= FACET_SAMPLE)
 
@@ -379,3 +388,32 @@ def search_templates(
     if words:
         return _search_with_query(user, words, query, filters, sort, limit, cursor)
     return _search_without_query(user, filters, sort, limit, cursor)
+
+
+# ---------------------------------------------------------------- versions
+
+
+def resolve_template_version(template: Template, constraint: Any) -> TemplateVersion:
+    """The version a constraint ("latest", "^1.2", "1.2.3", …) picks: 400 naming `version` when it
+    cannot be read, 404 when no version fits (like an unknown id)."""
+    available = list(template.versions.values_list("version", flat=True))
+    try:
+        chosen = resolve_version(constraint, available)
+    except NoMatchingVersion as error:
+        raise NotFound(f"version: {error}",
+                       details=[{"field": "version", "code": "not_found", "message": str(error)}]) from None
+    except VersionError as error:
+        raise ValidationFailed(f"version: {error}", details=[{"field": "version", "code": "invalid",
+                                                              "message": str(error)}]) from None
+    return template.versions.get(version=str(chosen))
+
+
+def newer_compatible_version(instantiation: Instantiation) -> TemplateVersion | None:
+    """The highest version of the origin's template compatible (same major, `^`) and newer, if any."""
+    current = Version.parse(instantiation.template_version.version)
+    template = instantiation.template_version.template
+    available = [Version.parse(v) for v in template.versions.values_list("version", flat=True)]
+    best = VersionConstraint.parse(f"^{current}").best(available)
+    if best is None or best <= current:
+        return None
+    return template.versions.get(version=str(best))

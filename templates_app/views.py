@@ -18,17 +18,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from symphony_site.api.errors import ApiError, NotFound
+from symphony_site.api.errors import ApiError
 from symphony_site.origins import actor_from_request, web_origin
-from teams.access import access_team, team_role, teams_for_user
+from teams.access import access_team, has_role, team_role, teams_with_role
 from teams.models import Membership
 from teams.roles import Role
 from templates_app import selectors, services
-from templates_app.access import EDITOR_ROLES, access_template, can_see
+from templates_app.access import access_origin, access_template
+from templates_app.curated import category_tiles, curated_templates
 from templates_app.domain.parameters import parse_parameters
-from templates_app.models import Instantiation, Rating, Template
+from templates_app.models import Rating, Template
 from templates_app.parameter_form import errors_by_path, form_groups, read_form
-from workflows.selectors import access_workflow
+from workflows.access import access_workflow
 
 SORT_LABELS = [("relevance", "Most relevant"), ("popular", "Most used"), ("rating", "Best rated"),
                ("newest", "Newest")]
@@ -65,12 +66,11 @@ def marketplace(request: HttpRequest) -> HttpResponse:
         "filtered": bool(query or any(filters.values()) or verified),
         "clear_url": "?" + urlencode({"sort": sort}) if sort != "relevance" else "?",
     }
+    if not context["filtered"] and not params.get("cursor"):
+        # The landing: curated templates and categories first, so a newcomer starts from good ones.
+        context["curated"] = curated_templates(request.user, limit=6)
+        context["category_tiles"] = category_tiles(request.user)
     return render(request, "templates_app/list.html", context)
-
-
-def _editor_teams(user: Any) -> Any:
-    return teams_for_user(user).filter(memberships__user=user, memberships__role__in=EDITOR_ROLES) \
-        .order_by("name").distinct()
 
 
 def _graph(document: dict[str, Any]) -> Any:
@@ -89,7 +89,7 @@ def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | 
     definitions = parse_parameters(version.parameters)
     role = team_role(request.user, template.team_id)
     rating = Rating.objects.filter(template=template, user=request.user).first()
-    editor_teams = list(_editor_teams(request.user))
+    editor_teams = list(teams_with_role(request.user, Role.EDITOR))
     current = getattr(request, "team", None)
     selected_team = request.POST.get("team") or (str(current.pk) if current else "")
     examples = [{**example, "json": json.dumps(example["parameters"], ensure_ascii=False, indent=2),
@@ -99,9 +99,10 @@ def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | 
         index = int(request.GET["example"])
         values = version.examples[index]["parameters"] if index < len(version.examples) else None
     general_problems = [p for p in problems or [] if not p.get("parameter")]
+    groups = form_groups(definitions, values, errors_by_path(problems or []))
     context = {
         "template": template, "version": version, "versions": versions, "examples": examples,
-        "groups": form_groups(definitions, values, errors_by_path(problems or [])),
+        "groups": groups, "field_errors": _field_errors(groups),
         "general_problems": general_problems, "editor_teams": editor_teams, "selected_team": selected_team,
         "can_edit": bool(role and role.includes(Role.EDITOR)), "my_rating": rating.stars if rating else None,
         "layout": _graph(version.document), "document_json": json.dumps(version.document, indent=2),
@@ -109,6 +110,21 @@ def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | 
         "is_member": Membership.objects.filter(user=request.user).exists(),
     }
     return render(request, "templates_app/detail.html", context, status=status)
+
+
+def _field_errors(groups: list[Any]) -> list[dict[str, str]]:
+    """Every field with an error, by its label, for the summary above the form (links to fields)."""
+    found: list[dict[str, str]] = []
+
+    def walk(fields: list[Any], prefix: str) -> None:
+        for field in fields:
+            label = f"{prefix}{field.label}"
+            found.extend({"id": f"f-{field.html_name}", "text": f"{label}: {error}"} for error in field.errors)
+            walk(field.children, f"{label} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} ")
+
+    for group in groups:
+        walk(group.fields, "")
+    return found
 
 
 @login_required
@@ -133,8 +149,9 @@ def use(request: HttpRequest, slug: str) -> HttpResponse:
             version_constraint=version.version if version else "latest", parameters=values,
             name=request.POST.get("name") or None)
     except ApiError as error:
-        messages.error(request, error.message)
         details = error.details if isinstance(error.details, list) else []
+        if not any(isinstance(item, dict) and item.get("parameter") for item in details):
+            messages.error(request, error.message)  # otherwise each problem is shown at its field
         return _page(request, template, values=values, problems=details, status=400)
     note = f"Created {workflow.name} in {team.name} from {template.name} {workflow.template_origin.template_version.version}."
     if applied:
@@ -151,7 +168,8 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     template = access_template(request.user, slug)
     stars = request.POST.get("stars", "")
     try:
-        services.template_rate(actor=actor_from_request(request), origin=web_origin(request), template=template,
+        services.template_rate(actor=actor_from_request(request), origin=web_origin(request),
+                               template=template,
                                stars=int(stars) if stars.isdigit() else stars)
     except ApiError as error:
         messages.error(request, error.message)
@@ -163,18 +181,14 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     """Where a workflow came from; when a newer compatible version exists, the diff and an upgrade."""
-    from workflows.selectors import access_workflow
     from workflows.versioning import diff_documents, is_empty_diff
 
-    workflow = access_workflow(request.user, workflow_id)
-    instantiation = Instantiation.objects.select_related("template_version__template__team", "created_by") \
-        .filter(workflow=workflow).first()
-    if instantiation is None or not can_see(request.user, instantiation.template_version.template):
-        raise NotFound("This workflow was not made from a template you can see.")
+    workflow, instantiation = access_origin(request.user, workflow_id)
     template = instantiation.template_version.template
     if request.method == "POST":
         try:
-            workflow, warnings, _ = services.template_upgrade_workflow(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
+            workflow, warnings, _ = services.template_upgrade_workflow(
+                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
         except ApiError as error:
             messages.error(request, error.message)
             return redirect("templates:origin", workflow_id=workflow.pk)
@@ -183,9 +197,9 @@ def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
         for warning in warnings:
             messages.warning(request, warning["message"])
         return redirect("workflows:detail", workflow_id=workflow.pk)
-    newer = services.newer_compatible_version(instantiation)
+    newer = selectors.newer_compatible_version(instantiation)
     context: dict[str, Any] = {"workflow": workflow, "instantiation": instantiation, "template": template,
-                               "newer": newer, "can_edit": _can_edit_team(request.user, workflow.team)}
+                               "newer": newer, "can_edit": has_role(request.user, workflow.team, Role.EDITOR)}
     if newer is not None:
         current_document = workflow.current_version.document.get("workflow", workflow.current_version.document)
         try:
@@ -199,11 +213,6 @@ def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
                                major=newer.major).exclude(pk=instantiation.template_version.pk).order_by(
                                "-minor", "-patch").filter(minor__gte=instantiation.template_version.minor))
     return render(request, "templates_app/origin.html", context)
-
-
-def _can_edit_team(user: Any, team: Any) -> bool:
-    role = team_role(user, team)
-    return bool(role and role.includes(Role.EDITOR))
 
 
 # --- "Save as template" from a workflow ------------------------------------------------
@@ -249,8 +258,8 @@ def save_as(request: HttpRequest, workflow_id: Any) -> HttpResponse:
                 chosen.append({"path": candidate["path"], "name": candidate["name"]})
         try:
             template = services.template_from_workflow(
-                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, parameters=chosen, name=form["name"],
-                description=form["description"], category=form["category"],
+                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow,
+                parameters=chosen, name=form["name"], description=form["description"], category=form["category"],
                 tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
                 visibility=form["visibility"])
         except ApiError as error:

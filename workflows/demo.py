@@ -18,6 +18,7 @@ def seed_workflows(seeded: dict[str, Any]) -> list[Workflow]:
         document = build()
         if document["name"] in existing:
             continue
-        created.append(services.workflow_create(actor=Actor.of(owner), origin=Origin.command(), team=team, document=document,
+        created.append(services.workflow_create(actor=Actor.of(owner), origin=Origin.command(),
+                                                team=team, document=document,
                                                 change_message="Demo data"))
     return created

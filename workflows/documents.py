@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from symphony_site.api.errors import ApiError, TooLarge, ValidationFailed
-from workflows.catalog import builtin_catalog
-from workflows.domain import ValidationResult, validate_document
+from symphony_site.api.parsers import refuse_null_characters
+from workflows import graphs
+from workflows.domain import ValidationResult
 from workflows.domain.validation import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 from workflows.serialization import (
     CURRENT_SCHEMA_VERSION,
@@ -91,7 +92,7 @@ def validation_of(document: Any) -> tuple[dict[str, Any], ValidationResult]:
     read = read_envelope(document)
     inner = read["workflow"]
     check_size(inner)
-    return read, validate_document(inner, catalog=builtin_catalog())
+    return read, graphs.validate(inner)
 
 
 def refuse_invalid(result: ValidationResult) -> None:
@@ -164,7 +165,9 @@ def prepare(document: Any, **metadata: Any) -> PreparedDocument:
     read = read_envelope(document)
     inner = apply_metadata(read["workflow"], **metadata) if metadata else read["workflow"]
     check_size(inner)
-    result = validate_document(inner, catalog=builtin_catalog())
+    # Imports and the web editor come in by other doors than the API's parser.
+    refuse_null_characters(inner, what="The workflow document")
+    result = graphs.validate(inner)
     refuse_invalid(result)
     assert result.workflow is not None  # a valid result carries the workflow it read
     canonical = result.workflow.to_document()

@@ -1,16 +1,24 @@
-"""Team-scoped reads of workflows and versions."""
+"""Team-scoped reads of workflows and versions (fetching one workflow for a user is `workflows.access`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 
-from teams.access import access_object, scoped
-from teams.roles import Role
+from symphony_site.api.errors import NotFound
+from teams.access import scoped
 from workflows.models import Workflow, WorkflowVersion
 
 LIST_ORDERING = ("-updated_at", "-id")
+# The web list's sort choices: label and keyset ordering (the last field unique), each served by an
+# index on (team, archived_at, …).
+LIST_SORTS = {
+    "updated": ("Recently updated", LIST_ORDERING),
+    "name": ("Name A to Z", ("name", "id")),
+    "created": ("Newest first", ("-created_at", "-id")),
+}
 VERSION_ORDERING = ("-major", "-minor", "-patch")
 
 
@@ -35,9 +43,9 @@ def workflows_for_user(user: Any, *, team: Any = None, query: str = "", tag: str
 def with_last_run(workflows: QuerySet[Workflow]) -> QuerySet[Workflow]:
     """Each workflow's latest execution state as `last_run_state` (one correlated subquery,
     served by the executions' (workflow, -created_at) index)."""
-    from executions.models import Execution
-
-    latest = Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at").values("state")[:1]
+    # Looked up by name, not imported: workflows sits below executions (import contracts).
+    execution_model = apps.get_model("executions", "Execution")
+    latest = execution_model.objects.filter(workflow=OuterRef("pk")).order_by("-created_at").values("state")[:1]
     return workflows.annotate(last_run_state=Subquery(latest))
 
 
@@ -48,17 +56,6 @@ def last_run_available() -> bool:
 def last_run_of(workflow: Workflow) -> dict[str, Any] | None:
     state = getattr(workflow, "last_run_state", None)
     return {"state": state} if state else None
-
-
-def access_workflow(user: Any, workflow_id: Any, minimum: Role = Role.VIEWER, *,
-                    action: str = "do this") -> Workflow:
-    """One workflow of the user's teams (archived ones included): 404 for others, 403 below `minimum`."""
-    # The template a workflow was made from (templates_app's reverse one-to-one) comes in
-    # the same query: the workflow page names its origin.
-    queryset = Workflow.objects.select_related("team", "created_by", "current_version",
-                                               "current_version__created_by",
-                                               "template_origin__template_version__template")
-    return access_object(queryset, user, workflow_id, minimum, action=action, label="Workflow")
 
 
 def versions_of(workflow: Workflow) -> QuerySet[WorkflowVersion]:
@@ -72,4 +69,17 @@ def all_tags(user: Any, team: Any = None) -> list[str]:
     if team:
         workflows = workflows.filter(team_id=team)
     tags = workflows.annotate(tag=Func(F("tags"), function="unnest")).values_list("tag", flat=True)
-    return sorted(set(tags.order_by()))
+    return sorted(tags.order_by().distinct())  # distinct in the database: a few rows back, not one per tag use
+
+
+def version_of(workflow: Workflow, version: str | None) -> WorkflowVersion:
+    """One version of `workflow` by its number (None: the current one), or NotFound."""
+    if version in (None, ""):
+        assert workflow.current_version_id is not None
+        # workflows.access.access_workflow() already joined the current version in; reuse it.
+        found = workflow.current_version
+    else:
+        found = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
+    if found is None:
+        raise NotFound(f"Version {version} of this workflow does not exist.")
+    return found

@@ -2,8 +2,9 @@
 
 Each function takes the acting user explicitly, checks the role (editor or
 higher writes, viewer or higher reads), validates the document with the full
-graph-core pipeline (`workflows.documents`), writes in one transaction and
-appends its audit entry in that same transaction. Versioning rules are in
+graph-core pipeline (`workflows.documents`), writes in one transaction,
+appends its audit entry in that same transaction, and tells the team's open
+pages through a team event sent once the transaction commits. Versioning rules are in
 `workflows.versioning` and docs/workflows.md.
 """
 
@@ -17,11 +18,12 @@ from django.utils import timezone
 
 from audit.services import record_event
 from symphony_site.actors import Actor, Origin
-from symphony_site.api.errors import Conflict, NotFound, ValidationFailed
+from symphony_site.api.errors import Conflict, ValidationFailed
+from symphony_site.events import Event, publish_on_commit
 from teams.access import require_role
 from teams.models import Team
 from teams.roles import Role
-from workflows import documents
+from workflows import documents, selectors
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serialization import SerializationError, TooLargeError, decode, detect_format, encode
 from workflows.versioning import SemanticVersion, checksum, next_version
@@ -45,6 +47,12 @@ def _columns(workflow_document: dict[str, Any]) -> dict[str, Any]:
         "tags": list(dict.fromkeys(metadata.get("tags") or [])),
         "category": metadata.get("category") or "",
     }
+
+
+def _publish(workflow: Workflow, event_type: str, **data: Any) -> None:
+    """A team event about `workflow`, sent after commit: its name and whatever changed, never the document."""
+    publish_on_commit(Event(type=event_type, team_id=str(workflow.team_id), target_type="workflow",
+                            target_id=str(workflow.pk), data={"name": workflow.name, **data}))
 
 
 def _parse_version(text: Any) -> SemanticVersion:
@@ -82,6 +90,7 @@ def _create(*, actor: Actor, origin: Origin, team: Team, prepared: documents.Pre
                      target_name=workflow.name,
                      details={"version": current.version, "checksum": current.checksum,
                               "nodes": current.node_count, "edges": current.edge_count, **details})
+        _publish(workflow, event_type, version=current.version)
     return workflow
 
 
@@ -149,6 +158,7 @@ def workflow_update(*, actor: Actor, origin: Origin, workflow: Workflow, documen
                      target=locked, target_name=locked.name,
                      details={"version": new_version.version, "previous_version": current.version,
                               "checksum": new_version.checksum, "change_message": change_message[:500]})
+        _publish(locked, "workflow.versioned", version=new_version.version, previous_version=current.version)
     return locked
 
 
@@ -162,6 +172,22 @@ def workflow_archive(*, actor: Actor, origin: Origin, workflow: Workflow) -> Wor
             raise Conflict("This workflow is already archived.")
         workflow.refresh_from_db()
         record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.archived",
+                     target=workflow, target_name=workflow.name)
+        _publish(workflow, "workflow.archived")
+    return workflow
+
+
+def workflow_restore(*, actor: Actor, origin: Origin, workflow: Workflow) -> Workflow:
+    """Undo an archive: the workflow returns to the lists and can be edited again."""
+    require_role(actor.user, workflow.team, Role.EDITOR, action="restore workflows")
+    with transaction.atomic():
+        # Conditional: zero rows means it was not archived (restored already, by someone else too).
+        updated = Workflow.objects.filter(pk=workflow.pk, archived_at__isnull=False).update(
+            archived_at=None, updated_at=timezone.now())
+        if not updated:
+            raise Conflict("This workflow is not archived.")
+        workflow.refresh_from_db()
+        record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.restored",
                      target=workflow, target_name=workflow.name)
     return workflow
 
@@ -185,19 +211,6 @@ def workflow_import(*, actor: Actor, origin: Origin, team: Team, data: bytes) ->
                    details={"format": detected, "bytes": len(data), "source_version": source_version})
 
 
-def version_of(workflow: Workflow, version: str | None) -> WorkflowVersion:
-    """One version of `workflow` by its number (None: the current one), or NotFound."""
-    if version in (None, ""):
-        assert workflow.current_version_id is not None
-        # access_workflow() already joined the current version in; reuse it.
-        found = workflow.current_version
-    else:
-        found = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
-    if found is None:
-        raise NotFound(f"Version {version} of this workflow does not exist.")
-    return found
-
-
 def workflow_export(*, actor: Actor, origin: Origin, workflow: Workflow, version: str | None = None,
                     format: str = "json") -> bytes:
     """The stored envelope of one version, encoded in `format` (json, msgpack, zstd, lz4)."""
@@ -205,7 +218,7 @@ def workflow_export(*, actor: Actor, origin: Origin, workflow: Workflow, version
     if format not in EXPORT_FORMATS:
         raise ValidationFailed(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.",
                                details=[{"field": "format", "code": "invalid", "allowed": list(EXPORT_FORMATS)}])
-    chosen = version_of(workflow, version)
+    chosen = selectors.version_of(workflow, version)
     data = encode(chosen.document, format)
     with transaction.atomic():
         record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.exported",

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from functools import total_ordering
 from typing import Any
 
-_SEMANTIC_VERSION = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
+# ASCII digits only, and nothing after the patch number (not even a newline): the pattern
+# is published in the API schema and accepts exactly what `parse` reads.
+SEMANTIC_VERSION_PATTERN = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$"
+_SEMANTIC_VERSION = re.compile(SEMANTIC_VERSION_PATTERN)
 
 
 @total_ordering
@@ -31,7 +34,7 @@ class SemanticVersion:
     @classmethod
     def parse(cls, text: object) -> SemanticVersion:
         """Read ``"1.2.3"``; raise ValueError for anything else."""
-        match = _SEMANTIC_VERSION.match(text) if isinstance(text, str) else None
+        match = _SEMANTIC_VERSION.fullmatch(text) if isinstance(text, str) else None
         if match is None:
             raise ValueError(f"{str(text)[:40]!r} is not a version of the form MAJOR.MINOR.PATCH")
         return cls(int(match[1]), int(match[2]), int(match[3]))

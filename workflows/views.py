@@ -14,27 +14,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
 from symphony_site.origins import actor_from_request, web_origin
-from teams.access import require_role, team_role
+from teams.access import has_role, require_role
 from teams.roles import Role
-from workflows import documents, editing, graph_view, samples, selectors, services
-from workflows.catalog import builtin_catalog
-from workflows.domain import Workflow as GraphWorkflow
-from workflows.domain import plan_workflow, validate_document
+from workflows import (
+    documents,
+    editing,
+    editor_views,
+    graph_view,
+    graphs,
+    samples,
+    selectors,
+    services,
+)
+from workflows.access import access_workflow
 from workflows.models import Workflow
 from workflows.versioning import diff_documents, is_empty_diff
 
 PAGE_SIZE = 50
-
-
-def _can_edit(user: Any, team: Any) -> bool:
-    role = team_role(user, team)
-    return bool(role and role.includes(Role.EDITOR))
+UNDO_ARCHIVE_KEY = "undo_archive"
 
 
 @login_required
@@ -43,17 +47,28 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
     if not team:
         return redirect("home")
     query, tag = request.GET.get("q", "")[:200], request.GET.get("tag", "")[:50]
+    sort = request.GET.get("sort", "") if request.GET.get("sort", "") in selectors.LIST_SORTS else "updated"
     workflows = selectors.workflows_for_user(request.user, team=team.pk, query=query, tag=tag)
+    ordering = selectors.LIST_SORTS[sort][1]
+    cursor = request.GET.get("cursor")
     try:
-        rows, next_cursor = paginate_queryset(workflows, selectors.LIST_ORDERING, limit=PAGE_SIZE,
-                                              cursor=request.GET.get("cursor"))
-    except ApiError:
-        rows, next_cursor = paginate_queryset(workflows, selectors.LIST_ORDERING, limit=PAGE_SIZE, cursor=None)
-    return render(request, "workflows/list.html", {
-        "team": team, "workflows": rows, "next_cursor": next_cursor, "query": query, "tag": tag,
-        "tags": selectors.all_tags(request.user, team.pk), "can_edit": _can_edit(request.user, team),
+        rows, next_cursor = paginate_queryset(workflows, ordering, limit=PAGE_SIZE, cursor=cursor)
+    except ApiError:  # a stale or edited cursor: the first page
+        rows, next_cursor, cursor = *paginate_queryset(workflows, ordering, limit=PAGE_SIZE, cursor=None), None
+    base = {key: value for key, value in {"q": query, "tag": tag, "sort": "" if sort == "updated" else sort}.items()
+            if value}
+    context: dict[str, Any] = {
+        "team": team, "workflows": rows, "query": query, "tag": tag, "sort": sort,
+        "sorts": [(key, label) for key, (label, _) in selectors.LIST_SORTS.items()],
+        "next_url": "?" + urlencode({**base, "cursor": next_cursor}) if next_cursor else "",
+        "first_url": "?" + urlencode(base) if cursor else "",
+        "tags": selectors.all_tags(request.user, team.pk), "can_edit": has_role(request.user, team, Role.EDITOR),
         "show_last_run": selectors.last_run_available(), "filtered": bool(query or tag),
-    })
+        "undo_archive": request.session.pop(UNDO_ARCHIVE_KEY, None),
+    }
+    # An empty team's list suggests templates (the `starter_templates` tag in the page).
+    context["suggest_templates"] = not rows and not context["filtered"] and not cursor
+    return render(request, "workflows/list.html", context)
 
 
 def _validation_issues(result: Any) -> list[dict[str, Any]]:
@@ -61,17 +76,18 @@ def _validation_issues(result: Any) -> list[dict[str, Any]]:
             + [{**issue.to_dict(), "severity": "warning"} for issue in result.warnings])
 
 
-def graph_context(workflow_document: dict[str, Any], *, critical: bool = False) -> dict[str, Any]:
-    """Validation, plan and layout of one inner workflow object, for the graph templates."""
-    result = validate_document(workflow_document, catalog=builtin_catalog())
+def graph_context(workflow_document: dict[str, Any], *, critical: bool = False,
+                  analysis: graphs.Analysis | None = None) -> dict[str, Any]:
+    """Validation, plan and layout of one inner workflow object, for the graph templates.
+
+    `analysis` is the stored version's (cached) analysis; without it the document is analysed now.
+    """
+    if analysis is None:
+        analysis = graphs.analyse_document(workflow_document)
+    result = analysis.validation
     issues = _validation_issues(result)
     node_classes, edge_classes = graph_view.error_classes(issues)
-    plan = None
-    if result.valid:
-        try:
-            plan = plan_workflow(GraphWorkflow.from_document(workflow_document))
-        except ValueError:
-            plan = None
+    plan = analysis.plan
     critical_path = plan.critical_path if plan else []
     critical_nodes, critical_edges = graph_view.critical_classes(critical_path, workflow_document.get("edges") or [])
     layout = graph_view.layout(
@@ -84,14 +100,15 @@ def graph_context(workflow_document: dict[str, Any], *, critical: bool = False) 
 
 @login_required
 def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id)
-    version = services.version_of(workflow, request.GET.get("version"))
+    workflow = access_workflow(request.user, workflow_id)
+    version = selectors.version_of(workflow, request.GET.get("version"))
     versions = list(selectors.versions_of(workflow)[:100])
-    context = graph_context(version.workflow_document, critical=request.GET.get("critical") == "1")
+    context = graph_context(version.workflow_document, critical=request.GET.get("critical") == "1",
+                            analysis=graphs.analysis(version))
     context.update({
         "workflow": workflow, "version": version, "versions": versions,
         "is_current": version.pk == workflow.current_version_id,
-        "can_edit": _can_edit(request.user, workflow.team) and not workflow.is_archived,
+        "can_edit": has_role(request.user, workflow.team, Role.EDITOR) and not workflow.is_archived,
         "export_formats": list(services.EXPORT_FILES),
         "document_text": json.dumps(version.document, indent=2, ensure_ascii=False),
         "compare_from": versions[1].version if len(versions) > 1 else version.version,
@@ -101,9 +118,9 @@ def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
 
 @login_required
 def workflow_diff(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id)
-    old = services.version_of(workflow, request.GET.get("from"))
-    new = services.version_of(workflow, request.GET.get("to"))
+    workflow = access_workflow(request.user, workflow_id)
+    old = selectors.version_of(workflow, request.GET.get("from"))
+    new = selectors.version_of(workflow, request.GET.get("to"))
     diff = diff_documents(old.workflow_document, new.workflow_document)
     document, node_classes, edge_classes = graph_view.union_for_diff(old.workflow_document,
                                                                      new.workflow_document, diff)
@@ -149,14 +166,15 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
             return redirect("home")
         require_role(request.user, team, Role.EDITOR, action="create workflows")
     else:
-        workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
+        workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
         team = workflow.team
         if workflow.is_archived:
             messages.error(request, "This workflow is archived; archived workflows cannot be edited.")
             return redirect("workflows:detail", workflow_id=workflow.pk)
     if request.method == "GET":
-        return render(request, "workflows/editor.html",
-                      _editor_context(request, workflow=workflow, text=_editor_document_text(workflow)))
+        context = _editor_context(request, workflow=workflow, text=_editor_document_text(workflow))
+        context["editor_data"] = editor_views.editor_data(request, workflow=workflow, team=team)
+        return render(request, "workflows/editor.html", context)
     text = request.POST.get("document", "")
     action = request.POST.get("action", "preview")
     errors: list[dict[str, Any]] = []
@@ -175,12 +193,14 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
         elif action == "save":
             document = editing.parse_document_text(text)
             if workflow is None:
-                saved = services.workflow_create(actor=actor_from_request(request), origin=web_origin(request), team=team, document=document,
+                saved = services.workflow_create(actor=actor_from_request(request), origin=web_origin(request),
+                                                 team=team, document=document,
                                                  change_message=request.POST.get("change_message", ""))
                 messages.success(request, f"Workflow {saved.name!r} created at version "
                                           f"{saved.current_version.version}.")  # type: ignore[union-attr]
             else:
-                saved = services.workflow_update(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, document=document,
+                saved = services.workflow_update(actor=actor_from_request(request), origin=web_origin(request),
+                                                 workflow=workflow, document=document,
                                                  version=request.POST.get("version") or None,
                                                  change_message=request.POST.get("change_message", ""))
                 messages.success(request, f"Saved version {saved.current_version.version}.")  # type: ignore[union-attr]
@@ -192,6 +212,7 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
         errors = error.details if isinstance(error.details, list) else []
     context = _editor_context(request, workflow=workflow, text=text)
     context["save_errors"] = errors
+    context["editor_data"] = editor_views.editor_data(request, workflow=workflow, team=team)
     return render(request, "workflows/editor.html", context, status=400 if errors else 200)
 
 
@@ -214,14 +235,30 @@ def workflow_preview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_archive(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
+    workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
     try:
-        services.workflow_archive(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
+        services.workflow_archive(actor=actor_from_request(request), origin=web_origin(request),
+                                  workflow=workflow)
     except ApiError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, f"{workflow.name} archived. Its versions stay readable.")
+        request.session[UNDO_ARCHIVE_KEY] = {"id": str(workflow.pk), "name": workflow.name}
     return redirect("workflows:list")
+
+
+@login_required
+@require_POST
+def workflow_restore(request: HttpRequest, workflow_id: Any) -> HttpResponse:
+    """Undo an archive (the list offers it right after archiving)."""
+    workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="restore workflows")
+    try:
+        services.workflow_restore(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
+    except ApiError as error:
+        messages.error(request, error.message)
+        return redirect("workflows:list")
+    messages.success(request, f"{workflow.name} is back in the list.")
+    return redirect("workflows:detail", workflow_id=workflow.pk)
 
 
 @login_required
@@ -237,7 +274,8 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
                                 f"{documents.MAX_DOCUMENT_BYTES:,}.")
         return redirect("workflows:list")
     try:
-        workflow = services.workflow_import(actor=actor_from_request(request), origin=web_origin(request), team=team, data=upload.read())
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=web_origin(request),
+                                            team=team, data=upload.read())
     except ApiError as error:
         messages.error(request, f"Import failed ({error.error_code}): {error.message}")
         return redirect("workflows:list")
@@ -247,11 +285,12 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def workflow_export(request: HttpRequest, workflow_id: Any) -> HttpResponse:
-    workflow = selectors.access_workflow(request.user, workflow_id)
+    workflow = access_workflow(request.user, workflow_id)
     export_format = request.GET.get("format", "json")
-    version = services.version_of(workflow, request.GET.get("version"))
+    version = selectors.version_of(workflow, request.GET.get("version"))
     try:
-        data = services.workflow_export(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, version=version.version,
+        data = services.workflow_export(actor=actor_from_request(request), origin=web_origin(request),
+                                        workflow=workflow, version=version.version,
                                         format=export_format)
     except ApiError as error:
         messages.error(request, error.message)

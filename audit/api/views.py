@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit import export, selectors
+from audit import access, event_types, export, selectors
 from audit.api.serializers import AuditEntrySerializer, AuditPageSerializer, VerificationSerializer
 from audit.filters import parse_filters
 from audit.services import export_recorded
@@ -23,26 +23,39 @@ from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
 )
+from symphony_site.api.serializers import WHITESPACE
 from symphony_site.origins import actor_from_request, origin_from_request
 
 ORDERING = ("-occurred_at", "-sequence")
 DEFAULT_LIMIT = 50
 
+# Documented as required: a client names the team. Leaving it out is still accepted from a
+# member of exactly one team (the web page relies on it), which no schema can express.
 TEAM_PARAMETER = OpenApiParameter(
-    "team", str,
+    "team", {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}, required=True,
     description="Team id or slug ('platform' for staff: entries without a team). "
-    "May be left out by a member of exactly one team.",
+    "A member of exactly one team may leave it out.",
 )
+# The filters are shared with the audit page's form, which sends empty fields: an empty
+# value means "no filter", and the schema says so.
+EMPTY = {"type": "string", "pattern": f"^{WHITESPACE}*$"}  # filters are trimmed first
+TIME_SCHEMA = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}, EMPTY]}
 FILTER_PARAMETERS = [
     TEAM_PARAMETER,
     OpenApiParameter("actor", str, description="Actor's user id or username, or 'system'."),
-    OpenApiParameter("event_type", str, description="An event type, or a prefix such as `workflow.*`."),
-    OpenApiParameter("execution", OpenApiTypes.UUID, description="Execution id."),
+    OpenApiParameter("event_type", {"anyOf": [{"type": "string", "enum": event_types.filter_patterns()}, EMPTY]},
+                     description="An event type, or a prefix such as `workflow.*`."),
+    OpenApiParameter("execution", {"anyOf": [{"type": "string", "format": "uuid"}, EMPTY]},
+                     description="Execution id."),
     OpenApiParameter("target_type", str),
     OpenApiParameter("target_id", str),
-    OpenApiParameter("since", OpenApiTypes.DATETIME, description="Inclusive, ISO 8601 (UTC when no offset)."),
-    OpenApiParameter("until", OpenApiTypes.DATETIME, description="Exclusive, ISO 8601 (UTC when no offset)."),
+    OpenApiParameter("since", TIME_SCHEMA, description="Inclusive, ISO 8601 (UTC when no offset)."),
+    OpenApiParameter("until", TIME_SCHEMA, description="Exclusive, ISO 8601 (UTC when no offset)."),
 ]
+# An export line: every hashed field, `prev_hash` and `hash` (audit/export.py, docs/audit.md).
+EXPORTED_ENTRIES = {"type": "array", "items": {
+    "type": "object", "required": list(export.COLUMNS),
+    "properties": {column: {} for column in export.COLUMNS}}}
 ERRORS = {
     400: OpenApiResponse(description="Bad filters, in the error shape."),
     401: OpenApiResponse(description="Not signed in."),
@@ -69,7 +82,7 @@ class AuditListView(APIView):
         responses={200: AuditPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        chain = selectors.access_chain(request.user, request.query_params.get("team"))
+        chain = access.access_chain(request.user, request.query_params.get("team"))
         filters = parse_filters(request.query_params)
         return paginated_response(request, filters.apply(selectors.entries(chain)), ORDERING,
                                   AuditEntrySerializer, default_limit=DEFAULT_LIMIT)
@@ -87,19 +100,19 @@ class AuditExportView(APIView):
         ],
         responses={
             (200, "application/x-ndjson"): OpenApiTypes.STR,
-            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/json"): EXPORTED_ENTRIES,
             (200, "text/csv"): OpenApiTypes.STR,
             **ERRORS,
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        export_format = (request.query_params.get("format") or "ndjson").strip()
+        export_format = request.query_params.get("format", "ndjson").strip()
         if export_format not in export.FORMATS:
             raise ValidationFailed(
                 f"Unknown export format {export_format!r}; use json, ndjson or csv.",
                 details=[{"field": "format", "message": "one of json, ndjson, csv", "code": "invalid_choice"}],
             )
-        chain = selectors.access_chain(request.user, request.query_params.get("team"))
+        chain = access.access_chain(request.user, request.query_params.get("team"))
         filters = parse_filters(request.query_params)
         recorded = export_recorded(actor=actor_from_request(request),
                                    origin=origin_from_request(request, channel=Channel.API),
@@ -122,5 +135,5 @@ class AuditVerifyView(APIView):
         responses={200: VerificationSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        chain = selectors.access_chain(request.user, request.query_params.get("team"))
+        chain = access.access_chain(request.user, request.query_params.get("team"))
         return Response(selectors.verify(chain).as_dict())

@@ -352,6 +352,61 @@ def orjson_loads(text: str) -> Any:
     return orjson.loads(text)
 
 
+def bench_prune_while_appending(size: int) -> list[dict[str, Any]]:
+    """Appends to a team while its chain of `size` entries is pruned (verify, export, delete).
+
+    The prune runs on a thread of its own; this thread appends one entry per
+    transaction until it ends, timing each. The baseline is the prune's whole
+    duration: what one append waited when the prune held the chain's lock
+    from start to end. The chain is regenerated each run (the prune deletes it).
+    """
+    import datetime as dt
+    import tempfile
+    import threading
+
+    from django.db import connection, transaction
+
+    from audit.models import AuditChainHead
+    from audit.services import prune_chain, record_event
+    from bench.audit.generate import load_chain
+    from symphony_site.actors import Actor, Origin
+
+    team = _team(f"bench-audit-prune-{size}")
+    print(f"  generating {size:,} audit entries to prune…", flush=True)
+    load_chain(team, size, seed=size)
+    last_time = AuditChainHead.objects.get(chain=str(team.pk)).last_occurred_at
+    before = last_time + dt.timedelta(microseconds=1)
+    actor = Actor.system("bench")
+    outcome: dict[str, Any] = {}
+
+    def prune() -> None:
+        started = time.perf_counter()
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                outcome["result"] = prune_chain(actor=actor, origin=Origin.task(), team=team, before=before,
+                                                export_to=f"{folder}/pruned.ndjson")
+        finally:
+            outcome["seconds"] = time.perf_counter() - started
+            connection.close()
+
+    def append() -> None:
+        with transaction.atomic():
+            record_event(team=team, actor=actor, origin=Origin.task(), event_type="team.updated")
+
+    pruning = threading.Thread(target=prune)
+    pruning.start()
+    latencies = []
+    while pruning.is_alive():
+        latencies.append(_timed(append) * 1000)
+    pruning.join()
+    # At least the generated entries (a previous run's appends and checkpoint go too).
+    if outcome["result"].count < size:
+        raise AssertionError(f"pruned {outcome['result'].count} entries, fewer than {size}")
+    return [_row("append latency while a prune runs (max ms)", size, "ms", max(latencies),
+                 samples=latencies, baseline_name="prune duration (an append's wait with the lock held throughout)",
+                 baseline=outcome["seconds"] * 1000, higher_is_better=False)]
+
+
 def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     size = size or (QUICK_SIZE if quick else int(os.environ.get("AUDIT_BENCH_SIZE", DEFAULT_SIZE)))
     rows = bench_appends(count=50 if quick else 2000, batches=2 if quick else 20, batch_size=20 if quick else 100)
@@ -360,6 +415,7 @@ def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     rows += bench_export(team, size)
     rows += bench_verify(team, size)
     rows += bench_verify_in_memory(20_000 if quick else 300_000)
+    rows += bench_prune_while_appending(QUICK_SIZE if quick else int(os.environ.get("AUDIT_PRUNE_BENCH_SIZE", size)))
     return rows
 
 

@@ -1,6 +1,6 @@
 import sys
 
 from bench.run import format_table
-from bench.workflows.layout import run
+from bench.workflows import run
 
 print(format_table(run(quick="--quick" in sys.argv)))

@@ -32,7 +32,7 @@ from symphony_site.api.errors import Conflict, ValidationFailed
 from teams.access import require_role
 from teams.roles import Role
 from workflows.models import Workflow, WorkflowVersion
-from workflows.services import version_of
+from workflows.selectors import version_of
 
 
 def _check_inputs(graph: CompiledVersion, inputs: Any) -> dict[str, Any]:

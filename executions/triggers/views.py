@@ -23,8 +23,8 @@ from symphony_site.api.errors import ApiError
 from symphony_site.origins import actor_from_request, web_origin
 from teams.access import team_role
 from teams.roles import Role
+from workflows.access import access_workflow
 from workflows.models import Workflow
-from workflows.selectors import access_workflow
 
 COMMON_ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
                 "America/Los_Angeles", "America/Sao_Paulo", "Asia/Tokyo", "Asia/Kolkata", "Asia/Singapore",

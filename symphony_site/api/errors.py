@@ -14,7 +14,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +120,10 @@ def _flatten_validation(detail: Any, path: str = "") -> list[dict[str, str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES when imported, and
+    # the parser (symphony_site/api/parsers.py) raises this module's ApiError.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, ApiError):
         return Response(error_body(exc.error_code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):

@@ -2,19 +2,21 @@
 
 The cursor is an opaque, URL-safe encoding of the last row's ordering values,
 so a page costs an index range scan however deep it is, and rows inserted
-meanwhile neither repeat nor vanish. A view declares `ordering` as a tuple of
+meanwhile neither repeat nor vanish. It is signed (django.core.signing, with
+the secret key): the values go into a query as they are, and a made-up cursor
+(["x", "not-a-uuid"] for a UUID column) was a 500 where it must be a 400. A view declares `ordering` as a tuple of
 field names (each optionally prefixed with "-"); the last one must be unique.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.pagination import BasePagination
@@ -24,6 +26,9 @@ from rest_framework.response import Response
 from symphony_site.api.errors import ValidationFailed
 
 MAX_LIMIT = 200
+# A cursor is django.core.signing's "payload:signature", both URL-safe base64.
+CURSOR_PATTERN = "^[A-Za-z0-9_:-]*$"
+CURSOR_SALT = "symphony.api.cursor"
 
 
 def _encode_value(value: Any) -> Any:
@@ -44,19 +49,21 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(values: Sequence[Any], scope: str) -> str:
+    """A signed cursor, valid only for the list `scope` names (a cursor of one ordering is no
+    position in another)."""
+    return signing.dumps([_encode_value(v) for v in values], salt=f"{CURSOR_SALT}:{scope}")
 
 
-def decode_cursor(cursor: str, width: int) -> list[Any]:
+def decode_cursor(cursor: str, width: int, scope: str) -> list[Any]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if re.fullmatch(CURSOR_PATTERN, cursor) is None:
+            raise ValueError("not a cursor")
+        values = signing.loads(cursor, salt=f"{CURSOR_SALT}:{scope}")
         if not isinstance(values, list) or len(values) != width:
             raise ValueError("wrong width")
         return [_decode_value(v) for v in values]
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, signing.BadSignature):
         raise ValidationFailed(
             "The cursor is not valid; use the `next` value from a previous page.",
             details=[{"field": "cursor", "message": "invalid cursor", "code": "invalid"}],
@@ -64,7 +71,8 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
 
 
 def parse_limit(raw: str | None, default: int) -> int:
-    if raw in (None, ""):
+    """`default` when absent; "limit=" is no integer, so 400 like "limit=abc"."""
+    if raw is None:
         return default
     try:
         limit = int(raw)
@@ -95,14 +103,15 @@ def paginate_queryset(
     queryset: QuerySet[Any], ordering: Sequence[str], *, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
     queryset = queryset.order_by(*ordering)
+    scope = f"{queryset.model._meta.label}:{','.join(ordering)}"
     if cursor:
-        queryset = queryset.filter(keyset_filter(ordering, decode_cursor(cursor, len(ordering))))
+        queryset = queryset.filter(keyset_filter(ordering, decode_cursor(cursor, len(ordering), scope)))
     rows = list(queryset[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor([_attribute(last, field.lstrip("-")) for field in ordering])
+        next_cursor = encode_cursor([_attribute(last, field.lstrip("-")) for field in ordering], scope)
     return rows, next_cursor
 
 
@@ -157,11 +166,14 @@ class KeysetPagination(BasePagination):
         return [
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "cursor", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": CURSOR_PATTERN}},
         ]
 
 
 CURSOR_PARAMETERS = [
-    OpenApiParameter("limit", int, description=f"Page size, 1 to {MAX_LIMIT}."),
-    OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                     description=f"Page size, 1 to {MAX_LIMIT}."),
+    OpenApiParameter("cursor", {"type": "string", "pattern": CURSOR_PATTERN},
+                     description="The `next` value of the previous page (opaque; anything else is 400)."),
 ]

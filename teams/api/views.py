@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
-from django.db.models import Count, OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -17,10 +16,10 @@ from rest_framework.views import APIView
 from symphony_site.actors import Actor
 from symphony_site.api.errors import ApiError, NotFound
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
-from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.api.serializers import ErrorSerializer, page_of
 from symphony_site.origins import actor_from_request, api_origin
-from teams import services
-from teams.access import access_team, teams_for_user
+from teams import selectors, services
+from teams.access import access_team
 from teams.api import serializers as s
 from teams.models import ApiToken, Membership, Team
 from teams.roles import Role
@@ -30,17 +29,8 @@ ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404:
           409: ErrorSerializer}
 
 
-def _annotated_teams(user: Any) -> Any:
-    my_role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
-    member_count = (
-        Membership.objects.filter(team=OuterRef("pk")).order_by().values("team")
-        .annotate(count=Count("pk")).values("count")
-    )
-    return teams_for_user(user).annotate(my_role=Subquery(my_role), member_count=Subquery(member_count))
-
-
 def _team_response(user: Any, team: Team, status_code: int = 200) -> Response:
-    annotated = _annotated_teams(user).get(pk=team.pk)
+    annotated = selectors.teams_with_my_role(user).get(pk=team.pk)
     return Response(s.TeamSerializer(annotated).data, status=status_code)
 
 
@@ -71,7 +61,7 @@ class TokenObtainView(APIView):
 
 
 class TokenListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.ApiTokenSerializer(many=True), **ERRORS},
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.ApiTokenSerializer, "ApiTokenPage"), **ERRORS},
                    tags=["auth"])
     def get(self, request: Request) -> Response:
         return paginated_response(request, ApiToken.objects.filter(user=request.user), ("-created_at", "-id"),
@@ -82,7 +72,8 @@ class TokenListView(APIView):
     def post(self, request: Request) -> Response:
         body = s.TokenCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        token, key = services.token_create(actor=actor_from_request(request), origin=api_origin(request), name=body.validated_data["name"])
+        token, key = services.token_create(actor=actor_from_request(request), origin=api_origin(request),
+                                           name=body.validated_data["name"])
         return Response(s.NewTokenSerializer(token, context={"key": key}).data, status=201)
 
 
@@ -92,7 +83,8 @@ class TokenDetailView(APIView):
         token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
         if token is None:
             raise NotFound("Token not found.")
-        token = services.token_revoke(actor=actor_from_request(request), origin=api_origin(request), token=token)
+        token = services.token_revoke(actor=actor_from_request(request), origin=api_origin(request),
+                                      token=token)
         return Response(s.ApiTokenSerializer(token).data)
 
 
@@ -103,16 +95,17 @@ class MeView(APIView):
 
 
 class TeamListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TeamSerializer(many=True), **ERRORS},
-                   tags=["teams"])
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.TeamSerializer, "TeamPage"), **ERRORS},
+                   tags=["teams"], operation_id="teams_list")
     def get(self, request: Request) -> Response:
-        return paginated_response(request, _annotated_teams(request.user), ("name", "id"), s.TeamSerializer)
+        return paginated_response(request, selectors.teams_with_my_role(request.user), ("name", "id"), s.TeamSerializer)
 
     @extend_schema(request=s.TeamCreateSerializer, responses={201: s.TeamSerializer, **ERRORS}, tags=["teams"])
     def post(self, request: Request) -> Response:
         body = s.TeamCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        team = services.team_create(actor=actor_from_request(request), origin=api_origin(request), **body.validated_data)
+        team = services.team_create(actor=actor_from_request(request), origin=api_origin(request),
+                                    **body.validated_data)
         return _team_response(request.user, team, 201)
 
 
@@ -127,7 +120,8 @@ class TeamDetailView(APIView):
         team = access_team(request.user, team_id)
         body = s.TeamUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        team = services.team_update(actor=actor_from_request(request), origin=api_origin(request), team=team, **body.validated_data)
+        team = services.team_update(actor=actor_from_request(request), origin=api_origin(request),
+                                    team=team, **body.validated_data)
         return _team_response(request.user, team)
 
 
@@ -139,7 +133,7 @@ def _member_user(user_id: Any) -> Any:
 
 
 class MemberListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.MemberSerializer(many=True), **ERRORS},
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.MemberSerializer, "MemberPage"), **ERRORS},
                    tags=["teams"])
     def get(self, request: Request, team_id: Any) -> Response:
         team = access_team(request.user, team_id)
@@ -154,7 +148,8 @@ class MemberListView(APIView):
         user = User.objects.filter(username=body.validated_data["username"], is_active=True).first()
         if user is None:
             raise NotFound(f"No user named {body.validated_data['username']!r}; they must sign up first.")
-        membership = services.member_add(actor=actor_from_request(request), origin=api_origin(request), team=team, user=user,
+        membership = services.member_add(actor=actor_from_request(request), origin=api_origin(request),
+                                         team=team, user=user,
                                          role=body.validated_data["role"])
         return Response(s.MemberSerializer(membership).data, status=201)
 
@@ -166,12 +161,14 @@ class MemberDetailView(APIView):
         team = access_team(request.user, team_id, Role.ADMIN, action="change roles")
         body = s.MemberUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.member_change_role(actor=actor_from_request(request), origin=api_origin(request), team=team, user=_member_user(user_id),
+        membership = services.member_change_role(actor=actor_from_request(request), origin=api_origin(request),
+                                                 team=team, user=_member_user(user_id),
                                                  role=body.validated_data["role"])
         return Response(s.MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None, **ERRORS}, tags=["teams"])
     def delete(self, request: Request, team_id: Any, user_id: Any) -> Response:
         team = access_team(request.user, team_id)
-        services.member_remove(actor=actor_from_request(request), origin=api_origin(request), team=team, user=_member_user(user_id))
+        services.member_remove(actor=actor_from_request(request), origin=api_origin(request),
+                               team=team, user=_member_user(user_id))
         return Response(status=204)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from symphony_site.api.serializers import StrictSerializer
+from symphony_site.api.serializers import (
+    WHITESPACE,
+    DocumentField,
+    ObjectListField,
+    StrictSerializer,
+)
+from templates_app.domain.versions import CONSTRAINT_PATTERN, MAX_CONSTRAINT_LENGTH, VERSION_PATTERN
 from templates_app.models import Template, TemplateVersion, Visibility
+from templates_app.services.preparation import MAX_TAGS
 
 
 class PublisherSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -73,11 +81,36 @@ class TemplateVersionSerializer(serializers.ModelSerializer):  # type: ignore[ty
         fields = ["version", "document", "parameters", "examples", "changelog", "created_by", "created_at"]
 
 
+# Tags and categories as templates_app.services.preparation reads them: trimmed, lowercased,
+# then a tag matches [a-z0-9][a-z0-9+#.-]{0,39} and a category [a-z0-9][a-z0-9-]{0,59} (or is empty).
+@extend_schema_field({"type": "string", "maxLength": 40,
+                      "pattern": f"^{WHITESPACE}*[a-zA-Z0-9][a-zA-Z0-9+#.-]{{0,39}}{WHITESPACE}*$"})
+class TagField(serializers.CharField):
+    """A tag, e.g. "summarization"."""
+
+
+@extend_schema_field({"type": "string", "maxLength": 60,
+                      "pattern": f"^{WHITESPACE}*(?:[a-zA-Z0-9][a-zA-Z0-9-]{{0,59}})?{WHITESPACE}*$"})
+class CategoryField(serializers.CharField):
+    """A category slug, e.g. "customer-support"."""
+
+
+@extend_schema_field({"type": "string", "pattern": VERSION_PATTERN, "maxLength": 32})
+class VersionNumberField(serializers.CharField):
+    """MAJOR.MINOR.PATCH; the services read it (templates_app.domain.versions.Version)."""
+
+
+@extend_schema_field({"type": "string", "pattern": CONSTRAINT_PATTERN, "maxLength": MAX_CONSTRAINT_LENGTH})
+class VersionConstraintField(serializers.CharField):
+    """`latest`, `1.2.0`, `^1.2`, `~1.2.3`, `>=1,<2`, alternatives joined by `||`."""
+
+
 class VersionBodySerializer(StrictSerializer):
-    version = serializers.CharField(max_length=32)
-    document = serializers.JSONField()
-    parameters = serializers.JSONField(required=False, default=list)
-    examples = serializers.JSONField(required=False, default=list)
+    version = VersionNumberField(max_length=32)
+    document = DocumentField()
+    parameters = ObjectListField(required=False, default=list,
+                                 help_text="Parameter definitions; see docs/templates.md.")
+    examples = ObjectListField(required=False, default=list, help_text="[{name, description?, parameters}]")
     changelog = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
 
 
@@ -86,8 +119,8 @@ class TemplateCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
-    category = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    category = CategoryField(required=False, allow_blank=True, default="", max_length=60)
+    tags = serializers.ListField(child=TagField(max_length=40), required=False, default=list, max_length=MAX_TAGS)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.TEAM)
     version = VersionBodySerializer()
 
@@ -95,8 +128,8 @@ class TemplateCreateSerializer(StrictSerializer):
 class TemplateUpdateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    category = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    category = CategoryField(required=False, allow_blank=True, max_length=60)
+    tags = serializers.ListField(child=TagField(max_length=40), required=False, max_length=MAX_TAGS)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     deprecated = serializers.BooleanField(required=False, help_text="Publishing team's editors, or staff.")
     verified = serializers.BooleanField(required=False, help_text="Staff only.")
@@ -111,10 +144,15 @@ class ParametersResponseSerializer(serializers.Serializer):  # type: ignore[type
 
 class InstantiateSerializer(StrictSerializer):
     team = serializers.UUIDField()
-    version = serializers.CharField(required=False, default="latest", max_length=200)
+    version = VersionConstraintField(required=False, default="latest", allow_blank=True,
+                                     max_length=MAX_CONSTRAINT_LENGTH)
     parameters = serializers.DictField(required=False, default=dict)
     overrides = serializers.DictField(required=False, default=dict)
     name = serializers.CharField(required=False, max_length=200)
+
+
+class NoBodySerializer(StrictSerializer):
+    """An operation that takes no body: none, or an empty object; anything else is refused."""
 
 
 class CreatedWorkflowSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -176,10 +214,10 @@ class FromWorkflowSerializer(StrictSerializer):
         "Each {path, name, …optional definition fields}; the value at path becomes the parameter's default."))
     name = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    category = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    category = CategoryField(required=False, allow_blank=True, default="", max_length=60)
+    tags = serializers.ListField(child=TagField(max_length=40), required=False, max_length=MAX_TAGS)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.TEAM)
-    version = serializers.CharField(required=False, default="1.0.0")
+    version = VersionNumberField(required=False, default="1.0.0", max_length=32)
     changelog = serializers.CharField(required=False, default="First version, saved from a workflow.")
 
 

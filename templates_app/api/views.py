@@ -9,26 +9,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from symphony_site.api.errors import NotFound, ValidationFailed
+from symphony_site.api.errors import NotFound
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
     parse_limit,
 )
-from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.api.query import query_boolean
+from symphony_site.api.serializers import ErrorSerializer, page_of
 from symphony_site.origins import actor_from_request, api_origin
-from teams.access import access_team, team_role
+from teams.access import access_team, has_role
 from teams.roles import Role
 from templates_app import selectors, services
-from templates_app.access import access_template, can_see
+from templates_app.access import access_origin, access_template
 from templates_app.api import serializers as s
 from templates_app.domain.parameters import parameters_json_schema, parse_parameters
-from templates_app.models import Instantiation, Template
-from workflows.selectors import access_workflow
+from templates_app.domain.versions import CONSTRAINT_PATTERN, MAX_CONSTRAINT_LENGTH
+from templates_app.models import Template
+from workflows.access import access_workflow
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
           409: ErrorSerializer}
 TAGS = ["templates"]
+VERSION_CONSTRAINT = {"type": "string", "pattern": CONSTRAINT_PATTERN, "maxLength": MAX_CONSTRAINT_LENGTH}
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", str, description="Words to search for; the last one may be half typed."),
@@ -43,26 +46,10 @@ SEARCH_PARAMETERS = [
 ]
 
 
-def _can_edit(user: Any, template: Template) -> bool:
-    role = team_role(user, template.team_id)
-    return bool(role and role.includes(Role.EDITOR))
-
-
 def _detail(request: Request, template: Template, status_code: int = 200) -> Response:
     template = Template.objects.select_related("team").get(pk=template.pk)
-    context = {"user": request.user, "can_edit": _can_edit(request.user, template)}
+    context = {"user": request.user, "can_edit": has_role(request.user, template.team_id, Role.EDITOR)}
     return Response(s.TemplateDetailSerializer(template, context=context).data, status=status_code)
-
-
-def _boolean(raw: str | None, name: str) -> bool | None:
-    if raw in (None, ""):
-        return None
-    if raw.lower() in {"true", "1", "yes"}:
-        return True
-    if raw.lower() in {"false", "0", "no"}:
-        return False
-    raise ValidationFailed(f"{name} must be true or false.",
-                           details=[{"field": name, "code": "invalid", "message": "true or false"}])
 
 
 class TemplateListView(APIView):
@@ -74,7 +61,7 @@ class TemplateListView(APIView):
             request.user, query=params.get("q", "")[:200], category=params.get("category", ""),
             tag=params.get("tag", ""), publisher=params.get("author", ""),
             node_type=params.get("node_type", ""), model_id=params.get("model_id", ""),
-            verified=_boolean(params.get("verified"), "verified"), sort=params.get("sort") or "relevance",
+            verified=query_boolean(params.get("verified"), "verified"), sort=params.get("sort", "relevance"),
             limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
         )
         return Response({"results": s.TemplateSerializer(result.templates, many=True).data,
@@ -89,7 +76,8 @@ class TemplateListView(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         team = access_team(request.user, data.pop("team"))
-        template = services.template_publish(actor=actor_from_request(request), origin=api_origin(request), team=team, **data)
+        template = services.template_publish(actor=actor_from_request(request), origin=api_origin(request),
+                                             team=team, **data)
         return _detail(request, template, 201)
 
 
@@ -112,21 +100,25 @@ class TemplateDetailView(APIView):
 
             require_staff(request.user, action="verify or feature templates")
         if data:
-            template = services.template_update(actor=actor_from_request(request), origin=api_origin(request), template=template, **data)
+            template = services.template_update(actor=actor_from_request(request), origin=api_origin(request),
+                                                template=template, **data)
         if "deprecated" in flags:
-            template = services.template_deprecate(actor=actor_from_request(request), origin=api_origin(request), template=template,
+            template = services.template_deprecate(actor=actor_from_request(request), origin=api_origin(request),
+                                                   template=template,
                                                    deprecated=flags["deprecated"])
         if "verified" in flags:
-            template = services.template_set_verified(actor=actor_from_request(request), origin=api_origin(request), template=template,
+            template = services.template_set_verified(actor=actor_from_request(request), origin=api_origin(request),
+                                                      template=template,
                                                       verified=flags["verified"])
         if "featured" in flags:
-            template = services.template_set_featured(actor=actor_from_request(request), origin=api_origin(request), template=template,
+            template = services.template_set_featured(actor=actor_from_request(request), origin=api_origin(request),
+                                                      template=template,
                                                       featured=flags["featured"])
         return _detail(request, template)
 
 
 class TemplateVersionListView(APIView):
-    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.TemplateVersionSerializer(many=True), **ERRORS},
+    @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: page_of(s.TemplateVersionSerializer, "TemplateVersionPage"), **ERRORS},
                    tags=TAGS, operation_id="templates_versions_list")
     def get(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
@@ -139,7 +131,8 @@ class TemplateVersionListView(APIView):
         template = access_template(request.user, slug)
         body = s.VersionBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        version = services.template_version_create(actor=actor_from_request(request), origin=api_origin(request), template=template,
+        version = services.template_version_create(actor=actor_from_request(request), origin=api_origin(request),
+                                                   template=template,
                                                    version=dict(body.validated_data))
         return Response(s.TemplateVersionSerializer(version).data, status=201)
 
@@ -156,12 +149,13 @@ class TemplateVersionDetailView(APIView):
 
 
 class TemplateParametersView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("version", str, description="A version constraint; default latest.")],
+    @extend_schema(parameters=[OpenApiParameter("version", VERSION_CONSTRAINT,
+                                                description="A version constraint; default latest.")],
                    responses={200: s.ParametersResponseSerializer, **ERRORS}, tags=TAGS,
                    summary="Parameter definitions and their JSON Schema (2020-12)", operation_id="templates_parameters")
     def get(self, request: Request, slug: str) -> Response:
         template = access_template(request.user, slug)
-        version = services.resolve_template_version(template, request.query_params.get("version") or "latest")
+        version = selectors.resolve_template_version(template, request.query_params.get("version") or "latest")
         definitions = parse_parameters(version.parameters)
         return Response({"version": version.version, "parameters": version.parameters,
                          "json_schema": parameters_json_schema(definitions, title=template.name)})
@@ -177,8 +171,8 @@ class TemplateInstantiateView(APIView):
         data = body.validated_data
         team = access_team(request.user, data["team"])
         workflow, warnings, applied = services.template_instantiate(
-            actor=actor_from_request(request), origin=api_origin(request), team=team, template=template, version_constraint=data["version"],
-            parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"))
+            actor=actor_from_request(request), origin=api_origin(request), team=team, template=template,
+            version_constraint=data["version"], parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"))
         origin = workflow.template_origin
         return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
                          "template_version": origin.template_version.version,
@@ -192,7 +186,8 @@ class TemplateRatingView(APIView):
         template = access_template(request.user, slug)
         body = s.RatingRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        rating = services.template_rate(actor=actor_from_request(request), origin=api_origin(request), template=template, stars=body.validated_data["stars"])
+        rating = services.template_rate(actor=actor_from_request(request), origin=api_origin(request),
+                                        template=template, stars=body.validated_data["stars"])
         template.refresh_from_db()
         return Response({"stars": rating.stars, "rating_average": round(template.rating_average, 2),
                          "rating_count": template.rating_count})
@@ -206,25 +201,17 @@ class TemplateFromWorkflowView(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         workflow = access_workflow(request.user, data.pop("workflow"))
-        template = services.template_from_workflow(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, **data)
+        template = services.template_from_workflow(actor=actor_from_request(request), origin=api_origin(request),
+                                                   workflow=workflow, **data)
         return _detail(request, template, 201)
-
-
-def _origin(user: Any, workflow_id: Any) -> Any:
-    workflow = access_workflow(user, workflow_id)
-    instantiation = Instantiation.objects.select_related("template_version__template__team", "created_by") \
-        .filter(workflow=workflow).first()
-    if instantiation is None or not can_see(user, instantiation.template_version.template):
-        raise NotFound("This workflow was not made from a template you can see.")
-    return workflow, instantiation
 
 
 class TemplateOriginView(APIView):
     @extend_schema(responses={200: s.OriginSerializer, **ERRORS}, tags=TAGS, operation_id="templates_origin",
                    summary="Which template version made a workflow, and any newer compatible version")
     def get(self, request: Request, workflow_id: Any) -> Response:
-        _, instantiation = _origin(request.user, workflow_id)
-        newer = services.newer_compatible_version(instantiation)
+        _, instantiation = access_origin(request.user, workflow_id)
+        newer = selectors.newer_compatible_version(instantiation)
         return Response({
             "template": instantiation.template_version.template.slug,
             "template_version": instantiation.template_version.version,
@@ -241,8 +228,10 @@ class TemplateOriginUpgradeView(APIView):
                    summary="Re-instantiate the newest compatible version with the same parameters (a new version "
                            "of the workflow)")
     def post(self, request: Request, workflow_id: Any) -> Response:
-        workflow, _ = _origin(request.user, workflow_id)
-        workflow, warnings, applied = services.template_upgrade_workflow(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
+        s.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        workflow, _ = access_origin(request.user, workflow_id)
+        workflow, warnings, applied = services.template_upgrade_workflow(
+            actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
         workflow.refresh_from_db()
         return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
                          "template_version": workflow.template_origin.template_version.version,

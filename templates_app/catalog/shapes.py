@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflows.catalog import EXPRESSION as EXPRESSION_CONFIG
+
+# An expression parameter lands whole in an operator's config, whose schema
+# bounds its length: the parameter says so too, or its published schema would
+# accept values that instantiate to an invalid workflow.
+EXPRESSION_MAX_LENGTH: int = EXPRESSION_CONFIG["maxLength"]
 MODELS = [
     {"value": "openai/gpt-4o-mini", "label": "GPT-4o mini (fast, inexpensive)"},
     {"value": "openai/gpt-4o", "label": "GPT-4o"},
@@ -199,9 +205,10 @@ def list_cleanup(*, name: str, description: str, tags: list[str], category: str,
     ]
     parameters = [
         {"name": "transform", "display_name": "Transform each item", "type": "expression", "default": map_expression,
-         "description": "An expression over `item`.", "ui": {"widget": "code", "group": "Rules", "order": 1}},
+         "description": "An expression over `item`.", "constraints": {"max_length": EXPRESSION_MAX_LENGTH}, "ui": {"widget": "code", "group": "Rules", "order": 1}},
         {"name": "keep_when", "display_name": "Keep items when", "type": "expression", "default": filter_expression,
          "description": "An expression over `item`; items where it is false are dropped.",
+         "constraints": {"max_length": EXPRESSION_MAX_LENGTH},
          "ui": {"widget": "code", "group": "Rules", "order": 2}},
         {"name": "reducer", "display_name": "Summary", "type": "enum", "default": reducer,
          "choices": [{"value": "count", "label": "Count the items"}, {"value": "sum", "label": "Sum"},

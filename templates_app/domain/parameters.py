@@ -15,7 +15,9 @@ A definition is plain JSON (what the API accepts and serves)::
 ``parse_parameters`` turns that into typed definitions and reports every
 problem at once; ``parameters_json_schema`` compiles them to a JSON Schema
 (2020-12) that a client can render as a form and that ``validation``
-checks values against.
+checks values against. The schema is the whole truth: named validators
+compile to standard keywords (``custom_validators``), so a client that
+validates with any JSON Schema library accepts exactly what the server does.
 """
 
 from __future__ import annotations
@@ -25,15 +27,23 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from templates_app.domain import patterns
 from templates_app.domain.custom_validators import CUSTOM_VALIDATORS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# UI hint: the named validators of a parameter (annotation only).
 CUSTOM_VALIDATORS_KEYWORD = "x-symphony-validators"
+# Marks the ``allOf`` subschema a named validator compiled to (annotation only),
+# so an error inside it can be reported with the validator's message.
+VALIDATOR_KEYWORD = "x-symphony-validator"
 MAX_PARAMETERS = 100
 MAX_DEPTH = 4
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$"
+MODEL_ID_PATTERN = patterns.MODEL_ID
 TEMPLATE_SYNTAX_PATTERN = r"\{[{%#]"
+# Text no string value may hold: template syntax (see definition_schema), and the NUL
+# character, which PostgreSQL's jsonb cannot store.
+FORBIDDEN_TEXT_PATTERN = TEMPLATE_SYNTAX_PATTERN + r"|\x00"
 DATA_TYPE_PATTERN = (
     r"^(any|string|number|integer|boolean|object|array|bytes|json|"
     r"array<(any|string|number|integer|boolean|object|array|bytes|json)>)$"
@@ -488,19 +498,25 @@ def definition_schema(definition: ParameterDefinition) -> dict[str, Any]:
         schema["minimum"] = constraints.min_value
     if constraints.max_value is not None:
         schema["maximum"] = constraints.max_value
+    all_of: list[dict[str, Any]] = []
     if constraints.pattern is not None:
         if "pattern" in schema:
-            schema["allOf"] = [{"pattern": constraints.pattern}]
+            all_of.append({"pattern": constraints.pattern})
         else:
             schema["pattern"] = constraints.pattern
+    for name in validators:
+        all_of.append({**CUSTOM_VALIDATORS[name].schema, VALIDATOR_KEYWORD: name})
+    if all_of:
+        schema["allOf"] = all_of
     if constraints.one_of is not None:
         schema["enum"] = list(constraints.one_of)
     if kind in {ParameterType.STRING, ParameterType.MODEL_ID}:
         # Values are rendered into strings the engine later reads as
         # templates; template syntax in a value would run at execution time
         # (e.g. read secrets), so it is refused. Expression parameters exist
-        # for deliberately passing an expression.
-        schema["not"] = {"type": "string", "pattern": TEMPLATE_SYNTAX_PATTERN}
+        # for deliberately passing an expression. (Their pattern, like the
+        # model id's, already excludes the NUL character.)
+        schema["not"] = {"type": "string", "pattern": FORBIDDEN_TEXT_PATTERN}
     if validators:
         schema[CUSTOM_VALIDATORS_KEYWORD] = validators
     if definition.has_default:

@@ -1,43 +1,28 @@
 """Checking parameter values against their JSON Schema, with errors per parameter.
 
 The schema compiled by ``parameters.parameters_json_schema`` is the single
-source of truth: the server validates with ``jsonschema``'s 2020-12
-validator, extended with the ``x-symphony-validators`` keyword that runs the
-named custom validators. Errors come back one per problem, each naming the
-top-level parameter it belongs to and the path inside it.
+source of truth: the server validates with ``jsonschema``'s plain 2020-12
+validator, with no extension and no format checker, so what it accepts is
+exactly what the published schema accepts. Errors come back one per problem,
+each naming the top-level parameter it belongs to and the path inside it; a
+failure inside a named validator's subschema carries that validator's message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from templates_app.domain.custom_validators import CUSTOM_VALIDATORS
 from templates_app.domain.parameters import (
-    CUSTOM_VALIDATORS_KEYWORD,
+    VALIDATOR_KEYWORD,
     ParameterDefinition,
     definition_schema,
     parameters_json_schema,
-)
-
-
-def _custom_validators_keyword(validator: Any, names: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    for name in names:
-        check = CUSTOM_VALIDATORS.get(name)
-        if check is None:
-            yield ValidationError(f"unknown custom validator {name!r}")
-            continue
-        message = check(instance)
-        if message is not None:
-            yield ValidationError(message)
-
-
-SymphonyValidator = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {CUSTOM_VALIDATORS_KEYWORD: _custom_validators_keyword}
 )
 
 # jsonschema's keyword → the stable error code a client sees.
@@ -54,7 +39,6 @@ _CODES = {
     "enum": "not_allowed",
     "additionalProperties": "unknown_parameter",
     "not": "template_syntax",
-    CUSTOM_VALIDATORS_KEYWORD: "custom_validator",
 }
 
 
@@ -87,6 +71,9 @@ def _describe(error: ValidationError) -> list[tuple[list[str | int], str, str]]:
     expected: Any = error.validator_value
     instance: Any = error.instance
     schema: Any = error.schema
+    named = schema.get(VALIDATOR_KEYWORD) if isinstance(schema, dict) else None
+    if named in CUSTOM_VALIDATORS:
+        return [(path, "custom_validator", CUSTOM_VALIDATORS[named].message)]
     if error.validator == "required":
         missing = [name for name in expected if name not in (instance or {})]
         return [([*path, name], code, "is required") for name in missing]
@@ -98,6 +85,8 @@ def _describe(error: ValidationError) -> list[tuple[list[str | int], str, str]]:
         listed = ", ".join(repr(v) for v in expected[:20])
         return [(path, code, f"must be one of {listed}")]
     if error.validator == "not":
+        if isinstance(instance, str) and "\x00" in instance:
+            return [(path, "forbidden_character", "must not contain the NUL character (U+0000)")]
         return [(path, code, "must not contain template syntax ({{, {% or {#})")]
     if error.validator == "type":
         return [(path, code, f"must be of type {error.validator_value}")]
@@ -112,7 +101,7 @@ def _describe(error: ValidationError) -> list[tuple[list[str | int], str, str]]:
 
 
 def _errors(schema: dict[str, Any], values: Any) -> list[ParameterError]:
-    validator = SymphonyValidator(schema)
+    validator = Draft202012Validator(schema)
     found: list[ParameterError] = []
     for error in validator.iter_errors(values):
         for path, code, message in _describe(error):

@@ -23,13 +23,34 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 
-_VERSION = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
-_PARTIAL = re.compile(r"^v?(0|[1-9]\d{0,5})(?:\.(0|[1-9]\d{0,5}|[xX*]))?(?:\.(0|[1-9]\d{0,5}|[xX*]))?$")
-_COMPARATOR = re.compile(r"^(>=|<=|>|<|=|\^|~)?\s*(.+)$")
+# ASCII only (digits 0-9, whitespace " \t\n\r\f\v"), so the patterns below, published in the
+# API schema, accept exactly what this module reads.
+_WHITESPACE = " \t\n\r\f\v"
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})")
+_PARTIAL = re.compile(r"v?(0|[1-9][0-9]{0,5})(?:\.(0|[1-9][0-9]{0,5}|[xX*]))?(?:\.(0|[1-9][0-9]{0,5}|[xX*]))?")
+_COMPARATOR = re.compile(r"(>=|<=|>|<|=|\^|~)?(.+)", re.DOTALL)
+_OPERATOR_SPACE = re.compile(r"(>=|<=|>|<|=|\^|~)[ \t\n\r\f\v]+")
+_SEPARATOR = re.compile(r"[, \t\n\r\f\v]+")
+
+# The same grammars as regular expressions (ECMA-262 and Python alike), for JSON Schema.
+_NUMBER = "(?:0|[1-9][0-9]{0,5})"
+_WILDCARD = "[xX*]"
+_SPACE = "[ \\t\\n\\r\\f\\v]"
+_PIECE = (f"(?:(?:>{_SPACE}*=|<{_SPACE}*=|[<>=^~]){_SPACE}*)?v?{_NUMBER}"
+          f"(?:\\.(?:{_NUMBER}(?:\\.(?:{_NUMBER}|{_WILDCARD}))?|{_WILDCARD}(?:\\.{_WILDCARD})?))?")
+_ALTERNATIVE = f"[, \\t\\n\\r\\f\\v]*{_PIECE}(?:[, \\t\\n\\r\\f\\v]+{_PIECE})*[, \\t\\n\\r\\f\\v]*"
+VERSION_PATTERN = f"^{_SPACE}*{_NUMBER}\\.{_NUMBER}\\.{_NUMBER}{_SPACE}*$"
+CONSTRAINT_PATTERN = (f"^{_SPACE}*(?:[lL][aA][tT][eE][sS][tT]|\\*|[xX]|"
+                      f"{_ALTERNATIVE}(?:\\|\\|{_ALTERNATIVE})*)?{_SPACE}*$")
+MAX_CONSTRAINT_LENGTH = 200
 
 
 class VersionError(ValueError):
     """A version or a constraint that cannot be parsed."""
+
+
+class NoMatchingVersion(VersionError):
+    """A valid constraint that no available version satisfies."""
 
 
 @total_ordering
@@ -43,7 +64,7 @@ class Version:
     def parse(cls, text: object) -> Version:
         if not isinstance(text, str):
             raise VersionError("a version must be a string like 1.2.0")
-        match = _VERSION.match(text.strip())
+        match = _VERSION.fullmatch(text.strip(_WHITESPACE))
         if match is None:
             raise VersionError(f"{text!r} is not a semantic version MAJOR.MINOR.PATCH (e.g. 1.2.0)")
         return cls(int(match[1]), int(match[2]), int(match[3]))
@@ -65,7 +86,7 @@ Predicate = Callable[[Version], bool]
 
 
 def _partial(text: str) -> tuple[int, int | None, int | None]:
-    match = _PARTIAL.match(text.strip())
+    match = _PARTIAL.fullmatch(text.strip(_WHITESPACE))
     if match is None:
         raise VersionError(f"{text!r} is not a version")
     parts = [match[1], match[2], match[3]]
@@ -84,7 +105,7 @@ def _range(lower: Version, upper: Version | None) -> Predicate:
 
 
 def _comparator(text: str) -> Predicate:
-    match = _COMPARATOR.match(text)
+    match = _COMPARATOR.fullmatch(text)
     if match is None:
         raise VersionError(f"{text!r} is not a version constraint")
     operator, rest = match[1] or "=", match[2]
@@ -141,16 +162,16 @@ class VersionConstraint:
     def parse(cls, text: object) -> VersionConstraint:
         if text is None:
             text = "latest"
-        if not isinstance(text, str) or len(text) > 200:
+        if not isinstance(text, str) or len(text) > MAX_CONSTRAINT_LENGTH:
             raise VersionError("a version constraint must be a short string like ^1.2")
-        stripped = text.strip()
+        stripped = text.strip(_WHITESPACE)
         if stripped.lower() in {"", "latest", "*", "x"}:
             return cls(text="latest", alternatives=((),))
         alternatives: list[tuple[Predicate, ...]] = []
         for alternative in stripped.split("||"):
             # ">= 1.2" may be written with a space between operator and version.
-            normalized = re.sub(r"(>=|<=|>|<|=|\^|~)\s+", r"\1", alternative.strip())
-            pieces = [piece for piece in re.split(r"[,\s]+", normalized) if piece]
+            normalized = _OPERATOR_SPACE.sub(r"\1", alternative.strip(_WHITESPACE))
+            pieces = [piece for piece in _SEPARATOR.split(normalized) if piece]
             if not pieces:
                 raise VersionError(f"{text!r} has an empty alternative")
             alternatives.append(tuple(_comparator(piece) for piece in pieces))
@@ -176,5 +197,5 @@ def resolve_version(constraint: object, available: Iterable[str | Version]) -> V
     best = parsed.best(versions)
     if best is None:
         listed = ", ".join(str(version) for version in sorted(versions, reverse=True)) or "none"
-        raise VersionError(f"no version satisfies {parsed.text!r} (available: {listed})")
+        raise NoMatchingVersion(f"no version satisfies {parsed.text!r} (available: {listed})")
     return best

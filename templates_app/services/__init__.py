@@ -7,8 +7,6 @@ audit entry, and answers with the object.
 """
 
 from templates_app.services.instantiation import (
-    newer_compatible_version,
-    resolve_template_version,
     template_instantiate,
     template_upgrade_workflow,
     upgrade_document,
@@ -27,9 +25,7 @@ from templates_app.services.save_as import template_from_workflow
 
 __all__ = [
     "PreparedVersion",
-    "newer_compatible_version",
     "prepare_version",
-    "resolve_template_version",
     "template_deprecate",
     "template_from_workflow",
     "template_instantiate",

@@ -15,6 +15,7 @@ from symphony_site.api.errors import Conflict, NotFound
 from teams.access import require_role
 from teams.models import Team
 from teams.roles import Role
+from templates_app import selectors
 from templates_app.access import can_see
 from templates_app.domain.instantiation import (
     InstantiationError,
@@ -24,25 +25,15 @@ from templates_app.domain.instantiation import (
 from templates_app.domain.parameters import (
     parse_parameters,
 )
-from templates_app.domain.versions import Version, VersionConstraint, VersionError, resolve_version
+from templates_app.domain.versions import Version
 from templates_app.models import Instantiation, Template, TemplateVersion
 from templates_app.services.preparation import (
     _clean_name,
-    _field_error,
     _invalid,
     _workflow_problems,
 )
 
 # ---------------------------------------------------------------- instantiate
-
-
-def resolve_template_version(template: Template, constraint: Any) -> TemplateVersion:
-    available = list(template.versions.values_list("version", flat=True))
-    try:
-        chosen = resolve_version(constraint, available)
-    except VersionError as error:
-        raise _field_error("version", str(error)) from None
-    return template.versions.get(version=str(chosen))
 
 
 def template_instantiate(
@@ -62,7 +53,7 @@ def template_instantiate(
     require_role(actor.user, team, Role.EDITOR, action="create workflows")
     if not can_see(actor.user, template):
         raise NotFound("Template not found.")
-    version = resolve_template_version(template, version_constraint)
+    version = selectors.resolve_template_version(template, version_constraint)
     definitions = parse_parameters(version.parameters)
     if name is not None:
         name = _clean_name(name)
@@ -103,17 +94,6 @@ def template_instantiate(
 # ---------------------------------------------------------------- origin and upgrade
 
 
-def newer_compatible_version(instantiation: Instantiation) -> TemplateVersion | None:
-    """The highest version of the origin's template compatible (same major, `^`) and newer, if any."""
-    current = Version.parse(instantiation.template_version.version)
-    template = instantiation.template_version.template
-    available = [Version.parse(v) for v in template.versions.values_list("version", flat=True)]
-    best = VersionConstraint.parse(f"^{current}").best(available)
-    if best is None or best <= current:
-        return None
-    return template.versions.get(version=str(best))
-
-
 def upgrade_document(instantiation: Instantiation, target: TemplateVersion, *, name: str) -> InstantiationResult:
     """What re-instantiating `target` with the origin's parameters and overrides makes.
 
@@ -151,7 +131,7 @@ def template_upgrade_workflow(*, actor: Actor, origin: Origin, workflow: Any
     if not can_see(actor.user, template):
         raise NotFound("Template not found.")
     require_role(actor.user, workflow.team, Role.EDITOR, action="edit workflows")
-    target = newer_compatible_version(instantiation)
+    target = selectors.newer_compatible_version(instantiation)
     if target is None:
         raise Conflict(f"{workflow.name} already uses the newest compatible version "
                        f"({instantiation.template_version.version}) of {template.name}.")

@@ -155,10 +155,9 @@ def _clean_examples(raw: Any) -> list[dict[str, Any]]:
 
 def _workflow_problems(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The graph core's full validation of an instantiated document (errors only)."""
-    from workflows.catalog import builtin_catalog
-    from workflows.domain import validate_document
+    from workflows.graphs import validate
 
-    result = validate_document(document, catalog=builtin_catalog())
+    result = validate(document)
     return [issue.to_dict() for issue in result.errors]
 
 

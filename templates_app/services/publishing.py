@@ -1,4 +1,10 @@
-"""Publishing and changing templates: publish, new version, metadata, deprecate, verify, feature, rate."""
+"""Publishing and changing templates: publish, new version, metadata, deprecate, verify, feature, rate.
+
+Changes to a template publish a team event to the publishing team after
+commit, unless the template is private (only its editors may see it, and a
+team event reaches every member). Ratings publish nothing: they are one
+user's opinion, and the aggregates are read from the template itself.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from django.utils.text import slugify
 from audit.services import record_event
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, NotFound
+from symphony_site.events import Event, publish_on_commit
 from teams.access import require_role
 from teams.models import Team
 from teams.roles import Role
@@ -33,6 +40,15 @@ from templates_app.services.preparation import (
 )
 
 # ---------------------------------------------------------------- publish and change
+
+
+def _publish(template: Template, event_type: str, **data: Any) -> None:
+    """A team event about `template` after commit: slug, name and what changed; none for private ones."""
+    if template.visibility == Visibility.PRIVATE:
+        return
+    publish_on_commit(Event(type=event_type, team_id=str(template.team_id), target_type="template",
+                            target_id=str(template.pk), data={"slug": template.slug, "name": template.name, **data}))
+
 
 
 def template_publish(
@@ -74,12 +90,14 @@ def template_publish(
             record_event(team=team, actor=actor, origin=origin, event_type="template.published", target=template,
                          target_type="template", target_id=str(template.pk), target_name=template.name,
                          details={"slug": template.slug, "version": stored.version, "visibility": visibility})
+            _publish(template, "template.published", version=stored.version, visibility=visibility)
     except IntegrityError:
         raise Conflict(f"A template with slug {slug or name!r} already exists.") from None
     return template
 
 
-def template_version_create(*, actor: Actor, origin: Origin, template: Template, version: Mapping[str, Any]) -> TemplateVersion:
+def template_version_create(*, actor: Actor, origin: Origin, template: Template,
+                            version: Mapping[str, Any]) -> TemplateVersion:
     """Publish a new version; it must be greater than every existing one and say what changed."""
     require_template_editor(actor.user, template, action="publish new versions of this template")
     prepared = prepare_version(version, require_changelog=True)
@@ -98,6 +116,7 @@ def template_version_create(*, actor: Actor, origin: Origin, template: Template,
                      target_id=str(locked.pk), target_name=locked.name,
                      details={"slug": locked.slug, "version": stored.version, "previous": str(latest),
                               "changelog": stored.changelog[:500]})
+        _publish(locked, "template.versioned", version=stored.version, previous_version=str(latest))
     template.refresh_from_db()
     return stored
 
@@ -134,10 +153,12 @@ def template_update(*, actor: Actor, origin: Origin, template: Template, **field
         record_event(team=template.team, actor=actor, origin=origin, event_type="template.updated", target_type="template",
                      target_id=str(template.pk), target_name=template.name,
                      details={"slug": template.slug, "changes": changes})
+        _publish(template, "template.updated", changed=sorted(changes))
     return template
 
 
-def template_deprecate(*, actor: Actor, origin: Origin, template: Template, deprecated: bool = True, reason: str = "") -> Template:
+def template_deprecate(*, actor: Actor, origin: Origin, template: Template, deprecated: bool = True,
+                       reason: str = "") -> Template:
     """Mark a template deprecated (or not): publishers' editors or staff."""
     if not getattr(actor.user, "is_staff", False):
         require_template_editor(actor.user, template, action="deprecate this template")
@@ -148,28 +169,33 @@ def template_deprecate(*, actor: Actor, origin: Origin, template: Template, depr
             record_event(team=template.team, actor=actor, origin=origin, event_type="template.deprecated",
                          target_type="template", target_id=str(template.pk), target_name=template.name,
                          reason=reason, details={"slug": template.slug, "deprecated": deprecated})
+            _publish(template, "template.deprecated", deprecated=deprecated)
     template.refresh_from_db()
     return template
 
 
-def template_set_verified(*, actor: Actor, origin: Origin, template: Template, verified: bool = True) -> Template:
+def template_set_verified(*, actor: Actor, origin: Origin, template: Template,
+                          verified: bool = True) -> Template:
     require_staff(actor.user, action="verify templates")
     with transaction.atomic():
         if Template.objects.filter(pk=template.pk).exclude(verified=verified).update(verified=verified):
             record_event(team=template.team, actor=actor, origin=origin, event_type="template.verified",
                          target_type="template", target_id=str(template.pk), target_name=template.name,
                          details={"slug": template.slug, "verified": verified})
+            _publish(template, "template.verified", verified=verified)
     template.refresh_from_db()
     return template
 
 
-def template_set_featured(*, actor: Actor, origin: Origin, template: Template, featured: bool = True) -> Template:
+def template_set_featured(*, actor: Actor, origin: Origin, template: Template,
+                          featured: bool = True) -> Template:
     require_staff(actor.user, action="feature templates")
     with transaction.atomic():
         if Template.objects.filter(pk=template.pk).exclude(featured=featured).update(featured=featured):
             record_event(team=template.team, actor=actor, origin=origin, event_type="template.featured",
                          target_type="template", target_id=str(template.pk), target_name=template.name,
                          details={"slug": template.slug, "featured": featured})
+            _publish(template, "template.featured", featured=featured)
     template.refresh_from_db()
     return template
 

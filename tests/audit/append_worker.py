@@ -26,7 +26,8 @@ def main() -> None:
     team = Team.objects.get(pk=team_id)
     for index in range(count):
         with transaction.atomic():
-            record_event(team=team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated",
+            record_event(team=team, actor=Actor.system("system"), origin=Origin.task(),
+                         event_type="team.updated",
                          details={"worker": label, "index": index})
 
 

@@ -55,7 +55,7 @@ def triage() -> WorkflowBuilder:
 
 
 def test_builder_makes_the_workflow_it_reads_like():
-    workflow = triage().build()
+    workflow = triage().build(catalog=None)
     assert list(workflow.nodes) == [
         "ticket", "classify", "route", "escalate", "draft_reply", "gather", "reply",
     ]  # fmt: skip
@@ -87,7 +87,7 @@ def test_builder_makes_the_workflow_it_reads_like():
 
 
 def test_built_workflow_plans():
-    plan = plan_workflow(triage().build())
+    plan = plan_workflow(triage().build(catalog=None))
     assert plan.execution_levels == [
         ["ticket"],
         ["classify"],
@@ -101,7 +101,7 @@ def test_built_workflow_plans():
 
 def test_build_can_run_twice_without_duplicating_edges():
     builder = triage()
-    assert builder.build() == builder.build()
+    assert builder.build(catalog=None) == builder.build(catalog=None)
 
 
 def test_ids_are_readable_and_deduplicated():
@@ -113,7 +113,7 @@ def test_ids_are_readable_and_deduplicated():
         .operator("Crème brûlée!", operator="noop")
         .operator("???", operator="noop")
         .operator("Custom", operator="noop", node_id="my-own-id")
-        .build()
+        .build(catalog=None)
     )
     assert list(workflow.nodes) == [
         "summarise_text", "summarise_text_2", "summarise_text_3", "creme_brulee", "node", "my-own-id",
@@ -139,7 +139,7 @@ def test_edges_refer_to_nodes_by_name_or_id_even_before_they_exist():
         .operator("First step", operator="noop")
         .control_edge("First step", "second_step")
         .operator("Second step", operator="noop")
-        .build()
+        .build(catalog=None)
     )
     edge = workflow.edges["e1"]
     assert (edge.source, edge.target) == ("first_step", "second_step")
@@ -157,7 +157,7 @@ def test_build_refuses_an_invalid_workflow_with_every_error():
         .operator("Lonely", operator="")
     )
     with pytest.raises(WorkflowBuildError) as caught:
-        builder.build()
+        builder.build(catalog=None)
     assert caught.value.result.codes() == ["unknown_node_type", "type_mismatch", "invalid_edge"]
     assert "type_mismatch" in str(caught.value)
 
@@ -178,7 +178,7 @@ def test_transform_shorthand_and_disabled_nodes():
         .data_edge(
             "Names", "Join", target_port="names", transform_type="map", expression="item | upper"
         )
-        .build()
+        .build(catalog=None)
     )
     edge = workflow.edges["e1"]
     assert edge.transform.type == "map"

@@ -31,14 +31,14 @@ def issue_dicts(result, code):
 
 
 def test_a_valid_chain_has_no_errors_or_warnings():
-    result = validate_document(chain_document())
+    result = validate_document(chain_document(), catalog=None)
     assert result.to_dict() == {"valid": True, "errors": [], "warnings": []}
 
 
 def test_result_shape_matches_the_format_page():
     document = graph_document(["a", "b", "c"], [("a", "b"), ("b", "c"), ("c", "a")])
     document["nodes"].append(operator_node("scratch", "noop"))
-    result = validate_document(document).to_dict()
+    result = validate_document(document, catalog=None).to_dict()
     assert result["valid"] is False
     assert result["errors"] == [
         {
@@ -63,20 +63,20 @@ def test_two_separate_cycles_are_both_reported():
     document = graph_document(
         ["a", "b", "c", "d", "e"], [("a", "b"), ("b", "a"), ("c", "d"), ("d", "e"), ("e", "c")]
     )
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert [issue.path for issue in result.errors] == [("a", "b", "a"), ("c", "d", "e", "c")]
 
 
 def test_cycle_check_can_be_switched_off():
     document = graph_document(["a", "b"], [("a", "b"), ("b", "a")])
-    assert validate_document(document, options=ValidationOptions(check_cycles=False)).valid
+    assert validate_document(document, options=ValidationOptions(check_cycles=False), catalog=None).valid
 
 
 def test_orphans_become_errors_when_not_allowed():
     document = chain_document()
     document["nodes"].append(operator_node("scratch", "noop"))
-    lenient = validate_document(document)
-    strict = validate_document(document, options=ValidationOptions(allow_orphan_nodes=False))
+    lenient = validate_document(document, catalog=None)
+    strict = validate_document(document, options=ValidationOptions(allow_orphan_nodes=False), catalog=None)
     assert lenient.valid and lenient.warning_codes() == ["orphan_node"]
     assert strict.codes() == ["orphan_node"] and strict.warnings == []
 
@@ -84,7 +84,7 @@ def test_orphans_become_errors_when_not_allowed():
 def test_disconnected_input():
     document = chain_document()
     document["nodes"].append(input_node("unused"))
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.valid
     assert issue_dicts(result, "disconnected_input") == [
         {
@@ -99,14 +99,14 @@ def test_disconnected_input():
 def test_connectivity_check_can_be_switched_off():
     document = chain_document()
     document["nodes"].append(input_node("unused"))
-    result = validate_document(document, options=ValidationOptions(check_connectivity=False))
+    result = validate_document(document, options=ValidationOptions(check_connectivity=False), catalog=None)
     assert result.warnings == []
 
 
 def test_type_mismatch_names_edge_and_types():
     document = chain_document()
     document["nodes"][0]["data_type"] = "number"
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["type_mismatch"]
     issue = result.errors[0]
     assert (issue.edge_id, issue.port, issue.expected, issue.found) == (
@@ -130,22 +130,22 @@ def test_integer_into_number_and_array_into_array_are_fine():
             data_edge("e2", "names", "use", target_port="list"),
         ],
     )
-    assert validate_document(document).codes() == []
+    assert validate_document(document, catalog=None).codes() == []
 
 
 def test_type_check_can_be_switched_off():
     document = chain_document()
     document["nodes"][0]["data_type"] = "number"
-    assert validate_document(document, options=ValidationOptions(check_types=False)).valid
+    assert validate_document(document, options=ValidationOptions(check_types=False), catalog=None).valid
 
 
 def test_edges_with_a_transform_are_not_type_checked_but_their_expression_is():
     document = chain_document()
     document["nodes"][0]["data_type"] = "array<string>"
     document["edges"][0]["transform"] = {"type": "map", "config": {"expr": "item | lower"}}
-    assert validate_document(document).valid
+    assert validate_document(document, catalog=None).valid
     document["edges"][0]["transform"] = {"type": "map", "config": {"expr": "item |"}}
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["invalid_expression"]
     assert result.errors[0].edge_id == "e1"
     assert result.errors[0].path == ("transform", "config", "expr")
@@ -155,7 +155,7 @@ def test_edges_with_a_transform_are_not_type_checked_but_their_expression_is():
 def test_a_map_transform_without_expression_is_an_invalid_edge():
     document = chain_document()
     document["edges"][0]["transform"] = {"type": "filter", "config": {}}
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["invalid_edge"]
     assert "needs config.expr" in result.errors[0].message
 
@@ -163,7 +163,7 @@ def test_a_map_transform_without_expression_is_an_invalid_edge():
 def test_missing_required_input():
     document = chain_document()
     del document["edges"][0]
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert [(issue.code, issue.node_id, issue.port) for issue in result.errors] == [
         ("missing_required_input", "shout", "text")
     ]
@@ -174,9 +174,9 @@ def test_a_required_port_with_a_default_or_not_required_is_not_missing():
     document = chain_document()
     del document["edges"][0]
     document["nodes"][1]["inputs"][0]["default"] = "fallback"
-    assert validate_document(document).codes() == []
+    assert validate_document(document, catalog=None).codes() == []
     document["nodes"][1]["inputs"][0] = {"name": "text", "data_type": "string", "required": False}
-    assert validate_document(document).codes() == []
+    assert validate_document(document, catalog=None).codes() == []
 
 
 def test_duplicate_ids_are_reported_with_everything_else():
@@ -184,7 +184,7 @@ def test_duplicate_ids_are_reported_with_everything_else():
     document["nodes"].append(output_node("reply"))
     document["edges"].append(data_edge("e2", "shout", "reply", source_port="text"))
     document["edges"].append(control_edge("e3", "ghost", "reply"))
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["duplicate_node_id", "duplicate_edge_id", "invalid_edge"]
     assert result.errors[0].node_id == "reply"
     assert result.errors[1].edge_id == "e2"
@@ -215,7 +215,7 @@ def test_duplicate_ids_are_reported_with_everything_else():
 def test_invalid_edges(edge, fragment):
     document = chain_document()
     document["edges"].append(edge)
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert "invalid_edge" in result.codes()
     assert any(fragment in issue.message for issue in result.errors if issue.code == "invalid_edge")
     assert all(issue.edge_id == "e9" for issue in result.errors if issue.code == "invalid_edge")
@@ -225,7 +225,7 @@ def test_a_second_edge_into_the_same_input_port_is_refused():
     document = chain_document()
     document["nodes"].append(input_node("other"))
     document["edges"].append(data_edge("e9", "other", "shout", target_port="text"))
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["invalid_edge"]
     assert result.errors[0].port == "text"
     assert "already fed by edge 'e1'" in result.errors[0].message
@@ -233,7 +233,7 @@ def test_a_second_edge_into_the_same_input_port_is_refused():
 
 def test_duplicate_control_edges():
     document = graph_document(["a", "b"], [("a", "b"), ("a", "b")])
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert [(issue.code, issue.edge_id) for issue in result.errors] == [("invalid_edge", "e1")]
 
 
@@ -255,13 +255,13 @@ def merge_document(extra_edges=()):
 
 
 def test_merge_takes_several_edges_into_its_port():
-    assert validate_document(merge_document()).to_dict()["errors"] == []
+    assert validate_document(merge_document(), catalog=None).to_dict()["errors"] == []
 
 
 def test_merge_with_one_incoming_path_is_an_invalid_control_node():
     document = merge_document()
     document["edges"] = document["edges"][1:]
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["invalid_control_node"]
     assert result.errors[0].node_id == "gather"
 
@@ -275,12 +275,12 @@ def test_branch_needs_conditional_outgoing_edges():
             data_edge("e3", "route", "no"),
         ],
     )
-    assert validate_document(document).codes() == ["invalid_control_node"]
+    assert validate_document(document, catalog=None).codes() == ["invalid_control_node"]
     document["edges"] += [
         conditional_edge("e4", "route", "yes", "inputs.value == 'y'", "yes"),
         conditional_edge("e5", "route", "no", "inputs.value != 'y'", "no"),
     ]
-    assert validate_document(document).codes() == []
+    assert validate_document(document, catalog=None).codes() == []
 
 
 def test_loop_needs_over_and_body_and_others_must_not_set_them():
@@ -290,7 +290,7 @@ def test_loop_needs_over_and_body_and_others_must_not_set_them():
             control_node("fan", "parallel", over="inputs.x", condition="x"),
         ],
     )
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert [(issue.code, issue.node_id, issue.path) for issue in result.errors] == [
         ("invalid_control_node", "each", ("over",)),
         ("invalid_control_node", "each", ("body",)),
@@ -315,7 +315,7 @@ def test_invalid_expressions_name_node_or_edge_and_position():
             conditional_edge("e3", "route", "c", "   "),
         ],
     )
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     found = [
         (issue.code, issue.node_id, issue.edge_id, issue.path, issue.position)
         for issue in result.errors
@@ -330,7 +330,7 @@ def test_invalid_expressions_name_node_or_edge_and_position():
 
 def test_expression_check_can_be_switched_off():
     document = workflow_document([operator_node("b", "noop", config={"prompt": "{{ oops("})])
-    assert validate_document(document, options=ValidationOptions(check_expressions=False)).valid
+    assert validate_document(document, options=ValidationOptions(check_expressions=False), catalog=None).valid
 
 
 def catalog():
@@ -370,7 +370,7 @@ def test_unknown_node_type_against_the_catalog():
 
 
 def test_a_node_without_a_type_is_unknown_even_without_catalog():
-    result = validate_document(workflow_document([operator_node("a", "")]))
+    result = validate_document(workflow_document([operator_node("a", "")]), catalog=None)
     assert result.codes() == ["unknown_node_type"]
     assert result.errors[0].path == ("operator",)
 
@@ -464,21 +464,20 @@ def test_invalid_config_names_the_path_inside_the_config():
     assert "'three' is not of type 'integer'" in messages
 
 
-def test_the_default_catalog_is_used_when_none_is_passed():
-    from workflows.domain import set_default_catalog
+def test_there_is_no_default_catalog_to_fall_back_on():
+    import workflows.domain as domain
 
     document = workflow_document([operator_node("a", "frobnicate")])
-    set_default_catalog(catalog())
-    try:
-        assert validate_document(document).codes() == ["unknown_node_type"]
-    finally:
-        set_default_catalog(None)
-    assert validate_document(document).codes() == []
+    with pytest.raises(TypeError, match="catalog"):
+        validate_document(document)  # type: ignore[call-arg]
+    assert not hasattr(domain, "set_default_catalog") and not hasattr(domain, "get_default_catalog")
+    assert validate_document(document, catalog=catalog()).codes() == ["unknown_node_type"]
+    assert validate_document(document, catalog=None).codes() == []
 
 
 def test_too_large_answers_before_reading_anything():
     document = {"name": 5, "nodes": [None] * 11, "edges": []}
-    result = validate_document(document, options=ValidationOptions(max_nodes=10))
+    result = validate_document(document, options=ValidationOptions(max_nodes=10), catalog=None)
     assert [issue.to_dict() for issue in result.errors] == [
         {
             "code": "too_large",
@@ -489,22 +488,22 @@ def test_too_large_answers_before_reading_anything():
             "found": "11",
         }
     ]
-    edges_result = validate_document({"edges": [None] * 6}, options=ValidationOptions(max_edges=5))
+    edges_result = validate_document({"edges": [None] * 6}, options=ValidationOptions(max_edges=5), catalog=None)
     assert edges_result.codes() == ["too_large"]
     assert edges_result.errors[0].path == ("edges",)
 
 
 def test_default_limits_are_ten_thousand_nodes_and_fifty_thousand_edges():
-    assert validate_document({"nodes": [None] * 10_001}).codes() == ["too_large"]
-    assert validate_document({"edges": [None] * 50_001}).codes() == ["too_large"]
-    assert "too_large" not in validate_document({"nodes": [None] * 10_000}).codes()
+    assert validate_document({"nodes": [None] * 10_001}, catalog=None).codes() == ["too_large"]
+    assert validate_document({"edges": [None] * 50_001}, catalog=None).codes() == ["too_large"]
+    assert "too_large" not in validate_document({"nodes": [None] * 10_000}, catalog=None).codes()
 
 
 def test_validate_workflow_checks_size_too():
     workflow = Workflow.from_document(chain_document())
-    result = validate_workflow(workflow, options=ValidationOptions(max_nodes=2))
+    result = validate_workflow(workflow, options=ValidationOptions(max_nodes=2), catalog=None)
     assert result.codes() == ["too_large"]
-    assert validate_workflow(workflow).valid
+    assert validate_workflow(workflow, catalog=None).valid
 
 
 @pytest.mark.parametrize(
@@ -514,7 +513,7 @@ def test_validate_workflow_checks_size_too():
      {"name": "x", "nodes": [{"id": "a", "kind": "operator", "inputs": [{"name": "p", "data_type": ["x"]}]}]}],
 )  # fmt: skip
 def test_garbage_gives_errors_not_exceptions(garbage):
-    result = validate_document(garbage)
+    result = validate_document(garbage, catalog=None)
     assert result.valid is False
     assert all("internal error" not in issue.message for issue in result.errors)
 
@@ -526,20 +525,20 @@ def test_deeply_nested_config_is_an_error_not_a_crash():
         cursor["x"] = {}
         cursor = cursor["x"]
     document = workflow_document([operator_node("a", "noop", config=nested)])
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.codes() == ["invalid_document"]
     assert all("internal error" not in issue.message for issue in result.errors)
 
 
 def test_issue_count_is_capped():
     document = workflow_document([operator_node(f"n{i}", "") for i in range(30)])
-    result = validate_document(document, options=ValidationOptions(max_issues=5))
+    result = validate_document(document, options=ValidationOptions(max_issues=5), catalog=None)
     assert len(result.errors) == 5
 
 
 def test_a_flood_of_unknown_fields_gives_a_bounded_number_of_warnings():
     document = chain_document() | {f"stray{number}": number for number in range(50_000)}
-    result = validate_document(document)
+    result = validate_document(document, catalog=None)
     assert result.valid
     assert len(result.warnings) == 1_000
     assert result.warnings[0].path == ("stray0",)
@@ -553,9 +552,9 @@ def test_a_valid_result_carries_the_workflow_it_read_and_an_invalid_one_none():
                                           {"id": "b", "kind": "output", "name": "B", "data_type": "string"}],
                 "edges": [{"id": "e", "kind": "data", "source": "a", "source_port": "value",
                            "target": "b", "target_port": "value"}]}
-    result = validate(document)
+    result = validate(document, catalog=None)
     assert result.valid
     assert result.workflow == ModelWorkflow.from_document(document)
-    broken = validate({**document, "edges": [{**document["edges"][0], "target": "missing"}]})
+    broken = validate({**document, "edges": [{**document["edges"][0], "target": "missing"}]}, catalog=None)
     assert not broken.valid
     assert broken.workflow is None

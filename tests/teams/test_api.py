@@ -237,7 +237,7 @@ def test_malformed_or_unknown_token_header(personas, api, header) -> None:
 def test_malformed_json_is_400_and_writes_nothing(personas) -> None:
     response = personas.client("owner").post("/api/v1/teams/", data="{not json", content_type="application/json")
     assert response.status_code == 400
-    assert error_of(response)["code"] == "parse_error"
+    assert error_of(response)["code"] == "malformed"
     assert Team.objects.count() == 2
 
 
@@ -283,7 +283,7 @@ def test_session_auth_enforces_csrf(personas) -> None:
     client.force_login(personas.users["owner"])
     response = client.post("/api/v1/teams/", data=json.dumps({"name": "NoCsrf"}), content_type="application/json")
     assert response.status_code == 403
-    assert error_of(response)["code"] == "permission_denied"
+    assert error_of(response)["code"] == "csrf_failed"
     assert "CSRF" in error_of(response)["message"]
     assert Team.objects.count() == 2
 

@@ -42,7 +42,7 @@ def test_entry_instantiates_to_a_valid_workflow_with_every_example(entry) -> Non
 
 
 def test_seeder_publishes_the_catalog_once(db) -> None:
-    from teams.management.commands.seed_demo import SEEDERS, seed_teams
+    from symphony_site.management.commands.seed_demo import SEEDERS, seed_teams
     from templates_app.demo import seed_templates
     from templates_app.models import Template
 

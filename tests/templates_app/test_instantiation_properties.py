@@ -68,8 +68,9 @@ DEFINITIONS = parse_parameters([
      "constraints": {"min_length": 1, "max_length": 40, "pattern": "^[A-Za-z0-9 _-]+$"}},
 ])
 CATALOG = builtin_catalog()
-# Text the template renders may hold anything but the placeholder braces themselves.
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="{}"), min_size=1, max_size=60)
+# Text the template renders may hold anything but the placeholder braces themselves and
+# NUL (which no stored text may hold).
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="{}\x00"), min_size=1, max_size=60)
 
 
 @st.composite
@@ -79,11 +80,11 @@ def valid_parameters(draw: st.DrawFn) -> dict[str, Any]:
         "webhook": "https://" + draw(st.from_regex(r"[a-z]{1,12}\.example\.com(/[a-z0-9]{0,10})?", fullmatch=True)),
     }
     optional = {
-        "tags": st.lists(st.text(st.characters(blacklist_characters="{"), max_size=20), max_size=5),
+        "tags": st.lists(st.text(st.characters(blacklist_characters="{\x00"), max_size=20), max_size=5),
         "model": st.sampled_from(["local/echo", "openai/gpt-4o-mini", "openai/gpt-4o"]),
         "temperature": st.floats(0, 2, allow_nan=False),
         "max_tokens": st.integers(1, 8000),
-        "stop": st.lists(st.text(st.characters(blacklist_characters="{"), min_size=1, max_size=10), max_size=4),
+        "stop": st.lists(st.text(st.characters(blacklist_characters="{\x00"), min_size=1, max_size=10), max_size=4),
         "method": st.sampled_from(["POST", "PUT"]),
         "timeout": st.floats(0.5, 300, allow_nan=False) | st.integers(1, 300),
         "expect_json": st.booleans(),

@@ -28,7 +28,8 @@ def _v110(personas, published) -> None:
     newer = summary_version("1.1.0", changelog="Asks for a title line.")
     newer["document"]["nodes"][1]["config"]["template"] = (
         "Title line, then {{ params.sentences }} sentences ({{ params.tone }}): {{ inputs.variables.text }}")
-    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published, version=newer)
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                     template=published, version=newer)
 
 
 def test_origin_page_without_newer_version(personas, published) -> None:
@@ -41,7 +42,8 @@ def test_origin_page_without_newer_version(personas, published) -> None:
 def test_newer_compatible_version_is_offered_with_its_diff_and_upgrades(personas, published) -> None:
     workflow = _made(personas, published)
     _v110(personas, published)
-    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published,
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                     template=published,
                                      version=summary_version("2.0.0", changelog="Breaking."))
     client = client_for(personas.users["editor"])
     page = client.get(f"/templates/origin/{workflow.pk}/").content.decode()

@@ -41,7 +41,9 @@ def test_schema_is_valid_2020_12_and_exact_for_a_string() -> None:
     assert schema["additionalProperties"] is False
     assert schema["properties"]["title"] == {
         "title": "Title", "type": "string", "minLength": 3, "maxLength": 20, "pattern": "^[A-Z]",
-        "x-symphony-validators": ["non_blank"], "not": {"type": "string", "pattern": "\\{[{%#]"},
+        "x-symphony-validators": ["non_blank"], "not": {"type": "string", "pattern": "\\{[{%#]|\\x00"},
+        "allOf": [{"pattern": "[^\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+                   "x-symphony-validator": "non_blank"}],
         "x-symphony": {"type": "string", "widget": "text", "placeholder": "Weekly report", "help_text": "",
                        "group": "Basics", "order": 2},
     }

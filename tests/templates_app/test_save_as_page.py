@@ -21,7 +21,8 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def workflow(personas):
-    return workflow_services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    return workflow_services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                             team=personas.team,
                                              document=samples.linear())
 
 

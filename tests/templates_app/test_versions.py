@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from templates_app.domain.versions import Version, VersionConstraint, VersionError, resolve_version
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from templates_app.domain.versions import (
+    CONSTRAINT_PATTERN,
+    VERSION_PATTERN,
+    Version,
+    VersionConstraint,
+    VersionError,
+    resolve_version,
+)
+from tests.templates_app.conftest import PROPERTY_SETTINGS
 
 AVAILABLE = ["0.1.0", "0.1.5", "0.2.0", "1.0.0", "1.2.0", "1.2.3", "1.2.9", "1.3.0", "1.10.0", "2.0.0", "2.1.4"]
 
@@ -72,3 +84,50 @@ def test_versions_compare_as_numbers() -> None:
     assert sorted(Version.parse(v) for v in ["1.10.0", "1.2.0", "1.9.0"]) == [
         Version(1, 2, 0), Version(1, 9, 0), Version(1, 10, 0)]
     assert str(Version(1, 10, 0)) == "1.10.0"
+
+
+# --- the patterns published in the API schema accept exactly what the parsers read -------
+
+_CONSTRAINT_ALPHABET = "0123456789.xX*v^~<>=|, \t\nlatestLATEST-+a\u00a0\u0663"
+
+
+def _parses(text: str) -> bool:
+    try:
+        VersionConstraint.parse(text)
+    except VersionError:
+        return False
+    return True
+
+
+@PROPERTY_SETTINGS
+@given(st.text(alphabet=_CONSTRAINT_ALPHABET, max_size=30))
+def test_the_constraint_pattern_matches_exactly_what_parses(text: str) -> None:
+    assert (re.fullmatch(CONSTRAINT_PATTERN, text) is not None) == _parses(text)
+
+
+@PROPERTY_SETTINGS
+@given(st.from_regex(CONSTRAINT_PATTERN, fullmatch=True).filter(lambda text: len(text) <= 200))
+def test_every_string_of_the_constraint_pattern_parses(text: str) -> None:
+    assert _parses(text)
+
+
+@pytest.mark.parametrize("text", ["^1.2", " ~1.2.3 ", "> = 1, < 2", ">=1.0.0 <2 || 3.x.x", "LATEST", "",
+                                  "*", "1.x", ",1.0.0,", "v1"])
+def test_the_constraint_pattern_admits_the_documented_forms(text: str) -> None:
+    assert re.fullmatch(CONSTRAINT_PATTERN, text) is not None and _parses(text)
+
+
+@pytest.mark.parametrize("text", ["1.x.3", "^", "1||", "1 | 2", "=>1", "1.2.3.4", "\u0663.0.0", "latest||1"])
+def test_the_constraint_pattern_refuses_what_does_not_parse(text: str) -> None:
+    assert re.fullmatch(CONSTRAINT_PATTERN, text) is None and not _parses(text)
+
+
+@PROPERTY_SETTINGS
+@given(st.text(alphabet="0123456789. \t\nv\u0663", max_size=14))
+def test_the_version_pattern_matches_exactly_what_parses(text: str) -> None:
+    try:
+        Version.parse(text)
+        parsed = True
+    except VersionError:
+        parsed = False
+    assert (re.fullmatch(VERSION_PATTERN, text) is not None) == parsed

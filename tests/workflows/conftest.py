@@ -38,7 +38,8 @@ def invalid_document() -> dict[str, Any]:
 @pytest.fixture
 def stored(personas: Any) -> Any:
     """A workflow of team Alpha created by its editor, at version 1.0.0."""
-    return services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    return services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                    team=personas.team,
                                     document=samples.linear(), change_message="first")
 
 

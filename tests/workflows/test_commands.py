@@ -33,7 +33,8 @@ def test_seed_demo_adds_five_valid_workflows_once(db) -> None:
 
 
 def test_workflow_show_a_stored_workflow(stored, personas) -> None:
-    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name="Renamed")
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                             workflow=stored, name="Renamed")
     output = io.StringIO()
     call_command("workflow_show", str(stored.pk), "--no-color", stdout=output)
     text = output.getvalue()
@@ -46,7 +47,8 @@ def test_workflow_show_a_stored_workflow(stored, personas) -> None:
 
 
 def test_workflow_show_a_file_in_any_format(stored, personas, tmp_path) -> None:
-    data = services.workflow_export(actor=Actor.of(personas.users["viewer"]), origin=Origin.command(), workflow=stored, format="lz4")
+    data = services.workflow_export(actor=Actor.of(personas.users["viewer"]), origin=Origin.command(),
+                                    workflow=stored, format="lz4")
     path = tmp_path / "flow.msgpack.lz4"
     path.write_bytes(data)
     output = io.StringIO()

@@ -57,7 +57,8 @@ def test_one_node_past_the_limit_is_413_before_validation(personas) -> None:
 def test_plan_of_a_large_workflow_omits_transitive_lists_unless_asked_per_node(personas) -> None:
     from workflows import services
 
-    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team,
                                         document=layered_log_workflow(2_000))
     client = personas.client("viewer")
     plan = client.get(f"/api/v1/workflows/{workflow.pk}/plan/").json()
@@ -72,5 +73,5 @@ def test_plan_of_a_large_workflow_omits_transitive_lists_unless_asked_per_node(p
     assert one["dependencies"]["n1"]["all"] == ["n0"]
     assert one["dependencies"]["n150"]["all"] == ["n0", "n51", "n52", "n53", "n54", "n55"]
     missing = client.get(f"/api/v1/workflows/{workflow.pk}/plan/?node=nope")
-    assert missing.status_code == 400
-    assert missing.json()["error"]["details"] == [{"field": "node", "message": "unknown node 'nope'", "code": "invalid"}]
+    assert missing.status_code == 404
+    assert missing.json()["error"]["details"] == [{"field": "node", "message": "unknown node 'nope'", "code": "not_found"}]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
 from workflows import samples
 from workflows.versioning import (
+    SEMANTIC_VERSION_PATTERN,
     SemanticVersion,
     checksum,
     diff_documents,
@@ -17,10 +19,13 @@ from workflows.versioning import (
 )
 
 
-@pytest.mark.parametrize("text", ["1", "1.0", "01.0.0", "1.0.0-beta", "v1.0.0", "", "1.0.0 "])
+@pytest.mark.parametrize("text", ["1", "1.0", "01.0.0", "1.0.0-beta", "v1.0.0", "", "1.0.0 ", "1.0.0\n",
+                                  "1\u0663.0.0", "\u0661.0.0"])
 def test_bad_versions_are_refused(text) -> None:
+    """Refused, and outside the pattern the API schema publishes for version numbers."""
     with pytest.raises(ValueError):
         SemanticVersion.parse(text)
+    assert re.fullmatch(SEMANTIC_VERSION_PATTERN, text) is None
 
 
 def test_versions_compare_as_numbers() -> None:

@@ -39,7 +39,8 @@ def test_list_empty_state_tells_what_to_do(personas) -> None:
 
 
 def test_list_search_and_tag_filter(personas, stored) -> None:
-    services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.branching())
+    services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                             team=personas.team, document=samples.branching())
     client = browser(personas, "viewer")
     html = client.get("/workflows/").content.decode()
     assert "Answer a question" in html and "Triage support tickets" in html
@@ -54,7 +55,8 @@ def test_list_search_and_tag_filter(personas, stored) -> None:
 
 def test_list_page_query_count(personas, django_assert_max_num_queries) -> None:
     for _ in range(10):
-        services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.linear())
+        services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                 team=personas.team, document=samples.linear())
     client = browser(personas, "viewer")
     # session, user, current team, workflows, tags, role, the team switcher: not one more per row
     with django_assert_max_num_queries(7):
@@ -76,7 +78,8 @@ def test_detail_draws_every_node_and_edge(personas, stored) -> None:
 
 def test_detail_page_query_count(personas, stored, django_assert_max_num_queries) -> None:
     for number in range(1, 6):
-        services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name=f"Name {number}")
+        services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                 workflow=stored, name=f"Name {number}")
     client = browser(personas, "viewer")
     with django_assert_max_num_queries(7):
         assert client.get(f"/workflows/{stored.pk}/").status_code == 200
@@ -101,7 +104,8 @@ def test_diff_page_colours_changes(personas, stored) -> None:
     document["workflow"]["nodes"][2]["config"]["temperature"] = 0.9
     document["workflow"]["nodes"].append(samples.node_operator("note", "log", {}))
     document["workflow"]["edges"].append(samples.data_edge("e4", "answer", "text", "note", "value"))
-    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, document=document)
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                             workflow=stored, document=document)
     html = browser(personas, "viewer").get(f"/workflows/{stored.pk}/diff/?from=1.0.0&to=1.1.0").content.decode()
     assert 'class="node kind-operator diff-added" data-node-id="note"' in html
     assert 'class="node kind-instrument diff-changed" data-node-id="answer"' in html
@@ -142,7 +146,7 @@ def test_editor_save_creates_a_version_and_errors_save_nothing(personas, stored)
     assert html.count('class="issue error"') == 5
     assert 'class="node kind-operator has-error has-warning" data-node-id="mystery"' in html
     assert 'class="node kind-instrument has-error" data-node-id="answer"' in html  # on the cycle
-    assert 'class="edge kind-data has-error" data-edge-id="e4"' in html
+    assert 'class="edge kind-data has-error back-edge" data-edge-id="e4"' in html
     assert WorkflowVersion.objects.count() == 1
     document = stored.current_version.document["workflow"] | {"name": "Renamed in the editor"}
     good = client.post(f"/workflows/{stored.pk}/edit/", {"document": json.dumps(document), "action": "save",
@@ -208,10 +212,10 @@ def test_archive_button(personas, stored) -> None:
 def test_without_javascript_the_critical_path_is_a_link(personas, stored) -> None:
     client = browser(personas, "viewer")
     plain = client.get(f"/workflows/{stored.pk}/").content.decode()
-    assert '<div class="graph-frame" data-graph>' in plain
+    assert '<div class="graph-frame" data-graph id="graph-top">' in plain
     assert 'href="?critical=1&amp;version=1.0.0"' in plain
     highlighted = client.get(f"/workflows/{stored.pk}/?critical=1").content.decode()
-    assert '<div class="graph-frame show-critical" data-graph>' in highlighted
+    assert '<div class="graph-frame show-critical" data-graph id="graph-top">' in highlighted
     assert 'aria-pressed="true"' in highlighted
 
 

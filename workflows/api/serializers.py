@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from symphony_site.api.serializers import StrictSerializer
+from symphony_site.api.serializers import DocumentField, StrictSerializer
+from symphony_site.api.serializers import page_of as page_of  # the views name it s.page_of
 from workflows import selectors
 from workflows.models import Workflow, WorkflowVersion
+from workflows.versioning import SEMANTIC_VERSION_PATTERN
 
 DOCUMENT_HELP = ("A workflow document: the envelope {schema_version, created_with, workflow} or the bare "
                  "workflow object (wrapped in the current envelope). See workflow-format.md and "
@@ -70,18 +72,23 @@ class WorkflowDetailSerializer(WorkflowSerializer):
 
 class WorkflowCreateSerializer(StrictSerializer):
     team = serializers.UUIDField()
-    document = serializers.JSONField(help_text=DOCUMENT_HELP)
+    document = DocumentField(help_text=DOCUMENT_HELP)
     change_message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field({"type": "string", "pattern": SEMANTIC_VERSION_PATTERN, "maxLength": 32})
+class VersionNumberField(serializers.CharField):
+    """MAJOR.MINOR.PATCH; the service reads it (workflows.versioning.SemanticVersion)."""
+
+
 class WorkflowUpdateSerializer(StrictSerializer):
-    document = serializers.JSONField(required=False, help_text=DOCUMENT_HELP)
+    document = DocumentField(required=False, help_text=DOCUMENT_HELP)
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
     category = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    version = serializers.CharField(max_length=32, required=False,
-                                    help_text="The new version number; must be greater than the current.")
+    version = VersionNumberField(max_length=32, required=False,
+                                 help_text="The new version number; must be greater than the current.")
     change_message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -175,11 +182,3 @@ class NodeTypeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     outputs = PortSerializer(many=True)
     config_schema = serializers.JSONField()
     example_config = serializers.JSONField()
-
-
-def page_of(item_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:  # type: ignore[type-arg]
-    """The schema of a keyset page: {"results": [...], "next": cursor or null}."""
-    return inline_serializer(name=name, fields={
-        "results": item_serializer(many=True),
-        "next": serializers.CharField(allow_null=True, help_text="Cursor of the next page."),
-    })

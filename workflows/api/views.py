@@ -13,26 +13,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from symphony_site.api.errors import ApiError, ValidationFailed
+from symphony_site.api.errors import ApiError, NotFound, ValidationFailed
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
 )
+from symphony_site.api.query import query_boolean
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
 from teams.roles import Role
-from workflows import documents, selectors, services
+from workflows import documents, graphs, selectors, services
+from workflows.access import access_workflow
 from workflows.api import serializers as s
-from workflows.catalog import builtin_catalog, catalog_entries
-from workflows.domain import Workflow as GraphWorkflow
-from workflows.domain import plan_workflow, validate_document
+from workflows.catalog import catalog_entries
 from workflows.serialization import workflow_json_schema
 from workflows.versioning import diff_documents
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {**ERRORS, 409: ErrorSerializer, 413: ErrorSerializer}
 TAGS = ["workflows"]
+# A version number as the query names it: any text, looked up (404 when no version has it).
+VERSION_TEXT = {"type": "string", "minLength": 1}
 VERSION_PARAMETER = OpenApiParameter("version", str, description="A version number; default: the current one.")
 
 EXPORT_TYPES = services.EXPORT_FILES
@@ -41,7 +43,7 @@ IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-
 
 
 def _workflow_response(workflow_id: Any, user: Any, status_code: int = 200) -> Response:
-    workflow = selectors.access_workflow(user, workflow_id)
+    workflow = access_workflow(user, workflow_id)
     return Response(s.WorkflowDetailSerializer(workflow).data, status=status_code)
 
 
@@ -61,7 +63,7 @@ class WorkflowListView(APIView):
             team = access_team(request.user, team).pk
         workflows = selectors.workflows_for_user(
             request.user, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
-            archived=params.get("archived", "").lower() in {"1", "true", "yes"})
+            archived=bool(query_boolean(params.get("archived"), "archived")))
         return paginated_response(request, workflows, selectors.LIST_ORDERING, s.WorkflowSerializer)
 
     @extend_schema(request=s.WorkflowCreateSerializer, responses={201: s.WorkflowDetailSerializer, **WRITE_ERRORS},
@@ -70,7 +72,8 @@ class WorkflowListView(APIView):
         body = s.WorkflowCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         team = access_team(request.user, body.validated_data["team"])
-        workflow = services.workflow_create(actor=actor_from_request(request), origin=api_origin(request), team=team,
+        workflow = services.workflow_create(actor=actor_from_request(request), origin=api_origin(request),
+                                            team=team,
                                             document=body.validated_data["document"],
                                             change_message=body.validated_data["change_message"])
         return _workflow_response(workflow.pk, request.user, 201)
@@ -85,17 +88,19 @@ class WorkflowDetailView(APIView):
                    tags=TAGS, description="A new document, name, description, tags or category saves a new "
                                           "immutable version; an edit that changes nothing saves nothing.")
     def patch(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
+        workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
         body = s.WorkflowUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.workflow_update(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, **body.validated_data)
+        services.workflow_update(actor=actor_from_request(request), origin=api_origin(request),
+                                 workflow=workflow, **body.validated_data)
         return _workflow_response(workflow.pk, request.user)
 
     @extend_schema(responses={204: None, **WRITE_ERRORS}, tags=TAGS,
                    description="Archives the workflow (workflows are never deleted; versions stay readable).")
     def delete(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
-        services.workflow_archive(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
+        workflow = access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
+        services.workflow_archive(actor=actor_from_request(request), origin=api_origin(request),
+                                  workflow=workflow)
         return Response(status=204)
 
 
@@ -103,7 +108,7 @@ class VersionListView(APIView):
     @extend_schema(parameters=CURSOR_PARAMETERS, responses={200: s.page_of(s.VersionSummarySerializer, "WorkflowVersionPage"), **ERRORS},
                    tags=TAGS, operation_id="workflows_versions_list")
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
+        workflow = access_workflow(request.user, workflow_id)
         return paginated_response(request, selectors.versions_of(workflow), selectors.VERSION_ORDERING,
                                   s.VersionSummarySerializer)
 
@@ -111,24 +116,24 @@ class VersionListView(APIView):
 class VersionDetailView(APIView):
     @extend_schema(responses={200: s.VersionDetailSerializer, **ERRORS}, tags=TAGS)
     def get(self, request: Request, workflow_id: Any, version: str) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
-        return Response(s.VersionDetailSerializer(services.version_of(workflow, version)).data)
+        workflow = access_workflow(request.user, workflow_id)
+        return Response(s.VersionDetailSerializer(selectors.version_of(workflow, version)).data)
 
 
 class DiffView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("from", str, required=True, description="The older version."),
-                    OpenApiParameter("to", str, required=True, description="The newer version.")],
+        parameters=[OpenApiParameter("from", VERSION_TEXT, required=True, description="The older version."),
+                    OpenApiParameter("to", VERSION_TEXT, required=True, description="The newer version.")],
         responses={200: s.DiffSerializer, **ERRORS}, tags=TAGS)
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
+        workflow = access_workflow(request.user, workflow_id)
         missing = [name for name in ("from", "to") if not request.query_params.get(name)]
         if missing:
             raise ValidationFailed("Give the two versions to compare as ?from=&to=.",
                                    details=[{"field": name, "code": "required", "message": "required"}
                                             for name in missing])
-        old = services.version_of(workflow, request.query_params["from"])
-        new = services.version_of(workflow, request.query_params["to"])
+        old = selectors.version_of(workflow, request.query_params["from"])
+        new = selectors.version_of(workflow, request.query_params["to"])
         diff = diff_documents(old.workflow_document, new.workflow_document)
         return Response({"from": old.version, "to": new.version, **diff})
 
@@ -146,9 +151,9 @@ class WorkflowValidationView(APIView):
     @extend_schema(parameters=[VERSION_PARAMETER], responses={200: s.WorkflowValidationSerializer, **ERRORS},
                    tags=TAGS, description="A stored version validated against today's catalog.")
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
-        version = services.version_of(workflow, request.query_params.get("version"))
-        result = validate_document(version.workflow_document, catalog=builtin_catalog())
+        workflow = access_workflow(request.user, workflow_id)
+        version = selectors.version_of(workflow, request.query_params.get("version"))
+        result = graphs.analysis(version).validation
         return Response({"version": version.version, **result.to_dict()})
 
 
@@ -164,19 +169,19 @@ class PlanView(APIView):
     @extend_schema(parameters=[VERSION_PARAMETER, NODE_PARAMETER], responses={200: s.PlanSerializer, **ERRORS, 409: ErrorSerializer},
                    tags=TAGS)
     def get(self, request: Request, workflow_id: Any) -> Response:
-        workflow = selectors.access_workflow(request.user, workflow_id)
-        version = services.version_of(workflow, request.query_params.get("version"))
+        workflow = access_workflow(request.user, workflow_id)
+        version = selectors.version_of(workflow, request.query_params.get("version"))
         try:
-            plan = plan_workflow(GraphWorkflow.from_document(version.workflow_document))
-        except ValueError as error:  # a stored version is valid; a newer catalog may disagree
-            raise ApiError(f"This version cannot be planned: {error}", code="not_plannable",
-                           status_code=409) from None
+            plan = graphs.runnable(version).plan
+        except graphs.NotRunnable as refusal:  # a stored version was valid; a newer catalog may disagree
+            raise ApiError(f"This version cannot be planned: {refusal}", code="not_plannable", status_code=409,
+                           details=[issue.to_dict() for issue in refusal.analysis.validation.errors]) from None
         nodes = request.query_params.getlist("node") or None
         unknown = sorted(set(nodes or ()) - set(plan.topological_order))
-        if unknown:
-            raise ValidationFailed(
+        if unknown:  # a node id names something in the version, as the version number does: 404
+            raise NotFound(
                 f"No node {unknown[0]!r} in version {version.version}.",
-                details=[{"field": "node", "message": f"unknown node {node_id!r}", "code": "invalid"}
+                details=[{"field": "node", "message": f"unknown node {node_id!r}", "code": "not_found"}
                          for node_id in unknown],
             )
         return Response({"version": version.version,
@@ -193,14 +198,17 @@ class ExportView(APIView):
         parameters=[OpenApiParameter("format", str, enum=list(EXPORT_TYPES), description="Default json."),
                     VERSION_PARAMETER],
         responses={(200, "application/json"): OpenApiTypes.OBJECT,
-                   (200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+                   **{(200, content_type): OpenApiTypes.BINARY
+                      for content_type, _ in EXPORT_TYPES.values() if content_type != "application/json"},
+                   **ERRORS},
         tags=TAGS, description="The version's envelope as a file: JSON, compact MessagePack, or MessagePack "
                                "compressed with zstd or lz4.")
     def get(self, request: Request, workflow_id: Any) -> HttpResponse:
-        workflow = selectors.access_workflow(request.user, workflow_id)
+        workflow = access_workflow(request.user, workflow_id)
         export_format = request.query_params.get("format", "json")
-        version = services.version_of(workflow, request.query_params.get("version"))
-        data = services.workflow_export(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, version=version.version,
+        version = selectors.version_of(workflow, request.query_params.get("version"))
+        data = services.workflow_export(actor=actor_from_request(request), origin=api_origin(request),
+                                        workflow=workflow, version=version.version,
                                         format=export_format)
         content_type, extension = EXPORT_TYPES[export_format]
         filename = f"{slugify(workflow.name) or 'workflow'}-{version.version}.{extension}"
@@ -237,7 +245,8 @@ class ImportView(APIView):
         if media_type and media_type not in IMPORT_MEDIA_TYPES:
             raise ApiError(f"Unsupported media type {media_type!r}; send one of {', '.join(IMPORT_MEDIA_TYPES)}.",
                            code="unsupported_media_type", status_code=415)
-        workflow = services.workflow_import(actor=actor_from_request(request), origin=api_origin(request), team=team, data=request.body)
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=api_origin(request),
+                                            team=team, data=request.body)
         return _workflow_response(workflow.pk, request.user, 201)
 
 
@@ -246,7 +255,7 @@ class NodeTypeListView(APIView):
                    responses={200: s.page_of(s.NodeTypeSerializer, "NodeTypePage"), **ERRORS}, tags=TAGS,
                    operation_id="node_types_list")
     def get(self, request: Request) -> Response:
-        kind = request.query_params.get("kind") or None
+        kind = request.query_params.get("kind")  # "kind=" is not a kind: 400, like any other
         if kind not in (None, "control", "operator", "instrument"):
             raise ValidationFailed("kind is control, operator or instrument.",
                                    details=[{"field": "kind", "code": "invalid", "message": "unknown kind"}])

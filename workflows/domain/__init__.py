@@ -9,8 +9,6 @@ from workflows.domain.catalog import (
     InMemoryNodeTypeCatalog,
     NodeTypeCatalog,
     NodeTypeDefinition,
-    get_default_catalog,
-    set_default_catalog,
 )
 from workflows.domain.issues import DocumentError, IssueCode, ValidationIssue, ValidationResult
 from workflows.domain.model import (
@@ -87,9 +85,7 @@ __all__ = [
     "WorkflowMetadata",
     "WorkflowRetry",
     "WorkflowSettings",
-    "get_default_catalog",
     "plan_workflow",
-    "set_default_catalog",
     "validate_document",
     "validate_workflow",
 ]

@@ -10,7 +10,7 @@
         .control("Route", "branch")
         .conditional_edge("Route", "Escalate", "inputs.value < 0.6", label="unsure")
         ...
-        .build()
+        .build(catalog=builtin_catalog())
     )
 
 Each node method adds a node and makes it the *current* node; ``connect_to``,
@@ -393,10 +393,11 @@ class WorkflowBuilder:
     def build(
         self,
         *,
+        catalog: NodeTypeCatalog | None,
         options: ValidationOptions | None = None,
-        catalog: NodeTypeCatalog | None = None,
     ) -> Workflow:
-        """The workflow, validated; raise WorkflowBuildError listing every error."""
+        """The workflow, validated against ``catalog`` (``None``: the graph alone);
+        raise WorkflowBuildError listing every error."""
         # Build from a copy so build() can be called again after more changes.
         workflow, reader = read_document(self._workflow.to_document())
         if workflow is None:

@@ -2,8 +2,10 @@
 
 The catalog says which instrument and operator types exist, their default
 ports and a JSON Schema for their ``config``. This module defines only the
-shape; the engine and instruments issues fill a catalog with the built-in
-types and register it with ``set_default_catalog`` at start-up.
+shape; ``workflows/catalog.py`` fills one with the built-in types. There is
+no process-wide default: every validation names its catalog (``None`` meaning,
+explicitly, "check the graph alone"), so nothing validates against a catalog
+it did not choose.
 """
 
 from __future__ import annotations
@@ -151,16 +153,3 @@ class InMemoryNodeTypeCatalog:
 
     def __len__(self) -> int:
         return len(self._definitions)
-
-
-_default_catalog: NodeTypeCatalog | None = None
-
-
-def set_default_catalog(catalog: NodeTypeCatalog | None) -> None:
-    """Register the catalog validation uses when a caller passes none."""
-    global _default_catalog
-    _default_catalog = catalog
-
-
-def get_default_catalog() -> NodeTypeCatalog | None:
-    return _default_catalog

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.domain.catalog import NodeTypeCatalog, get_default_catalog
+from workflows.domain.catalog import NodeTypeCatalog
 from workflows.domain.checks import Checker
 from workflows.domain.document import read_document
 from workflows.domain.issues import IssueCode, ValidationIssue, ValidationResult
@@ -49,10 +49,14 @@ DEFAULT_OPTIONS = ValidationOptions()
 def validate_document(
     document: object,
     *,
+    catalog: NodeTypeCatalog | None,
     options: ValidationOptions | None = None,
-    catalog: NodeTypeCatalog | None = None,
 ) -> ValidationResult:
-    """Validate the inner ``workflow`` object of a document. Never raises."""
+    """Validate the inner ``workflow`` object of a document. Never raises.
+
+    ``catalog`` is required: the node types to check against, or ``None`` to
+    check the graph alone (structure, ports, types, cycles) with no node types.
+    """
     options = options or DEFAULT_OPTIONS
     try:
         too_large = _document_size_issue(document, options)
@@ -72,10 +76,10 @@ def validate_document(
 def validate_workflow(
     workflow: Workflow,
     *,
+    catalog: NodeTypeCatalog | None,
     options: ValidationOptions | None = None,
-    catalog: NodeTypeCatalog | None = None,
 ) -> ValidationResult:
-    """Validate a model instance. Never raises."""
+    """Validate a model instance. Never raises. ``catalog`` as for ``validate_document``."""
     options = options or DEFAULT_OPTIONS
     try:
         too_large = _size_issue(workflow.node_count, workflow.edge_count, options)
@@ -148,6 +152,4 @@ def _check(
     catalog: NodeTypeCatalog | None,
     result: ValidationResult,
 ) -> None:
-    Checker(
-        workflow, options, catalog if catalog is not None else get_default_catalog(), result
-    ).run()
+    Checker(workflow, options, catalog, result).run()

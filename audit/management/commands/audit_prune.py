@@ -47,7 +47,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{chain.label} keeps its audit log forever; pass --before to prune anyway.")
             before = cutoff
         try:
-            result = services.prune_chain(actor=services.RETENTION_ACTOR, origin=Origin.command(), team=chain.team,
+            result = services.prune_chain(actor=services.RETENTION_ACTOR, origin=Origin.command(),
+                                          team=chain.team,
                                           before=before, export_to=options["export_to"])
         except services.PruneRefused as error:
             raise CommandError(str(error)) from None

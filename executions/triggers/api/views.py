@@ -20,7 +20,7 @@ from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, p
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
-from workflows.selectors import access_workflow
+from workflows.access import access_workflow
 
 READ_ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,

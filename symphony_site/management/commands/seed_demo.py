@@ -1,7 +1,9 @@
 """Load the demo data. Idempotent: running it again changes nothing already there.
 
-Later issues add their demo workflows, templates and executions through the
-`SEEDERS` list, each an idempotent function taking the demo team's owner.
+It lives in `symphony_site` because it spans the apps: teams and members
+here, then each app's idempotent seeder in `SEEDERS` (workflows, templates,
+later executions), each taking what `seed_teams` made. No app imports
+another app just to seed it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def _user(username: str, *, staff: bool = False) -> Any:
 def _team(name: str, owner: Any) -> Team:
     team = Team.objects.filter(name=name).first()
     if team is None:
-        team = services.team_create(actor=Actor.of(owner), origin=Origin.command(), name=name, description=f"{name} demo team")
+        team = services.team_create(actor=Actor.of(owner), origin=Origin.command(),
+                                    name=name, description=f"{name} demo team")
     elif not Membership.objects.filter(team=team, user=owner).exists():
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
     return team
@@ -53,7 +56,8 @@ def seed_teams() -> dict[str, Any]:
     for role in DEMO_ROLES[1:]:
         user = _user(role)
         if not Membership.objects.filter(team=demo, user=user).exists():
-            services.member_add(actor=Actor.of(owner), origin=Origin.command(), team=demo, user=user, role=role)
+            services.member_add(actor=Actor.of(owner), origin=Origin.command(),
+                                team=demo, user=user, role=role)
     acme_owner = _user("acme-owner")
     acme = _team("Acme", acme_owner)
     return {"owner": owner, "demo": demo, "acme": acme, "acme_owner": acme_owner}

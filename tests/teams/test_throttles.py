@@ -1,0 +1,81 @@
+"""Throttles at their configured rates: the login/token endpoint and anonymous clients.
+
+The test settings lift every rate so the suite never trips them; these tests
+put back the rates `symphony_site/settings.py` configures (`THROTTLE_LOGIN`,
+`THROTTLE_ANON`, whatever the environment says) and count to them. The
+throttle history lives in the Redis cache, emptied before and after each test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from audit.models import AuditEntry
+from symphony_site import settings as configured
+from teams.models import ApiToken
+from tests.conftest import PASSWORD
+
+RATES: dict[str, str] = configured.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+
+def allowed(scope: str) -> int:
+    """How many requests per period the configured rate allows (`10/minute` → 10)."""
+    number, _period = SimpleRateThrottle.parse_rate(None, RATES[scope])  # type: ignore[arg-type]
+    assert number is not None and number > 0
+    return number
+
+
+@pytest.fixture
+def configured_rates(monkeypatch) -> Iterator[None]:
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", dict(RATES))
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def assert_throttled(response: Any) -> None:
+    assert response.status_code == 429
+    body = json.loads(response.content)
+    assert set(body) == {"error"} and body["error"]["code"] == "throttled"
+    assert body["error"]["details"][0]["retry_after_seconds"] > 0
+
+
+def test_the_token_endpoint_allows_its_configured_rate_then_answers_429(personas, configured_rates) -> None:
+    client = APIClient(REMOTE_ADDR="203.0.113.7")
+    limit = allowed("login")
+    wrong = {"username": personas.users["viewer"].username, "password": "not-the-password"}
+    statuses = [client.post("/api/v1/auth/token/", wrong, format="json").status_code for _ in range(limit)]
+    assert statuses == [401] * limit
+    failed_logins = AuditEntry.objects.count()
+    # Past the limit even the right password is refused, before it is checked.
+    right = {"username": personas.users["viewer"].username, "password": PASSWORD}
+    assert_throttled(client.post("/api/v1/auth/token/", right, format="json"))
+    assert ApiToken.objects.count() == 0
+    assert AuditEntry.objects.count() == failed_logins
+    # The count is per client address: another address still gets its token.
+    other = APIClient(REMOTE_ADDR="203.0.113.8")
+    assert other.post("/api/v1/auth/token/", right, format="json").status_code == 201
+    assert ApiToken.objects.count() == 1
+
+
+def test_the_login_rate_is_the_tighter_one(configured_rates) -> None:
+    # The token endpoint has its own scope; were it left to the anonymous rate the
+    # test above would count to the wrong number.
+    assert allowed("login") < allowed("anon")
+
+
+def test_anonymous_clients_get_the_configured_rate_then_429(db, configured_rates) -> None:
+    client = APIClient(REMOTE_ADDR="203.0.113.9")
+    limit = allowed("anon")
+    # OPTIONS is cheap and counts like any method: the schema view is open to anonymous clients.
+    statuses = [client.options("/api/schema/").status_code for _ in range(limit)]
+    assert statuses == [200] * limit
+    assert_throttled(client.get("/api/schema/", {"format": "json"}))
+    assert APIClient(REMOTE_ADDR="203.0.113.10").options("/api/schema/").status_code == 200
