@@ -42,6 +42,34 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "template.verified": "Staff marked a template as verified.",
     "template.updated": "A template's name, description, category, tags or visibility changed.",
     "template.featured": "Staff featured a template in the marketplace, or stopped featuring it.",
+    # Executions: every command and every execution state change (node steps are in the
+    # execution's own event stream instead)
+    "execution.created": "An execution was created without starting it (it waits, pending, for start).",
+    "execution.started": "An execution started (details: version, trigger, input names, re-run source).",
+    "execution.paused": "An execution was paused by an operator, or by the engine for a failed node (policy pause).",
+    "execution.resumed": "A paused or waiting execution returned to running (resume, or its last input arrived).",
+    "execution.waiting_for_input": "An execution reached an interactive input without a value and waits for it.",
+    "execution.input_provided": "An operator answered an interactive input (its value is not recorded).",
+    "execution.node_retried": "An operator re-queued a failed node with its attempts reset.",
+    "execution.node_skipped": "An operator skipped a node, optionally with a substitute output.",
+    "execution.cancelled": "An execution was cancelled, with the reason.",
+    "execution.completed": "Every node of an execution settled and none failed.",
+    "execution.failed": "An execution failed: a node failed (policy stop or continue) or its timeout passed.",
+    "execution.rerun": "A failed or cancelled execution was re-run (details name the new execution).",
+    "execution.queued": "An execution waits for a slot under a concurrency limit (details: scope, limit, running).",
+    # Triggers and limits (docs/triggers.md)
+    "schedule.created": "A schedule was created for a workflow (cron, time zone, catch-up policy).",
+    "schedule.updated": "A schedule was changed or enabled/disabled (details: each changed field).",
+    "schedule.deleted": "A schedule was deleted.",
+    "webhook.created": "A webhook URL was created for a workflow (its token and secret are never recorded).",
+    "webhook.updated": "A webhook's signature rule, input mapping, limits or enabled flag changed.",
+    "webhook.rotated": "A webhook's URL token and signing secret were replaced; the old ones stop working.",
+    "webhook.deleted": "A webhook was deleted; its URL stops working.",
+    "webhook.signature_rejected": "A delivery to a webhook had a missing, wrong or stale signature and ran nothing.",
+    "run_after.created": "A rule was created to start a workflow when another one ends.",
+    "run_after.updated": "A \"run after\" rule was changed or enabled/disabled.",
+    "run_after.deleted": "A \"run after\" rule was deleted.",
+    "team.limit_changed": "A team's concurrency limit was set, changed or removed.",
 }
 
 

@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("workflows.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("templates_app.api.urls")),
+    path("", include("executions.api.urls")),
+    path("", include("executions.triggers.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/", views.api_not_found),
+    # Webhook deliveries (hooks/…) and each workflow's triggers page, before workflows/.
+    path("", include("executions.triggers.urls")),
     path("workflows/editor/settings-form/", editor_forms.settings_form, name="editor-settings-form"),
     path("workflows/editor/settings-values/", editor_forms.settings_values, name="editor-settings-values"),
     path("workflows/", include("workflows.urls")),

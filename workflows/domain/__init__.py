@@ -39,8 +39,10 @@ from workflows.domain.model import (
 from workflows.domain.plan import Plan, plan_workflow
 from workflows.domain.types import DataType, DataTypeError
 from workflows.domain.validation import ValidationOptions, validate_document, validate_workflow
+from workflows.domain.values import ConcurrencyLimit, OnLimit, WorkflowRetry
 
 __all__ = [
+    "ConcurrencyLimit",
     "ConditionalEdge",
     "ControlEdge",
     "ControlNode",
@@ -65,6 +67,7 @@ __all__ = [
     "NodeMetadata",
     "NodeTypeCatalog",
     "NodeTypeDefinition",
+    "OnLimit",
     "OperatorNode",
     "OutputNode",
     "Plan",
@@ -80,6 +83,7 @@ __all__ = [
     "WorkflowBuildError",
     "WorkflowBuilder",
     "WorkflowMetadata",
+    "WorkflowRetry",
     "WorkflowSettings",
     "plan_workflow",
     "validate_document",

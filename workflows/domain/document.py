@@ -51,6 +51,7 @@ from workflows.domain.model import (
     WorkflowMetadata,
     WorkflowSettings,
 )
+from workflows.domain.values import ConcurrencyLimit, OnLimit, WorkflowRetry
 
 SEMANTIC_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
@@ -168,7 +169,13 @@ class DocumentReader(FieldReader):
         raw = self._object(document, "settings", ())
         if raw is None:
             return WorkflowSettings()
-        self._unknown_fields(raw, frozenset({"error_policy", "max_parallel", "timeout_s"}), path)
+        self._unknown_fields(
+            raw,
+            frozenset(
+                {"error_policy", "max_parallel", "timeout_s", "concurrency", "retry_workflow"}
+            ),
+            path,
+        )
         policy_text = self._string(raw, "error_policy", path, default="stop") or "stop"
         try:
             policy = ErrorPolicy(policy_text)
@@ -185,6 +192,46 @@ class DocumentReader(FieldReader):
             error_policy=policy,
             max_parallel=self._number(raw, "max_parallel", path, None, integer=True, minimum=1),
             timeout_s=self._number(raw, "timeout_s", path, None, exclusive_minimum=0),
+            concurrency=self._concurrency(raw, path),
+            retry_workflow=self._retry_workflow(raw, path),
+        )
+
+    def _concurrency(self, raw: Mapping[Any, Any], path: Path) -> ConcurrencyLimit | None:
+        value = self._object(raw, "concurrency", path)
+        if value is None:
+            return None
+        here = (*path, "concurrency")
+        self._unknown_fields(value, frozenset({"limit", "on_limit"}), here)
+        limit = self._number(value, "limit", here, 1, integer=True, minimum=1, nullable=False)
+        on_limit_text = self._string(value, "on_limit", here, default="queue") or "queue"
+        try:
+            on_limit = OnLimit(on_limit_text)
+        except ValueError:
+            self._error(
+                IssueCode.INVALID_DOCUMENT,
+                f"settings.concurrency.on_limit {on_limit_text!r} is unknown; "
+                "use queue, cancel or fail.",
+                (*here, "on_limit"),
+                expected="queue | cancel | fail",
+                found=on_limit_text,
+            )
+            on_limit = OnLimit.QUEUE
+        return ConcurrencyLimit(limit=int(limit), on_limit=on_limit)
+
+    def _retry_workflow(self, raw: Mapping[Any, Any], path: Path) -> WorkflowRetry | None:
+        value = self._object(raw, "retry_workflow", path)
+        if value is None:
+            return None
+        here = (*path, "retry_workflow")
+        self._unknown_fields(value, frozenset({"max_attempts", "backoff_s", "backoff_multiplier"}), here)
+        return WorkflowRetry(
+            max_attempts=int(
+                self._number(value, "max_attempts", here, 2, integer=True, minimum=1, nullable=False)
+            ),
+            backoff_s=float(self._number(value, "backoff_s", here, 60.0, minimum=0, nullable=False)),
+            backoff_multiplier=float(
+                self._number(value, "backoff_multiplier", here, 1.0, minimum=1, nullable=False)
+            ),
         )
 
     # -- nodes ----------------------------------------------------------------------

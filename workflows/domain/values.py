@@ -51,6 +51,14 @@ class ErrorPolicy(StrEnum):
     PAUSE = "pause"
 
 
+class OnLimit(StrEnum):
+    """What happens to a start past a concurrency limit (docs/triggers.md)."""
+
+    QUEUE = "queue"
+    CANCEL = "cancel"
+    FAIL = "fail"
+
+
 def format_time(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix; naive times are taken as UTC."""
     if moment.tzinfo is None:
@@ -166,15 +174,56 @@ class WorkflowMetadata:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ConcurrencyLimit:
+    """`settings.concurrency`: at most `limit` executions of the workflow run at once."""
+
+    limit: int
+    on_limit: OnLimit = OnLimit.QUEUE
+
+    def to_document(self) -> dict[str, Any]:
+        return {"limit": self.limit, "on_limit": str(self.on_limit)}
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRetry:
+    """`settings.retry_workflow`: a failed execution is re-run (reusing completed outputs)
+    until `max_attempts` runs in all, waiting `backoff_s` * `backoff_multiplier` ** (n - 1)."""
+
+    max_attempts: int = 2
+    backoff_s: float = 60.0
+    backoff_multiplier: float = 1.0
+
+    def delay_s(self, attempt: int) -> float:
+        """The wait before the attempt after `attempt` (1 for the first run)."""
+        return float(self.backoff_s) * float(self.backoff_multiplier) ** max(attempt - 1, 0)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "max_attempts": self.max_attempts,
+            "backoff_s": self.backoff_s,
+            "backoff_multiplier": self.backoff_multiplier,
+        }
+
+
 @dataclass(slots=True, kw_only=True)
 class WorkflowSettings:
     error_policy: ErrorPolicy = ErrorPolicy.STOP
     max_parallel: int | None = None
     timeout_s: float | None = None
+    concurrency: ConcurrencyLimit | None = None
+    retry_workflow: WorkflowRetry | None = None
 
     def to_document(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "error_policy": str(self.error_policy),
             "max_parallel": self.max_parallel,
             "timeout_s": self.timeout_s,
         }
+        # Written only when set, so documents without them keep their canonical form (and
+        # their checksums).
+        if self.concurrency is not None:
+            document["concurrency"] = self.concurrency.to_document()
+        if self.retry_workflow is not None:
+            document["retry_workflow"] = self.retry_workflow.to_document()
+        return document

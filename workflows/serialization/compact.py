@@ -94,6 +94,8 @@ RECORDS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("error_policy", STRING, None),
         ("max_parallel", VALUE, None),
         ("timeout_s", VALUE, None),
+        ("concurrency", VALUE, None),
+        ("retry_workflow", VALUE, None),
     ),
     # Most frequent fields first, so the mask of a typical node stays small.
     "node": (

@@ -175,6 +175,24 @@ def _build_schema() -> dict[str, Any]:
                 "error_policy": {"enum": list(ERROR_POLICIES), "default": "stop"},
                 "max_parallel": _nullable({"type": "integer", "minimum": 1}),
                 "timeout_s": _nullable({"type": "number", "exclusiveMinimum": 0}),
+                "concurrency": _nullable(
+                    _object(
+                        {
+                            "limit": {"type": "integer", "minimum": 1},
+                            "on_limit": {"enum": ["queue", "cancel", "fail"], "default": "queue"},
+                        },
+                        ["limit"],
+                    )
+                ),
+                "retry_workflow": _nullable(
+                    _object(
+                        {
+                            "max_attempts": {"type": "integer", "minimum": 1, "default": 2},
+                            "backoff_s": {"type": "number", "minimum": 0, "default": 60},
+                            "backoff_multiplier": {"type": "number", "minimum": 1, "default": 1},
+                        },
+                    )
+                ),
             },
         ),
         "input_node": _node_kind(
