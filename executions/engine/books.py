@@ -203,7 +203,10 @@ class Books:
         self.buffer.add_team_event(Event(
             type=ev.EXECUTION_STATE_CHANGED, team_id=str(self.execution.team_id), target_type="execution",
             target_id=str(self.execution.pk),
-            data={**data, "state": wanted.value, "workflow": str(self.execution.workflow_id)}))
+            data={**data, "state": wanted.value, "workflow": str(self.execution.workflow_id),
+                  # Team messages from different processes may arrive out of order: a list keeps
+                  # the highest version it saw.
+                  "version": self.execution.version}))
 
     def stop_execution(self, wanted: ExecutionState, *, reason: str, skip_reason: str,
                        actor: Actor | None = None, error: dict[str, Any] | None = None,

@@ -41,6 +41,11 @@ NODE_SKIPPED = "node.skipped"
 NODE_RETRYING = "node.retrying"
 LOG = "log"
 
+# Events that change an execution's node counts: the team stream hears about them
+# (`executions.live.progress`).
+COUNT_CHANGING = frozenset({NODE_QUEUED, NODE_STARTED, NODE_COMPLETED, NODE_FAILED, NODE_SKIPPED,
+                            NODE_RETRYING})
+
 EVENT_TYPES = (EXECUTION_CREATED, EXECUTION_STARTED, EXECUTION_STATE_CHANGED, EXECUTION_COMPLETED,
                EXECUTION_FAILED, NODE_QUEUED, NODE_STARTED, NODE_PROGRESS, NODE_COMPLETED, NODE_FAILED,
                NODE_SKIPPED, NODE_RETRYING, LOG)
@@ -87,6 +92,10 @@ class EventBuffer:
             for row in rows])
         for event in self.team_events:
             publish_on_commit(event)
+        if any(event_type in COUNT_CHANGING for event_type, _, _ in self.pending):
+            from executions.live.progress import mark_on_commit
+
+            mark_on_commit(self.execution_id, self.team_id)
         self.last_seq += len(rows)
         self.pending = []
         self.team_events = []

@@ -1,0 +1,258 @@
+"""WebSocket streams that cannot grow without bound, and close when the user may no longer listen.
+
+`LiveConsumer` is the base of every streaming consumer (an execution's events, a
+team's events). What it adds to Channels:
+
+* **A bounded outbox.** Messages wait in a per-connection queue that one sender
+  task drains. A client whose queue reaches WEBSOCKET_QUEUE_EVENTS is too slow: it
+  is closed with code 4429 and the reason `{"code": "too_slow", "last_seq": N}`,
+  N the last event seq handed to the server (it resumes with `after_seq=N` or its own
+  last seq), instead of memory growing.
+* **Back-pressure from the socket.** Daphne's `send` never waits: it appends to the
+  Twisted transport's buffer whatever the client reads. `FlowControl` (ASGI
+  middleware) registers a push producer on that transport, so the sender waits while
+  more than 64 KiB are unsent, and the outbox — not the transport — fills. Under a
+  server whose `send` waits by itself (or the test communicator) nothing is needed.
+* **Membership that can end.** Each connection joins its user's group
+  (`user.<id>`); removing a member or revoking a token publishes there, and the
+  connection re-checks and closes (4403 membership revoked, 4401 token revoked).
+  Every WEBSOCKET_RECHECK_S it also re-checks on its own (a lost message is not
+  trusted to be the only path) and renews its group memberships.
+
+Close codes mirror HTTP statuses: 4400 bad parameters, 4401 not signed in, 4403
+membership revoked, 4404 not found (another team's object too), 4429 too slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from symphony_site.events import user_group
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_REVOKED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4429
+
+FLOW_SCOPE_KEY = "symphony.flow"
+
+
+class TransportFlow:
+    """A Twisted push producer standing for one WebSocket connection's sender.
+
+    Twisted calls `pauseProducing` when the transport holds more than its buffer size
+    unsent and `resumeProducing` once it drained, on the reactor's thread, which under
+    daphne runs the asyncio loop the consumers run on.
+    """
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.attached = False
+
+    def attach(self) -> None:
+        if self.attached:
+            return
+        try:
+            self.protocol.registerProducer(self, True)
+            self.attached = True
+        except Exception:  # a producer already there, or the transport is gone: no back-pressure
+            logger.debug("Could not watch the WebSocket transport", exc_info=True)
+
+    def pauseProducing(self) -> None:  # Twisted names
+        self.writable.clear()
+
+    def resumeProducing(self) -> None:
+        self.writable.set()
+
+    def stopProducing(self) -> None:
+        self.writable.set()
+
+
+def _daphne_protocol(send: Any) -> Any:
+    """Daphne hands each application `partial(server.handle_reply, protocol)` as `send`."""
+    if isinstance(send, functools.partial) and send.args:
+        protocol = send.args[0]
+        if hasattr(protocol, "registerProducer") and hasattr(protocol, "transport"):
+            return protocol
+    return None
+
+
+class FlowControl:
+    """ASGI middleware: give WebSocket scopes served by daphne a `TransportFlow`."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope.get("type") == "websocket":
+            protocol = _daphne_protocol(send)
+            if protocol is not None:
+                scope = {**scope, FLOW_SCOPE_KEY: TransportFlow(protocol)}
+        return await self.application(scope, receive, send)
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """Accept, stream through a bounded outbox, re-check access, close cleanly."""
+
+    # The team whose membership this connection depends on (set by the subclass on connect).
+    team_id: str | None = None
+    last_sent_seq: int | None = None
+
+    # -- refusing ------------------------------------------------------------------------
+
+    async def refuse(self, code: int, reason: str) -> None:
+        """Accept then close, so a client sees why (a handshake refusal is only an HTTP 403)."""
+        await self.accept()
+        await self.close(code=code, reason=reason)
+
+    @property
+    def user(self) -> Any:
+        return self.scope.get("user")
+
+    @property
+    def signed_in(self) -> bool:
+        user = self.user
+        return user is not None and bool(getattr(user, "is_authenticated", False))
+
+    # -- starting --------------------------------------------------------------------------
+
+    async def join(self, groups: Sequence[str]) -> None:
+        """Join the stream's groups (before reading anything, so nothing falls between)."""
+        self.stream_groups = [*groups, user_group(self.user.pk)]
+        for group in self.stream_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def start(self) -> None:
+        """Accept and start the sender and the periodic re-check."""
+        await self.accept()
+        self.closing = False
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.queue_limit = max(1, int(settings.WEBSOCKET_QUEUE_EVENTS))
+        self.drained = asyncio.Event()
+        self.drained.set()
+        self.flow: TransportFlow | None = self.scope.get(FLOW_SCOPE_KEY)
+        if self.flow is not None:
+            self.flow.attach()
+        self.tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._recheck_loop())]
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def enqueue(self, message: dict[str, Any]) -> bool:
+        """Queue one message; False (and the connection closing) when the client is too slow."""
+        if getattr(self, "closing", True):
+            return False
+        if self.outbox.qsize() >= self.queue_limit:
+            self.closing = True
+            asyncio.get_running_loop().create_task(self._close_too_slow())
+            return False
+        self.outbox.put_nowait(message)
+        self.drained.clear()
+        return True
+
+    async def wait_for_room(self) -> bool:
+        """Wait until at most half the outbox is used; False (closing) past WEBSOCKET_STALL_S."""
+        limit = self.queue_limit // 2
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.WEBSOCKET_STALL_S
+        while self.outbox.qsize() > limit and not self.closing:
+            left = deadline - loop.time()
+            if left <= 0:
+                self.closing = True
+                await self._close_too_slow()
+                return False
+            self.drained.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.drained.wait(), timeout=min(left, 0.5))
+        return not self.closing
+
+    async def _send_loop(self) -> None:
+        while True:
+            message = await self.outbox.get()
+            if self.flow is not None and not self.flow.writable.is_set():
+                await self.flow.writable.wait()
+            if self.closing:
+                return
+            await self.send(text_data=orjson.dumps(message).decode())
+            seq = message.get("seq")
+            if isinstance(seq, int):
+                self.last_sent_seq = seq
+            if self.outbox.qsize() <= self.queue_limit // 2:
+                self.drained.set()
+
+    async def _close_too_slow(self) -> None:
+        reason = orjson.dumps({"code": "too_slow", "last_seq": self.last_sent_seq}).decode()
+        logger.info("Closing a WebSocket client too slow to keep up (%s)", reason)
+        await self.end(CLOSE_TOO_SLOW, reason)
+
+    async def end(self, code: int, reason: str) -> None:
+        self.closing = True
+        await self._stop_tasks()
+        await self.close(code=code, reason=reason)
+
+    async def _stop_tasks(self) -> None:
+        current = asyncio.current_task()
+        for task in getattr(self, "tasks", []):
+            if task is not current and not task.done():
+                task.cancel()
+
+    async def disconnect(self, code: int) -> None:
+        self.closing = True
+        await self._stop_tasks()
+        for group in getattr(self, "stream_groups", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    # -- access that can end -------------------------------------------------------------
+
+    async def still_allowed(self) -> bool:
+        """Whether the user may still read this stream (subclasses check the database)."""
+        raise NotImplementedError
+
+    async def catch_up(self) -> None:
+        """Anything the stream may have missed (subclasses with stored events read them)."""
+
+    async def recheck(self) -> None:
+        if not await self.still_allowed():
+            await self.end(CLOSE_REVOKED, "membership_revoked")
+            return
+        # Channel-layer group memberships expire (a day by default): renew them.
+        for group in self.stream_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.catch_up()
+
+    async def _recheck_loop(self) -> None:
+        while not self.closing:
+            await asyncio.sleep(settings.WEBSOCKET_RECHECK_S)
+            if self.closing:
+                return
+            try:
+                await self.recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Re-checking a WebSocket stream failed")
+
+    async def membership_changed(self, message: dict[str, Any]) -> None:
+        event = message.get("event") or {}
+        if self.team_id is not None and str(event.get("team")) == self.team_id \
+                and not await self.still_allowed():
+            await self.end(CLOSE_REVOKED, "membership_revoked")
+
+    async def token_revoked(self, message: dict[str, Any]) -> None:
+        event = message.get("event") or {}
+        token_id = self.scope.get("auth_token_id")
+        if token_id is not None and str(event.get("token")) == str(token_id):
+            await self.end(CLOSE_UNAUTHENTICATED, "token_revoked")
