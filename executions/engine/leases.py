@@ -171,6 +171,7 @@ class LeaseKeeper:
         self.thread: threading.Thread | None = None
         self.last_renewal = time.monotonic()
         self.last_stop_poll = 0.0
+        self.last_report_flush = 0.0
 
     def register(self, running: RunningNode) -> None:
         with self.lock:
@@ -236,6 +237,11 @@ class LeaseKeeper:
                 for (run_id,) in cursor.fetchall():
                     match = next(node for node in nodes if node.run_id == run_id)
                     match.stop.set()
+        # Reports at most EXECUTION_PROGRESS_PER_SECOND times a second, whatever the tick.
+        report_interval = 1.0 / max(settings.EXECUTION_PROGRESS_PER_SECOND, 0.01)
+        if now - self.last_report_flush < report_interval:
+            return
+        self.last_report_flush = now
         for node in nodes:
             with node.flushing:
                 if node.finished:
