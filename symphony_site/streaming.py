@@ -3,11 +3,15 @@
 `LiveConsumer` is the base of every streaming consumer (an execution's events, a
 team's events). What it adds to Channels:
 
-* **A bounded outbox.** Messages wait in a per-connection queue that one sender
-  task drains. A client whose queue reaches WEBSOCKET_QUEUE_EVENTS is too slow: it
-  is closed with code 4429 and the reason `{"code": "too_slow", "last_seq": N}`,
-  N the last event seq handed to the server (it resumes with `after_seq=N` or its own
-  last seq), instead of memory growing.
+* **A bounded outbox.** Messages wait in a per-connection queue (at most
+  WEBSOCKET_QUEUE_EVENTS) that one sender task drains. A full queue makes the
+  producer wait (live messages meanwhile wait in the channel layer, whose overflow
+  the execution stream reads back from the database); a client that takes nothing
+  for WEBSOCKET_STALL_S while messages wait is too slow: it is closed with code 4429
+  and the reason `{"code": "too_slow", "last_seq": N}`, N the last event seq handed
+  to the server (it resumes with `after_seq` = the last seq it received), instead of
+  memory growing. A burst bigger than the queue (a cancel skipping thousands of
+  nodes) only waits; it does not close a client that keeps reading.
 * **Back-pressure from the socket.** Daphne's `send` never waits: it appends to the
   Twisted transport's buffer whatever the client reads. `FlowControl` (ASGI
   middleware) registers a push producer on that transport, so the sender waits while
@@ -144,6 +148,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.queue_limit = max(1, int(settings.WEBSOCKET_QUEUE_EVENTS))
         self.drained = asyncio.Event()
         self.drained.set()
+        self.sent_count = 0
         self.flow: TransportFlow | None = self.scope.get(FLOW_SCOPE_KEY)
         if self.flow is not None:
             self.flow.attach()
@@ -151,32 +156,33 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # -- sending ---------------------------------------------------------------------------
 
-    def enqueue(self, message: dict[str, Any]) -> bool:
-        """Queue one message; False (and the connection closing) when the client is too slow."""
+    async def put(self, message: dict[str, Any]) -> bool:
+        """Queue one message, waiting while the outbox is full; False when the connection is
+        closing (the client was too slow, or left)."""
         if getattr(self, "closing", True):
             return False
-        if self.outbox.qsize() >= self.queue_limit:
-            self.closing = True
-            asyncio.get_running_loop().create_task(self._close_too_slow())
+        if self.outbox.qsize() >= self.queue_limit and not await self.wait_for_room():
             return False
         self.outbox.put_nowait(message)
-        self.drained.clear()
         return True
 
     async def wait_for_room(self) -> bool:
-        """Wait until at most half the outbox is used; False (closing) past WEBSOCKET_STALL_S."""
+        """Wait until at most half the outbox is used; False (closing) when the client took
+        nothing for WEBSOCKET_STALL_S."""
         limit = self.queue_limit // 2
         loop = asyncio.get_running_loop()
         deadline = loop.time() + settings.WEBSOCKET_STALL_S
         while self.outbox.qsize() > limit and not self.closing:
-            left = deadline - loop.time()
-            if left <= 0:
+            before = self.sent_count
+            self.drained.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.drained.wait(), timeout=min(max(deadline - loop.time(), 0), 0.5))
+            if self.sent_count != before:
+                deadline = loop.time() + settings.WEBSOCKET_STALL_S  # it is reading: keep waiting
+            elif loop.time() >= deadline:
                 self.closing = True
                 await self._close_too_slow()
                 return False
-            self.drained.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.drained.wait(), timeout=min(left, 0.5))
         return not self.closing
 
     async def _send_loop(self) -> None:
@@ -187,6 +193,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if self.closing:
                 return
             await self.send(text_data=orjson.dumps(message).decode())
+            self.sent_count += 1
             seq = message.get("seq")
             if isinstance(seq, int):
                 self.last_sent_seq = seq

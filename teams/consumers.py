@@ -37,14 +37,14 @@ class TeamEventsConsumer(LiveConsumer):
         self.team_id = team_id
         await self.join([team_group(team_id)])
         await self.start()
-        self.enqueue({"type": "hello", "team": team_id, "role": role.value})
+        await self.put({"type": "hello", "team": team_id, "role": role.value})
 
     async def still_allowed(self) -> bool:
         assert self.team_id is not None
         return await database_sync_to_async(_role)(self.user, self.team_id) is not None
 
     async def team_event(self, message: dict[str, Any]) -> None:
-        self.enqueue(message["event"])
+        await self.put(message["event"])
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Clients have nothing to say; the stream is one-way."""

@@ -96,11 +96,11 @@ class ExecutionEventsConsumer(LiveConsumer):
             # 2. Then read how far the stream is, and replay up to there from the database.
             through = await database_sync_to_async(streams.last_seq)(self.execution_id) or 0
             self.handled_seq = through if after_seq is None else min(after_seq, through)
-            self.enqueue({"type": "subscribed", "execution_id": self.execution_id, "state": found["state"],
+            await self.put({"type": "subscribed", "execution_id": self.execution_id, "state": found["state"],
                           "after_seq": after_seq, "last_seq": through})
             if after_seq is not None and not await self._replay(through):
                 return
-            self.enqueue({"type": "caught_up", "last_seq": self.handled_seq})
+            await self.put({"type": "caught_up", "last_seq": self.handled_seq})
         # 3. Live batches queued meanwhile are handled next, by `execution_events`.
 
     async def _replay(self, through: int) -> bool:
@@ -113,7 +113,7 @@ class ExecutionEventsConsumer(LiveConsumer):
                 self.execution_id, after_seq=self.handled_seq, through_seq=through,
                 event_filter=self.event_filter, limit=min(page, max(1, self.queue_limit // 2)))
             for event in events:
-                if not self.enqueue(event):
+                if not await self.put(event):
                     return False
             if len(events) < min(page, max(1, self.queue_limit // 2)):
                 self.handled_seq = through
@@ -137,7 +137,7 @@ class ExecutionEventsConsumer(LiveConsumer):
                 if event["seq"] <= self.handled_seq:
                     continue
                 self.handled_seq = event["seq"]
-                if self.event_filter.matches(event) and not self.enqueue(event):
+                if self.event_filter.matches(event) and not await self.put(event):
                     return
 
     async def execution_events(self, message: dict[str, Any]) -> None:

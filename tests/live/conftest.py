@@ -174,3 +174,4 @@ def run(coroutine: Any) -> Any:
 
 
 from tests.executions.conftest import engine  # noqa: E402, F401  (a running worker and committed data)
+from tests.live.server import daphne  # noqa: E402, F401  (a real daphne process)
