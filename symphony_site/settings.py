@@ -276,7 +276,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "symphony")},
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis
+        # blocks for in BZPOPMIN: an idle consumer's receive then fails now and again with
+        # "Timeout reading" and the connection closes with 1011. Reads wait longer than the pop.
+        "CONFIG": {"hosts": [{"address": REDIS_URL,
+                              "socket_timeout": env_float("CHANNEL_LAYER_SOCKET_TIMEOUT_S", 30.0)}],
+                   "prefix": env_str("CHANNELS_PREFIX", "symphony")},
     }
 }
 

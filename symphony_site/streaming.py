@@ -23,6 +23,14 @@ team's events). What it adds to Channels:
   Every WEBSOCKET_RECHECK_S it also re-checks on its own (a lost message is not
   trusted to be the only path) and renews its group memberships.
 
+* **One subscription per group and process.** With the Redis channel layer a group
+  message is copied into every member channel and popped one at a time, so 200
+  watchers of one execution cost 200 Redis round trips per event (≈1 s on a small
+  box). Connections instead join a process-local `GroupHub`: one channel-layer
+  channel per group and process, read by one task that hands each message to the
+  local connections' inboxes (bounded; the oldest is dropped when a connection is
+  stuck, and the execution stream reads a dropped batch back from the database).
+
 Close codes mirror HTTP statuses: 4400 bad parameters, 4401 not signed in, 4403
 membership revoked, 4404 not found (another team's object too), 4429 too slow.
 """
@@ -33,7 +41,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -109,12 +119,90 @@ class FlowControl:
         return await self.application(scope, receive, send)
 
 
+INBOX_MESSAGES = 100
+
+
+@dataclass
+class _Feed:
+    channel: str
+    members: set[Any] = field(default_factory=set)
+    reader: asyncio.Task[None] | None = None
+
+
+class GroupHub:
+    """This process's (this event loop's) channel-layer subscriptions, shared by its connections."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.feeds: dict[str, _Feed] = {}
+        self.lock = asyncio.Lock()
+
+    async def join(self, group: str, member: Any) -> None:
+        """`member.deliver(message)` receives the group's messages once this returns."""
+        async with self.lock:
+            feed = self.feeds.get(group)
+            if feed is None:
+                feed = _Feed(channel=await self.layer.new_channel())
+                # Joined before anything is read: no message published from now on is missed.
+                await self.layer.group_add(group, feed.channel)
+                feed.reader = asyncio.create_task(self._read(group, feed))
+                self.feeds[group] = feed
+            feed.members.add(member)
+
+    async def leave(self, group: str, member: Any) -> None:
+        async with self.lock:
+            feed = self.feeds.get(group)
+            if feed is None:
+                return
+            feed.members.discard(member)
+            if not feed.members:
+                del self.feeds[group]
+                await self.layer.group_discard(group, feed.channel)
+                if feed.reader is not None:
+                    # Waited for, so the layer's receive cleans up inside this event loop.
+                    feed.reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await feed.reader
+
+    async def renew(self, group: str) -> None:
+        """Group memberships expire in the layer (a day by default); renew this one."""
+        feed = self.feeds.get(group)
+        if feed is not None:
+            await self.layer.group_add(group, feed.channel)
+
+    async def _read(self, group: str, feed: _Feed) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(feed.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a Redis hiccup must not end every connection of the group
+                logger.warning("Reading group %s failed; retrying", group, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            for member in list(feed.members):
+                member.deliver(message)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupHub] = weakref.WeakKeyDictionary()
+
+
+def group_hub(layer: Any) -> GroupHub:
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = GroupHub(layer)
+    return hub
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     """Accept, stream through a bounded outbox, re-check access, close cleanly."""
 
     # The team whose membership this connection depends on (set by the subclass on connect).
     team_id: str | None = None
     last_sent_seq: int | None = None
+    # Until `start`, nothing is queued for the client.
+    closing = True
 
     # -- refusing ------------------------------------------------------------------------
 
@@ -136,9 +224,29 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def join(self, groups: Sequence[str]) -> None:
         """Join the stream's groups (before reading anything, so nothing falls between)."""
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.inbox_task = asyncio.create_task(self._read_inbox())
+        self.hub = group_hub(self.channel_layer)
         self.stream_groups = [*groups, user_group(self.user.pk)]
         for group in self.stream_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.hub.join(group, self)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """A group message, from the hub's reader: queued, never waited on (one stuck connection
+        must not hold up the others); past INBOX_MESSAGES the oldest is dropped."""
+        if self.inbox.qsize() >= INBOX_MESSAGES:
+            self.inbox.get_nowait()
+        self.inbox.put_nowait(message)
+
+    async def _read_inbox(self) -> None:
+        while True:
+            message = await self.inbox.get()
+            try:
+                await self.dispatch(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Handling a group message failed")
 
     async def start(self) -> None:
         """Accept and start the sender and the periodic re-check."""
@@ -212,7 +320,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _stop_tasks(self) -> None:
         current = asyncio.current_task()
-        for task in getattr(self, "tasks", []):
+        for task in [*getattr(self, "tasks", []), getattr(self, "inbox_task", None)]:
+            if task is None:
+                continue
             if task is not current and not task.done():
                 task.cancel()
 
@@ -220,7 +330,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.closing = True
         await self._stop_tasks()
         for group in getattr(self, "stream_groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.hub.leave(group, self)
 
     # -- access that can end -------------------------------------------------------------
 
@@ -235,9 +345,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not await self.still_allowed():
             await self.end(CLOSE_REVOKED, "membership_revoked")
             return
-        # Channel-layer group memberships expire (a day by default): renew them.
         for group in self.stream_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.hub.renew(group)
         await self.catch_up()
 
     async def _recheck_loop(self) -> None:

@@ -89,10 +89,11 @@ class ExecutionEventsConsumer(LiveConsumer):
             return
         self.team_id = str(found["team_id"])
         self.lock = asyncio.Lock()
-        # 1. Subscribe first: from here on every committed event reaches this connection.
-        await self.join([execution_group(self.execution_id)])
-        await self.start()
+        # Live batches wait for this lock: they are handled after the replay.
         async with self.lock:
+            # 1. Subscribe first: from here on every committed event reaches this connection.
+            await self.join([execution_group(self.execution_id)])
+            await self.start()
             # 2. Then read how far the stream is, and replay up to there from the database.
             through = await database_sync_to_async(streams.last_seq)(self.execution_id) or 0
             self.handled_seq = through if after_seq is None else min(after_seq, through)

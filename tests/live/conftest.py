@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -175,3 +176,15 @@ def run(coroutine: Any) -> Any:
 
 from tests.executions.conftest import engine  # noqa: E402, F401  (a running worker and committed data)
 from tests.live.server import daphne  # noqa: E402, F401  (a real daphne process)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """Each test runs its consumers in its own event loop (asyncio.run); channels_redis keeps
+    per-channel receive locks bound to the loop that made them, so a layer shared across tests
+    can hand a later loop a lock of a dead one. Production has one loop per process."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
