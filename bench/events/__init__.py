@@ -37,8 +37,8 @@ def _row(name: str, size: Any, unit: str, value: float, *, samples: list[float] 
          baseline_name: str | None = None, baseline: float | None = None, higher_is_better: bool = False,
          target: float | None = None) -> dict[str, Any]:
     ratio = None
-    if baseline:
-        ratio = value / baseline if higher_is_better else baseline / value if value else None
+    if baseline and value:
+        ratio = value / baseline if higher_is_better else baseline / value
     met = None if target is None else (value >= target if higher_is_better else value <= target)
     row: dict[str, Any] = {"area": AREA, "name": name, "size": size, "unit": unit, "value": round(value, 3),
                            "p50": None, "p95": None, "max": None, "baseline_name": baseline_name,
@@ -272,9 +272,10 @@ def _chatty_node(execution: Any, *, seconds: float, per_second: float) -> dict[s
     running.final_reports()
     lease_keeper.unregister(running)
     stored = ExecutionEvent.objects.filter(execution=execution, node_id="a", type="node.progress").count() - before
-    return _row("chatty node: progress events stored per second (calls/s as baseline)", f"{calls / elapsed:,.0f} calls/s",
+    # The target is the cap: at most EXECUTION_PROGRESS_PER_SECOND stored, however many calls.
+    return _row("chatty node: progress events stored per second (cap)", f"{calls / elapsed:,.0f} calls/s",
                 "events/s", stored / elapsed, baseline_name="reporter calls/s", baseline=calls / elapsed,
-                higher_is_better=True, target=per_second)
+                target=per_second)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:

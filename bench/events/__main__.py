@@ -3,7 +3,7 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
