@@ -1,4 +1,4 @@
-"""Access helpers for executions: another team's execution, or one that does not exist, is "not found"."""
+"""The one way a user reaches an execution: through its team (another team's is "not found")."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from teams.roles import Role
 
 def access_execution(user: Any, execution_id: Any, minimum: Role = Role.VIEWER, *,
                      action: str = "do this") -> Execution:
-    """An execution of one of the user's teams (with at least `minimum` role), or NotFound."""
-    return access_object(Execution.objects.select_related("team"), user, execution_id, minimum,
-                         action=action, label="Execution")
+    """One execution of the user's teams: 404 for others, 403 below `minimum`."""
+    return access_object(
+        Execution.objects.select_related("team", "workflow", "workflow_version", "started_by"),
+        user, execution_id, minimum, action=action, label="Execution")
