@@ -81,10 +81,15 @@ class TransportFlow:
         if self.attached:
             return
         try:
+            transport = self.protocol.transport
+            if getattr(transport, "producer", None) is not None:
+                # The HTTP channel the connection was upgraded from stays registered as the
+                # transport's producer; it has nothing left to produce.
+                transport.unregisterProducer()
             self.protocol.registerProducer(self, True)
             self.attached = True
         except Exception:  # a producer already there, or the transport is gone: no back-pressure
-            logger.debug("Could not watch the WebSocket transport", exc_info=True)
+            logger.warning("Could not watch the WebSocket transport: no back-pressure", exc_info=True)
 
     def pauseProducing(self) -> None:  # Twisted names
         self.writable.clear()

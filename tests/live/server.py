@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,11 +39,12 @@ class Daphne:
                "REDIS_URL": settings.REDIS_URL, "PYTEST_XDIST_WORKER": "", **self.extra_env}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"],
-            env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # Its log goes to a file: an unread pipe would fill and block the server.
+            env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=self.log_file())
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"daphne exited: {self.log_path.read_text()[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
@@ -51,6 +53,13 @@ class Daphne:
                     self.stop()
                     raise RuntimeError("daphne did not listen in time") from None
                 time.sleep(0.1)
+
+    @property
+    def log_path(self) -> Path:
+        return Path(settings.BASE_DIR) / "var" / f"test-daphne-{self.port}.log"
+
+    def log_file(self) -> Any:
+        return self.log_path.open("ab")
 
     def stop(self) -> None:
         if self.process is None:
