@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -171,20 +170,20 @@ async def refusal(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[bool, 
 
 
 def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+    """Run a scenario in a fresh event loop with a fresh channel layer.
+
+    channels_redis keeps per-channel receive locks bound to the loop that made them, so a
+    layer shared by several loops (tests, Hypothesis examples) can hand a later loop a lock of
+    a dead one. Production has one loop per process."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        channel_layers.backends.clear()
 
 
 from tests.executions.conftest import engine  # noqa: E402, F401  (a running worker and committed data)
 from tests.live.server import daphne  # noqa: E402, F401  (a real daphne process)
 
-
-@pytest.fixture(autouse=True)
-def fresh_channel_layer() -> Iterator[None]:
-    """Each test runs its consumers in its own event loop (asyncio.run); channels_redis keeps
-    per-channel receive locks bound to the loop that made them, so a layer shared across tests
-    can hand a later loop a lock of a dead one. Production has one loop per process."""
-    from channels.layers import channel_layers
-
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
