@@ -27,3 +27,10 @@ def step(execution_id: str, run_id: int) -> None:
 @shared_task(name="executions.reap", ignore_result=True, soft_time_limit=100, time_limit=120)
 def reap() -> dict[str, Any]:
     return reaper.reap()
+
+
+@shared_task(name="executions.prune_events", ignore_result=True, time_limit=600)
+def prune_events() -> int:
+    from executions.live.retention import prune_events as prune
+
+    return prune()

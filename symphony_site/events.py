@@ -11,7 +11,8 @@ never raised to the caller whose write succeeded.
 Events are small typed records (`Event`), serialised one way
 (`Event.as_message`), sent to groups named here and nowhere else:
 `team.<id>` for everything a team's members may see, `execution.<id>` for
-one execution's own stream.
+one execution's own stream, `user.<id>` for what concerns one user's open
+connections (a membership removed, a token revoked).
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ def team_group(team_id: Any) -> str:
 def execution_group(execution_id: Any) -> str:
     """The channel-layer group of one execution's subscribers."""
     return f"execution.{execution_id}"
+
+
+def user_group(user_id: Any) -> str:
+    """The channel-layer group of one user's open connections."""
+    return f"user.{user_id}"
+
+
+# Messages to a user's connections ("membership.changed" → `membership_changed`).
+MEMBERSHIP_CHANGED = "membership.changed"
+TOKEN_REVOKED = "token.revoked"
+
+
+def publish_to_user_on_commit(user_id: Any, handler: str, data: Mapping[str, Any]) -> None:
+    """Tell a user's open connections something changed (they re-check), after commit."""
+    publish_to_group_on_commit(user_group(user_id), data, handler=handler)
 
 
 @dataclass(frozen=True, slots=True)

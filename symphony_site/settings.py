@@ -243,6 +243,30 @@ TRIGGER_WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("TRIGGER_WEBHOOK_RATE_LIMIT_PER_
 # Host names http_request nodes may reach even when they resolve to internal addresses.
 HTTP_REQUEST_ALLOWED_HOSTS = env_list("HTTP_REQUEST_ALLOWED_HOSTS", [])
 
+# --- Live events (docs/executions.md, "Events") ---------------------------------
+# A running node's progress reaches the event stream at most this often per second (the latest
+# value wins); its log lines are written in the same flushes.
+EXECUTION_PROGRESS_PER_SECOND = env_float("EXECUTION_PROGRESS_PER_SECOND", 4.0)
+# A log line longer than this is cut (the event says how long it was).
+EXECUTION_LOG_LINE_MAX_CHARS = env_int("EXECUTION_LOG_LINE_MAX_CHARS", 2000)
+# How often each process tells the team stream how far its executions got (state and counts).
+EXECUTION_TEAM_PROGRESS_INTERVAL_S = env_float("EXECUTION_TEAM_PROGRESS_INTERVAL_S", 1.0)
+# Events of executions that finished longer ago than this are pruned by beat, in batches;
+# the execution, its node runs and its history stay.
+EXECUTION_EVENTS_RETENTION_DAYS = env_int("EXECUTION_EVENTS_RETENTION_DAYS", 30)
+EXECUTION_EVENTS_PRUNE_BATCH = env_int("EXECUTION_EVENTS_PRUNE_BATCH", 5000)
+EXECUTION_EVENTS_PRUNE_INTERVAL_S = env_float("EXECUTION_EVENTS_PRUNE_INTERVAL_S", 3600.0)
+# Events waiting for one WebSocket client; a client that lets more pile up is too slow and is
+# closed (code 4429, with the last seq it was sent).
+WEBSOCKET_QUEUE_EVENTS = env_int("WEBSOCKET_QUEUE_EVENTS", 1000)
+# How long a replay may wait for a client to take what it was sent before it counts as too slow.
+WEBSOCKET_STALL_S = env_float("WEBSOCKET_STALL_S", 10.0)
+# Every this often a connection re-checks its user's membership, renews its groups and reads
+# any event it has not seen (a message Redis lost arrives this late at worst).
+WEBSOCKET_RECHECK_S = env_float("WEBSOCKET_RECHECK_S", 30.0)
+# Events read from the database per query when replaying.
+WEBSOCKET_REPLAY_PAGE = env_int("WEBSOCKET_REPLAY_PAGE", 500)
+
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -276,6 +300,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # conditional update); a late tick is dropped, the next one does its work.
     "execution-triggers": {"task": "executions.triggers.tick", "schedule": TRIGGER_TICK_INTERVAL_S,
                            "options": {"expires": max(TRIGGER_TICK_INTERVAL_S * 2, 1.0)}},
+    # Deletes the events of executions finished past EXECUTION_EVENTS_RETENTION_DAYS, in batches.
+    "execution-events-retention": {"task": "executions.prune_events",
+                                   "schedule": EXECUTION_EVENTS_PRUNE_INTERVAL_S},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
@@ -283,7 +310,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "symphony")},
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis
+        # blocks for in BZPOPMIN: an idle consumer's receive then fails now and again with
+        # "Timeout reading" and the connection closes with 1011. Reads wait longer than the pop.
+        "CONFIG": {"hosts": [{"address": REDIS_URL,
+                              "socket_timeout": env_float("CHANNEL_LAYER_SOCKET_TIMEOUT_S", 30.0)}],
+                   "prefix": env_str("CHANNELS_PREFIX", "symphony")},
     }
 }
 

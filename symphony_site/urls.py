@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("templates_app.api.urls")),
     path("", include("executions.api.urls")),
     path("", include("executions.triggers.api.urls")),
+    path("", include("executions.api.event_urls")),
 ]
 
 urlpatterns = [

@@ -1,6 +1,11 @@
 """Live team events over WebSocket: members of a team receive its events.
 
-The group name is per team, never global; membership is checked on connect.
+The group name is per team, never global; membership is checked on connect and
+again when it changes (`symphony_site.streaming.LiveConsumer`). Executions' state
+changes (`execution.state_changed`, with the execution's `version`) and progress
+(`execution.progress`: node counts and `event_seq`, at most about once a second
+per execution) come through here, so lists can update; a client keeps, per
+execution, the message with the highest `version` / `event_seq`.
 """
 
 from __future__ import annotations
@@ -8,42 +13,38 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from symphony_site.events import team_group
-from teams.access import team_role
-
-# Close codes in the 4000-4999 private range, mirroring HTTP statuses.
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
+from symphony_site.streaming import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, LiveConsumer
+from teams.access import forget_roles, team_role
 
 
-class TeamEventsConsumer(AsyncJsonWebsocketConsumer):
+def _role(user: Any, team_id: str) -> Any:
+    forget_roles(user)
+    return team_role(user, team_id)
+
+
+class TeamEventsConsumer(LiveConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if not self.signed_in:
+            await self.refuse(CLOSE_UNAUTHENTICATED, "unauthenticated")
             return
-        team_id = self.scope["url_route"]["kwargs"]["team_id"]
-        role = await database_sync_to_async(team_role)(user, team_id)
+        team_id = str(self.scope["url_route"]["kwargs"]["team_id"])
+        role = await database_sync_to_async(_role)(self.user, team_id)
         if role is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self.refuse(CLOSE_NOT_FOUND, "not_found")
             return
-        self.group_name = team_group(team_id)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
-        await self.accept()
-        await self.send_json({"type": "hello", "team": str(team_id), "role": role.value})
+        self.team_id = team_id
+        await self.join([team_group(team_id)])
+        await self.start()
+        await self.put({"type": "hello", "team": team_id, "role": role.value})
 
-    async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group_name", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
+    async def still_allowed(self) -> bool:
+        assert self.team_id is not None
+        return await database_sync_to_async(_role)(self.user, self.team_id) is not None
 
     async def team_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
-        await self.send_json(event)
-        if event.get("type") == "member.removed" and event.get("target", {}).get("id") == str(self.scope["user"].pk):
-            # Membership is checked on connect; a member removed while connected stops hearing now.
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
-            self.group_name = ""
-            await self.close(code=CLOSE_NOT_FOUND)
+        await self.put(message["event"])
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Clients have nothing to say; the stream is one-way."""

@@ -19,7 +19,13 @@ from django.utils.text import slugify
 from audit.services import record_event
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from symphony_site.events import Event, publish_on_commit
+from symphony_site.events import (
+    MEMBERSHIP_CHANGED,
+    TOKEN_REVOKED,
+    Event,
+    publish_on_commit,
+    publish_to_user_on_commit,
+)
 from teams.access import forget_roles, require_role
 from teams.authentication import digest_key, generate_key
 from teams.models import ApiToken, Membership, Team
@@ -181,6 +187,7 @@ def member_change_role(*, actor: Actor, origin: Origin, team: Team, user: Any, r
                      target_type="user", details={"from": current.value, "to": new_role.value})
         _publish(team, "member.role_changed", target_type="user", target_id=user.pk, username=user.username,
                  previous_role=current.value, role=new_role.value)
+        publish_to_user_on_commit(user.pk, MEMBERSHIP_CHANGED, {"team": str(team.pk), "change": "role"})
     forget_roles(user)
     return membership
 
@@ -202,6 +209,8 @@ def member_remove(*, actor: Actor, origin: Origin, team: Team, user: Any) -> Non
                      target_type="user", details={"role": current.value, "left": leaving})
         _publish(team, "member.removed", target_type="user", target_id=user.pk, username=user.username,
                  role=current.value, left=leaving)
+        # Open WebSocket streams of this user re-check their membership and close.
+        publish_to_user_on_commit(user.pk, MEMBERSHIP_CHANGED, {"team": str(team.pk), "change": "removed"})
     forget_roles(user)
 
 
@@ -236,6 +245,8 @@ def token_revoke(*, actor: Actor, origin: Origin, token: ApiToken) -> ApiToken:
             raise Conflict("This token is already revoked.")
         record_event(team=None, actor=actor, origin=origin, event_type="auth.token_revoked", target=token,
                      target_type="api_token", target_name=token.name)
+        # Streams this token opened close.
+        publish_to_user_on_commit(token.user_id, TOKEN_REVOKED, {"token": str(token.pk)})
     token.refresh_from_db()
     return token
 

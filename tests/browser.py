@@ -12,12 +12,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextmanager
-def browser_page(width: int = 1280, height: int = 800) -> Iterator[Any]:
+def browser_page(width: int = 1280, height: int = 800, *, extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(15000)

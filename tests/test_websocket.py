@@ -31,13 +31,21 @@ async def _connect(path: str, headers: list[tuple[bytes, bytes]]):
     return communicator, connected, code
 
 
+async def _closed_with(communicator) -> int | None:
+    """The close code of a connection refused after the handshake (so the client sees why)."""
+    output = await communicator.receive_output(5)
+    assert output["type"] == "websocket.close", output
+    return output.get("code")
+
+
 def test_unauthenticated_connection_is_refused(personas) -> None:
     async def scenario():
-        communicator, connected, code = await _connect(f"/ws/teams/{personas.team.pk}/events/", [ORIGIN])
+        communicator, connected, _ = await _connect(f"/ws/teams/{personas.team.pk}/events/", [ORIGIN])
+        code = await _closed_with(communicator)
         await communicator.disconnect()
         return connected, code
 
-    assert asyncio.run(scenario()) == (False, 4401)
+    assert asyncio.run(scenario()) == (True, 4401)
 
 
 def test_wrong_origin_is_refused_even_with_a_session(personas) -> None:
@@ -56,11 +64,12 @@ def test_outsider_is_refused_as_not_found(personas) -> None:
     cookie = session_cookie(personas.users["outsider"])
 
     async def scenario():
-        communicator, connected, code = await _connect(f"/ws/teams/{personas.team.pk}/events/", [ORIGIN, cookie])
+        communicator, connected, _ = await _connect(f"/ws/teams/{personas.team.pk}/events/", [ORIGIN, cookie])
+        code = await _closed_with(communicator)
         await communicator.disconnect()
         return connected, code
 
-    assert asyncio.run(scenario()) == (False, 4404)
+    assert asyncio.run(scenario()) == (True, 4404)
 
 
 def test_session_user_is_accepted_and_receives_team_events(personas) -> None:
@@ -94,9 +103,10 @@ def test_token_user_is_accepted_and_bad_token_refused(personas) -> None:
         good, good_connected, _ = await _connect(f"/ws/teams/{personas.team.pk}/events/?token={key}", [ORIGIN])
         hello = await good.receive_json_from(timeout=5)
         await good.disconnect()
-        bad, bad_connected, bad_code = await _connect(
+        bad, bad_connected, _ = await _connect(
             f"/ws/teams/{personas.team.pk}/events/?token=sym_forged", [ORIGIN])
+        bad_code = await _closed_with(bad)
         await bad.disconnect()
         return good_connected, hello["role"], bad_connected, bad_code
 
-    assert asyncio.run(scenario()) == (True, "operator", False, 4401)
+    assert asyncio.run(scenario()) == (True, "operator", True, 4401)

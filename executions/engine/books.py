@@ -231,7 +231,10 @@ class Books:
         self.buffer.add_team_event(Event(
             type=ev.EXECUTION_STATE_CHANGED, team_id=str(self.execution.team_id), target_type="execution",
             target_id=str(self.execution.pk),
-            data={**data, "state": wanted.value, "workflow": str(self.execution.workflow_id)}))
+            data={**data, "state": wanted.value, "workflow": str(self.execution.workflow_id),
+                  # Team messages from different processes may arrive out of order: a list keeps
+                  # the highest version it saw.
+                  "version": self.execution.version}))
         if wanted.is_terminal:
             # Triggers and limits: "run after" rules, a workflow-level retry and the concurrency
             # queue learn of the end in this transaction (an explicit call, not a signal).

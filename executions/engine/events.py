@@ -42,6 +42,11 @@ NODE_SKIPPED = "node.skipped"
 NODE_RETRYING = "node.retrying"
 LOG = "log"
 
+# Events that change an execution's node counts: the team stream hears about them
+# (`executions.live.progress`).
+COUNT_CHANGING = frozenset({NODE_QUEUED, NODE_STARTED, NODE_COMPLETED, NODE_FAILED, NODE_SKIPPED,
+                            NODE_RETRYING})
+
 EVENT_TYPES = (EXECUTION_CREATED, EXECUTION_STARTED, EXECUTION_STATE_CHANGED, EXECUTION_COMPLETED,
                EXECUTION_FAILED, NODE_QUEUED, NODE_STARTED, NODE_PROGRESS, NODE_COMPLETED, NODE_FAILED,
                NODE_SKIPPED, NODE_RETRYING, LOG)
@@ -88,6 +93,10 @@ class EventBuffer:
                 event_message(execution_id=execution_id, seq=row["seq"], event_type=row["type"],
                               node_id=row["node_id"], at=self.written_at, data=row["data"])
                 for row in self.to_publish])
+            if any(row["type"] in COUNT_CHANGING for row in self.to_publish):
+                from executions.live.progress import mark_on_commit
+
+                mark_on_commit(self.execution_id, self.team_id)
             self.to_publish = []
         for event in self.team_events:
             publish_on_commit(event)

@@ -7,11 +7,22 @@ so `reporter.should_stop()` turns true, and writes coalesced progress and log
 lines. A node that outlives its own deadline is no longer renewed: its lease
 lapses and the reaper takes over. Nodes shorter than one tick cost the keeper
 nothing but a dictionary entry.
+
+Reports are throttled so a chatty node cannot flood the system: progress is
+kept in memory (the latest value wins) and written at most
+EXECUTION_PROGRESS_PER_SECOND times a second per node; log lines are cut at
+EXECUTION_LOG_LINE_MAX_CHARS and capped at EXECUTION_LOG_LINES_PER_NODE per
+node (across attempts, counted in `NodeRun.log_lines`), the first line over the
+cap becoming one `log` event marked `truncated`. A flush takes a node's reports
+and commits them while holding the node's `flushing` lock, and the attempt's
+last reports are taken under the same lock, so a node's progress and log lines
+always come before its `node.completed` / `node.failed` in the stream.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -98,17 +109,26 @@ class RunningNode:
     lost: bool = False
     progress: tuple[float, str] | None = None
     progress_dirty: bool = False
-    lines: list[tuple[str, str]] = field(default_factory=list)
+    # (level, message cut to the line limit, its length before the cut)
+    lines: list[tuple[str, str, int]] = field(default_factory=list)
     line_count: int = 0
-    truncated: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Held while reports are taken and written; the attempt's last take waits for a flush in flight.
+    flushing: threading.Lock = field(default_factory=threading.Lock)
+    finished: bool = False
 
-    def take_reports(self) -> tuple[tuple[float, str] | None, list[tuple[str, str]]]:
+    def take_reports(self) -> tuple[tuple[float, str] | None, list[tuple[str, str, int]]]:
         with self.lock:
             progress = self.progress if self.progress_dirty else None
             lines, self.lines = self.lines, []
             self.progress_dirty = False
             return progress, lines
+
+    def final_reports(self) -> tuple[tuple[float, str] | None, list[tuple[str, str, int]]]:
+        """The attempt's last reports: after any flush in flight committed, and none after."""
+        with self.flushing:
+            self.finished = True
+            return self.take_reports()
 
 
 class EngineReporter:
@@ -118,22 +138,28 @@ class EngineReporter:
         self.running = running
 
     def progress(self, fraction: float, message: str = "") -> None:
-        fraction = min(1.0, max(0.0, float(fraction)))
+        try:
+            value = float(fraction)
+        except (TypeError, ValueError):
+            return
+        if not math.isfinite(value):
+            return
+        value = min(1.0, max(0.0, value))
         with self.running.lock:
-            self.running.progress = (fraction, str(message)[:500])
+            # Coalesced: only the latest value is kept until the next flush.
+            self.running.progress = (value, str(message)[:500])
             self.running.progress_dirty = True
 
     def log(self, level: str, message: str) -> None:
         level = level if level in LOG_LEVELS else "info"
         with self.running.lock:
-            if self.running.line_count >= settings.EXECUTION_LOG_LINES_PER_NODE:
-                if not self.running.truncated:
-                    self.running.truncated = True
-                    self.running.lines.append(("warning", "Further log lines of this node were dropped "
-                                               f"(limit {settings.EXECUTION_LOG_LINES_PER_NODE})."))
+            # One line past the cap is kept so the writer knows to add the "truncated" marker;
+            # the rest are dropped here, so memory stays bounded however much a node logs.
+            if self.running.line_count > settings.EXECUTION_LOG_LINES_PER_NODE:
                 return
             self.running.line_count += 1
-            self.running.lines.append((level, str(message)[:10_000]))
+            text = str(message)
+            self.running.lines.append((level, text[:settings.EXECUTION_LOG_LINE_MAX_CHARS], len(text)))
 
     def should_stop(self) -> bool:
         running = self.running
@@ -151,6 +177,8 @@ class LeaseKeeper:
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.last_renewal = time.monotonic()
+        self.last_stop_poll = 0.0
+        self.last_report_flush = 0.0
 
     def register(self, running: RunningNode) -> None:
         with self.lock:
@@ -167,7 +195,8 @@ class LeaseKeeper:
 
     def _loop(self) -> None:
         while True:
-            tick = min(settings.EXECUTION_STOP_POLL_S, settings.EXECUTION_LEASE_S / 3)
+            report_interval = 1.0 / max(settings.EXECUTION_PROGRESS_PER_SECOND, 0.01)
+            tick = min(settings.EXECUTION_STOP_POLL_S, settings.EXECUTION_LEASE_S / 3, report_interval)
             time.sleep(tick)
             with self.lock:
                 now = time.monotonic()
@@ -205,23 +234,37 @@ class LeaseKeeper:
                     if node.run_id not in renewed:
                         node.lost = True
                         node.stop.set()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT r.id FROM executions_noderun AS r JOIN executions_execution AS e "
-                "ON e.id = r.execution_id WHERE r.id = ANY(%s) AND e.state IN "
-                "('completed', 'failed', 'cancelled')", [[node.run_id for node in nodes]])
-            for (run_id,) in cursor.fetchall():
-                match = next(node for node in nodes if node.run_id == run_id)
-                match.stop.set()
+        if now - self.last_stop_poll >= settings.EXECUTION_STOP_POLL_S * 0.9:
+            self.last_stop_poll = now
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT r.id FROM executions_noderun AS r JOIN executions_execution AS e "
+                    "ON e.id = r.execution_id WHERE r.id = ANY(%s) AND e.state IN "
+                    "('completed', 'failed', 'cancelled')", [[node.run_id for node in nodes]])
+                for (run_id,) in cursor.fetchall():
+                    match = next(node for node in nodes if node.run_id == run_id)
+                    match.stop.set()
+        # Reports at most EXECUTION_PROGRESS_PER_SECOND times a second, whatever the tick.
+        report_interval = 1.0 / max(settings.EXECUTION_PROGRESS_PER_SECOND, 0.01)
+        if now - self.last_report_flush < report_interval:
+            return
+        self.last_report_flush = now
         for node in nodes:
-            progress, lines = node.take_reports()
-            if progress is not None or lines:
-                write_reports(node, progress, lines)
+            with node.flushing:
+                if node.finished:
+                    continue
+                progress, lines = node.take_reports()
+                if progress is not None or lines:
+                    write_reports(node, progress, lines)
 
 
 def write_reports(node: RunningNode, progress: tuple[float, str] | None,
-                  lines: list[tuple[str, str]]) -> None:
-    """Progress and log lines of a running node, in their own short transaction."""
+                  lines: list[tuple[str, str, int]]) -> None:
+    """Progress and log lines of a running node, in their own short transaction.
+
+    Written only while this attempt still holds the node (checked under the execution's
+    lock): an attempt whose lease was taken over says nothing more.
+    """
     from executions.engine.books import Books
     from executions.models import NodeRun
 
@@ -229,19 +272,52 @@ def write_reports(node: RunningNode, progress: tuple[float, str] | None,
         books = Books.open(node.execution_id)
         if books is None:
             return
-        add_reports(books, node.node_id, progress, lines)
+        holding = NodeRun.objects.filter(pk=node.run_id, state="running", lease_owner=node.owner)
         if progress is not None:
-            NodeRun.objects.filter(pk=node.run_id, state="running", lease_owner=node.owner).update(
-                progress=progress[0], message=progress[1])
+            if not holding.update(progress=progress[0], message=progress[1]):
+                return
+        elif not holding.exists():
+            return
+        add_reports(books, node.node_id, progress, lines)
         books.close()
 
 
 def add_reports(books: Any, node_id: str, progress: tuple[float, str] | None,
-                lines: list[tuple[str, str]]) -> None:
+                lines: list[tuple[str, str, int]] | list[tuple[str, str]]) -> None:
+    """Log lines (up to the node's cap, then one `truncated` marker) and the latest progress.
+
+    The caller holds the execution's row lock, which every writer of a node's log lines
+    takes, so reading and bumping `log_lines` here cannot race.
+    """
     from executions.engine import events as ev
 
-    for level, message in lines:
-        books.event(ev.LOG, node_id, level=level, message=message)
+    if lines:
+        cap = settings.EXECUTION_LOG_LINES_PER_NODE
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT log_lines FROM executions_noderun WHERE execution_id = %s AND node_id = %s",
+                           [books.execution.pk, node_id])
+            row = cursor.fetchone()
+        written = int(row[0]) if row else 0
+        room = max(0, cap - written)
+        for line in lines[:room]:
+            level, message = line[0], line[1]
+            data: dict[str, Any] = {"level": level, "message": message}
+            length = line[2] if len(line) > 2 else len(message)  # type: ignore[misc]
+            if length > len(message):
+                data["clipped_from"] = length
+            books.event(ev.LOG, node_id, **data)
+        added = min(room, len(lines))
+        if len(lines) > room and written <= cap:
+            # The marker counts as a line, so it is written once per node.
+            books.event(ev.LOG, node_id, level="warning", truncated=True, limit=cap,
+                        message=f"Further log lines of node {node_id!r} were dropped "
+                                f"(at most {cap} per node).")
+            added += 1
+        if added:
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE executions_noderun SET log_lines = log_lines + %s "
+                               "WHERE execution_id = %s AND node_id = %s",
+                               [added, books.execution.pk, node_id])
     if progress is not None:
         books.event(ev.NODE_PROGRESS, node_id, fraction=progress[0], message=progress[1])
 

@@ -231,10 +231,10 @@ def execute(claimed: Claim) -> Result:
                                       outputs=outcome.outputs, decision=outcome.decision,
                                       execution=claimed.execution_facts)
         return Result(outcome=outcome, failure=None, inputs=inputs, settlements=settlements,
-                      reports=running.take_reports())
+                      reports=running.final_reports())
     except NodeFailure as failure:
         return Result(outcome=None, failure=failure, inputs=inputs, settlements=None,
-                      reports=running.take_reports())
+                      reports=running.final_reports())
     finally:
         lease_keeper.unregister(running)
 

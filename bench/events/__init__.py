@@ -1,0 +1,319 @@
+"""Live-event benchmarks: commit → WebSocket client latency through a real daphne, beside a raw
+Redis publish → subscribe round trip; what one execution can emit; web process memory per socket.
+
+    python -m bench.run events [--quick]      (or `make bench`)
+
+* latency: an event is written (one transaction, the engine's writer, published after commit
+  through the door) while 1 and then 200 WebSocket clients subscribed to the execution, over
+  real sockets, wait; each client's receive time minus the commit time, p50 / p99 over every
+  (event, client) pair. Baseline: PUBLISH → a SUBSCRIBE client on the same Redis, same run.
+* emission: events per second one execution's writer sustains, one event per transaction and
+  100 per transaction (the ceiling before any throttling), and what a node calling
+  `reporter.progress` / `reporter.log` in a tight loop gets stored per second through the
+  lease keeper's throttled flushes.
+* memory: daphne's resident memory with 200 idle subscribed sockets, against none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+AREA = "events"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _row(name: str, size: Any, unit: str, value: float, *, samples: list[float] | None = None,
+         baseline_name: str | None = None, baseline: float | None = None, higher_is_better: bool = False,
+         target: float | None = None) -> dict[str, Any]:
+    ratio = None
+    if baseline and value:
+        ratio = value / baseline if higher_is_better else baseline / value
+    met = None if target is None else (value >= target if higher_is_better else value <= target)
+    row: dict[str, Any] = {"area": AREA, "name": name, "size": size, "unit": unit, "value": round(value, 3),
+                           "p50": None, "p95": None, "max": None, "baseline_name": baseline_name,
+                           "baseline": round(baseline, 3) if baseline is not None else None,
+                           "ratio": round(ratio, 3) if ratio is not None else None, "target": target, "met": met}
+    if samples:
+        ordered = sorted(samples)
+        row["p50"] = round(statistics.median(ordered), 3)
+        row["p95"] = round(_percentile(ordered, 0.95), 3)
+        row["max"] = round(ordered[-1], 3)
+    return row
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+def _setup() -> tuple[Any, str]:
+    """A team, a viewer with an API token, and a running execution to write events to."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from executions.models import Execution
+    from symphony_site.actors import Actor, Origin
+    from teams.models import Membership, Team
+    from teams.roles import Role
+    from teams.services import token_create
+    from workflows import samples as s
+    from workflows.services import workflow_create
+
+    team, _ = Team.objects.get_or_create(slug="bench-events", defaults={"name": "Bench events"})
+    user, _ = get_user_model().objects.get_or_create(username="bench-events-owner")
+    Membership.objects.get_or_create(team=team, user=user, defaults={"role": Role.OWNER})
+    _, key = token_create(actor=Actor.of(user), origin=Origin.command(), name=f"bench-{uuid.uuid4().hex[:8]}")
+    workflow = workflow_create(actor=Actor.of(user), origin=Origin.command(), team=team, document=s.workflow(
+        f"Bench events {uuid.uuid4().hex[:6]}", [s.node_input("a"), s.node_output("b")],
+        [s.data_edge("e1", "a", "value", "b", "value")]))
+    now = timezone.now()
+    execution = Execution.objects.create(team=team, workflow=workflow, workflow_version=workflow.current_version,
+                                         state="running", created_at=now, updated_at=now, started_at=now,
+                                         max_parallel=4, node_count=2)
+    return execution, key
+
+
+def _write(execution_id: Any, count: int = 1) -> float:
+    """One transaction writing `count` events with the engine's writer; the time it committed."""
+    from django.db import transaction
+
+    from executions.engine.events import EventBuffer
+    from executions.models import Execution
+
+    with transaction.atomic():
+        execution = Execution.objects.select_for_update(no_key=True).only("id", "team_id", "event_seq").get(
+            pk=execution_id)
+        buffer = EventBuffer(execution.pk, execution.team_id, execution.event_seq)
+        for _ in range(count):
+            buffer.add("log", "a", {"level": "info", "message": "bench"})
+        Execution.objects.filter(pk=execution.pk).update(event_seq=buffer.write())
+    return time.monotonic()
+
+
+class _Daphne:
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
+                                                                      "symphony_site.settings")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "symphony_site.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=open(ROOT / "var" / "bench-events-daphne.log", "wb"))  # noqa: SIM115
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("daphne did not start") from None
+                time.sleep(0.1)
+
+    def rss_kib(self) -> int:
+        with open(f"/proc/{self.process.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+class _Clients:
+    """WebSocket clients on their own event loop thread, timestamping every event they get."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.connections: list[Any] = []
+        self.received: dict[int, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def call(self, coroutine: Any, timeout: float = 120) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def open(self, count: int) -> None:
+        self.call(self._open(count))
+
+    async def _open(self, count: int) -> None:
+        import websockets
+
+        for _ in range(count):
+            connection = await websockets.connect(self.url, max_size=None)
+            for _ in range(2):  # subscribed, caught_up
+                await connection.recv()
+            self.connections.append(connection)
+            self.loop.create_task(self._read(connection))
+
+    async def _read(self, connection: Any) -> None:
+        async for raw in connection:
+            now = time.monotonic()
+            seq = json.loads(raw).get("seq")
+            if isinstance(seq, int):
+                with self.lock:
+                    self.received.setdefault(seq, []).append(now)
+
+    def wait_for(self, seqs: list[int], per_seq: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if all(len(self.received.get(seq, ())) >= per_seq for seq in seqs):
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("clients did not receive every event in time")
+
+    def close(self) -> None:
+        async def _close() -> None:
+            for connection in self.connections:
+                await connection.close()
+
+        self.call(_close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+# -- measurements ----------------------------------------------------------------------------
+
+
+def _redis_round_trips(count: int) -> list[float]:
+    import redis.asyncio as aioredis
+    from django.conf import settings
+
+    async def measure() -> list[float]:
+        client = aioredis.from_url(settings.REDIS_URL)
+        pubsub = client.pubsub()
+        channel = f"bench-events-{uuid.uuid4().hex}"
+        await pubsub.subscribe(channel)
+        await pubsub.get_message(timeout=1)
+        samples = []
+        for index in range(count):
+            sent = time.monotonic()
+            await client.publish(channel, str(index))
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+                if message is not None:
+                    break
+            samples.append((time.monotonic() - sent) * 1000)
+            await asyncio.sleep(0.005)
+        await pubsub.unsubscribe(channel)
+        await client.aclose()
+        return samples
+
+    return asyncio.run(measure())
+
+
+def _latency(execution: Any, clients: _Clients, *, events: int, spacing_s: float, receivers: int) -> list[float]:
+    from executions.models import Execution
+
+    first = Execution.objects.values_list("event_seq", flat=True).get(pk=execution.pk) + 1
+    committed: dict[int, float] = {}
+    for offset in range(events):
+        committed[first + offset] = _write(execution.pk)
+        time.sleep(spacing_s)
+    seqs = list(committed)
+    clients.wait_for(seqs, receivers)
+    with clients.lock:
+        return [(received - committed[seq]) * 1000 for seq in seqs for received in clients.received[seq]]
+
+
+def _emission(execution: Any, *, seconds: float) -> list[dict[str, Any]]:
+    from django.conf import settings
+
+    rows = []
+    for per_transaction in (1, 100):
+        written, started = 0, time.monotonic()
+        while time.monotonic() - started < seconds:
+            _write(execution.pk, per_transaction)
+            written += per_transaction
+        rate = written / (time.monotonic() - started)
+        rows.append(_row(f"event writes, one execution, {per_transaction} per transaction", per_transaction,
+                         "events/s", rate, higher_is_better=True))
+    rows.append(_chatty_node(execution, seconds=seconds, per_second=settings.EXECUTION_PROGRESS_PER_SECOND))
+    return rows
+
+
+def _chatty_node(execution: Any, *, seconds: float, per_second: float) -> dict[str, Any]:
+    """A node calling progress() and log() as fast as it can, through the real lease keeper."""
+    from django.utils import timezone
+
+    from executions.engine.leases import EngineReporter, RunningNode, keeper
+    from executions.models import ExecutionEvent, NodeRun
+
+    run_, _ = NodeRun.objects.update_or_create(
+        execution=execution, node_id="a", defaults={"node_kind": "input", "node_type": "input", "state": "running",
+                                                    "attempt": 1, "lease_owner": "bench/owner", "log_lines": 0,
+                                                    "lease_expires_at": timezone.now() + timezone.timedelta(hours=1)})
+    before = ExecutionEvent.objects.filter(execution=execution, node_id="a", type="node.progress").count()
+    running = RunningNode(run_id=run_.pk, execution_id=execution.pk, node_id="a", owner="bench/owner", deadline=None)
+    reporter = EngineReporter(running)
+    lease_keeper = keeper()
+    lease_keeper.register(running)
+    calls, started = 0, time.monotonic()
+    while time.monotonic() - started < seconds:
+        reporter.progress((calls % 1000) / 1000, "working")
+        reporter.log("info", "chatter")
+        calls += 2
+    elapsed = time.monotonic() - started
+    running.final_reports()
+    lease_keeper.unregister(running)
+    stored = ExecutionEvent.objects.filter(execution=execution, node_id="a", type="node.progress").count() - before
+    # The target is the cap: at most EXECUTION_PROGRESS_PER_SECOND stored, however many calls.
+    return _row("chatty node: progress events stored per second (cap)", f"{calls / elapsed:,.0f} calls/s",
+                "events/s", stored / elapsed, baseline_name="reporter calls/s", baseline=calls / elapsed,
+                target=per_second)
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    import websockets  # noqa: F401  (fail early when the dev dependency is missing)
+
+    execution, key = _setup()
+    print(f"execution {execution.pk}; raw Redis round trips", flush=True)
+    redis_samples = sorted(_redis_round_trips(100 if quick else 500))
+    redis_p50, redis_p99 = statistics.median(redis_samples), _percentile(redis_samples, 0.99)
+    server = _Daphne()
+    rows: list[dict[str, Any]] = [
+        _row("raw Redis publish → subscribe round trip p50", 1, "ms", redis_p50, samples=redis_samples),
+        _row("raw Redis publish → subscribe round trip p99", 1, "ms", redis_p99, samples=redis_samples),
+    ]
+    try:
+        url = f"ws://127.0.0.1:{server.port}/ws/executions/{execution.pk}/?token={key}"
+        for receivers, events, spacing in ((1, 60 if quick else 300, 0.01), (200, 10 if quick else 60, 0.1)):
+            clients = _Clients(url)
+            idle_before = server.rss_kib()
+            clients.open(receivers)
+            time.sleep(1.0)
+            idle_after = server.rss_kib()
+            _latency(execution, clients, events=5, spacing_s=spacing, receivers=receivers)  # warm-up
+            samples = sorted(_latency(execution, clients, events=events, spacing_s=spacing, receivers=receivers))
+            clients.close()
+            print(f"{receivers} client(s): {len(samples)} deliveries", flush=True)
+            size = f"{receivers} client(s), {events} events"
+            rows.append(_row(f"commit → client p50, {receivers} client(s)", size, "ms", statistics.median(samples),
+                             samples=samples, baseline_name="Redis round trip p50", baseline=redis_p50, target=15))
+            rows.append(_row(f"commit → client p99, {receivers} client(s)", size, "ms", _percentile(samples, 0.99),
+                             samples=samples, baseline_name="Redis round trip p99", baseline=redis_p99, target=50))
+            if receivers == 200:
+                rows.append(_row("daphne resident memory with 200 idle sockets", "200 sockets", "KiB",
+                                 idle_after, baseline_name="with no socket", baseline=idle_before))
+                rows.append(_row("daphne memory per idle socket", "200 sockets", "KiB",
+                                 (idle_after - idle_before) / 200))
+            time.sleep(1.0)
+    finally:
+        server.stop()
+    rows += _emission(execution, seconds=1.0 if quick else 3.0)
+    return rows

@@ -1,0 +1,92 @@
+"""`GET /api/v1/executions/{id}/events/`: an execution's stored events, paged by seq.
+
+The same events, filters and shapes as the WebSocket stream (`executions.live`):
+`after_seq` (default 0), `types`, `node` (comma-separated or repeated), `min_level`
+and `limit` (1 to 1000, default 100). The answer is `{"results": [...], "next":
+"<seq>" | null, "last_seq": n}`: `next` is the `after_seq` of the following page
+(null when this page reached the end of what is stored now), `last_seq` the last
+seq the execution has handed out.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from executions.access import access_execution
+from executions.engine.events import EVENT_TYPES
+from executions.live.filters import LOG_LEVELS, FilterInvalid, parse_after_seq, parse_filter
+from executions.live.streams import stored_events
+from symphony_site.api.errors import ValidationFailed
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class EventSerializer(serializers.Serializer[object]):
+    seq = serializers.IntegerField(min_value=1)
+    type = serializers.ChoiceField(choices=list(EVENT_TYPES))
+    execution_id = serializers.UUIDField()
+    node_id = serializers.CharField(required=False, help_text="Absent for execution-level events.")
+    at = serializers.DateTimeField()
+    data = serializers.JSONField()
+
+
+class EventPageSerializer(serializers.Serializer[object]):
+    results = EventSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="The after_seq of the next page; null at the end.")
+    last_seq = serializers.IntegerField(min_value=0, help_text="The last seq the execution handed out.")
+
+
+def _limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be an integer from 1 to {MAX_LIMIT}.",
+                               details=[{"field": "limit", "code": "invalid",
+                                         "message": f"between 1 and {MAX_LIMIT}"}])
+    return int(raw)
+
+
+class ExecutionEventsView(APIView):
+    @extend_schema(
+        operation_id="executions_events",
+        summary="An execution's events after a seq, oldest first",
+        parameters=[
+            OpenApiParameter("after_seq", OpenApiTypes.INT, description="Only events after this seq (default 0)."),
+            OpenApiParameter("types", str, description=f"Comma-separated event types: {', '.join(EVENT_TYPES)}."),
+            OpenApiParameter("node", str, description="Comma-separated node ids: other nodes' events are "
+                             "left out (execution-level events stay unless `types` excludes them)."),
+            OpenApiParameter("min_level", str, enum=list(LOG_LEVELS),
+                             description="`log` events below this level are left out."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+        ],
+        responses={
+            200: EventPageSerializer,
+            400: OpenApiResponse(description="A parameter that cannot be understood, in the error shape."),
+            401: OpenApiResponse(description="Not signed in."),
+            404: OpenApiResponse(description="No such execution, or it belongs to a team you are not in."),
+        },
+    )
+    def get(self, request: Request, execution_id: str) -> Response:
+        execution = access_execution(request.user, execution_id)
+        params = request.query_params
+        try:
+            after_seq = parse_after_seq(params.get("after_seq")) or 0
+            event_filter = parse_filter(types=params.getlist("types"), nodes=params.getlist("node"),
+                                        min_level=params.get("min_level"), known_types=EVENT_TYPES)
+        except FilterInvalid as invalid:
+            raise ValidationFailed(invalid.message, details=[{"field": invalid.field, "code": "invalid",
+                                                              "message": invalid.message}]) from None
+        limit = _limit(params.get("limit"))
+        # Read the last seq first: every event at or below it is already stored.
+        last_seq = type(execution).objects.values_list("event_seq", flat=True).get(pk=execution.pk)
+        events = stored_events(execution.pk, after_seq=after_seq, through_seq=last_seq,
+                               event_filter=event_filter, limit=limit)
+        more = len(events) == limit and events[-1]["seq"] < last_seq
+        return Response({"results": events, "next": str(events[-1]["seq"]) if more else None,
+                         "last_seq": last_seq})
