@@ -135,8 +135,10 @@ class NodeRun(models.Model):
     pending_inputs = models.PositiveIntegerField(default=0)
     taken_inputs = models.PositiveIntegerField(default=0)
     dead_inputs = models.PositiveIntegerField(default=0)
-    # Taken incoming edges in order of arrival (a merge takes the first).
+    # Taken incoming edges in order of arrival (a merge takes the first), and the nodes their
+    # data comes from (so claiming a node reads its inputs' outputs in the same statement).
     arrived_edges = ArrayField(models.TextField(), default=list, blank=True)
+    input_sources = ArrayField(models.TextField(), default=list, blank=True)
     dead_reason = models.CharField(max_length=100, blank=True, default="")
     # Whether its outgoing edges were settled; a failed node with unsettled edges is held
     # for an operator (error policy `pause`).
@@ -175,9 +177,16 @@ class NodeRun(models.Model):
                          condition=Q(state=NodeRunState.RUNNING.value)),
             models.Index(fields=["dispatched_at"], name="node_run_queued_dispatch",
                          condition=Q(state=NodeRunState.QUEUED.value)),
-            # "Is anything left to settle?" and in-flight counts, per execution.
+            # "Is anything left to settle?", per execution.
             models.Index(fields=["execution", "state"], name="node_run_unsettled",
                          condition=Q(state__in=UNSETTLED_STATES)),
+            # Dispatch: what is in flight (running, or sent and not yet claimed) against
+            # max_parallel, and the backlog of queued runs not yet sent, oldest first.
+            models.Index(fields=["execution"], name="node_run_in_flight",
+                         condition=(Q(state=NodeRunState.RUNNING.value)
+                                    | Q(state=NodeRunState.QUEUED.value, dispatched_at__isnull=False))),
+            models.Index(fields=["execution", "queued_at", "id"], name="node_run_backlog",
+                         condition=Q(state=NodeRunState.QUEUED.value, dispatched_at__isnull=True)),
             # Duration history of each node type for estimates.
             models.Index(fields=["node_type", "-finished_at"], name="node_run_type_history",
                          condition=Q(state=NodeRunState.COMPLETED.value, reused_from__isnull=True,
