@@ -40,6 +40,16 @@ def _can_edit(user: Any, team: Any) -> bool:
     return bool(role and role.includes(Role.EDITOR))
 
 
+def _run_refusal(user: Any, workflow: Workflow) -> str:
+    """Why the Run button is disabled for this user ("" when it is not)."""
+    if workflow.is_archived:
+        return "Archived workflows cannot run; restore it from the workflows list first."
+    role = team_role(user, workflow.team)
+    if role is not None and not role.includes(Role.OPERATOR):
+        return f"Your role in {workflow.team.name} is {role.value}; running workflows needs operator or higher."
+    return ""
+
+
 @login_required
 def workflow_list(request: HttpRequest) -> HttpResponse:
     team = request.team  # type: ignore[attr-defined]
@@ -109,6 +119,7 @@ def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
         "export_formats": list(services.EXPORT_FILES),
         "document_text": json.dumps(version.document, indent=2, ensure_ascii=False),
         "compare_from": versions[1].version if len(versions) > 1 else version.version,
+        "last_run": selectors.last_run(workflow), "run_refusal": _run_refusal(request.user, workflow),
     })
     return render(request, "workflows/detail.html", context)
 
