@@ -490,3 +490,36 @@ def test_workflow_page_shows_the_last_run_and_the_run_button(personas, completed
     never = store(personas, asking())
     html = browser(personas, "viewer").get(f"/workflows/{never.pk}/").content.decode()
     assert f'data-last-run-workflow="{never.pk}" data-state="">never</span>' in html
+
+
+# --- demo data ------------------------------------------------------------------------------
+
+
+def test_seed_demo_runs_a_completed_a_failed_and_a_waiting_execution_once(db) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--allow-production", stdout=io.StringIO())
+    executions = {execution.workflow.name: execution for execution in Execution.objects.select_related("workflow")}
+    assert {name: execution.state for name, execution in executions.items()} == {
+        "Greet a guest (offline)": "completed", "Parse an order (offline)": "failed",
+        "Approve a headline (offline)": "waiting_for_input"}
+    greet = executions["Greet a guest (offline)"]
+    assert greet.outputs == {"greeting": "Write a warm one-line welcome for Ada Lovelace."}
+    assert dict(NodeRun.objects.filter(execution=greet).values_list("node_id", "state")) == {
+        "name": "completed", "compose": "completed", "reply": "completed", "long_name": "completed",
+        "shorten": "skipped", "note": "completed", "greeting": "completed"}
+    failed = executions["Parse an order (offline)"]
+    parse = NodeRun.objects.get(execution=failed, node_id="parse")
+    assert (parse.state, failed.error["failed_nodes"]) == ("failed", ["parse"])
+    assert parse.error["code"] == "invalid_input" and "is not valid JSON" in parse.error["message"]
+    assert parse.error["message"] in failed.error["message"]
+    waiting = executions["Approve a headline (offline)"]
+    assert NodeRun.objects.get(execution=waiting, node_id="headline").message == (
+        "Which headline should this draft be published under?")
+    assert {execution.started_by_name for execution in executions.values()} == {"owner"}
+    assert AuditEntry.objects.filter(event_type="execution.started").count() == 3
+    call_command("seed_demo", "--allow-production", stdout=io.StringIO())
+    assert Execution.objects.count() == 3
+    assert AuditEntry.objects.filter(event_type="execution.started").count() == 3
