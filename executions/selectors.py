@@ -13,8 +13,10 @@ from django.utils import timezone
 from executions.domain import ExecutionState, NodeRunState
 from executions.domain.progress import Estimate, Progress, estimate_remaining, progress_of
 from executions.engine.graphs import compiled
-from executions.models import Execution, NodeRun
-from teams.access import scoped
+from executions.models import Execution, ExecutionEvent, NodeRun
+from teams.access import scoped, teams_for_user
+from teams.models import Membership
+from workflows.models import Workflow
 
 LIST_ORDERING = ("-created_at", "-id")
 # How many recent durations of a node type its typical duration is the median of.
@@ -100,3 +102,41 @@ def node_runs_of(execution: Execution) -> list[NodeRun]:
 
 def history_of(execution: Execution) -> list[Any]:
     return list(execution.transitions.order_by("id"))
+
+
+def progress_runs(execution: Execution) -> list[NodeRun]:
+    """The node runs with only what `progress_for` reads (no inputs or outputs)."""
+    return list(NodeRun.objects.filter(execution=execution).only("id", "node_id", "state", "node_type",
+                                                                 "started_at").order_by("id"))
+
+
+LOG_TAIL_LINES = 200
+
+
+def log_tail(execution: Execution, *, up_to_seq: int, limit: int = LOG_TAIL_LINES) -> list[ExecutionEvent]:
+    """The last `limit` log events at or before `up_to_seq`, oldest first (the page shows them and
+    the live stream goes on from `up_to_seq`, so no line appears twice)."""
+    events = list(ExecutionEvent.objects.filter(execution=execution, type="log", seq__lte=up_to_seq)
+                  .order_by("-seq")[:limit])
+    events.reverse()
+    return events
+
+
+def workflow_choices(user: Any, team: Any, *, limit: int = 200) -> list[tuple[Any, str]]:
+    """The team's workflows by name for the list's filter (the first `limit`)."""
+    return list(scoped(Workflow.objects.filter(team_id=team), user).order_by("name", "id")
+                .values_list("id", "name")[:limit])
+
+
+def workflow_name(user: Any, team: Any, workflow_id: Any) -> str:
+    """The name of one of the team's workflows ("" when it is not one)."""
+    return scoped(Workflow.objects.filter(team_id=team, pk=workflow_id), user).values_list(
+        "name", flat=True).first() or ""
+
+
+def people_choices(user: Any, team: Any) -> list[str]:
+    """The usernames of the team's members, for "started by"."""
+    if not teams_for_user(user).filter(pk=team).exists():
+        return []
+    return list(Membership.objects.filter(team_id=team).order_by("user__username")
+                .values_list("user__username", flat=True))

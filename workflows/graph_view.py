@@ -42,6 +42,9 @@ class NodeBox:
     classes: list[str] = field(default_factory=list)
     title: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    # A node run's state when the graph shows an execution ("" otherwise): drawn as
+    # `data-state` and class `state-<state>`, which the live pages update in place.
+    state: str = ""
 
     @property
     def width(self) -> int:
@@ -73,7 +76,8 @@ class NodeBox:
 
     @property
     def class_attribute(self) -> str:
-        return " ".join(dict.fromkeys(["node", f"kind-{self.kind}", *self.classes]))
+        state = [f"state-{self.state}"] if self.state else []
+        return " ".join(dict.fromkeys(["node", f"kind-{self.kind}", *self.classes, *state]))
 
 
 @dataclass
@@ -283,8 +287,10 @@ def _columns(workflow_document: dict[str, Any], levels: list[list[str]] | None) 
 
 def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None = None,
            node_classes: dict[str, list[str]] | None = None,
-           edge_classes: dict[str, list[str]] | None = None) -> GraphLayout:
-    """Place every node and route every edge whose endpoints exist."""
+           edge_classes: dict[str, list[str]] | None = None,
+           node_states: dict[str, str] | None = None) -> GraphLayout:
+    """Place every node and route every edge whose endpoints exist. `node_states` (node id →
+    node-run state) colours an execution's graph."""
     by_id, edges, columns = _columns(workflow_document, levels)
     column_of = {node_id: index for index, column in enumerate(columns) for node_id in column}
     has_back_edges = any(column_of.get(str(edge.get("target")), 1) <= column_of.get(str(edge.get("source")), 0)
@@ -311,6 +317,7 @@ def layout(workflow_document: dict[str, Any], *, levels: list[list[str]] | None 
                 classes=list(node_classes.get(node_id, ())),
                 title=f"{name} ({node_id}) — {_subtitle(node)}",
                 details=node_details(node, edges, names),
+                state=(node_states or {}).get(node_id, ""),
             )
     lines = []
     for edge in edges:

@@ -49,6 +49,12 @@ def with_last_run(workflows: QuerySet[Workflow]) -> QuerySet[Workflow]:
     return workflows.annotate(last_run_state=Subquery(latest))
 
 
+def last_run(workflow: Workflow) -> dict[str, Any] | None:
+    """The latest execution of `workflow` as {"id", "state"}, or None (the executions' reverse
+    relation, served by their (workflow, -created_at) index)."""
+    return workflow.executions.order_by("-created_at").values("id", "state").first()  # type: ignore[attr-defined,no-any-return]
+
+
 def last_run_available() -> bool:
     return True
 

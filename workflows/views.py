@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
 from symphony_site.origins import actor_from_request, web_origin
-from teams.access import has_role, require_role
+from teams.access import has_role, require_role, team_role
 from teams.roles import Role
 from workflows import (
     documents,
@@ -39,6 +39,16 @@ from workflows.versioning import diff_documents, is_empty_diff
 
 PAGE_SIZE = 50
 UNDO_ARCHIVE_KEY = "undo_archive"
+
+
+def _run_refusal(user: Any, workflow: Workflow) -> str:
+    """Why the Run button is disabled for this user ("" when it is not)."""
+    if workflow.is_archived:
+        return "Archived workflows cannot run; restore it from the workflows list first."
+    role = team_role(user, workflow.team)
+    if role is not None and not role.includes(Role.OPERATOR):
+        return f"Your role in {workflow.team.name} is {role.value}; running workflows needs operator or higher."
+    return ""
 
 
 @login_required
@@ -112,6 +122,7 @@ def workflow_detail(request: HttpRequest, workflow_id: Any) -> HttpResponse:
         "export_formats": list(services.EXPORT_FILES),
         "document_text": json.dumps(version.document, indent=2, ensure_ascii=False),
         "compare_from": versions[1].version if len(versions) > 1 else version.version,
+        "last_run": selectors.last_run(workflow), "run_refusal": _run_refusal(request.user, workflow),
     })
     return render(request, "workflows/detail.html", context)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from executions.models import event_message
+from executions.models import ExecutionEvent, event_message
 from symphony_site.events import (
     Event,
     execution_group,
@@ -88,6 +88,10 @@ class EventBuffer:
     def publish(self) -> None:
         """Schedule the events taken so far (and the team's events) for after commit."""
         if self.to_publish:
+            if any(row["type"] in COUNT_CHANGING for row in self.to_publish):
+                from executions.live.progress import mark_on_commit
+
+                mark_on_commit(self.execution_id, self.team_id)
             execution_id = str(self.execution_id)
             publish_batch_to_group_on_commit(execution_group(self.execution_id), [
                 event_message(execution_id=execution_id, seq=row["seq"], event_type=row["type"],
@@ -101,3 +105,18 @@ class EventBuffer:
         for event in self.team_events:
             publish_on_commit(event)
         self.team_events = []
+
+    def write(self) -> int:
+        """Insert the gathered events, schedule their publication, and answer the new last seq
+        (for writers outside the engine's books, which insert `take`'s rows themselves).
+
+        The caller holds the execution's row lock and stores the answer in `event_seq`
+        in the same transaction.
+        """
+        rows, last = self.take()
+        ExecutionEvent.objects.bulk_create([
+            ExecutionEvent(execution_id=self.execution_id, seq=row["seq"], type=row["type"],
+                           node_id=row["node_id"], data=row["data"], at=self.written_at)
+            for row in rows])
+        self.publish()
+        return last

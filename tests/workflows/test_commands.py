@@ -9,20 +9,23 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from audit.models import AuditEntry
+from executions.demo import DEMO_RUNS
 from symphony_site.actors import Actor, Origin
 from workflows import services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.samples import DEMO_WORKFLOWS
 
 
-def test_seed_demo_adds_five_valid_workflows_once(db) -> None:
+def test_seed_demo_adds_the_demo_workflows_once(db) -> None:
     call_command("seed_demo", "--allow-production", stdout=io.StringIO())
     names = sorted(Workflow.objects.filter(team__name="Demo").values_list("name", flat=True))
-    assert names == sorted(build()["name"] for build in DEMO_WORKFLOWS)
-    assert len(names) == 5
-    assert AuditEntry.objects.filter(event_type="workflow.created").count() == 5
+    # Five showing every node kind, and four the execution demos run offline.
+    assert names == sorted([build()["name"] for build in DEMO_WORKFLOWS]
+                           + [build()["name"] for build, _ in DEMO_RUNS])
+    assert len(names) == 9
+    assert AuditEntry.objects.filter(event_type="workflow.created").count() == 9
     call_command("seed_demo", "--allow-production", stdout=io.StringIO())
-    assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (5, 5)
+    assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (9, 9)
     kinds = {node["kind"] for version in WorkflowVersion.objects.all() for node in version.document["workflow"]["nodes"]}
     assert kinds == {"input", "output", "operator", "instrument", "control"}
     controls = {node.get("control") for version in WorkflowVersion.objects.all()

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from executions.demo import seed_executions
 from symphony_site.actors import Actor, Origin
 from teams import services
 from teams.models import Membership, Team
@@ -64,6 +65,9 @@ def seed_teams() -> dict[str, Any]:
 
 
 SEEDERS: list[Any] = [seed_workflows, seed_templates]
+# Seeders that go through the execution engine, which commits step by step: they run after the
+# data above is committed, outside its transaction.
+ENGINE_SEEDERS: list[Any] = [seed_executions]
 
 
 class Command(BaseCommand):
@@ -81,7 +85,10 @@ class Command(BaseCommand):
             seeded = seed_teams()
             for seeder in SEEDERS:
                 seeder(seeded)
+        for seeder in ENGINE_SEEDERS:
+            seeder(seeded)
         self.stdout.write(self.style.SUCCESS(
-            "Demo data ready: team Demo (users owner, admin, editor, operator, viewer) and team Acme "
+            "Demo data ready: team Demo (users owner, admin, editor, operator, viewer, and a completed, a "
+            "failed and a waiting execution) and team Acme "
             f"(user acme-owner); password '{DEMO_PASSWORD}'."
         ))
