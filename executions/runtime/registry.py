@@ -22,7 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from executions.runtime import controls, http_request, instruments, operators, semantic, waits
+from executions.runtime import (
+    controls,
+    http_request,
+    instruments,
+    loop,
+    operators,
+    semantic,
+    waits,
+)
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import check_outputs
 from executions.runtime.providers import nodes as model_nodes
@@ -77,6 +85,7 @@ _CONTROLS: dict[str, NodeType] = {
     "merge": NodeType(controls.run_forward),
     "parallel": NodeType(controls.run_forward),
     "join": NodeType(controls.run_join),
+    "loop": NodeType(loop.run_loop, queue=QUEUE_IO, cheap=False),
 }
 _OPERATORS: dict[str, NodeType] = {
     "template": NodeType(operators.run_template),
