@@ -13,8 +13,8 @@ from executions.runtime.contract import NodeFailure, SilentReporter
 from executions.runtime.providers.base import MemoryModelServices, Price, ProviderEndpoint
 from executions.runtime.registry import run_node
 from tests.fake_openai import GOOD_KEY, FakeOpenAI, running
-from tests.runtime.helpers import node_model, node_of, operator
 from tests.runtime.helpers import context_for as _context_for
+from tests.runtime.helpers import node_model, node_of, operator
 
 LOCAL = frozenset({"127.0.0.1"})
 
@@ -122,7 +122,7 @@ def test_prices_make_the_cost(fake: FakeOpenAI) -> None:
     services = MemoryModelServices(prices={"acme/gpt-test": Price(input_per_million=2.5,
                                                                  output_per_million=10.0)})
     outcome = run_chat(fake, "gpt-test", "hello there", model_services=services)
-    # 5 tokens in × $2.50/M + 3 tokens out × $10/M
+    # 5 tokens in at $2.50/M + 3 tokens out at $10/M
     assert outcome.usage["cost"] == 0.0000425
     assert outcome.usage["priced"] is True
     assert services.calls == [dict(outcome.usage)]
@@ -136,7 +136,7 @@ def test_a_429_is_retried_after_its_retry_after(fake: FakeOpenAI) -> None:
     outcome = run_chat(fake, "rate-limit-once", reporter=reporter)
     assert outcome.outputs["text"] == "Echo: hello there"
     assert len(fake.calls_to("/v1/chat/completions")) == 2
-    # Backoff for a first retry is 0.4–0.6 s; Retry-After: 1 makes it one second.
+    # Backoff for a first retry is 0.4 to 0.6 s; Retry-After: 1 makes it one second.
     assert [line for line in reporter.lines if line[0] == "warning"] == [
         ("warning", "Provider 'acme' (127.0.0.1) answered 429: Rate limit reached for "
                     "requests. Retrying in 1.0 s (retry 1).")]
