@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("workflows.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("templates_app.api.urls")),
+    path("", include("instruments.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("templates/", include("templates_app.urls")),
     path("executions/", include("executions.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("instruments.urls")),
     path("", include("teams.urls")),
 ]
 
