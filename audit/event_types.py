@@ -41,6 +41,20 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "template.verified": "Staff marked a template as verified.",
     "template.updated": "A template's name, description, category, tags or visibility changed.",
     "template.featured": "Staff featured a template in the marketplace, or stopped featuring it.",
+    # Executions: every command and every execution state change (node steps are in the
+    # execution's own event stream instead)
+    "execution.created": "An execution was created without starting it (it waits, pending, for start).",
+    "execution.started": "An execution started (details: version, trigger, input names, re-run source).",
+    "execution.paused": "An execution was paused by an operator, or by the engine for a failed node (policy pause).",
+    "execution.resumed": "A paused or waiting execution returned to running (resume, or its last input arrived).",
+    "execution.waiting_for_input": "An execution reached an interactive input without a value and waits for it.",
+    "execution.input_provided": "An operator answered an interactive input (its value is not recorded).",
+    "execution.node_retried": "An operator re-queued a failed node with its attempts reset.",
+    "execution.node_skipped": "An operator skipped a node, optionally with a substitute output.",
+    "execution.cancelled": "An execution was cancelled, with the reason.",
+    "execution.completed": "Every node of an execution settled and none failed.",
+    "execution.failed": "An execution failed: a node failed (policy stop or continue) or its timeout passed.",
+    "execution.rerun": "A failed or cancelled execution was re-run (details name the new execution).",
     # Team secrets and model providers (instruments)
     "secret.created": "A team secret was created (its name is recorded, never its value).",
     "secret.rotated": "A team secret was given a new value (the value is never recorded).",

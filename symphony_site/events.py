@@ -13,17 +13,25 @@ one execution's own stream.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import logging
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 # The consumer method a group message is delivered to ("team.event" → `team_event`).
 TEAM_HANDLER = "team.event"
 EXECUTION_HANDLER = "execution.event"
+# One transaction's events of one execution, in order ("execution.events" → `execution_events`).
+EXECUTION_BATCH_HANDLER = "execution.events"
 
 
 def team_group(team_id: Any) -> str:
@@ -80,7 +88,97 @@ def publish_to_group_on_commit(group: str, message: Mapping[str, Any], *,
     transaction.on_commit(lambda: _publish(group, payload, handler))
 
 
+def publish_batch_to_group_on_commit(group: str, messages: Sequence[Mapping[str, Any]], *,
+                                     handler: str = EXECUTION_BATCH_HANDLER) -> None:
+    """Send several already-shaped messages (the events one transaction wrote, in order) to
+    `group` after commit, as one channel message `{"type": handler, "events": [...]}`."""
+    payloads = [dict(message) for message in messages]
+    if payloads:
+        transaction.on_commit(lambda: _publisher().send(group, {"type": handler, "events": payloads}))
+
+
 def _publish(group: str, message: Mapping[str, Any], handler: str) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, {"type": handler, "event": dict(message)})
+    _publisher().send(group, {"type": handler, "event": dict(message)})
+
+
+class _Publisher:
+    """Sends channel-layer group messages from one event loop thread per process, in order.
+
+    `async_to_sync(group_send)` per message starts a fresh event loop and Redis connection
+    each time (≈10 ms); a long-lived loop keeps its connection and costs the caller a queue
+    put. Delivery is fire-and-forget: subscribers that miss a message replay from the
+    stored events (`after_seq`); pending messages are flushed at interpreter exit.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] | None = None
+        self.ready = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.pending = 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="symphony-publisher", daemon=True)
+        self.thread.start()
+        self.ready.wait(5)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.queue = asyncio.Queue()
+        self.ready.set()
+        self.loop.run_until_complete(self._drain())
+
+    async def _drain(self) -> None:
+        assert self.queue is not None
+        while True:
+            item = await self.queue.get()
+            if item is None:
+                return
+            group, message = item
+            try:
+                layer = get_channel_layer()
+                if layer is not None:
+                    await layer.group_send(group, message)
+            except Exception:
+                logger.exception("Publishing to %s failed", group)
+            finally:
+                with self.lock:
+                    self.pending -= 1
+                    if self.pending == 0:
+                        self.idle.set()
+
+    def send(self, group: str, message: dict[str, Any]) -> None:
+        assert self.queue is not None
+        with self.lock:
+            self.pending += 1
+            self.idle.clear()
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every message sent so far left this process."""
+        return self.idle.wait(timeout)
+
+
+_publisher_instance: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _publisher() -> _Publisher:
+    global _publisher_instance
+    with _publisher_lock:
+        # A forked child (a prefork worker process) starts its own: threads do not survive fork.
+        if _publisher_instance is None or _publisher_instance.pid != os.getpid():
+            _publisher_instance = _Publisher()
+        return _publisher_instance
+
+
+def flush_published(timeout: float = 5.0) -> bool:
+    """Block until every message published by this process so far was handed to the layer."""
+    instance = _publisher_instance
+    if instance is None or instance.pid != os.getpid():
+        return True
+    return instance.flush(timeout)
+
+
+atexit.register(flush_published, 2.0)

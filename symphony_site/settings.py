@@ -12,6 +12,7 @@ import dj_database_url
 
 from symphony_site.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_prices,
@@ -221,6 +222,33 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "teams.roles.Role.choices"},
 }
 
+# --- Execution engine ---------------------------------------------------------
+# docs/executions.md explains each; tests shorten the times through the environment.
+# A running node run's lease; a heartbeat renews it every third of this while the node runs.
+EXECUTION_LEASE_S = env_float("EXECUTION_LEASE_S", 15.0)
+# How often a worker checks whether the executions of its running nodes were stopped.
+EXECUTION_STOP_POLL_S = env_float("EXECUTION_STOP_POLL_S", 0.5)
+# A node's timeout when it sets none, and the most any node may ask for.
+EXECUTION_NODE_TIMEOUT_S = env_float("EXECUTION_NODE_TIMEOUT_S", 300.0)
+EXECUTION_MAX_NODE_TIMEOUT_S = env_float("EXECUTION_MAX_NODE_TIMEOUT_S", 3600.0)
+# Node runs in flight at once per execution when the workflow's settings name no max_parallel.
+EXECUTION_DEFAULT_MAX_PARALLEL = env_int("EXECUTION_DEFAULT_MAX_PARALLEL", 32)
+# A queued node run whose step message was not claimed this long after dispatch is sent again.
+EXECUTION_REDISPATCH_AFTER_S = env_float("EXECUTION_REDISPATCH_AFTER_S", 30.0)
+# Retry backoffs up to this are sent with a broker countdown; longer ones wait for the reaper.
+EXECUTION_SHORT_BACKOFF_S = env_float("EXECUTION_SHORT_BACKOFF_S", 2.0)
+# How many lost leases (a worker died) a node run survives before it fails.
+EXECUTION_LOST_LEASE_RETRIES = env_int("EXECUTION_LOST_LEASE_RETRIES", 2)
+# Cheap operators that became ready run inline in the task that readied them, up to this many
+# per step and this much time per task (0 turns inlining off).
+EXECUTION_INLINE_MAX = env_int("EXECUTION_INLINE_MAX", 1)
+EXECUTION_INLINE_BUDGET_MS = env_float("EXECUTION_INLINE_BUDGET_MS", 50.0)
+EXECUTION_REAPER_INTERVAL_S = env_float("EXECUTION_REAPER_INTERVAL_S", 1.0)
+# Log lines a node may write to its execution's event stream.
+EXECUTION_LOG_LINES_PER_NODE = env_int("EXECUTION_LOG_LINES_PER_NODE", 100)
+# Host names http_request nodes may reach even when they resolve to internal addresses.
+HTTP_REQUEST_ALLOWED_HOSTS = env_list("HTTP_REQUEST_ALLOWED_HOSTS", [])
+
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -230,7 +258,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 330)
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# Step tasks are acknowledged late (after recording) and may take long: a worker reserves one
+# message per process at a time, so a slow node never sits on messages others could run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues: `steps` (cheap operators and controls, and the default queue for periodic work),
+# `io` (http_request, delay, loops that reach them) and `models` (model calls).
+CELERY_TASK_DEFAULT_QUEUE = "steps"
+# An unacknowledged message comes back after this; it must outlast the longest node attempt,
+# or a slow node would be delivered twice (the reaper recovers lost work much sooner).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(EXECUTION_MAX_NODE_TIMEOUT_S) + 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -238,6 +274,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "audit-retention": {"task": "audit.apply_retention", "schedule": 86400.0},
     # Deletes cached model outputs past MODEL_CACHE_TTL_DAYS.
     "model-cache-expiry": {"task": "instruments.expire_cache", "schedule": 86400.0},
+    # Re-queues node runs of dead workers, re-sends lost messages, dispatches due retries and
+    # fails executions past their deadline. Safe with two beats running (conditional updates);
+    # a tick nobody ran in time is dropped rather than queued behind others.
+    "execution-reaper": {"task": "executions.reap", "schedule": EXECUTION_REAPER_INTERVAL_S,
+                         "options": {"expires": max(EXECUTION_REAPER_INTERVAL_S * 2, 1.0)}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 

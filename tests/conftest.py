@@ -72,34 +72,76 @@ def _ping_workers(timeout: float = 0.5) -> list[str]:
         return [name for reply in app.control.ping(timeout=timeout, connection=broker) for name in reply]
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+# Every queue the engine uses (execution steps, slow I/O, model calls; `steps` is also the
+# default queue of periodic work).
+WORKER_QUEUES = "steps,io,models"
+
+
+@dataclass
+class WorkerProcess:
+    """A real `celery worker` started by a test fixture."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+    def child_pids(self) -> list[int]:
+        """The prefork pool's worker processes (where tasks run)."""
+        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+        try:
+            with open(path) as children:
+                return [int(pid) for pid in children.read().split()]
+        except OSError:
+            return []
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def start_worker(*, pool: str = "prefork", concurrency: int = 2, queues: str = WORKER_QUEUES,
+                 extra_env: dict[str, str] | None = None, wait: bool = True) -> WorkerProcess:
     """A real Celery worker process on the test broker and the test database."""
     database = settings.DATABASES["default"]
     url = (f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}")
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "symphony_site.test_settings",
-           "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "PYTEST_XDIST_WORKER": ""}
+           "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "PYTEST_XDIST_WORKER": "",
+           **(extra_env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "--pool=solo",
-         "--concurrency=1", "--loglevel=WARNING", f"--hostname={name}", "--without-gossip",
-         "--without-mingle"],
+        [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", f"--pool={pool}",
+         f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={name}", "--without-gossip",
+         "--without-mingle", "-Q", queues],
         env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
+    worker = WorkerProcess(name=name, process=process)
+    if wait:
+        wait_for_worker(worker)
+    return worker
+
+
+def wait_for_worker(worker: WorkerProcess, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while worker.name not in _ping_workers():
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"Celery worker exited: {worker.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        if time.monotonic() > deadline:
+            worker.stop()
+            raise RuntimeError(f"Celery worker did not answer a ping within {timeout:g} seconds")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """A real Celery worker (prefork, two processes) on the test broker and database,
+    consuming every engine queue."""
+    worker = start_worker()
     try:
-        while name not in _ping_workers():
-            if process.poll() is not None:
-                raise RuntimeError(f"Celery worker exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            if time.monotonic() > deadline:
-                raise RuntimeError("Celery worker did not answer a ping within 30 seconds")
-        yield name
+        yield worker.name
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        worker.stop()
 
 
 @pytest.fixture(scope="session")

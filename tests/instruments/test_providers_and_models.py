@@ -44,8 +44,8 @@ def test_an_admin_adds_a_provider_and_its_models_become_usable(personas) -> None
                              "request_timeout_s": 60.0, "max_retries": 2}
     # No models listed: the catalog's models of that name are offered.
     viewer = personas.client("viewer")
-    assert model_ids(viewer.get("/api/v1/models/")) == LOCAL_MODELS + [
-        "openai/gpt-4o", "openai/gpt-4o-mini", "openai/text-embedding-3-small"]
+    assert model_ids(viewer.get("/api/v1/models/")) == [
+        *LOCAL_MODELS, "openai/gpt-4o", "openai/gpt-4o-mini", "openai/text-embedding-3-small"]
 
 
 def test_model_entries_carry_their_schema_ports_and_price(personas) -> None:

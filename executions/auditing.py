@@ -1,0 +1,24 @@
+"""The executions app's audit entries: one place that calls `audit.services.record_event`.
+
+Every command and every execution state change is appended to the team's audit
+chain in the transaction that makes it, with the actor and the reason. Node
+steps are not audited one by one: the execution's event stream holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from audit.services import record_event
+from symphony_site.actors import Actor, Origin
+
+
+def audit_execution(*, execution: Any, actor: Actor, origin: Origin, event_type: str, reason: str = "",
+                    details: Mapping[str, Any] | None = None, workflow_name: str = "") -> None:
+    """Append one entry about `execution` to its team's chain (inside the caller's transaction)."""
+    record_event(
+        team=execution.team_id, actor=actor, origin=origin, event_type=event_type,
+        target_type="execution", target_id=str(execution.pk), target_name=workflow_name[:200],
+        execution_id=execution.pk, reason=reason, details=dict(details or {}),
+    )

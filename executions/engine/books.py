@@ -1,0 +1,453 @@
+"""The bookkeeping of one execution inside one short transaction, with its row locked.
+
+Every writer of an execution's state (starting it, recording a node's result,
+a command, the reaper) opens `Books` first. Opening takes the execution's row
+lock (`FOR NO KEY UPDATE`, which still lets inserts reference the row), and it
+is held to commit, for two reasons:
+
+* the per-node counts of pending, taken and dead incoming edges, the readiness
+  decided from them and the in-flight count checked against `max_parallel`
+  are read, decided and written by one writer at a time, so each node is
+  decided exactly once and dispatch never overshoots;
+* event numbers are handed out in commit order (see `engine.events`).
+
+Transactions stay short: no node runs, network call or sleep happens while
+the lock is held. Tasks and events leave only after commit, through the door.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.db import connection
+from django.utils import timezone
+
+from executions import auditing
+from executions.domain import (
+    ExecutionState,
+    NodeRunState,
+    finished_state,
+    require_transition,
+    state_when_running_again,
+)
+from executions.engine import events as ev
+from executions.engine.graphs import CompiledVersion, compiled
+from executions.models import Execution, ExecutionTransition, NodeRun
+from executions.runtime.flow import (
+    SKIP_EXECUTION_STOPPED,
+    EdgeSettlement,
+    Settled,
+    Verdict,
+    readiness,
+    settle_outgoing,
+    strongest_reason,
+    workflow_outputs,
+)
+from symphony_site.actors import Actor, Origin
+from symphony_site.events import Event
+from workflows.domain import Edge, InputNode
+
+# Fields every writer reads from the locked execution row; the JSON documents (inputs,
+# outputs, error) are loaded only by the writers that need them.
+LOCKED_FIELDS = ("id", "team_id", "workflow_id", "workflow_version_id", "state", "state_reason",
+                 "event_seq", "version", "error_policy", "max_parallel", "timeout_s", "deadline_at",
+                 "started_at", "finished_at", "trigger", "created_at")
+
+# Audit event type of each execution state change made by the engine or a command.
+AUDIT_TYPES = {
+    ExecutionState.RUNNING: "execution.resumed",
+    ExecutionState.PAUSED: "execution.paused",
+    ExecutionState.WAITING_FOR_INPUT: "execution.waiting_for_input",
+    ExecutionState.COMPLETED: "execution.completed",
+    ExecutionState.FAILED: "execution.failed",
+    ExecutionState.CANCELLED: "execution.cancelled",
+}
+
+ENGINE = Actor.system("engine")
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """A node run whose step message leaves after commit (or that the caller runs inline)."""
+
+    run_id: int
+    node_id: str
+    queue: str
+    countdown: float | None = None
+
+
+@dataclass(slots=True)
+class _Target:
+    run_id: int
+    node_id: str
+    state: str
+    pending: int
+    taken: int
+    dead: int
+    arrived: list[str]
+    dead_reason: str
+    changed: bool = False
+    new_state: str | None = None
+    skip_reason: str = ""
+    awaiting: bool = False
+    message: str = ""
+
+
+@dataclass
+class Books:
+    execution: Execution
+    graph: CompiledVersion
+    actor: Actor
+    origin: Origin
+    buffer: ev.EventBuffer
+    dispatches: list[Dispatch] = field(default_factory=list)
+    inline: list[Dispatch] = field(default_factory=list)
+    _dirty: set[str] = field(default_factory=set)
+    _workflow_name: str | None = None
+
+    # -- opening and closing ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, execution_id: Any, *, actor: Actor = ENGINE, origin: Origin | None = None) -> Books | None:
+        """Lock the execution's row (the caller is inside `transaction.atomic`); None if gone."""
+        execution = (Execution.objects.select_for_update(no_key=True).only(*LOCKED_FIELDS)
+                     .filter(pk=execution_id).first())
+        if execution is None:
+            return None
+        return cls.of(execution, actor=actor, origin=origin)
+
+    @classmethod
+    def of(cls, execution: Execution, *, actor: Actor = ENGINE, origin: Origin | None = None) -> Books:
+        """Books for an execution the caller already locked (or just created)."""
+        return cls(execution=execution, graph=compiled(execution.workflow_version_id), actor=actor,
+                   origin=origin or Origin.task(),
+                   buffer=ev.EventBuffer(execution.pk, execution.team_id, execution.event_seq))
+
+    @property
+    def state(self) -> ExecutionState:
+        return ExecutionState(self.execution.state)
+
+    def close(self) -> None:
+        """Write the events and the execution row's changes; schedule dispatch after commit."""
+        last = self.buffer.write()
+        if last != self.execution.event_seq:
+            self.execution.event_seq = last
+            self._dirty.add("event_seq")
+        if self._dirty:
+            self.execution.updated_at = timezone.now()
+            self._dirty.add("updated_at")
+            self.execution.save(update_fields=sorted(self._dirty))
+            self._dirty = set()
+        from executions.engine.dispatching import send_after_commit
+
+        for item in self.dispatches:
+            send_after_commit(self.execution.pk, item)
+        self.dispatches = []
+
+    def event(self, event_type: str, node_id: str | None = None, **data: Any) -> None:
+        self.buffer.add(event_type, node_id, data)
+
+    def set(self, **fields: Any) -> None:
+        for name, value in fields.items():
+            setattr(self.execution, name, value)
+            self._dirty.add(name)
+
+    def workflow_name(self) -> str:
+        if self._workflow_name is None:
+            self._workflow_name = self.graph.workflow.name
+        return self._workflow_name
+
+    # -- execution state -------------------------------------------------------------------
+
+    def move(self, wanted: ExecutionState, *, reason: str, actor: Actor | None = None,
+             audit_type: str | None = None, details: dict[str, Any] | None = None,
+             error: dict[str, Any] | None = None) -> None:
+        """One execution state change: checked, recorded in history, audited and announced."""
+        current = self.state
+        require_transition(current, wanted)
+        actor = actor or self.actor
+        now = timezone.now()
+        changes: dict[str, Any] = {"state": wanted.value, "state_reason": reason[:1000],
+                                   "version": self.execution.version + 1}
+        if wanted is ExecutionState.RUNNING and self.execution.started_at is None:
+            changes["started_at"] = now
+            if self.execution.timeout_s:
+                changes["deadline_at"] = now + dt.timedelta(seconds=self.execution.timeout_s)
+        if wanted.is_terminal:
+            changes["finished_at"] = now
+        if error is not None:
+            changes["error"] = error
+        self.set(**changes)
+        ExecutionTransition.objects.create(
+            execution_id=self.execution.pk, from_state=current.value, to_state=wanted.value,
+            actor=actor.user if actor.is_user else None, actor_name=actor.name or "system",
+            reason=reason[:1000], at=now)
+        started = current is ExecutionState.PENDING and wanted is ExecutionState.RUNNING
+        audit_type = audit_type or ("execution.started" if started else AUDIT_TYPES[wanted])
+        auditing.audit_execution(
+            execution=self.execution, actor=actor, origin=self.origin, event_type=audit_type,
+            reason=reason, workflow_name=self.workflow_name(),
+            details={"from_state": current.value, "to_state": wanted.value, **(details or {})})
+        data = {"from": current.value, "to": wanted.value, "reason": reason, "actor": actor.name or "system"}
+        if started:
+            self.event(ev.EXECUTION_STARTED, trigger=self.execution.trigger)
+        self.event(ev.EXECUTION_STATE_CHANGED, **data)
+        if wanted is ExecutionState.COMPLETED:
+            self.event(ev.EXECUTION_COMPLETED)
+        elif wanted is ExecutionState.FAILED:
+            self.event(ev.EXECUTION_FAILED, error=error or {})
+        self.buffer.add_team_event(Event(
+            type=ev.EXECUTION_STATE_CHANGED, team_id=str(self.execution.team_id), target_type="execution",
+            target_id=str(self.execution.pk),
+            data={**data, "state": wanted.value, "workflow": str(self.execution.workflow_id)}))
+
+    def stop_execution(self, wanted: ExecutionState, *, reason: str, skip_reason: str,
+                       actor: Actor | None = None, error: dict[str, Any] | None = None,
+                       audit_type: str | None = None, details: dict[str, Any] | None = None) -> None:
+        """Cancel or fail: pending and queued node runs are skipped; running ones are asked to
+        stop (their workers poll the execution's state)."""
+        self.move(wanted, reason=reason, actor=actor, error=error, audit_type=audit_type, details=details)
+        skipped = list(NodeRun.objects.filter(
+            execution_id=self.execution.pk, state__in=[NodeRunState.PENDING.value, NodeRunState.QUEUED.value],
+        ).values_list("node_id", flat=True))
+        if skipped:
+            self._update_runs("UPDATE executions_noderun SET state = 'skipped', skip_reason = %s, "
+                              "finished_at = now(), awaiting_input = false, dispatched_at = NULL, "
+                              "due_at = NULL WHERE execution_id = %s AND state IN ('pending', 'queued')",
+                              [skip_reason[:200], self.execution.pk])
+            for node_id in skipped:
+                self.event(ev.NODE_SKIPPED, node_id, reason=skip_reason)
+        self.collect_outputs()
+
+    def collect_outputs(self) -> None:
+        """The execution's outputs: every output node that completed (or was given a substitute)."""
+        output_ids = [node_id for node_id, facts in self.graph.facts.items() if facts.kind == "output"]
+        rows = NodeRun.objects.filter(
+            execution_id=self.execution.pk, node_id__in=output_ids, output__isnull=False,
+            state__in=[NodeRunState.COMPLETED.value, NodeRunState.SKIPPED.value],
+        ).values_list("node_id", "output")
+        self.set(outputs=workflow_outputs(self.graph.workflow, dict(rows)))
+
+    def finish_if_done(self) -> bool:
+        """Completed or failed once no node run is left to settle (only while running)."""
+        if self.state is not ExecutionState.RUNNING:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s "
+                "AND state IN ('pending', 'queued', 'running')), "
+                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed')",
+                [self.execution.pk, self.execution.pk])
+            unsettled, failed = cursor.fetchone()
+        done = finished_state(unsettled=int(unsettled), failed=int(failed))
+        if done is None:
+            return False
+        self.collect_outputs()
+        if done is ExecutionState.COMPLETED:
+            self.move(done, reason="every node settled")
+        else:
+            failures = list(NodeRun.objects.filter(execution_id=self.execution.pk, state="failed")
+                            .order_by("finished_at", "id").values_list("node_id", "error")[:20])
+            first_id, first_error = failures[0]
+            message = (first_error or {}).get("message", "")
+            self.move(done, reason=f"node {first_id} failed", error={
+                "code": "node_failed", "node_id": first_id, "message": message,
+                "failed_nodes": [node_id for node_id, _ in failures]})
+        return True
+
+    def gate(self, *, reason_actor: Actor | None = None) -> ExecutionState:
+        """On (re)entering running: pause again for a held failure, wait for input, or go on."""
+        if self.state is not ExecutionState.RUNNING:
+            return self.state
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND "
+                "state = 'pending' AND awaiting_input), "
+                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed' "
+                "AND NOT edges_settled)", [self.execution.pk, self.execution.pk])
+            awaiting, held = cursor.fetchone()
+        wanted = state_when_running_again(awaiting_input=bool(awaiting), held_failure=bool(held),
+                                          policy=self.execution.error_policy)
+        if wanted is ExecutionState.WAITING_FOR_INPUT:
+            self.move(wanted, reason="an interactive input is waiting for its value", actor=ENGINE)
+        elif wanted is ExecutionState.PAUSED:
+            self.move(wanted, reason="a failed node waits for an operator (error policy pause)",
+                      actor=ENGINE)
+        return wanted
+
+    # -- node runs -------------------------------------------------------------------------
+
+    def _update_runs(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def queue_ready(self, node_ids: Iterable[str]) -> None:
+        """Pending nodes whose turn came: queued, or awaiting input for an interactive input
+        node without a value."""
+        ready = list(node_ids)
+        if not ready:
+            return
+        awaiting = [node_id for node_id in ready if self._needs_input(node_id)]
+        queued = [node_id for node_id in ready if node_id not in set(awaiting)]
+        if queued:
+            rows = self._update_runs(
+                "UPDATE executions_noderun SET state = 'queued', queued_at = now(), dispatched_at = NULL, "
+                "due_at = NULL WHERE execution_id = %s AND node_id = ANY(%s) AND state = 'pending' "
+                "RETURNING node_id", [self.execution.pk, queued])
+            for (node_id,) in rows:
+                self.event(ev.NODE_QUEUED, node_id)
+        for node_id in awaiting:
+            node = self.graph.facts[node_id].node
+            assert isinstance(node, InputNode)
+            prompt = node.prompt or f"Provide a value for {node.name!r}."
+            NodeRun.objects.filter(execution_id=self.execution.pk, node_id=node_id, state="pending").update(
+                awaiting_input=True, message=prompt[:500])
+
+    def _needs_input(self, node_id: str) -> bool:
+        facts = self.graph.facts[node_id]
+        if not facts.is_input:
+            return False
+        node = facts.node
+        assert isinstance(node, InputNode)
+        if not node.interactive or node.default is not None:
+            return False
+        return self.inputs().get(node_id) is None
+
+    def inputs(self) -> dict[str, Any]:
+        if "inputs" in self.execution.get_deferred_fields():
+            self.execution.refresh_from_db(fields=["inputs"])
+        return dict(self.execution.inputs or {})
+
+    def settle(self, settled: Iterable[tuple[str, Sequence[tuple[Edge, EdgeSettlement]]]]) -> None:
+        """Settle nodes' outgoing edges, then everything that follows, one frontier at a time.
+
+        For every target: count the edge, decide readiness with the runtime's rules once no
+        more can change the verdict, queue it or skip it; a skipped node's own edges die and
+        join the next frontier (iteratively, not recursively: a skip can cascade through
+        thousands of nodes). A source whose edges were already settled is left alone, so a
+        repeat settles nothing twice.
+        """
+        frontier = [(node_id, list(pairs)) for node_id, pairs in settled]
+        while frontier:
+            sources = [node_id for node_id, _ in frontier]
+            fresh = {row[0] for row in self._update_runs(
+                "UPDATE executions_noderun SET edges_settled = true WHERE execution_id = %s "
+                "AND node_id = ANY(%s) AND NOT edges_settled RETURNING node_id",
+                [self.execution.pk, sources])}
+            frontier = [(node_id, pairs) for node_id, pairs in frontier if node_id in fresh]
+            frontier = self._settle_frontier(frontier)
+
+    def _settle_frontier(self, frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]]
+                         ) -> list[tuple[str, list[tuple[Edge, EdgeSettlement]]]]:
+        target_ids = sorted({edge.target for _, pairs in frontier for edge, _ in pairs})
+        if not target_ids:
+            return []
+        targets = {
+            row[1]: _Target(run_id=row[0], node_id=row[1], state=row[2], pending=row[3], taken=row[4],
+                            dead=row[5], arrived=list(row[6]), dead_reason=row[7])
+            for row in self._update_runs(
+                "SELECT id, node_id, state, pending_inputs, taken_inputs, dead_inputs, arrived_edges, "
+                "dead_reason FROM executions_noderun WHERE execution_id = %s AND node_id = ANY(%s)",
+                [self.execution.pk, target_ids])
+        }
+        for _, pairs in frontier:
+            for edge, settlement in pairs:
+                target = targets[edge.target]
+                target.changed = True
+                target.pending -= 1
+                if settlement.taken:
+                    target.taken += 1
+                    target.arrived.append(edge.id)
+                else:
+                    target.dead += 1
+                    target.dead_reason = strongest_reason(target.dead_reason or None,
+                                                          settlement.reason) or ""
+        next_frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]] = []
+        queued: list[str] = []
+        for target in targets.values():
+            if target.state != NodeRunState.PENDING.value:
+                continue  # decided before (a merge that ran, a node skipped by an operator)
+            verdict = readiness(self.graph.facts[target.node_id].node, pending=max(target.pending, 0),
+                                taken=target.taken, dead=target.dead, dead_reason=target.dead_reason or None)
+            if verdict.verdict is Verdict.RUN:
+                queued.append(target.node_id)
+            elif verdict.verdict is Verdict.SKIP:
+                target.new_state = NodeRunState.SKIPPED.value
+                target.skip_reason = verdict.reason or ""
+                next_frontier.append((target.node_id, settle_outgoing(
+                    self.graph.index, target.node_id, state=Settled.SKIPPED)))
+        rows = [{"id": t.run_id, "pending": max(t.pending, 0), "taken": t.taken, "dead": t.dead,
+                 "arrived": t.arrived, "dead_reason": t.dead_reason[:100], "state": t.new_state or t.state,
+                 "skip_reason": t.skip_reason[:200]}
+                for t in targets.values() if t.changed]
+        self._update_runs(
+            "UPDATE executions_noderun AS r SET pending_inputs = v.pending, taken_inputs = v.taken, "
+            "dead_inputs = v.dead, arrived_edges = v.arrived, dead_reason = v.dead_reason, "
+            "state = v.state, skip_reason = CASE WHEN v.state = 'skipped' THEN v.skip_reason "
+            "ELSE r.skip_reason END, finished_at = CASE WHEN v.state = 'skipped' AND r.state <> 'skipped' "
+            "THEN now() ELSE r.finished_at END "
+            "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pending int, taken int, dead int, "
+            "arrived text[], dead_reason text, state text, skip_reason text) WHERE r.id = v.id",
+            [orjson.dumps(rows).decode()])
+        for target in targets.values():
+            if target.new_state == NodeRunState.SKIPPED.value:
+                self.event(ev.NODE_SKIPPED, target.node_id, reason=target.skip_reason)
+        self.queue_ready(queued)
+        return next_frontier
+
+    def skip_disabled_at_start(self) -> None:
+        """Disabled nodes are skipped before anything runs; the skip flows downstream."""
+        disabled = [node_id for node_id, facts in self.graph.facts.items() if not facts.node.enabled]
+        if not disabled:
+            return
+        self._update_runs(
+            "UPDATE executions_noderun SET state = 'skipped', skip_reason = 'disabled', finished_at = now() "
+            "WHERE execution_id = %s AND node_id = ANY(%s) AND state = 'pending'",
+            [self.execution.pk, disabled])
+        for node_id in disabled:
+            self.event(ev.NODE_SKIPPED, node_id, reason="disabled")
+        self.settle((node_id, settle_outgoing(self.graph.index, node_id, state=Settled.SKIPPED))
+                    for node_id in disabled)
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def dispatch(self, *, inline_capacity: int = 0) -> None:
+        """Hand queued node runs to workers up to `max_parallel` in flight (only while running).
+
+        Up to `inline_capacity` cheap ones are kept for the calling task to run itself after
+        commit; they count as in flight (and the reaper re-sends them if that task dies).
+        """
+        if self.state is not ExecutionState.RUNNING:
+            return
+        rows = self._update_runs(
+            "WITH flight AS (SELECT count(*) AS n FROM executions_noderun WHERE execution_id = %(e)s "
+            "AND (state = 'running' OR (state = 'queued' AND dispatched_at IS NOT NULL))), "
+            "pick AS (SELECT id FROM executions_noderun WHERE execution_id = %(e)s AND state = 'queued' "
+            "AND dispatched_at IS NULL AND (due_at IS NULL OR due_at <= now()) ORDER BY queued_at, id "
+            "LIMIT GREATEST(0, %(limit)s - (SELECT n FROM flight))) "
+            "UPDATE executions_noderun AS r SET dispatched_at = now() FROM pick WHERE r.id = pick.id "
+            "RETURNING r.id, r.node_id, r.queue",
+            {"e": self.execution.pk, "limit": self.execution.max_parallel})
+        rows.sort(key=lambda row: row[0])
+        for run_id, node_id, queue in rows:
+            item = Dispatch(run_id=run_id, node_id=node_id, queue=queue)
+            if inline_capacity > 0 and self.graph.facts[node_id].cheap:
+                self.inline.append(item)
+                inline_capacity -= 1
+            else:
+                self.dispatches.append(item)
+
+    def redispatch_all_queued(self) -> None:
+        """After a pause or a wait: messages refused meanwhile are gone; send every queued run
+        again (a message that survived is harmless: claiming is conditional)."""
+        self._update_runs("UPDATE executions_noderun SET dispatched_at = NULL WHERE execution_id = %s "
+                          "AND state = 'queued'", [self.execution.pk])
+        self.dispatch()
+
+    def stopped_skip_reason(self) -> str:
+        return SKIP_EXECUTION_STOPPED

@@ -1,0 +1,93 @@
+"""Writing an execution's events with the change they describe, and publishing them after commit.
+
+Events are numbered from the execution row's `event_seq`, which the writer holds
+locked until commit: numbers are handed out in commit order, so a subscriber
+that saw `seq` N and asks for `after_seq=N` never misses one that commits later.
+They reach subscribers only through the door (`symphony_site.events`), after
+commit: nobody sees an event of a change that rolled back. One transaction's
+events go out as one channel message to `execution.<id>`:
+`{"type": "execution.events", "events": [event, ...]}` in `seq` order, each event
+`{seq, type, execution_id, node_id?, at, data}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from executions.models import ExecutionEvent, event_message
+from symphony_site.events import (
+    Event,
+    execution_group,
+    publish_batch_to_group_on_commit,
+    publish_on_commit,
+)
+
+# Event types (execution-semantics.md, "Events").
+EXECUTION_CREATED = "execution.created"
+EXECUTION_STARTED = "execution.started"
+EXECUTION_STATE_CHANGED = "execution.state_changed"
+EXECUTION_COMPLETED = "execution.completed"
+EXECUTION_FAILED = "execution.failed"
+NODE_QUEUED = "node.queued"
+NODE_STARTED = "node.started"
+NODE_PROGRESS = "node.progress"
+NODE_COMPLETED = "node.completed"
+NODE_FAILED = "node.failed"
+NODE_SKIPPED = "node.skipped"
+NODE_RETRYING = "node.retrying"
+LOG = "log"
+
+EVENT_TYPES = (EXECUTION_CREATED, EXECUTION_STARTED, EXECUTION_STATE_CHANGED, EXECUTION_COMPLETED,
+               EXECUTION_FAILED, NODE_QUEUED, NODE_STARTED, NODE_PROGRESS, NODE_COMPLETED, NODE_FAILED,
+               NODE_SKIPPED, NODE_RETRYING, LOG)
+
+
+@dataclass(slots=True)
+class EventBuffer:
+    """Events of one execution gathered during one transaction, written together at its end."""
+
+    execution_id: Any
+    team_id: Any
+    last_seq: int
+    pending: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    team_events: list[Event] = field(default_factory=list)
+
+    def add(self, event_type: str, node_id: str | None = None,
+            data: Mapping[str, Any] | None = None) -> None:
+        self.pending.append((event_type, node_id, dict(data or {})))
+
+    def add_team_event(self, event: Event) -> None:
+        self.team_events.append(event)
+
+    def write(self) -> int:
+        """Insert the gathered events, schedule their publication, and answer the new last seq.
+
+        The caller holds the execution's row lock and stores the answer in `event_seq`
+        in the same transaction.
+        """
+        if not self.pending:
+            for event in self.team_events:
+                publish_on_commit(event)
+            self.team_events = []
+            return self.last_seq
+        now = timezone.now()
+        rows = []
+        for offset, (event_type, node_id, data) in enumerate(self.pending, start=1):
+            rows.append(ExecutionEvent(execution_id=self.execution_id, seq=self.last_seq + offset,
+                                       type=event_type, node_id=node_id, data=data, at=now))
+        ExecutionEvent.objects.bulk_create(rows)
+        execution_id = str(self.execution_id)
+        publish_batch_to_group_on_commit(execution_group(self.execution_id), [
+            event_message(execution_id=execution_id, seq=row.seq, event_type=row.type,
+                          node_id=row.node_id, at=now, data=row.data)
+            for row in rows])
+        for event in self.team_events:
+            publish_on_commit(event)
+        self.last_seq += len(rows)
+        self.pending = []
+        self.team_events = []
+        return self.last_seq

@@ -1,0 +1,166 @@
+"""Starting executions: a new run of a pinned workflow version, and re-runs reusing what succeeded."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from executions import auditing
+from executions.domain import Command, ExecutionState, NodeRunState, check_command
+from executions.engine import events as ev
+from executions.engine.books import Books
+from executions.engine.graphs import CompiledVersion, compiled
+from executions.engine.stepping import body_resolver
+from executions.models import Execution, ExecutionTransition, NodeRun, Trigger
+from executions.runtime import registry
+from executions.runtime.flow import Settled, settle_outgoing, start_input_problems
+from executions.services.errors import refused
+from symphony_site.actors import Actor, Origin
+from symphony_site.api.errors import Conflict, ValidationFailed
+from teams.access import require_role
+from teams.roles import Role
+from workflows.models import Workflow, WorkflowVersion
+from workflows.services import version_of
+
+MAX_INPUTS_BYTES = 1024 * 1024
+
+
+def _check_inputs(graph: CompiledVersion, inputs: Any) -> dict[str, Any]:
+    if inputs is None:
+        inputs = {}
+    if not isinstance(inputs, dict):
+        raise ValidationFailed("inputs is an object keyed by input node id.",
+                               details=[{"field": "inputs", "code": "invalid", "message": "expected an object"}])
+    problems = start_input_problems(graph.workflow, inputs)
+    if problems:
+        raise ValidationFailed(
+            f"The inputs cannot start this workflow: {problems[0].message}",
+            details=[{"field": f"inputs.{problem.node_id}", **problem.to_dict()} for problem in problems])
+    return inputs
+
+
+def _node_runs(execution: Execution, graph: CompiledVersion) -> list[NodeRun]:
+    resolve = body_resolver(execution.team_id)
+    runs = []
+    for node_id, facts in graph.facts.items():
+        queue = facts.queue
+        if facts.kind == "control" and facts.type_name == "loop":
+            queue = registry.queue_for(facts.node, resolve_workflow=resolve)
+        runs.append(NodeRun(execution=execution, node_id=node_id, node_kind=facts.kind,
+                            node_type=facts.type_name[:200], queue=queue, max_attempts=facts.max_attempts,
+                            pending_inputs=facts.incoming))
+    return runs
+
+
+def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: WorkflowVersion,
+            graph: CompiledVersion, inputs: dict[str, Any], trigger: str,
+            rerun_of: Execution | None) -> tuple[Execution, Books]:
+    workflow_settings = graph.workflow.settings
+    now = timezone.now()
+    timeout = workflow_settings.timeout_s
+    execution = Execution.objects.create(
+        id=uuid.uuid4(), team_id=workflow.team_id, workflow=workflow, workflow_version=version,
+        state=ExecutionState.PENDING.value, inputs=inputs, trigger=trigger,
+        started_by=actor.user if actor.is_user else None, started_by_name=actor.name[:150],
+        rerun_of=rerun_of, created_at=now, updated_at=now,
+        error_policy=str(workflow_settings.error_policy),
+        max_parallel=max(1, workflow_settings.max_parallel or settings.EXECUTION_DEFAULT_MAX_PARALLEL),
+        timeout_s=float(timeout) if timeout else None, node_count=len(graph.facts))
+    NodeRun.objects.bulk_create(_node_runs(execution, graph), batch_size=2000)
+    ExecutionTransition.objects.create(
+        execution=execution, from_state=None, to_state=ExecutionState.PENDING.value,
+        actor=actor.user if actor.is_user else None, actor_name=actor.name or "system",
+        reason="re-run" if rerun_of is not None else "created", at=now)
+    books = Books.of(execution, actor=actor, origin=origin)
+    books.event(ev.EXECUTION_CREATED, trigger=trigger, version=version.version,
+                **({"rerun_of": str(rerun_of.pk)} if rerun_of is not None else {}))
+    return execution, books
+
+
+def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
+          reused: list[tuple[str, Any]] | None = None) -> None:
+    """Pending → running: skip disabled nodes, settle reused ones, queue the sources, dispatch."""
+    books.move(ExecutionState.RUNNING, reason=reason, audit_type="execution.started", details=details)
+    books.skip_disabled_at_start()
+    if reused:
+        books.settle((node_id, settle_outgoing(books.graph.index, node_id, state=Settled.COMPLETED,
+                                               outputs=output or {}))
+                     for node_id, output in reused)
+    books.queue_ready(books.graph.index.sources())
+    if books.gate() is ExecutionState.RUNNING:
+        books.finish_if_done()
+    books.dispatch()
+
+
+def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version: str | None = None,
+                    inputs: Any = None, trigger: str = Trigger.MANUAL, start: bool = True) -> Execution:
+    """A new execution of `workflow` (its current version unless `version` names one), started
+    unless `start` is False (then it waits, pending, for the `start` command)."""
+    require_role(actor.user, workflow.team, Role.OPERATOR, action="start executions")
+    if workflow.is_archived:
+        raise Conflict("This workflow is archived; archived workflows cannot run.")
+    stored = version_of(workflow, version)
+    graph = compiled(stored.pk)
+    checked = _check_inputs(graph, inputs)
+    with transaction.atomic():
+        execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
+                                   graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
+        details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
+        if start:
+            begin(books, reason="started", details=details)
+        else:
+            auditing.audit_execution(execution=execution, actor=actor, origin=origin,
+                                     event_type="execution.created", workflow_name=workflow.name,
+                                     details=details)
+        books.close()
+    return execution
+
+
+def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reason: str = "") -> Execution:
+    """A new execution of the same version and inputs that reuses every completed node's output
+    and runs the rest (execution-semantics.md, "Failure")."""
+    require_role(actor.user, execution.team, Role.OPERATOR, action="re-run executions")
+    current = ExecutionState(execution.state)
+    try:
+        check_command(current, {}, Command.RERUN)
+    except Exception as error:
+        raise refused(error, execution) from None
+    workflow = execution.workflow
+    version = execution.workflow_version
+    graph = compiled(version.pk)
+    with transaction.atomic():
+        # The original's row lock: its state cannot change under us (it is terminal; the lock
+        # also orders two re-runs of it).
+        original = Execution.objects.select_for_update(no_key=True).get(pk=execution.pk)
+        if original.state != current.value:
+            return execution_rerun(actor=actor, origin=origin, execution=original, reason=reason)
+        completed = list(NodeRun.objects.filter(execution=original, state=NodeRunState.COMPLETED.value)
+                         .values("node_id", "output", "inputs", "usage", "cached", "started_at",
+                                 "finished_at", "reused_from_id"))
+        rerun, books = _create(actor=actor, origin=origin, workflow=workflow, version=version, graph=graph,
+                               inputs=dict(original.inputs or {}), trigger=Trigger.RERUN, rerun_of=original)
+        runs = {run.node_id: run for run in NodeRun.objects.filter(execution=rerun,
+                                                                   node_id__in=[c["node_id"] for c in completed])}
+        for done in completed:
+            run = runs[done["node_id"]]
+            run.state = NodeRunState.COMPLETED.value
+            run.output, run.inputs, run.usage, run.cached = done["output"], done["inputs"], done["usage"], done["cached"]
+            run.started_at, run.finished_at = done["started_at"], done["finished_at"]
+            run.reused_from_id = original.pk
+            run.pending_inputs = 0
+        NodeRun.objects.bulk_update(list(runs.values()), ["state", "output", "inputs", "usage", "cached",
+                                                          "started_at", "finished_at", "reused_from",
+                                                          "pending_inputs"], batch_size=2000)
+        auditing.audit_execution(execution=original, actor=actor, origin=origin, event_type="execution.rerun",
+                                 reason=reason, workflow_name=workflow.name,
+                                 details={"rerun": str(rerun.pk), "reused_nodes": len(completed)})
+        begin(books, reason=reason or f"re-run of {original.pk}",
+              details={"version": version.version, "trigger": Trigger.RERUN, "rerun_of": str(original.pk),
+                       "reused_nodes": len(completed)},
+              reused=[(done["node_id"], done["output"]) for done in completed])
+        books.close()
+    return rerun
