@@ -19,6 +19,7 @@ from executions.models import Execution, ExecutionTransition, NodeRun, Trigger
 from executions.runtime import registry
 from executions.runtime.flow import Settled, settle_outgoing, start_input_problems
 from executions.services.errors import refused
+from instruments.availability import require_models_available
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, ValidationFailed
 from teams.access import require_role
@@ -106,6 +107,8 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     stored = version_of(workflow, version)
     graph = compiled(stored.pk)
     checked = _check_inputs(graph, inputs)
+    # Every model node must be able to run for this team: 409 naming each one that cannot.
+    require_models_available(workflow.team, graph.workflow)
     with transaction.atomic():
         execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
                                    graph=graph, inputs=checked, trigger=trigger, rerun_of=None)

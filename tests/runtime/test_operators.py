@@ -420,11 +420,11 @@ def test_echo_answers_with_its_prompt_and_counts_words() -> None:
     outcome = echo("two words", {"system_prompt": "Be brief please"})
     usage = {"model": "local/echo", "model_version": "1", "provider": "local", "tokens_in": 5,
              "tokens_out": 2, "cost": 0.0, "currency": "USD", "priced": True,
-             "estimated": False, "cached": False}
+             "estimated": False}
     duration = outcome.usage["duration_ms"]
     assert isinstance(duration, int) and duration >= 0
-    assert dict(outcome.outputs) == {"text": "two words", "usage": {**usage, "duration_ms": duration}}
-    assert dict(outcome.usage) == {**usage, "duration_ms": duration}
+    assert dict(outcome.outputs) == {"text": "two words", "usage": usage}
+    assert dict(outcome.usage) == {**usage, "duration_ms": duration, "cached": False}
 
 
 def test_echo_json_wraps_plain_text() -> None:

@@ -15,10 +15,13 @@ which only calls the model. The wrapper, around every model call:
    per million tokens; local models cost nothing), stores the answer (secrets already
    masked) and records the call.
 
-Usage facts, the same in `NodeOutcome.usage` and in the `usage` output port when the
-node has one: `model`, `model_version`, `provider`, `tokens_in`, `tokens_out`,
+Usage facts of the run, in `NodeOutcome.usage` (the engine records them on the node run):
+`model`, `model_version`, `provider`, `tokens_in`, `tokens_out`,
 `cost`, `currency`, `priced` (false: no price known, cost shown as 0), `estimated`
-(the service reported no token counts), `duration_ms`, `cached`.
+(the service reported no token counts), `duration_ms`, `cached` (and `saved` on a hit).
+The `usage` output port, when the node has one, describes the answer instead — the
+call that produced it, without `duration_ms`, `cached` and `saved` — so a cached
+answer's outputs are exactly the original's.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ CACHE_KEY_VERSION = 1
 CURRENCY = "USD"
 # Config that changes how a call is made, not what it answers: left out of cache keys.
 CALL_ONLY_CONFIG = frozenset({"cache", "request_timeout_s", "max_retries", "api_key", "stream"})
+# Facts of a run, not of the answer: kept out of the `usage` output port.
+RUN_ONLY_USAGE = frozenset({"duration_ms", "cached", "saved"})
 STREAM_REPORT_INTERVAL_S = 0.1
 MESSAGE_LIMIT = 2_000
 
@@ -128,11 +133,15 @@ def priced_usage(context: NodeContext, chosen: Route, *, tokens_in: int, tokens_
 
 def _with_usage_port(context: NodeContext, outputs: Mapping[str, Any],
                      usage: Mapping[str, Any]) -> dict[str, Any]:
-    """The outputs limited to the node's ports, with `usage` filled when it has that port."""
+    """The outputs limited to the node's ports, with `usage` filled when it has that port.
+    The port describes the answer (the call that made it), not this run: it leaves out the
+    duration and whether the cache served it, so the same call has the same outputs
+    whether answered or cached, and the engine and the reference executor agree."""
     names = {port.name for port in output_ports(context.node)}
     result = {name: value for name, value in outputs.items() if name in names}
     if "usage" in names:
-        result["usage"] = dict(usage)
+        result["usage"] = {name: value for name, value in usage.items()
+                           if name not in RUN_ONLY_USAGE}
     return result
 
 
@@ -142,8 +151,7 @@ def _from_cache(context: NodeContext, chosen: Route, answer: base.CachedAnswer,
     usage = {**priced_usage(context, chosen, tokens_in=0, tokens_out=0,
                             duration_ms=round((time.monotonic() - started) * 1000)),
              "cost": 0.0, "priced": True, "cached": True, "saved": saved}
-    return NodeOutcome(outputs=_with_usage_port(context, answer.outputs, usage), usage=usage,
-                       cached=True)
+    return NodeOutcome(outputs=dict(answer.outputs), usage=usage, cached=True)
 
 
 def model_node(capability: str, produce: Produce) -> Callable[[NodeContext], NodeOutcome]:
