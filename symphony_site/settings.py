@@ -297,5 +297,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # urllib3 writes whole URLs, query strings included, at DEBUG: a URL can carry a team
+    # secret (`?key={{ secrets.KEY }}`), so its debug lines never reach the log.
+    "loggers": {"django.request": {"level": "ERROR"}, "urllib3": {"level": "INFO"}},
 }

@@ -225,6 +225,14 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             events.append("[DONE]")
             self._events(events, pause_after_first=HANG_S if model == "hang-mid-stream" else 0)
 
+        def do_GET(self) -> None:
+            # For http_request nodes: answers with the request's headers (an echoing service).
+            fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+            if self.path == "/echo-headers":
+                self._json(200, dict(self.headers))
+            else:
+                self._error(404, f"Unknown path {self.path}", "not_found")
+
     return Handler
 
 
