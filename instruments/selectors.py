@@ -136,3 +136,30 @@ def usage_by_model(team: Team, *, days: int = 30) -> list[dict[str, Any]]:
 
 def _money(value: Decimal | None) -> float:
     return float(value or 0)
+
+
+def execution_usage(node_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """An execution's model usage: per node and in total, from its node runs' `usage`.
+
+    `node_runs` are `{"node_id", "usage", "cached", "reused_from"}` rows. A node whose
+    output a re-run took over (`reused_from`) spent nothing in this execution: it is
+    listed, but left out of the total. Cached answers cost nothing and count as cached.
+    """
+    by_node = {}
+    total = {"calls": 0, "cached": 0, "tokens_in": 0, "tokens_out": 0, "cost": 0.0,
+             "saved": 0.0, "currency": "USD"}
+    for run in node_runs:
+        usage = run.get("usage") or {}
+        if not usage:
+            continue
+        by_node[run["node_id"]] = usage
+        if run.get("reused_from"):
+            continue
+        total["calls"] += 1
+        total["cached"] += 1 if usage.get("cached") else 0
+        total["tokens_in"] += int(usage.get("tokens_in", 0))
+        total["tokens_out"] += int(usage.get("tokens_out", 0))
+        total["cost"] = round(total["cost"] + float(usage.get("cost", 0)), 8)
+        saved = usage.get("saved") or {}
+        total["saved"] = round(total["saved"] + float(saved.get("cost", 0)), 8)
+    return {"total": total, "by_node": by_node}

@@ -15,3 +15,7 @@ def error_of(response: Any) -> dict[str, Any]:
 
 def audit_of(event_type: str) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(event_type=event_type).order_by("sequence"))
+
+
+# The engine tests' fixture (a real worker, committed data, team Alpha), shared here.
+from tests.executions.conftest import engine  # noqa: E402, F401
