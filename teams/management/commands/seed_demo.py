@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from instruments.demo import seed_instruments
 from symphony_site.actors import Actor, Origin
 from teams import services
 from teams.models import Membership, Team
@@ -59,7 +60,7 @@ def seed_teams() -> dict[str, Any]:
     return {"owner": owner, "demo": demo, "acme": acme, "acme_owner": acme_owner}
 
 
-SEEDERS: list[Any] = [seed_workflows, seed_templates]
+SEEDERS: list[Any] = [seed_workflows, seed_templates, seed_instruments]
 
 
 class Command(BaseCommand):
