@@ -16,13 +16,16 @@ from workflows.samples import DEMO_WORKFLOWS
 
 
 def test_seed_demo_adds_five_valid_workflows_once(db) -> None:
+    from instruments.demo import DEMO_WORKFLOWS as LOCAL_MODEL_DEMOS
+
     call_command("seed_demo", "--allow-production", stdout=io.StringIO())
     names = sorted(Workflow.objects.filter(team__name="Demo").values_list("name", flat=True))
-    assert names == sorted(build()["name"] for build in DEMO_WORKFLOWS)
-    assert len(names) == 5
-    assert AuditEntry.objects.filter(event_type="workflow.created").count() == 5
+    # Five from this app, three on the local embedding model (instruments/demo.py).
+    assert names == sorted(build()["name"] for build in [*DEMO_WORKFLOWS, *LOCAL_MODEL_DEMOS])
+    assert len(names) == 8
+    assert AuditEntry.objects.filter(event_type="workflow.created").count() == 8
     call_command("seed_demo", "--allow-production", stdout=io.StringIO())
-    assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (5, 5)
+    assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (8, 8)
     kinds = {node["kind"] for version in WorkflowVersion.objects.all() for node in version.document["workflow"]["nodes"]}
     assert kinds == {"input", "output", "operator", "instrument", "control"}
     controls = {node.get("control") for version in WorkflowVersion.objects.all()
