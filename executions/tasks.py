@@ -24,6 +24,6 @@ def step(execution_id: str, run_id: int) -> None:
     stepping.step(execution_id, int(run_id))
 
 
-@shared_task(name="executions.reap", ignore_result=True, time_limit=120)
+@shared_task(name="executions.reap", ignore_result=True, soft_time_limit=100, time_limit=120)
 def reap() -> dict[str, Any]:
     return reaper.reap()

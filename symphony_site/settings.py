@@ -219,7 +219,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "teams.roles.Role.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "teams.roles.Role.choices",
+        "ExecutionStateEnum": "executions.api.serializers.EXECUTION_STATES",
+        "NodeRunStateEnum": "executions.api.serializers.NODE_RUN_STATES",
+        "ExecutionCommandEnum": "executions.api.serializers.COMMANDS",
+    },
 }
 
 # --- Execution engine ---------------------------------------------------------

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("workflows.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("templates_app.api.urls")),
+    path("", include("executions.api.urls")),
     path("", include("instruments.api.urls")),
 ]
 

@@ -15,14 +15,14 @@ def _compose() -> dict:
 
 def test_services_and_health_checks() -> None:
     services = _compose()["services"]
-    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker"]
-    for name in ["postgres", "redis", "web", "worker"]:
+    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker", "worker-io", "worker-models"]
+    for name in ["postgres", "redis", "web", "worker", "worker-io", "worker-models"]:
         assert services[name]["healthcheck"]["test"], name
 
 
 def test_app_services_share_settings_from_the_environment() -> None:
     services = _compose()["services"]
-    for name in ["web", "worker", "beat"]:
+    for name in ["web", "worker", "worker-io", "worker-models", "beat"]:
         env = services[name]["environment"]
         assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
                 "SECRETS_KEYS"} <= set(env)
@@ -36,11 +36,22 @@ def test_commands_match_the_procfile() -> None:
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
     assert "daphne" in services["web"]["command"] and "symphony_site.asgi:application" in services["web"]["command"]
     assert "migrate" in services["web"]["command"] and "seed_demo" in services["web"]["command"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "symphony_site", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "symphony_site", "beat"]
     assert procfile["web"].startswith("daphne") and "symphony_site.asgi:application" in procfile["web"]
-    assert procfile["worker"].startswith("celery -A symphony_site worker")
     assert procfile["beat"].startswith("celery -A symphony_site beat")
+    # One worker per queue group, consuming the same queues in both.
+    for service, process, queue in [("worker", "worker", "steps"), ("worker-io", "worker_io", "io"),
+                                    ("worker-models", "worker_models", "models")]:
+        command = services[service]["command"]
+        assert command[:4] == ["celery", "-A", "symphony_site", "worker"]
+        assert command[command.index("-Q") + 1] == queue
+        assert procfile[process].startswith("celery -A symphony_site worker")
+        assert f" -Q {queue} " in procfile[process]
+    queues = {services[name]["command"][services[name]["command"].index("-Q") + 1]
+              for name in ("worker", "worker-io", "worker-models")}
+    from executions.runtime.registry import QUEUE_IO, QUEUE_MODELS, QUEUE_STEPS
+
+    assert queues == {QUEUE_STEPS, QUEUE_IO, QUEUE_MODELS}
 
 
 def test_dockerfile_installs_the_same_dependencies() -> None:

@@ -8,7 +8,7 @@ it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -134,10 +134,19 @@ def parse_command(name: object) -> Command:
 
 
 def check_command(state: ExecutionState, nodes: Mapping[str, NodeView], command: Command,
-                  node_id: str | None = None) -> None:
-    """Raise unless `command` (on `node_id` for node commands) is accepted in this state."""
+                  node_id: str | None = None, *,
+                  all_views: Callable[[], Iterable[NodeView]] | None = None) -> None:
+    """Raise unless `command` (on `node_id` for node commands) is accepted in this state.
+
+    `nodes` must hold the targeted node; a refusal names the commands available now, computed
+    from `all_views()` when given (every node's view), else from `nodes`.
+    """
+
+    def offered() -> list[Command]:
+        return available_commands(state, all_views() if all_views is not None else nodes.values())
+
     if command not in STATE_COMMANDS[state]:
-        available = available_commands(state, nodes.values())
+        available = offered()
         names = ", ".join(available) or "none"
         raise CommandRefused(f"The execution is {state}; {command} is not allowed now. "
                              f"Available commands: {names}.", state=state, available=available)
@@ -148,7 +157,7 @@ def check_command(state: ExecutionState, nodes: Mapping[str, NodeView], command:
             raise CommandInvalid(f"This execution has no node {node_id!r}.", field="node_id")
         node = nodes[node_id]
         if not node_accepts(command, node):
-            available = available_commands(state, nodes.values())
+            available = offered()
             detail = (" (waiting for input)" if node.awaiting_input
                       else " (its failure already settled its successors)"
                       if node.state is NodeRunState.FAILED else "")

@@ -70,6 +70,8 @@ class ExecutionModel:
     nodes: dict[str, ModelNode] = field(default_factory=dict)
     history: list[HistoryRecord] = field(default_factory=list)
     successors: dict[str, list[str]] = field(default_factory=dict)
+    # Interactive inputs answered by provide_input: their answers are part of the inputs.
+    provided: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for node_id in self.predecessors:
@@ -122,6 +124,7 @@ class ExecutionModel:
             self._check_finished()
         elif command is Command.PROVIDE_INPUT:
             assert node_id is not None
+            self.provided.add(node_id)
             self.nodes[node_id].awaiting_input = False
             self._node(node_id, NodeRunState.QUEUED)
             self._leave_waiting(actor)
@@ -288,8 +291,10 @@ class ExecutionModel:
 
     def _rerun(self) -> ExecutionModel:
         """A new execution of the same graph reusing completed nodes; it starts at once."""
+        # The inputs carry over, answers to interactive inputs included: nobody is asked twice.
         again = ExecutionModel(predecessors=self.predecessors, policy=self.policy,
-                               interactive=self.interactive, max_attempts=self.max_attempts,
+                               interactive=self.interactive - self.provided,
+                               max_attempts=self.max_attempts,
                                lost_lease_retries=self.lost_lease_retries)
         reused = [n for n, node in self.nodes.items() if node.state is NodeRunState.COMPLETED]
         for node_id in reused:

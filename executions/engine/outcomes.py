@@ -46,6 +46,9 @@ def record_completed(books: Books, *, run_id: int, node_id: str, lease_owner: st
     if books.state.is_active:
         books.settle([(node_id, settlements)])
         books.finish_if_done()
+    elif books.state.is_terminal and books.graph.facts[node_id].kind == "output":
+        # An output node that was running when the execution stopped: its value still counts.
+        books.collect_outputs()
     books.dispatch(inline_capacity=inline_capacity)
     return True
 

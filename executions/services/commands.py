@@ -21,7 +21,6 @@ from executions.domain import (
     ExecutionState,
     NodeRunState,
     NodeView,
-    available_commands,
     check_command,
     parse_command,
 )
@@ -30,6 +29,7 @@ from executions.engine.books import Books
 from executions.models import Execution, NodeRun
 from executions.runtime.contract import NodeFailure
 from executions.runtime.flow import Settled, check_outputs, input_node_value, settle_outgoing
+from executions.services.availability import node_views
 from executions.services.errors import refused
 from executions.services.starting import begin, execution_rerun
 from symphony_site.actors import Actor, Origin
@@ -40,19 +40,6 @@ from workflows.domain import InputNode
 
 # Marks an argument the caller did not give (None is a valid substitute output or input value).
 MISSING: Any = object()
-
-
-def node_views(execution_id: Any) -> list[NodeView]:
-    """The distinct (state, awaiting, settled) combinations of an execution's node runs: all the
-    command rules need, in one small grouped query however many nodes there are."""
-    rows = (NodeRun.objects.filter(execution_id=execution_id).order_by()
-            .values_list("state", "awaiting_input", "edges_settled").distinct())
-    return [NodeView(state=NodeRunState(state), awaiting_input=awaiting, edges_settled=settled)
-            for state, awaiting, settled in rows]
-
-
-def commands_available(execution: Execution) -> list[Command]:
-    return available_commands(ExecutionState(execution.state), node_views(execution.pk))
 
 
 def execution_command(*, actor: Actor, origin: Origin, execution: Execution, command: str,
@@ -73,12 +60,9 @@ def execution_command(*, actor: Actor, origin: Origin, execution: Execution, com
             raise ValidationFailed("This execution no longer exists.")
         target = _target_view(books, parsed, node_id)
         try:
-            check_command(books.state, target, parsed, node_id)
-        except CommandRefused as error:
-            # The check saw only the targeted node; name everything available now.
-            error.available = available_commands(books.state, node_views(execution.pk))
-            raise refused(error) from None
-        except CommandInvalid as error:
+            check_command(books.state, target, parsed, node_id,
+                          all_views=lambda: node_views(execution.pk))
+        except (CommandRefused, CommandInvalid) as error:
             raise refused(error) from None
         _APPLY[parsed](books, node_id=node_id, value=value, output=output, reason=reason, actor=actor)
         books.close()

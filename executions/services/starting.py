@@ -10,7 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions import auditing
-from executions.domain import Command, ExecutionState, NodeRunState, check_command
+from executions.domain import (
+    Command,
+    CommandRefused,
+    ExecutionState,
+    NodeRunState,
+    check_command,
+)
 from executions.engine import events as ev
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
@@ -18,6 +24,7 @@ from executions.engine.stepping import body_resolver
 from executions.models import Execution, ExecutionTransition, NodeRun, Trigger
 from executions.runtime import registry
 from executions.runtime.flow import Settled, settle_outgoing, start_input_problems
+from executions.services.availability import node_views
 from executions.services.errors import refused
 from instruments.availability import require_models_available
 from symphony_site.actors import Actor, Origin
@@ -129,9 +136,9 @@ def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reaso
     require_role(actor.user, execution.team, Role.OPERATOR, action="re-run executions")
     current = ExecutionState(execution.state)
     try:
-        check_command(current, {}, Command.RERUN)
-    except Exception as error:
-        raise refused(error, execution) from None
+        check_command(current, {}, Command.RERUN, all_views=lambda: node_views(execution.pk))
+    except CommandRefused as error:
+        raise refused(error) from None
     workflow = execution.workflow
     version = execution.workflow_version
     graph = compiled(version.pk)

@@ -17,7 +17,7 @@ from executions.engine.graphs import compiled
 from tests.runtime.test_samples import with_echo_models
 from workflows import samples
 
-from .conftest import command, node_states, run, runs, store, wait_for
+from .conftest import command, node_states, run, runs, store, wait_for, wait_until
 from .oracle import assert_agrees, reference
 
 INPUTS = {
@@ -105,7 +105,10 @@ def test_the_interactive_demo_waits_then_fails_offline_at_its_search(engine) -> 
     # api.example.com does not resolve here: the request fails like any unreachable host.
     assert (fetch.error["code"], fetch.error["retryable"]) == ("connection_failed", True)
     assert done.error["node_id"] == "fetch"
-    # `note` races the failing search (policy stop): it finished first, or was skipped.
-    note = runs(done)["note"]
+    # `note` races the failing search (policy stop): it finished (perhaps after the failure, still
+    # counted among the outputs), or it was skipped before it started.
+    note = wait_until(lambda: runs(done)["note"] if runs(done)["note"].state != "running" else None,
+                      what="note to settle")
+    done.refresh_from_db()
     assert (note.state, done.outputs) in [("completed", {"note": "Topic: bees"}), ("skipped", {})]
     assert runs(done)["write"].output == {"text": "Topic: bees"}

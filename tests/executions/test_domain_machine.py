@@ -165,7 +165,7 @@ class ExecutionMachine(RuleBasedStateMachine):
             assert any(node.awaiting_input for node in model.nodes.values())
 
 
-PROFILE = {"max_examples": 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 100,
+PROFILE = {"max_examples": 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 60,
            "stateful_step_count": 40, "deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 ExecutionMachine.TestCase.settings = settings(**PROFILE)
 TestExecutionMachine = ExecutionMachine.TestCase

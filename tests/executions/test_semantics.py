@@ -3,6 +3,7 @@ executor, and a property test over generated workflows."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from workflows import samples as s
 from workflows.catalog import builtin_catalog
 from workflows.domain import validate_document
 
-from .conftest import document, node_states, run, runs, store, wait_for, start
+from .conftest import document, node_states, run, runs, start, store, wait_for
 from .oracle import assert_agrees, reference
 
 
@@ -141,7 +142,7 @@ def test_max_parallel_bounds_nodes_in_flight(engine) -> None:
     spans = sorted((run_.started_at, run_.finished_at) for node_id, run_ in runs(execution).items()
                    if node_id.startswith("wait"))
     # One at a time: each started after the previous one finished.
-    for (_, finished), (started, _) in zip(spans, spans[1:], strict=False):
+    for (_, finished), (started, _) in pairwise(spans):
         assert started >= finished
 
 

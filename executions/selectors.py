@@ -1,0 +1,102 @@
+"""Team-scoped reads of executions: lists with filters, one execution in full, and progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from executions.domain import ExecutionState, NodeRunState
+from executions.domain.progress import Estimate, Progress, estimate_remaining, progress_of
+from executions.engine.graphs import compiled
+from executions.models import Execution, NodeRun
+from teams.access import scoped
+
+LIST_ORDERING = ("-created_at", "-id")
+# How many recent durations of a node type its typical duration is the median of.
+HISTORY_SAMPLES = 50
+
+
+def executions_for_user(user: Any, *, team: Any = None, workflow: Any = None, states: list[str] | None = None,
+                        started_by: str = "", started_after: dt.datetime | None = None,
+                        started_before: dt.datetime | None = None) -> QuerySet[Execution]:
+    executions = scoped(Execution.objects.all(), user).select_related(
+        "workflow_version", "workflow", "started_by").defer("inputs", "outputs", "workflow_version__document")
+    if team:
+        executions = executions.filter(team_id=team)
+    if workflow:
+        executions = executions.filter(workflow_id=workflow)
+    if states:
+        executions = executions.filter(state__in=states)
+    if started_by:
+        executions = executions.filter(started_by__username=started_by)
+    if started_after is not None:
+        executions = executions.filter(started_at__gte=started_after)
+    if started_before is not None:
+        executions = executions.filter(started_at__lt=started_before)
+    return executions
+
+
+def state_counts(execution_ids: list[Any]) -> dict[Any, dict[str, int]]:
+    """Node-run counts per state for several executions, in one grouped query."""
+    counts: dict[Any, dict[str, int]] = defaultdict(dict)
+    rows = (NodeRun.objects.filter(execution_id__in=execution_ids).order_by()
+            .values("execution_id", "state").annotate(count=Count("id")))
+    for row in rows:
+        counts[row["execution_id"]][row["state"]] = row["count"]
+    return counts
+
+
+def list_progress(execution: Execution, counts: dict[str, int]) -> dict[str, Any]:
+    """Progress for a list row: counts and percentage; the estimate is on the detail page."""
+    return progress_of(state=ExecutionState(execution.state), counts=counts, total=execution.node_count,
+                       estimate=Estimate(None, "estimated on the execution's own page")).to_dict()
+
+
+def typical_durations(node_types: list[str]) -> dict[str, float]:
+    """The median of each node type's last HISTORY_SAMPLES durations on this platform (node runs
+    that ran: not re-used, not served from a cache), for the types that have any."""
+    if not node_types:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.node_type, (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY h.duration_ms) "
+            "FROM (SELECT extract(epoch FROM r.finished_at - r.started_at) * 1000 AS duration_ms "
+            "FROM executions_noderun AS r WHERE r.node_type = t.node_type AND r.state = 'completed' "
+            "AND r.reused_from_id IS NULL AND NOT r.cached AND r.started_at IS NOT NULL "
+            "ORDER BY r.finished_at DESC LIMIT %s) AS h) FROM unnest(%s::text[]) AS t(node_type)",
+            [HISTORY_SAMPLES, sorted(set(node_types))])
+        return {node_type: float(median) for node_type, median in cursor.fetchall() if median is not None}
+
+
+def progress_for(execution: Execution, runs: list[NodeRun]) -> Progress:
+    """Counts, percentage and the remaining-time estimate, from the node runs already loaded."""
+    state = ExecutionState(execution.state)
+    counts: dict[str, int] = defaultdict(int)
+    for run in runs:
+        counts[run.state] += 1
+    node_states = {run.node_id: NodeRunState(run.state) for run in runs}
+    node_types = {run.node_id: run.node_type for run in runs}
+    now = timezone.now()
+    elapsed = {run.node_id: (now - run.started_at).total_seconds() * 1000 for run in runs
+               if run.state == NodeRunState.RUNNING.value and run.started_at is not None}
+    if state.is_terminal:
+        estimate = Estimate(0.0, "finished")
+    else:
+        remaining_types = [run.node_type for run in runs if not NodeRunState(run.state).is_settled]
+        estimate = estimate_remaining(
+            state=state, workflow=compiled(execution.workflow_version_id).workflow, node_states=node_states,
+            node_types=node_types, typical_ms=typical_durations(remaining_types), elapsed_ms=elapsed)
+    return progress_of(state=state, counts=counts, total=len(runs), estimate=estimate)
+
+
+def node_runs_of(execution: Execution) -> list[NodeRun]:
+    return list(NodeRun.objects.filter(execution=execution).order_by("id"))
+
+
+def history_of(execution: Execution) -> list[Any]:
+    return list(execution.transitions.order_by("id"))
