@@ -60,3 +60,15 @@ def test_cache_false_calls_the_model_again(engine) -> None:
     again = run(engine, echo_workflow({"cache": False}), {"question": "hello"})
     assert runs(again)["answer"].cached is False
     assert CachedOutput.objects.count() == 0
+
+
+def test_the_execution_api_shows_usage_per_node_and_in_total(engine) -> None:
+    execution = run(engine, echo_workflow(), {"question": "Where is my invoice?"})
+    body = engine.client("viewer").get(f"/api/v1/executions/{execution.pk}/").json()
+    answer = next(node for node in body["node_runs"] if node["node_id"] == "answer")
+    assert (answer["cached"], answer["usage"]["model"], answer["usage"]["tokens_in"]) == (
+        False, "local/echo", 4)
+    assert set(body["usage"]["by_node"]) == {"answer", "route"}
+    assert body["usage"]["total"]["calls"] == 2
+    assert body["usage"]["total"]["tokens_in"] == (
+        answer["usage"]["tokens_in"] + body["usage"]["by_node"]["route"]["tokens_in"])
