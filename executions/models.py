@@ -135,8 +135,10 @@ class NodeRun(models.Model):
     pending_inputs = models.PositiveIntegerField(default=0)
     taken_inputs = models.PositiveIntegerField(default=0)
     dead_inputs = models.PositiveIntegerField(default=0)
-    # Taken incoming edges in order of arrival (a merge takes the first).
+    # Taken incoming edges in order of arrival (a merge takes the first), and the nodes their
+    # data comes from (so claiming a node reads its inputs' outputs in the same statement).
     arrived_edges = ArrayField(models.TextField(), default=list, blank=True)
+    input_sources = ArrayField(models.TextField(), default=list, blank=True)
     dead_reason = models.CharField(max_length=100, blank=True, default="")
     # Whether its outgoing edges were settled; a failed node with unsettled edges is held
     # for an operator (error policy `pause`).

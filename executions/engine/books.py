@@ -56,6 +56,18 @@ from workflows.domain import Edge, InputNode
 LOCKED_FIELDS = ("id", "team_id", "workflow_id", "workflow_version_id", "state", "state_reason",
                  "event_seq", "version", "error_policy", "max_parallel", "timeout_s", "deadline_at",
                  "started_at", "finished_at", "trigger", "created_at")
+LOCKED_COLUMNS = ", ".join(LOCKED_FIELDS)
+JSON_FIELDS = frozenset({"inputs", "outputs", "error"})
+
+
+# `Model.from_db` takes values in the model's field order.
+_FIELD_ORDER = [field.attname for field in Execution._meta.concrete_fields if field.attname in LOCKED_FIELDS]
+
+
+def locked_execution(values: Sequence[Any]) -> Execution:
+    """An Execution built from a row of LOCKED_COLUMNS (its other fields load on first use)."""
+    by_name = dict(zip(LOCKED_FIELDS, values, strict=True))
+    return Execution.from_db("default", _FIELD_ORDER, [by_name[name] for name in _FIELD_ORDER])
 
 # Audit event type of each execution state change made by the engine or a command.
 AUDIT_TYPES = {
@@ -90,6 +102,7 @@ class _Target:
     dead: int
     arrived: list[str]
     dead_reason: str
+    sources: list[str] = field(default_factory=list)
     changed: bool = False
     new_state: str | None = None
     skip_reason: str = ""
@@ -114,11 +127,13 @@ class Books:
     @classmethod
     def open(cls, execution_id: Any, *, actor: Actor = ENGINE, origin: Origin | None = None) -> Books | None:
         """Lock the execution's row (the caller is inside `transaction.atomic`); None if gone."""
-        execution = (Execution.objects.select_for_update(no_key=True).only(*LOCKED_FIELDS)
-                     .filter(pk=execution_id).first())
-        if execution is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {LOCKED_COLUMNS} FROM executions_execution WHERE id = %s "
+                           "FOR NO KEY UPDATE", [execution_id])
+            found = cursor.fetchone()
+        if found is None:
             return None
-        return cls.of(execution, actor=actor, origin=origin)
+        return cls.of(locked_execution(found), actor=actor, origin=origin)
 
     @classmethod
     def of(cls, execution: Execution, *, actor: Actor = ENGINE, origin: Origin | None = None) -> Books:
@@ -132,16 +147,30 @@ class Books:
         return ExecutionState(self.execution.state)
 
     def close(self) -> None:
-        """Write the events and the execution row's changes; schedule dispatch after commit."""
-        last = self.buffer.write()
+        """Write the events and the execution row's changes (one statement); schedule dispatch
+        and the events' publication after commit."""
+        rows, last = self.buffer.take()
         if last != self.execution.event_seq:
             self.execution.event_seq = last
             self._dirty.add("event_seq")
         if self._dirty:
             self.execution.updated_at = timezone.now()
             self._dirty.add("updated_at")
-            self.execution.save(update_fields=sorted(self._dirty))
+            assignments, values = [], []
+            for name in sorted(self._dirty):
+                assignments.append(f"{name} = %s{'::jsonb' if name in JSON_FIELDS else ''}")
+                value = getattr(self.execution, name)
+                values.append(orjson.dumps(value).decode() if name in JSON_FIELDS else value)
+            insert = ""
+            if rows:
+                insert = ("WITH written AS (INSERT INTO executions_executionevent (execution_id, seq, type, "
+                          "node_id, data, at) SELECT %s, v.seq, v.type, v.node_id, v.data, %s FROM "
+                          "jsonb_to_recordset(%s::jsonb) AS v(seq bigint, type text, node_id text, data jsonb)) ")
+                values = [self.execution.pk, self.buffer.written_at, orjson.dumps(rows).decode(), *values]
+            self._update_runs(f"{insert}UPDATE executions_execution SET {', '.join(assignments)} WHERE id = %s",
+                              [*values, self.execution.pk])
             self._dirty = set()
+        self.buffer.publish()
         from executions.engine.dispatching import send_after_commit
 
         for item in self.dispatches:
@@ -232,17 +261,23 @@ class Books:
         ).values_list("node_id", "output")
         self.set(outputs=workflow_outputs(self.graph.workflow, dict(rows)))
 
-    def finish_if_done(self) -> bool:
-        """Completed or failed once no node run is left to settle (only while running)."""
+    def finish_if_done(self, known: tuple[bool, bool] | None = None) -> bool:
+        """Completed or failed once no node run is left to settle (only while running).
+
+        `known` is (unsettled, failed) when the caller already asked (`dispatch(report=True)`).
+        """
         if self.state is not ExecutionState.RUNNING:
             return False
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s "
-                "AND state IN ('pending', 'queued', 'running')), "
-                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed')",
-                [self.execution.pk, self.execution.pk])
-            unsettled, failed = cursor.fetchone()
+        if known is not None:
+            unsettled, failed = known
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s "
+                    "AND state IN ('pending', 'queued', 'running')), "
+                    "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed')",
+                    [self.execution.pk, self.execution.pk])
+                unsettled, failed = cursor.fetchone()
         done = finished_state(unsettled=int(unsettled), failed=int(failed))
         if done is None:
             return False
@@ -302,11 +337,13 @@ class Books:
             for (node_id,) in rows:
                 self.event(ev.NODE_QUEUED, node_id)
         for node_id in awaiting:
-            node = self.graph.facts[node_id].node
-            assert isinstance(node, InputNode)
-            prompt = node.prompt or f"Provide a value for {node.name!r}."
             NodeRun.objects.filter(execution_id=self.execution.pk, node_id=node_id, state="pending").update(
-                awaiting_input=True, message=prompt[:500])
+                awaiting_input=True, message=self._prompt(node_id)[:500])
+
+    def _prompt(self, node_id: str) -> str:
+        node = self.graph.facts[node_id].node
+        assert isinstance(node, InputNode)
+        return node.prompt or f"Provide a value for {node.name!r}."
 
     def _needs_input(self, node_id: str) -> bool:
         facts = self.graph.facts[node_id]
@@ -323,37 +360,45 @@ class Books:
             self.execution.refresh_from_db(fields=["inputs"])
         return dict(self.execution.inputs or {})
 
-    def settle(self, settled: Iterable[tuple[str, Sequence[tuple[Edge, EdgeSettlement]]]]) -> None:
+    def settle(self, settled: Iterable[tuple[str, Sequence[tuple[Edge, EdgeSettlement]]]], *,
+               marked: frozenset[str] = frozenset()) -> bool:
         """Settle nodes' outgoing edges, then everything that follows, one frontier at a time.
 
         For every target: count the edge, decide readiness with the runtime's rules once no
         more can change the verdict, queue it or skip it; a skipped node's own edges die and
         join the next frontier (iteratively, not recursively: a skip can cascade through
         thousands of nodes). A source whose edges were already settled is left alone, so a
-        repeat settles nothing twice.
+        repeat settles nothing twice. Sources in `marked` had their flag set by the caller in
+        this transaction already. Answers whether any node was queued (so work is left).
         """
         frontier = [(node_id, list(pairs)) for node_id, pairs in settled]
+        queued_any = False
         while frontier:
-            sources = [node_id for node_id, _ in frontier]
-            fresh = {row[0] for row in self._update_runs(
-                "UPDATE executions_noderun SET edges_settled = true WHERE execution_id = %s "
-                "AND node_id = ANY(%s) AND NOT edges_settled RETURNING node_id",
-                [self.execution.pk, sources])}
+            sources = [node_id for node_id, _ in frontier if node_id not in marked]
+            fresh = set(marked)
+            if sources:
+                fresh |= {row[0] for row in self._update_runs(
+                    "UPDATE executions_noderun SET edges_settled = true WHERE execution_id = %s "
+                    "AND node_id = ANY(%s) AND NOT edges_settled RETURNING node_id",
+                    [self.execution.pk, sources])}
             frontier = [(node_id, pairs) for node_id, pairs in frontier if node_id in fresh]
-            frontier = self._settle_frontier(frontier)
+            marked = frozenset()
+            frontier, queued = self._settle_frontier(frontier)
+            queued_any = queued_any or queued
+        return queued_any
 
     def _settle_frontier(self, frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]]
-                         ) -> list[tuple[str, list[tuple[Edge, EdgeSettlement]]]]:
+                         ) -> tuple[list[tuple[str, list[tuple[Edge, EdgeSettlement]]]], bool]:
         target_ids = sorted({edge.target for _, pairs in frontier for edge, _ in pairs})
         if not target_ids:
-            return []
+            return [], False
         targets = {
             row[1]: _Target(run_id=row[0], node_id=row[1], state=row[2], pending=row[3], taken=row[4],
-                            dead=row[5], arrived=list(row[6]), dead_reason=row[7])
+                            dead=row[5], arrived=list(row[6]), dead_reason=row[7], sources=list(row[8]))
             for row in self._update_runs(
                 "SELECT id, node_id, state, pending_inputs, taken_inputs, dead_inputs, arrived_edges, "
-                "dead_reason FROM executions_noderun WHERE execution_id = %s AND node_id = ANY(%s)",
-                [self.execution.pk, target_ids])
+                "dead_reason, input_sources FROM executions_noderun WHERE execution_id = %s "
+                "AND node_id = ANY(%s)", [self.execution.pk, target_ids])
         }
         for _, pairs in frontier:
             for edge, settlement in pairs:
@@ -363,6 +408,8 @@ class Books:
                 if settlement.taken:
                     target.taken += 1
                     target.arrived.append(edge.id)
+                    if edge.kind == "data" and edge.source not in target.sources:
+                        target.sources.append(edge.source)
                 else:
                     target.dead += 1
                     target.dead_reason = strongest_reason(target.dead_reason or None,
@@ -375,30 +422,43 @@ class Books:
             verdict = readiness(self.graph.facts[target.node_id].node, pending=max(target.pending, 0),
                                 taken=target.taken, dead=target.dead, dead_reason=target.dead_reason or None)
             if verdict.verdict is Verdict.RUN:
-                queued.append(target.node_id)
+                if self._needs_input(target.node_id):
+                    target.awaiting = True
+                    target.message = self._prompt(target.node_id)
+                else:
+                    target.new_state = NodeRunState.QUEUED.value
+                    queued.append(target.node_id)
             elif verdict.verdict is Verdict.SKIP:
                 target.new_state = NodeRunState.SKIPPED.value
                 target.skip_reason = verdict.reason or ""
                 next_frontier.append((target.node_id, settle_outgoing(
                     self.graph.index, target.node_id, state=Settled.SKIPPED)))
         rows = [{"id": t.run_id, "pending": max(t.pending, 0), "taken": t.taken, "dead": t.dead,
-                 "arrived": t.arrived, "dead_reason": t.dead_reason[:100], "state": t.new_state or t.state,
-                 "skip_reason": t.skip_reason[:200]}
+                 "arrived": t.arrived, "sources": t.sources, "dead_reason": t.dead_reason[:100],
+                 "state": t.new_state or t.state, "skip_reason": t.skip_reason[:200], "awaiting": t.awaiting,
+                 "message": t.message[:500]}
                 for t in targets.values() if t.changed]
+        # Counts, decisions, queueing and skips of every target in one statement.
         self._update_runs(
             "UPDATE executions_noderun AS r SET pending_inputs = v.pending, taken_inputs = v.taken, "
-            "dead_inputs = v.dead, arrived_edges = v.arrived, dead_reason = v.dead_reason, "
-            "state = v.state, skip_reason = CASE WHEN v.state = 'skipped' THEN v.skip_reason "
-            "ELSE r.skip_reason END, finished_at = CASE WHEN v.state = 'skipped' AND r.state <> 'skipped' "
-            "THEN now() ELSE r.finished_at END "
+            "dead_inputs = v.dead, arrived_edges = v.arrived, input_sources = v.sources, "
+            "dead_reason = v.dead_reason, state = v.state, "
+            "skip_reason = CASE WHEN v.state = 'skipped' THEN v.skip_reason ELSE r.skip_reason END, "
+            "finished_at = CASE WHEN v.state = 'skipped' AND r.state <> 'skipped' THEN now() "
+            "ELSE r.finished_at END, "
+            "queued_at = CASE WHEN v.state = 'queued' AND r.state <> 'queued' THEN now() ELSE r.queued_at END, "
+            "awaiting_input = r.awaiting_input OR v.awaiting, "
+            "message = CASE WHEN v.awaiting THEN v.message ELSE r.message END "
             "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pending int, taken int, dead int, "
-            "arrived text[], dead_reason text, state text, skip_reason text) WHERE r.id = v.id",
+            "arrived text[], sources text[], dead_reason text, state text, skip_reason text, awaiting boolean, "
+            "message text) WHERE r.id = v.id",
             [orjson.dumps(rows).decode()])
         for target in targets.values():
             if target.new_state == NodeRunState.SKIPPED.value:
                 self.event(ev.NODE_SKIPPED, target.node_id, reason=target.skip_reason)
-        self.queue_ready(queued)
-        return next_frontier
+            elif target.new_state == NodeRunState.QUEUED.value:
+                self.event(ev.NODE_QUEUED, target.node_id)
+        return next_frontier, bool(queued)
 
     def skip_disabled_at_start(self) -> None:
         """Disabled nodes are skipped before anything runs; the skip flows downstream."""
@@ -416,31 +476,45 @@ class Books:
 
     # -- dispatch --------------------------------------------------------------------------
 
-    def dispatch(self, *, inline_capacity: int = 0) -> None:
+    def dispatch(self, *, inline_capacity: int = 0, report: bool = False) -> tuple[bool, bool] | None:
         """Hand queued node runs to workers up to `max_parallel` in flight (only while running).
 
         Up to `inline_capacity` cheap ones are kept for the calling task to run itself after
-        commit; they count as in flight (and the reaper re-sends them if that task dies).
+        commit; they count as in flight (and the reaper re-sends them if that task dies). With
+        `report`, the same statement answers whether any node run is left unsettled and whether
+        any failed (what `finish_if_done` needs), saving a round trip on the hot path.
         """
         if self.state is not ExecutionState.RUNNING:
-            return
+            return None
+        flags = (" UNION ALL SELECT NULL, NULL, NULL, EXISTS (SELECT 1 FROM executions_noderun WHERE "
+                 "execution_id = %(e)s AND state IN ('pending', 'queued', 'running')), EXISTS (SELECT 1 "
+                 "FROM executions_noderun WHERE execution_id = %(e)s AND state = 'failed')") if report else ""
         rows = self._update_runs(
             "WITH flight AS (SELECT count(*) AS n FROM executions_noderun WHERE execution_id = %(e)s "
             "AND (state = 'running' OR (state = 'queued' AND dispatched_at IS NOT NULL))), "
             "pick AS (SELECT id FROM executions_noderun WHERE execution_id = %(e)s AND state = 'queued' "
             "AND dispatched_at IS NULL AND (due_at IS NULL OR due_at <= now()) ORDER BY queued_at, id "
-            "LIMIT GREATEST(0, %(limit)s - (SELECT n FROM flight))) "
-            "UPDATE executions_noderun AS r SET dispatched_at = now() FROM pick WHERE r.id = pick.id "
-            "RETURNING r.id, r.node_id, r.queue",
+            "LIMIT GREATEST(0, %(limit)s - (SELECT n FROM flight))), "
+            "sent AS (UPDATE executions_noderun AS r SET dispatched_at = now() FROM pick WHERE r.id = pick.id "
+            "RETURNING r.id, r.node_id, r.queue) "
+            f"SELECT id, node_id, queue, NULL::boolean, NULL::boolean FROM sent{flags}",
             {"e": self.execution.pk, "limit": self.execution.max_parallel})
-        rows.sort(key=lambda row: row[0])
-        for run_id, node_id, queue in rows:
+        answer = None
+        picked = []
+        for run_id, node_id, queue, unsettled, failed in rows:
+            if run_id is None:
+                answer = (bool(unsettled), bool(failed))
+            else:
+                picked.append((run_id, node_id, queue))
+        picked.sort()
+        for run_id, node_id, queue in picked:
             item = Dispatch(run_id=run_id, node_id=node_id, queue=queue)
             if inline_capacity > 0 and self.graph.facts[node_id].cheap:
                 self.inline.append(item)
                 inline_capacity -= 1
             else:
                 self.dispatches.append(item)
+        return answer
 
     def redispatch_all_queued(self) -> None:
         """After a pause or a wait: messages refused meanwhile are gone; send every queued run

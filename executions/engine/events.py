@@ -12,13 +12,14 @@ events go out as one channel message to `execution.<id>`:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 
-from executions.models import ExecutionEvent, event_message
+from executions.models import event_message
 from symphony_site.events import (
     Event,
     execution_group,
@@ -55,6 +56,8 @@ class EventBuffer:
     last_seq: int
     pending: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
     team_events: list[Event] = field(default_factory=list)
+    to_publish: list[dict[str, Any]] = field(default_factory=list)
+    written_at: dt.datetime = field(default_factory=timezone.now)
 
     def add(self, event_type: str, node_id: str | None = None,
             data: Mapping[str, Any] | None = None) -> None:
@@ -63,31 +66,29 @@ class EventBuffer:
     def add_team_event(self, event: Event) -> None:
         self.team_events.append(event)
 
-    def write(self) -> int:
-        """Insert the gathered events, schedule their publication, and answer the new last seq.
+    def take(self) -> tuple[list[dict[str, Any]], int]:
+        """The gathered events numbered from `last_seq`, as rows to insert, and the new last seq.
 
-        The caller holds the execution's row lock and stores the answer in `event_seq`
-        in the same transaction.
+        The caller holds the execution's row lock, inserts the rows and stores the answer in
+        `event_seq` in the same transaction, then calls `publish`.
         """
-        if not self.pending:
-            for event in self.team_events:
-                publish_on_commit(event)
-            self.team_events = []
-            return self.last_seq
-        now = timezone.now()
-        rows = []
-        for offset, (event_type, node_id, data) in enumerate(self.pending, start=1):
-            rows.append(ExecutionEvent(execution_id=self.execution_id, seq=self.last_seq + offset,
-                                       type=event_type, node_id=node_id, data=data, at=now))
-        ExecutionEvent.objects.bulk_create(rows)
-        execution_id = str(self.execution_id)
-        publish_batch_to_group_on_commit(execution_group(self.execution_id), [
-            event_message(execution_id=execution_id, seq=row.seq, event_type=row.type,
-                          node_id=row.node_id, at=now, data=row.data)
-            for row in rows])
-        for event in self.team_events:
-            publish_on_commit(event)
+        self.written_at = timezone.now()
+        rows = [{"seq": self.last_seq + offset, "type": event_type, "node_id": node_id, "data": data}
+                for offset, (event_type, node_id, data) in enumerate(self.pending, start=1)]
         self.last_seq += len(rows)
         self.pending = []
+        self.to_publish.extend(rows)
+        return rows, self.last_seq
+
+    def publish(self) -> None:
+        """Schedule the events taken so far (and the team's events) for after commit."""
+        if self.to_publish:
+            execution_id = str(self.execution_id)
+            publish_batch_to_group_on_commit(execution_group(self.execution_id), [
+                event_message(execution_id=execution_id, seq=row["seq"], event_type=row["type"],
+                              node_id=row["node_id"], at=self.written_at, data=row["data"])
+                for row in self.to_publish])
+            self.to_publish = []
+        for event in self.team_events:
+            publish_on_commit(event)
         self.team_events = []
-        return self.last_seq

@@ -35,9 +35,16 @@ def _pid_namespace() -> str:
         return "0"
 
 
+_identity: tuple[int, str] | None = None
+
+
 def process_identity() -> str:
     """host/pid-namespace/pid: enough to tell, on the same host, whether the owner is alive."""
-    return f"{socket.gethostname()}/{_pid_namespace()}/{os.getpid()}"
+    global _identity
+    pid = os.getpid()
+    if _identity is None or _identity[0] != pid:  # a forked child has its own
+        _identity = (pid, f"{socket.gethostname()}/{_pid_namespace()}/{pid}")
+    return _identity[1]
 
 
 def new_lease_owner() -> str:

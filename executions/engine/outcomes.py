@@ -28,29 +28,22 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def record_completed(books: Books, *, run_id: int, node_id: str, lease_owner: str, outputs: Any,
-                     inputs: Any, usage: Any, cached: bool, settlements: Any, attempt: int,
-                     inline_capacity: int = 0) -> bool:
-    """Completed, if `lease_owner` still holds the run; then settle and dispatch. False if the
-    lease was lost (another attempt owns the node now: this result is dropped)."""
-    rows = books._update_runs(
-        "UPDATE executions_noderun SET state = 'completed', output = %s::jsonb, inputs = %s::jsonb, "
-        "usage = %s::jsonb, cached = %s, error = NULL, lease_owner = '', lease_expires_at = NULL, "
-        "finished_at = now(), progress = 1 WHERE id = %s AND state = 'running' AND lease_owner = %s "
-        "RETURNING (extract(epoch FROM finished_at - started_at) * 1000)::float8",
-        [_json(outputs), _json(inputs), _json(usage), cached, run_id, lease_owner])
-    if not rows:
-        return False
-    books.event(ev.NODE_COMPLETED, node_id, attempt=attempt, duration_ms=round(rows[0][0], 3),
+def after_completed(books: Books, *, node_id: str, attempt: int, duration_ms: float, cached: bool,
+                    settlements: Any, inline_capacity: int = 0) -> None:
+    """A node run was just recorded completed in this transaction (its edges marked settled when
+    the execution is active): announce it, settle its successors, finish or dispatch."""
+    books.event(ev.NODE_COMPLETED, node_id, attempt=attempt, duration_ms=round(duration_ms, 3),
                 **({"cached": True} if cached else {}))
+    queued = False
     if books.state.is_active:
-        books.settle([(node_id, settlements)])
-        books.finish_if_done()
+        queued = books.settle([(node_id, settlements)], marked=frozenset({node_id}))
     elif books.state.is_terminal and books.graph.facts[node_id].kind == "output":
         # An output node that was running when the execution stopped: its value still counts.
         books.collect_outputs()
-    books.dispatch(inline_capacity=inline_capacity)
-    return True
+    # Nothing newly queued: ask in the same statement whether anything is left at all.
+    known = books.dispatch(inline_capacity=inline_capacity, report=not queued)
+    if known is not None:
+        books.finish_if_done(known)
 
 
 def record_failed_attempt(books: Books, *, run_id: int, node_id: str, lease_owner: str,

@@ -26,14 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from executions.engine import events as ev
-from executions.engine.books import Books, Dispatch
+from executions.engine.books import LOCKED_COLUMNS, Books, Dispatch, locked_execution
 from executions.engine.dispatching import send_now
-from executions.engine.graphs import CompiledVersion
+from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.leases import (
     EngineReporter,
     RunningNode,
@@ -42,12 +43,13 @@ from executions.engine.leases import (
     new_lease_owner,
     owner_is_dead_here,
 )
-from executions.engine.outcomes import lose_lease, record_completed, record_failed_attempt
-from executions.models import NodeRun
+from executions.engine.outcomes import after_completed, lose_lease, record_failed_attempt
+from executions.models import NodeRun, event_message
 from executions.runtime import registry
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import Arrival, Settled, resolve_inputs, settle_outgoing
 from instruments.worker import node_context_fields
+from symphony_site.events import execution_group, publish_batch_to_group_on_commit
 from workflows.domain import Workflow
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class Claim:
     execution_inputs: dict[str, Any]
     # Seconds the execution has left before its deadline (None: no deadline).
     execution_left_s: float | None
+    # The outputs of the nodes whose data edges into this one were taken, by node id.
+    source_outputs: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,55 +85,97 @@ class Result:
     reports: tuple[Any, list[tuple[str, str]]]
 
 
+# One statement, its own transaction: lock the execution (so a pause or cancel committed first
+# is seen, and event numbers stay in commit order), move the run Queued → Running with a lease
+# from the database clock only while the execution runs, write `node.started` with the next
+# sequence number, and read what the node needs: the execution's facts and its inputs' outputs.
+CLAIM_SQL = """
+WITH e AS (
+    SELECT id, team_id, workflow_version_id, state, trigger, started_at, deadline_at
+    FROM executions_execution WHERE id = %(e)s FOR NO KEY UPDATE
+), r AS (
+    UPDATE executions_noderun SET state = 'running', attempt = attempt + 1, lease_owner = %(owner)s,
+        lease_expires_at = now() + make_interval(secs => %(lease)s), started_at = now(), finished_at = NULL,
+        progress = NULL, message = '', dispatched_at = NULL, due_at = NULL
+    WHERE id = %(run)s AND execution_id = %(e)s AND state = 'queued'
+        AND (due_at IS NULL OR due_at <= now() + make_interval(secs => %(tolerance)s))
+        AND EXISTS (SELECT 1 FROM e WHERE e.state = 'running')
+    RETURNING node_id, node_kind, attempt, arrived_edges, input_sources
+), s AS (
+    UPDATE executions_execution AS x SET event_seq = x.event_seq + 1 FROM r WHERE x.id = %(e)s
+    RETURNING x.event_seq
+), written AS (
+    INSERT INTO executions_executionevent (execution_id, seq, type, node_id, data, at)
+    SELECT %(e)s, s.event_seq, 'node.started', r.node_id, jsonb_build_object('attempt', r.attempt), %(at)s
+    FROM r, s
+)
+SELECT e.team_id, e.workflow_version_id, e.state, e.trigger, e.started_at, e.deadline_at,
+    r.node_id, r.attempt, r.arrived_edges, s.event_seq,
+    (SELECT jsonb_object_agg(source.node_id, source.output) FROM executions_noderun AS source
+     WHERE source.execution_id = %(e)s AND source.node_id = ANY(r.input_sources)),
+    CASE WHEN r.node_kind = 'input' THEN (SELECT inputs FROM executions_execution WHERE id = %(e)s) END
+FROM e JOIN r ON true JOIN s ON true
+"""
+
+
 def claim(execution_id: Any, run_id: int) -> Claim | None:
     """Queued → Running with a fresh lease, only while the execution is running."""
     owner = new_lease_owner()
+    at = timezone.now()
+    parameters = {"e": execution_id, "run": run_id, "owner": owner, "lease": settings.EXECUTION_LEASE_S,
+                  "tolerance": DUE_TOLERANCE_S, "at": at}
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, parameters)
+        found = cursor.fetchone()
+    if found is None:
+        if not _took_over_dead_owner(execution_id, run_id):
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, {**parameters, "at": timezone.now()})
+            found = cursor.fetchone()
+        if found is None:
+            return None
+    (team_id, version_id, _, trigger, started_at, deadline_at, node_id, attempt, arrived, seq,
+     source_outputs, inputs) = found
+    publish_batch_to_group_on_commit(execution_group(execution_id), [event_message(
+        execution_id=str(execution_id), seq=seq, event_type=ev.NODE_STARTED, node_id=node_id, at=at,
+        data={"attempt": attempt})])
+    graph = compiled(version_id)
+    left = (deadline_at - timezone.now()).total_seconds() if deadline_at is not None else None
+    return Claim(
+        execution_id=execution_id, team_id=team_id, run_id=run_id, node_id=node_id, attempt=attempt,
+        arrived=list(arrived), owner=owner, graph=graph,
+        execution_facts={"id": str(execution_id), "workflow": graph.workflow.name, "trigger": trigger,
+                         "started_at": _iso(started_at)},
+        execution_inputs=_decoded(inputs), execution_left_s=left, source_outputs=_decoded(source_outputs))
+
+
+def _decoded(value: Any) -> dict[str, Any]:
+    """A jsonb value read with a raw cursor (Django's driver setup returns jsonb as text)."""
+    if value is None:
+        return {}
+    return dict(orjson.loads(value) if isinstance(value, str | bytes) else value)
+
+
+def _took_over_dead_owner(execution_id: Any, run_id: int) -> bool:
+    """The run is Running under a process of this host that died (its message came back through
+    `reject_on_worker_lost`): end that attempt now rather than wait for the lease to lapse."""
+    row = (NodeRun.objects.filter(pk=run_id, execution_id=execution_id, state="running")
+           .values_list("lease_owner", flat=True).first())
+    if row is None or not owner_is_dead_here(row):
+        return False
     with transaction.atomic():
         books = Books.open(execution_id)
         if books is None or books.state.value != "running":
-            return None
-        rows = _take(books, run_id, owner)
-        if not rows and _dead_owner_took(books, run_id):
-            rows = _take(books, run_id, owner)
-        if not rows:
-            return None
-        node_id, attempt, arrived = rows[0]
-        books.event(ev.NODE_STARTED, node_id, attempt=attempt)
+            return False
+        current = books._update_runs("SELECT node_id, lease_owner FROM executions_noderun WHERE id = %s "
+                                     "AND state = 'running'", [run_id])
+        if not current or not owner_is_dead_here(current[0][1]):
+            return False
+        taken = lose_lease(books, run_id=run_id, node_id=current[0][0], reason="its worker process died")
+        books.dispatches = [item for item in books.dispatches if item.run_id != run_id]
         books.close()
-        execution = books.execution
-        facts = books.graph.facts[node_id]
-        left = None
-        if execution.deadline_at is not None:
-            left = (execution.deadline_at - timezone.now()).total_seconds()
-        return Claim(
-            execution_id=execution.pk, team_id=execution.team_id, run_id=run_id, node_id=node_id,
-            attempt=attempt, arrived=list(arrived), owner=owner, graph=books.graph,
-            execution_facts={"id": str(execution.pk), "workflow": books.graph.workflow.name,
-                             "trigger": execution.trigger,
-                             "started_at": _iso(execution.started_at)},
-            execution_inputs=books.inputs() if facts.is_input else {},
-            execution_left_s=left)
-
-
-def _take(books: Books, run_id: int, owner: str) -> list[tuple[Any, ...]]:
-    return books._update_runs(
-        "UPDATE executions_noderun SET state = 'running', attempt = attempt + 1, lease_owner = %s, "
-        "lease_expires_at = now() + make_interval(secs => %s), started_at = now(), finished_at = NULL, "
-        "progress = NULL, message = '', dispatched_at = NULL, due_at = NULL "
-        "WHERE id = %s AND execution_id = %s AND state = 'queued' "
-        "AND (due_at IS NULL OR due_at <= now() + make_interval(secs => %s)) "
-        "RETURNING node_id, attempt, arrived_edges",
-        [owner, settings.EXECUTION_LEASE_S, run_id, books.execution.pk, DUE_TOLERANCE_S])
-
-
-def _dead_owner_took(books: Books, run_id: int) -> bool:
-    """The run is Running under a process of this host that died (its message came back through
-    `reject_on_worker_lost`): end that attempt now rather than wait for the lease to lapse."""
-    row = books._update_runs("SELECT node_id, lease_owner FROM executions_noderun WHERE id = %s "
-                             "AND execution_id = %s AND state = 'running'", [run_id, books.execution.pk])
-    if not row or not owner_is_dead_here(row[0][1]):
-        return False
-    return lose_lease(books, run_id=run_id, node_id=row[0][0], reason="its worker process died")
+        return taken
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -144,11 +190,7 @@ def resolve(claimed: Claim) -> dict[str, Any]:
     arrived = [data_edges[edge_id] for edge_id in claimed.arrived if edge_id in data_edges]
     if not facts.is_merge:  # a merge takes arrivals in arrival order; others in document order
         arrived.sort(key=lambda edge: index.edge_order[edge.id])
-    sources = sorted({edge.source for edge in arrived})
-    outputs: dict[str, Any] = {}
-    if sources:
-        outputs = dict(NodeRun.objects.filter(execution_id=claimed.execution_id, node_id__in=sources)
-                       .values_list("node_id", "output"))
+    outputs = claimed.source_outputs
     arrivals = [Arrival(edge, outputs.get(edge.source) or {}) for edge in arrived]
     return resolve_inputs(facts.node, arrivals, execution=claimed.execution_facts)
 
@@ -201,36 +243,71 @@ def execute(claimed: Claim) -> Result:
         lease_keeper.unregister(running)
 
 
+# Lock the execution, then write the result only if this attempt still holds the lease; its
+# edges are marked settled at once when the execution is active (they are settled below, in
+# this same transaction). Answers the locked execution's row and the attempt's duration (null
+# when the lease was lost).
+RECORD_SQL = f"""
+WITH e AS (
+    SELECT {LOCKED_COLUMNS} FROM executions_execution WHERE id = %(e)s FOR NO KEY UPDATE
+), r AS (
+    UPDATE executions_noderun SET state = 'completed', output = %(output)s::jsonb, inputs = %(inputs)s::jsonb,
+        usage = %(usage)s::jsonb, cached = %(cached)s, error = NULL, lease_owner = '', lease_expires_at = NULL,
+        finished_at = now(), progress = 1,
+        edges_settled = EXISTS (SELECT 1 FROM e WHERE e.state IN ('running', 'paused', 'waiting_for_input'))
+    WHERE id = %(run)s AND state = 'running' AND lease_owner = %(owner)s
+    RETURNING (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms
+)
+SELECT e.*, r.duration_ms FROM e LEFT JOIN r ON true
+"""
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
 def record(claimed: Claim, result: Result, *, inline_capacity: int = 0) -> list[Dispatch]:
     """Write the result if this attempt still holds the lease; answer the runs kept for inline."""
     with transaction.atomic():
-        books = Books.open(claimed.execution_id)
-        if books is None:
-            return []
-        # The attempt's log lines; its last progress is superseded by the result.
-        _, lines = result.reports
-        add_reports(books, claimed.node_id, None, lines)
         if result.outcome is not None:
             outcome = result.outcome
-            kept = record_completed(
-                books, run_id=claimed.run_id, node_id=claimed.node_id, lease_owner=claimed.owner,
-                outputs=dict(outcome.outputs), inputs=result.inputs, usage=dict(outcome.usage),
-                cached=outcome.cached, settlements=result.settlements, attempt=claimed.attempt,
-                inline_capacity=inline_capacity)
+            with connection.cursor() as cursor:
+                cursor.execute(RECORD_SQL, {
+                    "e": claimed.execution_id, "run": claimed.run_id, "owner": claimed.owner,
+                    "output": _json(dict(outcome.outputs)), "inputs": _json(result.inputs),
+                    "usage": _json(dict(outcome.usage)), "cached": outcome.cached})
+                found = cursor.fetchone()
+            if found is None or found[-1] is None:
+                return _dropped(claimed)
+            books = Books.of(locked_execution(found[:-1]))
+            _, lines = result.reports
+            add_reports(books, claimed.node_id, None, lines)
+            after_completed(books, node_id=claimed.node_id, attempt=claimed.attempt, duration_ms=found[-1],
+                            cached=outcome.cached, settlements=result.settlements,
+                            inline_capacity=inline_capacity)
         else:
             assert result.failure is not None
-            kept = record_failed_attempt(
-                books, run_id=claimed.run_id, node_id=claimed.node_id, lease_owner=claimed.owner,
-                error=result.failure.to_dict(), retryable=result.failure.retryable, inputs=result.inputs)
-        if not kept:
-            # Another attempt owns the node now (the lease lapsed): this result is dropped and
-            # nothing it would have caused happens.
-            transaction.set_rollback(True)
-            logger.info("Dropped the result of node %s (run %s): its lease was lost",
-                        claimed.node_id, claimed.run_id)
-            return []
+            opened = Books.open(claimed.execution_id)
+            if opened is None:
+                return []
+            books = opened
+            # The attempt's log lines; its last progress is superseded by the result.
+            _, lines = result.reports
+            add_reports(books, claimed.node_id, None, lines)
+            if not record_failed_attempt(
+                    books, run_id=claimed.run_id, node_id=claimed.node_id, lease_owner=claimed.owner,
+                    error=result.failure.to_dict(), retryable=result.failure.retryable, inputs=result.inputs):
+                transaction.set_rollback(True)
+                return _dropped(claimed)
         books.close()
         return list(books.inline)
+
+
+def _dropped(claimed: Claim) -> list[Dispatch]:
+    # Another attempt owns the node now (the lease lapsed): this result is dropped, and nothing it
+    # would have caused happens.
+    logger.info("Dropped the result of node %s (run %s): its lease was lost", claimed.node_id, claimed.run_id)
+    return []
 
 
 def step(execution_id: Any, run_id: int) -> None:

@@ -38,14 +38,30 @@ def consumers_off(celery_worker: str, settings: Any) -> Iterator[None]:
     """The test worker stops taking step messages (they stay in the broker) until the test ends;
     steps run here do not run successors inline (each delivery is one node)."""
     settings.EXECUTION_INLINE_MAX = 0
-    with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
-        for queue in ("steps", "io", "models"):
-            app.control.cancel_consumer(queue, destination=[celery_worker], reply=True, connection=connection)
+    set_consuming(celery_worker, [])
     yield
     broker().delete("steps", "io", "models")  # leftovers would race the database flush
+    set_consuming(celery_worker, ["steps", "io", "models"])
+
+
+def set_consuming(worker: str, queues: list[str]) -> None:
+    """Make the worker consume exactly these engine queues, and wait until it says it does (a busy
+    machine can take longer than a remote-control reply's timeout)."""
+    deadline = time.monotonic() + 30
     with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
-        for queue in ("steps", "io", "models"):
-            app.control.add_consumer(queue, destination=[celery_worker], reply=True, connection=connection)
+        while True:
+            for queue in ("steps", "io", "models"):
+                if queue in queues:
+                    app.control.add_consumer(queue, destination=[worker], reply=True, timeout=3,
+                                             connection=connection)
+                else:
+                    app.control.cancel_consumer(queue, destination=[worker], reply=True, timeout=3,
+                                                connection=connection)
+            replies = app.control.inspect(destination=[worker], timeout=3, connection=connection).active_queues() or {}
+            if worker in replies and {queue["name"] for queue in replies[worker]} == set(queues):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker did not switch to consuming {queues}: {replies}")
 
 
 def two_steps() -> dict[str, Any]:
@@ -117,9 +133,7 @@ def test_a_lost_message_is_sent_again_by_the_reaper(engine, consumers_off, celer
     execution = start(engine, store(engine, two_steps()), {"x": "y"})
     assert queued_messages("steps") == 1
     broker().delete("steps")  # the broker lost it (a restart without persistence)
-    with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
-        app.control.add_consumer("steps", destination=[celery_worker], reply=True, connection=connection)
-        app.control.add_consumer("io", destination=[celery_worker], reply=True, connection=connection)
+    set_consuming(celery_worker, ["steps", "io", "models"])
     time.sleep(0.3)
     assert NodeRun.objects.get(execution=execution, node_id="x").state == "queued"  # nothing ran it
     resent = 0
