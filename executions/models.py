@@ -177,9 +177,16 @@ class NodeRun(models.Model):
                          condition=Q(state=NodeRunState.RUNNING.value)),
             models.Index(fields=["dispatched_at"], name="node_run_queued_dispatch",
                          condition=Q(state=NodeRunState.QUEUED.value)),
-            # "Is anything left to settle?" and in-flight counts, per execution.
+            # "Is anything left to settle?", per execution.
             models.Index(fields=["execution", "state"], name="node_run_unsettled",
                          condition=Q(state__in=UNSETTLED_STATES)),
+            # Dispatch: what is in flight (running, or sent and not yet claimed) against
+            # max_parallel, and the backlog of queued runs not yet sent, oldest first.
+            models.Index(fields=["execution"], name="node_run_in_flight",
+                         condition=(Q(state=NodeRunState.RUNNING.value)
+                                    | Q(state=NodeRunState.QUEUED.value, dispatched_at__isnull=False))),
+            models.Index(fields=["execution", "queued_at", "id"], name="node_run_backlog",
+                         condition=Q(state=NodeRunState.QUEUED.value, dispatched_at__isnull=True)),
             # Duration history of each node type for estimates.
             models.Index(fields=["node_type", "-finished_at"], name="node_run_type_history",
                          condition=Q(state=NodeRunState.COMPLETED.value, reused_from__isnull=True,

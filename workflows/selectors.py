@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Func, Q, QuerySet
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 
 from teams.access import access_object, scoped
 from teams.roles import Role
@@ -33,14 +33,16 @@ def workflows_for_user(user: Any, *, team: Any = None, query: str = "", tag: str
 
 
 def with_last_run(workflows: QuerySet[Workflow]) -> QuerySet[Workflow]:
-    """The seam for the executions issue: annotate each workflow's latest execution state here
-    (e.g. a Subquery on executions ordered by start time) as `last_run_state`. Until executions
-    exist it leaves the queryset unchanged, and `last_run_available()` keeps the UI column hidden."""
-    return workflows
+    """Each workflow's latest execution state as `last_run_state` (one correlated subquery,
+    served by the executions' (workflow, -created_at) index)."""
+    from executions.models import Execution
+
+    latest = Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at").values("state")[:1]
+    return workflows.annotate(last_run_state=Subquery(latest))
 
 
 def last_run_available() -> bool:
-    return False
+    return True
 
 
 def last_run_of(workflow: Workflow) -> dict[str, Any] | None:

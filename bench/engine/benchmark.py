@@ -26,7 +26,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +111,8 @@ class WorkerGroup:
     def kill_all(self) -> None:
         assert self.process is not None
         for pid in [*self.children(), self.process.pid]:
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -277,7 +276,7 @@ def hand_off(bench: Bench, length: int) -> list[float]:
     started = {node_id: at for node_id, at in NodeRun.objects.filter(execution=execution)
                .values_list("node_id", "started_at")}
     ordered = [started["in"]] + [started[f"n{i}"] for i in range(length)]
-    return [(after - before).total_seconds() * 1000 for before, after in zip(ordered, ordered[1:], strict=False)]
+    return [(after - before).total_seconds() * 1000 for before, after in pairwise(ordered)]
 
 
 def raw_hand_off(length: int) -> list[float]:
@@ -290,7 +289,7 @@ def raw_hand_off(length: int) -> list[float]:
     wait(lambda: client.llen(key) >= length, 300, "the raw self-chain", interval=0.005)
     times = [float(value) for value in client.lrange(key, 0, -1)]
     client.delete(key)
-    return [(after - before) * 1000 for before, after in zip(times, times[1:], strict=False)]
+    return [(after - before) * 1000 for before, after in pairwise(times)]
 
 
 def executions_per_second(bench: Bench, count: int, starters: int = 4) -> float:
@@ -342,25 +341,25 @@ def command_effects(bench: Bench, repetitions: int) -> dict[str, list[float]]:
     workflow = bench.workflow(delays(2, 200))
     for _ in range(repetitions):
         execution = bench.start(workflow)
-        wait(lambda: NodeRun.objects.filter(execution=execution, node_id="d0", state="running").exists(), 30, "d0")
+        wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="d0", state="running").exists(), 30, "d0")
         started = time.perf_counter()
         bench.command(execution, "pause")
         samples["pause"].append((time.perf_counter() - started) * 1000)
-        wait(lambda: NodeRun.objects.filter(execution=execution, node_id="d0", state="completed").exists(), 30,
+        wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="d0", state="completed").exists(), 30,
              "d0 to finish")
         started = time.perf_counter()
         bench.command(execution, "resume")
-        wait(lambda: NodeRun.objects.filter(execution=execution, node_id="d1", state="running").exists(), 30,
+        wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="d1", state="running").exists(), 30,
              "d1 to start")
         samples["resume"].append((time.perf_counter() - started) * 1000)
         finished(execution.pk)
     long_workflow = bench.workflow(delays(1, 30_000))
     for _ in range(repetitions):
         execution = bench.start(long_workflow)
-        wait(lambda: NodeRun.objects.filter(execution=execution, node_id="d0", state="running").exists(), 30, "d0")
+        wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="d0", state="running").exists(), 30, "d0")
         started = time.perf_counter()
         bench.command(execution, "cancel", reason="benchmark")
-        wait(lambda: NodeRun.objects.filter(execution=execution, node_id="d0", state="skipped").exists(), 30,
+        wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="d0", state="skipped").exists(), 30,
              "the node to stop", interval=0.002)
         samples["cancel"].append((time.perf_counter() - started) * 1000)
     return samples
@@ -378,12 +377,12 @@ def kill_recovery(bench: Bench, workers: WorkerGroup, repetitions: int) -> list[
     samples = []
     for _ in range(repetitions):
         execution = bench.start(workflow)
-        first = wait(lambda: NodeRun.objects.filter(execution=execution, node_id="slow", state="running",
+        first = wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="slow", state="running",
                                                     attempt=1).first(), 30, "the node to run")
         pid = int(first.lease_owner.split("/")[2])
         killed = time.perf_counter()
         os.kill(pid, signal.SIGKILL)
-        wait(lambda: NodeRun.objects.filter(execution=execution, node_id="slow", state="running",
+        wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, node_id="slow", state="running",
                                             attempt=2).exists(), 60, "the node to run again", interval=0.002)
         samples.append((time.perf_counter() - killed) * 1000)
         finished(execution.pk)
@@ -412,7 +411,7 @@ def large_run_with_restart(bench: Bench, workers: WorkerGroup, levels: int, widt
     total = levels * width + 1
     started = time.perf_counter()
     execution = bench.start(workflow)
-    wait(lambda: NodeRun.objects.filter(execution=execution, state="completed").count() >= total // 3, 1800,
+    wait(lambda execution=execution: NodeRun.objects.filter(execution=execution, state="completed").count() >= total // 3, 1800,
          "a third of the nodes", interval=0.1)
     workers.kill_all()
     time.sleep(2.0)

@@ -54,7 +54,7 @@ def two_nodes() -> dict[str, Any]:
 
 def layered(levels: int, width: int, max_parallel: int = 64) -> dict[str, Any]:
     """`levels` layers of `width` no-ops; each node reads its left parent and waits for the
-    right one too (one data and one control edge): levels × width + 1 nodes."""
+    right one too (one data and one control edge): levels * width + 1 nodes."""
     nodes: list[dict[str, Any]] = [{"id": "in", "kind": "input", "data_type": "any"}]
     edges: list[dict[str, Any]] = []
     for level in range(levels):

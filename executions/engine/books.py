@@ -38,7 +38,6 @@ from executions.engine import events as ev
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.models import Execution, ExecutionTransition, NodeRun
 from executions.runtime.flow import (
-    SKIP_EXECUTION_STOPPED,
     EdgeSettlement,
     Settled,
     Verdict,
@@ -294,10 +293,16 @@ class Books:
                 "failed_nodes": [node_id for node_id, _ in failures]})
         return True
 
-    def gate(self, *, reason_actor: Actor | None = None) -> ExecutionState:
-        """On (re)entering running: pause again for a held failure, wait for input, or go on."""
+    def gate(self, *, failures_possible: bool = True) -> ExecutionState:
+        """On (re)entering running: pause again for a held failure, wait for input, or go on.
+
+        At start nothing has failed yet, and a workflow without interactive inputs never waits:
+        then there is nothing to ask the database.
+        """
         if self.state is not ExecutionState.RUNNING:
             return self.state
+        if not failures_possible and not self.graph.has_interactive_inputs:
+            return ExecutionState.RUNNING
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND "
@@ -522,6 +527,3 @@ class Books:
         self._update_runs("UPDATE executions_noderun SET dispatched_at = NULL WHERE execution_id = %s "
                           "AND state = 'queued'", [self.execution.pk])
         self.dispatch()
-
-    def stopped_skip_reason(self) -> str:
-        return SKIP_EXECUTION_STOPPED

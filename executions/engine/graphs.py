@@ -57,6 +57,7 @@ class CompiledVersion:
     workflow: Workflow
     index: FlowIndex
     facts: dict[str, NodeFacts]
+    has_interactive_inputs: bool = False
     _plan: Plan | None = field(default=None, repr=False)
 
     def plan(self) -> Plan:
@@ -90,8 +91,9 @@ def _facts(node: Node, index: FlowIndex) -> NodeFacts:
 def compile_workflow(workflow: Workflow, *, version_id: uuid.UUID, checksum: str) -> CompiledVersion:
     index = FlowIndex(workflow)
     facts = {node_id: _facts(node, index) for node_id, node in workflow.nodes.items()}
+    interactive = any(isinstance(node, InputNode) and node.interactive for node in workflow.nodes.values())
     return CompiledVersion(version_id=version_id, checksum=checksum, workflow=workflow, index=index,
-                           facts=facts)
+                           facts=facts, has_interactive_inputs=interactive)
 
 
 _cache: OrderedDict[uuid.UUID, CompiledVersion] = OrderedDict()

@@ -99,9 +99,9 @@ def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
                                                outputs=output or {}))
                      for node_id, output in reused)
     books.queue_ready(books.graph.index.sources())
-    if books.gate() is ExecutionState.RUNNING:
-        books.finish_if_done()
-    books.dispatch()
+    # Nothing has failed at start (a re-run copies completed nodes only).
+    if books.gate(failures_possible=False) is ExecutionState.RUNNING:
+        books.finish_if_done(books.dispatch(report=True))
 
 
 def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version: str | None = None,

@@ -322,3 +322,11 @@ def test_times_are_iso_utc(personas, waiting) -> None:
     body = personas.client("viewer").get(f"/api/v1/executions/{waiting.pk}/").json()
     parsed = dt.datetime.strptime(body["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
     assert parsed.year >= 2024
+
+
+def test_the_workflows_list_names_each_workflows_last_run(personas, workflow, waiting) -> None:
+    rows = personas.client("viewer").get("/api/v1/workflows/").json()["results"]
+    assert [(row["name"], row["last_run"]) for row in rows] == [("Ask first", {"state": "waiting_for_input"})]
+    command(personas, waiting, "cancel")
+    rows = personas.client("viewer").get("/api/v1/workflows/").json()["results"]
+    assert rows[0]["last_run"] == {"state": "cancelled"}

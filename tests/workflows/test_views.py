@@ -43,7 +43,7 @@ def test_list_search_and_tag_filter(personas, stored) -> None:
     client = browser(personas, "viewer")
     html = client.get("/workflows/").content.decode()
     assert "Answer a question" in html and "Triage support tickets" in html
-    assert "Last run" not in html  # hidden until executions exist
+    assert "Last run" in html and html.count("<td>never</td>") == 2  # neither has run yet
     html = client.get("/workflows/?q=triage").content.decode()
     assert "Triage support tickets" in html and "Answer a question" not in html
     html = client.get("/workflows/?tag=llm").content.decode()
