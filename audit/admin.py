@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditChainHead, AuditEntry, AuditPolicy
 
@@ -31,6 +33,18 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
     show_full_result_count = False
     actions = None
+    exclude = ["details"]
+    readonly_fields = ["readable_details"]
+
+    @admin.display(description="Details")
+    def readable_details(self, entry: AuditEntry) -> str:
+        """The details as a short table of keys and values (nested values as compact JSON)."""
+        if not entry.details:
+            return "—"
+        rows = format_html_join("", "<tr><th>{}</th><td><code>{}</code></td></tr>",
+                                ((key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+                                 for key, value in sorted(entry.details.items())))
+        return format_html("<table>{}</table>", rows)
 
 
 @admin.register(AuditChainHead)

@@ -30,6 +30,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "workflow.created": "A workflow was created with its first version.",
     "workflow.versioned": "A new immutable version of a workflow was saved.",
     "workflow.archived": "A workflow was archived.",
+    "workflow.restored": "An archived workflow was brought back to the lists (undoing an archive).",
     "workflow.imported": "A workflow was imported from an uploaded document.",
     "workflow.exported": "A workflow version was exported.",
     # Templates

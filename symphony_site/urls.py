@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from symphony_site import views
@@ -17,6 +19,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}symphony/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -30,5 +33,11 @@ urlpatterns = [
     path("", include("teams.urls")),
 ]
 
+# The admin's lists need their width: no app sidebar beside them, a plain name above them.
+admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Symphony administration"
+admin.site.site_title = "Symphony admin"
+
+handler403 = "symphony_site.views.forbidden"
 handler404 = "symphony_site.views.not_found"
 handler500 = "symphony_site.views.server_error"

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -83,16 +84,31 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
     return error_response("not_found", f"No API endpoint at {request.path}.", 404)
 
 
+def _back_url(request: HttpRequest) -> str:
+    """The page the person came from, when it is one of ours: the error page's way back."""
+    referer = request.headers.get("Referer", "")
+    own = f"{request.scheme}://{request.get_host()}/"
+    return referer if referer.startswith(own) and referer != request.build_absolute_uri() else ""
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_path(request.path):
         return api_not_found(request)
-    return render(request, "errors/404.html", status=404)
+    return render(request, "errors/404.html", {"back_url": _back_url(request)}, status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        return error_response("permission_denied", str(exception or "") or "Your role does not allow this action.", 403)
+    message = str(exception) if exception is not None else ""
+    return render(request, "errors/403.html", {"message": message, "back_url": _back_url(request)}, status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path):
         return error_response("server_error", "Something went wrong on our side; it has been logged.", 500)
-    return render(request, "errors/500.html", status=500)
+    # Rendered without the request: context processors read the database, which may be what failed.
+    return HttpResponse(render_to_string("errors/500.html"), status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -23,6 +23,7 @@ from teams.models import ApiToken, Membership
 from teams.roles import Role
 
 User = get_user_model()
+UNDO_REMOVE_KEY = "undo_member_remove"  # who was just removed, with their role: "Undo" adds them back
 
 
 class LoginView(auth_views.LoginView):
@@ -54,9 +55,27 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.team:  # type: ignore[attr-defined]
-        return redirect("workflows:list")
-    return render(request, "teams/no_team.html")
+    """After login: what the current team has, and what to do next."""
+    team = request.team  # type: ignore[attr-defined]
+    if not team:
+        return render(request, "teams/no_team.html")
+    from templates_app.curated import curated_templates
+    from templates_app.models import Template
+    from workflows import selectors as workflow_selectors
+
+    role = team_role(request.user, team)
+    workflows = workflow_selectors.workflows_for_user(request.user, team=team.pk)
+    recent = list(workflows.order_by(*workflow_selectors.LIST_ORDERING)[:5])
+    context = {
+        "team": team, "role": role,
+        "can_edit": bool(role and role.includes(Role.EDITOR)),
+        "can_manage": bool(role and role.includes(Role.ADMIN)),
+        "workflow_count": workflows.count() if recent else 0, "recent": recent,
+        "template_count": Template.objects.filter(team=team).count(),
+        "member_count": Membership.objects.filter(team=team).count(),
+        "starter_templates": curated_templates(request.user, limit=3),
+    }
+    return render(request, "teams/home.html", context)
 
 
 @login_required
@@ -121,7 +140,10 @@ def team_detail(request: HttpRequest) -> HttpResponse:
                 _run(request, lambda: services.member_change_role(
                     actor=actor_from_request(request), origin=web_origin(request), team=team, user=user, role=request.POST.get("role", "")), f"{user.username} is now {request.POST.get('role')}.")
             else:
+                previous_role = Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
                 _run(request, lambda: services.member_remove(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user), f"{user.username} removed.")
+                if previous_role and not Membership.objects.filter(team=team, user=user).exists():
+                    request.session[UNDO_REMOVE_KEY] = {"username": user.username, "role": previous_role}
         elif action == "create_token":
             try:
                 token, key = services.token_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
@@ -146,5 +168,6 @@ def team_detail(request: HttpRequest) -> HttpResponse:
         "roles": [r.value for r in sorted(Role, key=lambda r: -r.rank)],
         "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at")[:50],
         "new_token_key": request.session.pop("new_token_key", None),
+        "undo_remove": request.session.pop(UNDO_REMOVE_KEY, None),
     }
     return render(request, "teams/team_detail.html", context)

@@ -13,12 +13,19 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from symphony_site.api.errors import ApiError
 from symphony_site.origins import actor_from_request, admin_origin
 from templates_app import services
 from templates_app.models import Instantiation, Rating, Template, TemplateVersion
+from workflows.serialization import pretty
+
+
+def _collapsed(summary: str, text: str) -> str:
+    """Long text folded behind its summary: no walls of JSON on the page."""
+    return format_html('<details><summary>{}</summary><pre style="white-space: pre-wrap; max-height: 30rem; '
+                       'overflow: auto">{}</pre></details>', summary, text)
 
 
 class ReadOnlyMixin:
@@ -57,8 +64,11 @@ def _apply(modeladmin: admin.ModelAdmin, request: HttpRequest,  # type: ignore[t
 
 @admin.register(Template)
 class TemplateAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "slug", "team", "category", "visibility", "verified", "featured", "deprecated",
-                    "rating_average", "rating_count", "usage_count", "latest_version", "updated_at"]
+    # The curation columns come first: they must be visible without scrolling sideways.
+    list_display = ["name", "verified", "featured", "deprecated", "team", "category", "shown_to", "rating",
+                    "usage_count", "latest_version"]
+    list_display_links = ["name"]
+    list_select_related = ["team"]
     list_filter = ["visibility", "verified", "featured", "deprecated", "category"]
     search_fields = ["name", "slug", "description", "team__name"]
     readonly_fields = ["id", "slug", "team", "name", "description", "category", "tags", "visibility", "verified",
@@ -71,6 +81,14 @@ class TemplateAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The change list must show for actions to run; fields stay read-only.
         return bool(request.user.is_staff) and obj is None
+
+    @admin.display(description="Visibility", ordering="visibility")
+    def shown_to(self, template: Template) -> str:
+        return str(template.visibility)  # the short value; the long labels wrap the column
+
+    @admin.display(description="Rating", ordering="rating_average")
+    def rating(self, template: Template) -> str:
+        return f"{template.rating_average:.1f} ({template.rating_count})"
 
     @admin.action(description="Verify selected templates")
     def verify(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
@@ -113,15 +131,27 @@ class TemplateVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[typ
 
     @admin.display(description="Parameters")
     def pretty_parameters(self, obj: TemplateVersion) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.parameters, indent=2))
+        rows = format_html_join("", "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                ((item.get("name", ""), item.get("type", ""), "yes" if item.get("required") else "no",
+                                  json.dumps(item["default"]) if "default" in item else "—")
+                                 for item in obj.parameters if isinstance(item, dict)))
+        return format_html("<table><thead><tr><th>Name</th><th>Type</th><th>Required</th><th>Default</th></tr>"
+                           "</thead><tbody>{}</tbody></table>", rows) if obj.parameters else "—"
 
     @admin.display(description="Examples")
     def pretty_examples(self, obj: TemplateVersion) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.examples, indent=2))
+        return _collapsed(f"{len(obj.examples)} example(s)", json.dumps(obj.examples, indent=2)) if obj.examples else "—"
 
     @admin.display(description="Document")
     def pretty_document(self, obj: TemplateVersion) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.document, indent=2))
+        workflow = obj.document.get("workflow", obj.document) if isinstance(obj.document, dict) else {}
+        summary = f"{len(workflow.get('nodes') or [])} nodes, {len(workflow.get('edges') or [])} edges — show the tree"
+        try:
+            text = pretty(obj.document if "workflow" in obj.document else {"schema_version": "1.0.0", "workflow": workflow},
+                          show_metadata=False, color=False)
+        except Exception as error:  # a display helper must never break the admin page
+            text = f"(cannot pretty-print this document: {type(error).__name__})"
+        return _collapsed(summary, text)
 
 
 @admin.register(Rating)

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from templates_app.domain.parameters import ParameterDefinition, ParameterType, ordered
+from templates_app.domain.parameters import (
+    Choice,
+    Constraints,
+    ParameterDefinition,
+    ParameterType,
+    UiHints,
+    ordered,
+)
 
 FIELD_PREFIX = "param__"
 
@@ -93,6 +100,20 @@ class FormField:
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.value is None or self.value == "" or self.value == []
+
+    @property
+    def default_text(self) -> str:
+        """The default as a person would type it ("" without one)."""
+        if not self.definition.has_default:
+            return ""
+        default = self.definition.default
+        if isinstance(default, str):
+            return default
+        return json.dumps(default, ensure_ascii=False)
 
     @property
     def checked(self) -> bool:
@@ -210,3 +231,60 @@ def errors_by_path(problems: list[dict[str, Any]]) -> dict[str, list[str]]:
         path = str(problem.get("path") or problem.get("parameter") or "")
         found.setdefault(path, []).append(str(problem.get("message", "")))
     return found
+
+
+# --- Forms from a JSON Schema (the workflow editor's node settings) -------------------------
+
+SCHEMA_WIDGET = "x-symphony-widget"
+LONG_TEXT = 500  # a string that may be longer than this gets a text area
+
+
+def _schema_constraints(schema: Mapping[str, Any]) -> Constraints:
+    minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
+    maximum = schema.get("maximum", schema.get("exclusiveMaximum"))
+    pattern = schema.get("pattern")
+    validators = ("http_url",) if isinstance(pattern, str) and pattern.startswith("^https?://") else ()
+    return Constraints(min_length=schema.get("minLength"), max_length=schema.get("maxLength"),
+                       min_value=minimum, max_value=maximum, pattern=pattern, validators=validators)
+
+
+def definition_from_schema(name: str, schema: Mapping[str, Any], *, required: bool = False,
+                           order: int = 0) -> ParameterDefinition:
+    """One form field for a property of a JSON Schema object, typed and with the widget it needs."""
+    hint = schema.get(SCHEMA_WIDGET, "")
+    kind = schema.get("type")
+    extra: dict[str, Any] = {}
+    if "default" in schema:
+        extra["default"] = schema["default"]
+    if "enum" in schema:
+        extra["choices"] = tuple(Choice(value=value, label=str(value)) for value in schema["enum"])
+        parameter_type, widget = ParameterType.ENUM, "select"
+    elif hint == "expression":
+        parameter_type, widget = ParameterType.EXPRESSION, "code"
+    elif kind == "string":
+        is_url = str(schema.get("pattern", "")).startswith("^https?://")
+        long_text = hint == "template" or (not is_url and schema.get("maxLength", 0) > LONG_TEXT)
+        parameter_type, widget = ParameterType.STRING, "textarea" if long_text else "text"
+    elif kind == "boolean":
+        parameter_type, widget = ParameterType.BOOLEAN, "checkbox"
+    elif kind == "integer":
+        parameter_type, widget = ParameterType.INTEGER, "number"
+    elif kind == "number":
+        parameter_type, widget = ParameterType.FLOAT, "number"
+    elif kind == "array" and (schema.get("items") or {}).get("type") == "string":
+        parameter_type, widget = ParameterType.ARRAY, "tags"
+        extra["items"] = ParameterDefinition(name="", type=ParameterType.STRING)
+    else:  # objects, arrays of anything and schema-less values are edited as JSON
+        parameter_type, widget = ParameterType.OBJECT, "json"
+    return ParameterDefinition(
+        name=name, type=parameter_type, description=str(schema.get("description", "")), required=required,
+        constraints=_schema_constraints(schema), ui=UiHints(widget=widget, order=order), **extra)
+
+
+def definitions_from_schema(schema: Mapping[str, Any]) -> tuple[ParameterDefinition, ...]:
+    """The form of a JSON Schema object (a node type's `config_schema`), one field per property in
+    the schema's order, so `form_groups`, `_field.html` and `read_form` serve it as they serve a
+    template's parameters."""
+    required = set(schema.get("required") or ())
+    return tuple(definition_from_schema(name, property_schema, required=name in required, order=order)
+                 for order, (name, property_schema) in enumerate((schema.get("properties") or {}).items()))

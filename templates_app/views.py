@@ -25,6 +25,7 @@ from teams.models import Membership
 from teams.roles import Role
 from templates_app import selectors, services
 from templates_app.access import EDITOR_ROLES, access_template, can_see
+from templates_app.curated import category_tiles, curated_templates
 from templates_app.domain.parameters import parse_parameters
 from templates_app.models import Instantiation, Rating, Template
 from templates_app.parameter_form import errors_by_path, form_groups, read_form
@@ -65,6 +66,10 @@ def marketplace(request: HttpRequest) -> HttpResponse:
         "filtered": bool(query or any(filters.values()) or verified),
         "clear_url": "?" + urlencode({"sort": sort}) if sort != "relevance" else "?",
     }
+    if not context["filtered"] and not params.get("cursor"):
+        # The landing: curated templates and categories first, so a newcomer starts from good ones.
+        context["curated"] = curated_templates(request.user, limit=6)
+        context["category_tiles"] = category_tiles(request.user)
     return render(request, "templates_app/list.html", context)
 
 
@@ -99,9 +104,10 @@ def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | 
         index = int(request.GET["example"])
         values = version.examples[index]["parameters"] if index < len(version.examples) else None
     general_problems = [p for p in problems or [] if not p.get("parameter")]
+    groups = form_groups(definitions, values, errors_by_path(problems or []))
     context = {
         "template": template, "version": version, "versions": versions, "examples": examples,
-        "groups": form_groups(definitions, values, errors_by_path(problems or [])),
+        "groups": groups, "field_errors": _field_errors(groups),
         "general_problems": general_problems, "editor_teams": editor_teams, "selected_team": selected_team,
         "can_edit": bool(role and role.includes(Role.EDITOR)), "my_rating": rating.stars if rating else None,
         "layout": _graph(version.document), "document_json": json.dumps(version.document, indent=2),
@@ -109,6 +115,21 @@ def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | 
         "is_member": Membership.objects.filter(user=request.user).exists(),
     }
     return render(request, "templates_app/detail.html", context, status=status)
+
+
+def _field_errors(groups: list[Any]) -> list[dict[str, str]]:
+    """Every field with an error, by its label, for the summary above the form (links to fields)."""
+    found: list[dict[str, str]] = []
+
+    def walk(fields: list[Any], prefix: str) -> None:
+        for field in fields:
+            label = f"{prefix}{field.label}"
+            found.extend({"id": f"f-{field.html_name}", "text": f"{label}: {error}"} for error in field.errors)
+            walk(field.children, f"{label} \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} ")
+
+    for group in groups:
+        walk(group.fields, "")
+    return found
 
 
 @login_required
@@ -133,8 +154,9 @@ def use(request: HttpRequest, slug: str) -> HttpResponse:
             version_constraint=version.version if version else "latest", parameters=values,
             name=request.POST.get("name") or None)
     except ApiError as error:
-        messages.error(request, error.message)
         details = error.details if isinstance(error.details, list) else []
+        if not any(isinstance(item, dict) and item.get("parameter") for item in details):
+            messages.error(request, error.message)  # otherwise each problem is shown at its field
         return _page(request, template, values=values, problems=details, status=400)
     note = f"Created {workflow.name} in {team.name} from {template.name} {workflow.template_origin.template_version.version}."
     if applied:

@@ -158,3 +158,24 @@ def close_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Ite
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium per test module and process, shared by its browser tests. Not per
+    session: Playwright's sync API keeps an event loop running while it is open, which would stop
+    later tests from starting their own (asyncio.run)."""
+    from tests.browser import launch_shared
+
+    yield from launch_shared()
+
+
+@pytest.fixture
+def browser_session(chromium: Any, live_server: Any) -> Iterator[Any]:
+    """Signed-in pages on the live server; fails the test on any console error."""
+    from tests.browser import Session
+
+    session = Session(chromium, live_server.url)
+    yield session
+    session.close()
+    assert session.console_errors == []

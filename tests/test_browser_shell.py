@@ -17,7 +17,8 @@ def test_each_role_and_the_outsider_can_log_in_and_see_their_team(personas, live
         for who, team in expected.items():
             username = personas.users[who].username
             log_in(page, live_server.url, username, PASSWORD)
-            assert page.url == f"{live_server.url}/workflows/"
+            assert page.url == f"{live_server.url}/"
+            assert page.locator("h1").inner_text() == team
             assert page.locator("#team-select option:checked").inner_text() == team
             options = page.locator("#team-select option").all_inner_texts()
             assert options == [team], who

@@ -37,6 +37,16 @@ class Workflow(models.Model):
         ]
         indexes = [
             models.Index(fields=["team", "archived_at", "-updated_at"], name="workflow_team_list"),
+            # One per list order, partial on active workflows: PostgreSQL reads an index in order only
+            # when the columns before the sort keys are fixed by `=`, and `archived_at IS NULL` is not
+            # — without these, a 10,000-workflow team's first page sorted all 10,000 rows (120 ms
+            # instead of 0.6 ms, bench/web).
+            models.Index(fields=["team", "-updated_at", "-id"], name="workflow_active_by_updated",
+                         condition=Q(archived_at__isnull=True)),
+            models.Index(fields=["team", "name", "id"], name="workflow_active_by_name",
+                         condition=Q(archived_at__isnull=True)),
+            models.Index(fields=["team", "-created_at", "-id"], name="workflow_active_by_created",
+                         condition=Q(archived_at__isnull=True)),
             GinIndex(fields=["tags"], name="workflow_tags_gin"),
             # `icontains` searches compare UPPER(column) LIKE …; trigram indexes on the same
             # expressions make them index scans.

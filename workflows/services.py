@@ -166,6 +166,21 @@ def workflow_archive(*, actor: Actor, origin: Origin, workflow: Workflow) -> Wor
     return workflow
 
 
+def workflow_restore(*, actor: Actor, origin: Origin, workflow: Workflow) -> Workflow:
+    """Undo an archive: the workflow returns to the lists and can be edited again."""
+    require_role(actor.user, workflow.team, Role.EDITOR, action="restore workflows")
+    with transaction.atomic():
+        # Conditional: zero rows means it was not archived (restored already, by someone else too).
+        updated = Workflow.objects.filter(pk=workflow.pk, archived_at__isnull=False).update(
+            archived_at=None, updated_at=timezone.now())
+        if not updated:
+            raise Conflict("This workflow is not archived.")
+        workflow.refresh_from_db()
+        record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.restored",
+                     target=workflow, target_name=workflow.name)
+    return workflow
+
+
 def workflow_import(*, actor: Actor, origin: Origin, team: Team, data: bytes) -> Workflow:
     """A new workflow from an exported file in any format (detected), migrated to the current schema."""
     require_role(actor.user, team, Role.EDITOR, action="import workflows")

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +23,8 @@ from symphony_site.api.pagination import paginate_queryset
 from symphony_site.origins import actor_from_request, web_origin
 from teams.access import require_role, team_role
 from teams.roles import Role
-from workflows import documents, editing, graph_view, samples, selectors, services
+from templates_app.curated import curated_templates
+from workflows import documents, editing, editor_views, graph_view, samples, selectors, services
 from workflows.catalog import builtin_catalog
 from workflows.domain import Workflow as GraphWorkflow
 from workflows.domain import plan_workflow, validate_document
@@ -30,6 +32,7 @@ from workflows.models import Workflow
 from workflows.versioning import diff_documents, is_empty_diff
 
 PAGE_SIZE = 50
+UNDO_ARCHIVE_KEY = "undo_archive"
 
 
 def _can_edit(user: Any, team: Any) -> bool:
@@ -43,17 +46,28 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
     if not team:
         return redirect("home")
     query, tag = request.GET.get("q", "")[:200], request.GET.get("tag", "")[:50]
+    sort = request.GET.get("sort", "") if request.GET.get("sort", "") in selectors.LIST_SORTS else "updated"
     workflows = selectors.workflows_for_user(request.user, team=team.pk, query=query, tag=tag)
+    ordering = selectors.LIST_SORTS[sort][1]
+    cursor = request.GET.get("cursor")
     try:
-        rows, next_cursor = paginate_queryset(workflows, selectors.LIST_ORDERING, limit=PAGE_SIZE,
-                                              cursor=request.GET.get("cursor"))
-    except ApiError:
-        rows, next_cursor = paginate_queryset(workflows, selectors.LIST_ORDERING, limit=PAGE_SIZE, cursor=None)
-    return render(request, "workflows/list.html", {
-        "team": team, "workflows": rows, "next_cursor": next_cursor, "query": query, "tag": tag,
+        rows, next_cursor = paginate_queryset(workflows, ordering, limit=PAGE_SIZE, cursor=cursor)
+    except ApiError:  # a stale or edited cursor: the first page
+        rows, next_cursor, cursor = *paginate_queryset(workflows, ordering, limit=PAGE_SIZE, cursor=None), None
+    base = {key: value for key, value in {"q": query, "tag": tag, "sort": "" if sort == "updated" else sort}.items()
+            if value}
+    context: dict[str, Any] = {
+        "team": team, "workflows": rows, "query": query, "tag": tag, "sort": sort,
+        "sorts": [(key, label) for key, (label, _) in selectors.LIST_SORTS.items()],
+        "next_url": "?" + urlencode({**base, "cursor": next_cursor}) if next_cursor else "",
+        "first_url": "?" + urlencode(base) if cursor else "",
         "tags": selectors.all_tags(request.user, team.pk), "can_edit": _can_edit(request.user, team),
         "show_last_run": selectors.last_run_available(), "filtered": bool(query or tag),
-    })
+        "undo_archive": request.session.pop(UNDO_ARCHIVE_KEY, None),
+    }
+    if not rows and not context["filtered"] and not cursor:
+        context["starter_templates"] = curated_templates(request.user, limit=3)
+    return render(request, "workflows/list.html", context)
 
 
 def _validation_issues(result: Any) -> list[dict[str, Any]]:
@@ -155,8 +169,9 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
             messages.error(request, "This workflow is archived; archived workflows cannot be edited.")
             return redirect("workflows:detail", workflow_id=workflow.pk)
     if request.method == "GET":
-        return render(request, "workflows/editor.html",
-                      _editor_context(request, workflow=workflow, text=_editor_document_text(workflow)))
+        context = _editor_context(request, workflow=workflow, text=_editor_document_text(workflow))
+        context["editor_data"] = editor_views.editor_data(request, workflow=workflow, team=team)
+        return render(request, "workflows/editor.html", context)
     text = request.POST.get("document", "")
     action = request.POST.get("action", "preview")
     errors: list[dict[str, Any]] = []
@@ -192,6 +207,7 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
         errors = error.details if isinstance(error.details, list) else []
     context = _editor_context(request, workflow=workflow, text=text)
     context["save_errors"] = errors
+    context["editor_data"] = editor_views.editor_data(request, workflow=workflow, team=team)
     return render(request, "workflows/editor.html", context, status=400 if errors else 200)
 
 
@@ -221,7 +237,22 @@ def workflow_archive(request: HttpRequest, workflow_id: Any) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, f"{workflow.name} archived. Its versions stay readable.")
+        request.session[UNDO_ARCHIVE_KEY] = {"id": str(workflow.pk), "name": workflow.name}
     return redirect("workflows:list")
+
+
+@login_required
+@require_POST
+def workflow_restore(request: HttpRequest, workflow_id: Any) -> HttpResponse:
+    """Undo an archive (the list offers it right after archiving)."""
+    workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="restore workflows")
+    try:
+        services.workflow_restore(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
+    except ApiError as error:
+        messages.error(request, error.message)
+        return redirect("workflows:list")
+    messages.success(request, f"{workflow.name} is back in the list.")
+    return redirect("workflows:detail", workflow_id=workflow.pk)
 
 
 @login_required

@@ -33,7 +33,9 @@ class ApiBodyLimitMiddleware:
 
 
 class ServiceErrorPageMiddleware:
-    """Outside the API, a service's NotFound or Forbidden becomes the usual error page."""
+    """Outside the API, a view's not-found or forbidden answer is the site's styled error page —
+    rendered here, so it looks the same with DEBUG on as in production (Django's debug pages
+    are for errors, not for a viewer opening an edit page)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -45,12 +47,15 @@ class ServiceErrorPageMiddleware:
         from django.core.exceptions import PermissionDenied
         from django.http import Http404
 
+        from symphony_site import views
         from symphony_site.api.errors import ApiError
 
-        if is_api_path(request.path) or not isinstance(exception, ApiError):
+        if is_api_path(request.path):
             return None
-        if exception.status_code == 404:
-            raise Http404(exception.message)
-        if exception.status_code == 403:
-            raise PermissionDenied(exception.message)
+        if (isinstance(exception, ApiError) and exception.status_code == 404) or isinstance(exception, Http404):
+            return views.not_found(request, exception)
+        if isinstance(exception, ApiError) and exception.status_code == 403:
+            return views.forbidden(request, PermissionDenied(exception.message))
+        if isinstance(exception, PermissionDenied):
+            return views.forbidden(request, exception)
         return None

@@ -34,17 +34,23 @@ def test_login_page_and_wrong_password(personas) -> None:
     assert "_auth_user_id" not in client.session
 
 
-def test_login_then_home_goes_to_workflows_with_navigation(personas) -> None:
+def test_login_then_home_says_what_the_team_has_and_what_to_do(personas) -> None:
     client = Client()
     response = client.post("/login/", {"username": "alpha-viewer", "password": PASSWORD})
-    assert response.status_code == 302
-    home = client.get("/", follow=True)
-    assert home.redirect_chain == [("/workflows/", 302)]
+    assert (response.status_code, response["Location"]) == (302, "/")
+    home = client.get("/")
+    assert home.status_code == 200
     html = home.content.decode()
     for label in ["Workflows", "Templates", "Executions", "Audit"]:
         assert f">{label}</a>" in html
     assert ">Admin</a>" not in html  # not staff
-    assert "No workflows in Alpha yet" in html  # the workflows list's empty state
+    assert '<span class="count">0</span> workflows' in html
+    assert '<span class="count">5</span> members' in html
+    # A viewer is told who can start, never to run a command.
+    assert "An editor of the team can create one from a" in html
+    assert "manage.py" not in html
+    editor_html = logged_in(personas.users["editor"]).get("/").content.decode()
+    assert "Start from a template." in editor_html and 'href="/workflows/new/"' in editor_html
 
 
 def test_staff_sees_admin_link(personas) -> None:

@@ -29,15 +29,15 @@ def test_marketplace_search_facets_and_use_template(personas, live_server) -> No
     with browser_page() as page:
         log_in(page, live_server.url, personas.users["editor"].username, PASSWORD)
         page.goto(f"{live_server.url}/templates/")
-        assert page.locator(".tpl-card").count() == 24
+        assert page.locator("[data-results] .tpl-card").count() == 24
         assert page.locator("text=More templates").count() == 1
         assert page.locator(".tpl-facets li").first.inner_text().split()[-1].isdigit()
         _shot(page, "marketplace")
 
         # Instant results: typing fetches the API, no submit.
         page.fill("#tpl-q", "translat")
-        page.wait_for_function("document.querySelectorAll('.tpl-card').length < 10")
-        names = page.locator(".tpl-card h3").all_inner_texts()
+        page.wait_for_function("document.querySelectorAll('[data-results] .tpl-card').length < 10")
+        names = page.locator("[data-results] .tpl-card h3").all_inner_texts()
         assert names[0] == "Translate text"
         assert set(names) == {"Translate text", "Localize UI strings", "Translate and check the translation",
                               "Detect the language of a text"}
@@ -48,15 +48,15 @@ def test_marketplace_search_facets_and_use_template(personas, live_server) -> No
         page.wait_for_selector("[data-typo-note]")
         assert page.locator("[data-typo-note]").inner_text() == (
             "No exact match for “invoce”; showing results for “invoice”.")
-        assert page.locator(".tpl-card h3").first.inner_text() == "Extract invoice data"
+        assert page.locator("[data-results] .tpl-card h3").first.inner_text() == "Extract invoice data"
         _shot(page, "typo")
 
         # Facets narrow the results (a plain link, it works without JavaScript too).
         page.fill("#tpl-q", "")
-        page.wait_for_function("document.querySelectorAll('.tpl-card').length == 24")
+        page.wait_for_function("document.querySelectorAll('[data-results] .tpl-card').length == 24")
         page.click(".tpl-facets a:text-is('approvals')")
         page.wait_for_load_state("domcontentloaded")
-        assert sorted(page.locator(".tpl-card h3").all_inner_texts()) == sorted(
+        assert sorted(page.locator("[data-results] .tpl-card h3").all_inner_texts()) == sorted(
             entry["name"] for entry in ENTRIES if entry["category"] == "approvals")
 
         # The template page: graph, generated form, Use template.

@@ -1,67 +1,35 @@
-"""The workflow pages in headless Chromium: the graph is drawn, errors are highlighted, the editor
-validates as you type, and a 200-node graph opens at a readable zoom."""
+"""The workflow page in headless Chromium: the graph is drawn, errors are highlighted, nodes open
+their details by click or keyboard, a cycle shows its back edge, and a 200-node graph opens at a
+readable zoom. (The canvas editor has its own tests in test_editor_browser.py.)"""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from bench.workflows.generate import layered_document
 from symphony_site.actors import Actor, Origin
+from tests.browser import screenshot
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.versioning import checksum
 
 from .conftest import invalid_document
 
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SCREENSHOTS = os.environ.get("WORKFLOW_SCREENSHOTS")  # a folder, to look at the pages yourself
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; Django's async-safety check
-    # would then refuse the ORM calls the tests make between page actions.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page_as(chromium: Any, live_server: Any, personas: Any) -> Iterator[Any]:
-    contexts = []
-
+def page_as(browser_session: Any, personas: Any) -> Any:
     def open_page(who: str) -> Any:
-        client = Client()
-        client.force_login(personas.users[who])
-        context = chromium.new_context(viewport={"width": 1300, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
-        contexts.append(context)
-        return context.new_page()
+        return browser_session.page(personas.users[who], width=1300, height=900)
 
-    yield open_page
-    for context in contexts:
-        context.close()
+    return open_page
 
 
 def shoot(page: Any, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+    screenshot(page, f"graph-{name}")
 
 
 def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
@@ -109,53 +77,92 @@ def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_s
     shoot(page, "invalid")
 
 
-def test_editor_validates_live(page_as, live_server, personas) -> None:
-    page = page_as("editor")
-    page.goto(f"{live_server.url}/workflows/new/")
-    status = page.locator("#live-status")
-    page.locator("#document").fill(json.dumps(invalid_document(), indent=2))
-    page.wait_for_function("document.querySelector('#live-status').textContent.includes('error(s)')")
-    assert status.inner_text().startswith("5 error(s): Node 'mystery'")
-    page.wait_for_selector("#graph-preview svg.graph g.node.has-error")
-    assert page.locator("#graph-preview .issue.error").count() == 5
-    shoot(page, "editor-invalid")
-    page.locator("#document").fill(json.dumps(samples.branching(), indent=2))
-    page.wait_for_function("document.querySelector('#live-status').textContent.startsWith('Valid')")
-    page.wait_for_function("document.querySelectorAll('#graph-preview svg.graph g.node').length === 7")
-    assert page.locator("#graph-preview svg.graph g.node.has-error").count() == 0
-    # The connect form now offers the ports of the typed document.
-    page.wait_for_function("[...document.querySelectorAll('#target option')].some(o => o.value === 'route|value')")
-    page.locator("#document").fill("{ not json")
-    page.wait_for_function("document.querySelector('#live-status').textContent.startsWith('Not valid JSON')")
-    assert Workflow.objects.count() == 0  # validating stores nothing
-
-
-def test_editor_form_adds_a_node_and_saves(page_as, live_server, personas) -> None:
-    page = page_as("editor")
-    page.goto(f"{live_server.url}/workflows/new/")
-    page.locator("#node_type").select_option("operator:log")
-    page.locator("#node_name").fill("Note")
-    page.locator("button[value=add_node]").click()
-    page.wait_for_selector('svg.graph g.node[data-node-id="note"]')
-    page.locator("#source").select_option("input|value")
-    page.locator("#target").select_option("note|value")
-    page.locator("button[value=connect]").click()
-    page.wait_for_selector('svg.graph g.edge[data-edge-id="e2"]')
-    page.locator("button[value=save]").click()
-    page.wait_for_url(f"{live_server.url}/workflows/*/")
-    workflow = Workflow.objects.get()
-    nodes = [node["id"] for node in workflow.current_version.document["workflow"]["nodes"]]
-    assert nodes == ["input", "output", "note"]
-    assert page.locator("svg.graph g.node").count() == 3
-
-
 def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None:
     document = layered_document(200, width=19, seed=3)
     workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=document)
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
     assert page.locator("svg.graph g.node").count() == 200
-    # Node labels are drawn at 13px in graph units; at the opening zoom they stay legible on screen.
+    # Node names are 13px and types 12px in graph units; the opening zoom shows them at full size.
     width_on_screen = page.locator('svg.graph g.node[data-node-id="n00010"] rect').bounding_box()["width"]
-    assert width_on_screen >= 100
+    assert width_on_screen >= 180
+    name_height = page.locator('svg.graph g.node[data-node-id="n00010"] .node-name').bounding_box()["height"]
+    assert name_height >= 12
+    # A long critical path is summarised: first and last three, a count, and the whole behind a click.
+    summary = page.locator("#critical-path-summary").inner_text()
+    assert summary.startswith("Critical path (") and "more …" in summary
+    assert page.locator("details", has_text="Show all").count() == 1
     shoot(page, "large")
+
+
+def test_a_node_opens_its_details_by_click_and_by_keyboard(page_as, live_server, personas) -> None:
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+                                        document=samples.branching())
+    page = page_as("viewer")
+    page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
+    details = page.locator('[data-node-detail="classify"]')
+    assert not details.is_visible()
+    page.locator('svg.graph g.node[data-node-id="classify"] .node-name').click()
+    assert details.is_visible()
+    assert details.locator("h3").inner_text() == "Classify"
+    assert '"temperature": 0' in details.locator(".node-settings").inner_text()
+    assert details.locator("tbody tr").all_inner_texts() == [
+        "in\tprompt\tstring\tfrom Ticket · value", "out\ttext\tstring\tto Read confidence · text",
+        "out\tusage\tobject\tnot connected"]
+    shoot(page, "node-details")
+    details.locator("[data-close-detail]").click()
+    assert not details.is_visible()
+    # The keyboard: nodes are links in the tab order.
+    link = page.locator('[data-node-link="route"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    route = page.locator('[data-node-detail="route"]')
+    assert route.is_visible()
+    assert "conditional → Draft reply when inputs.value.confidence >= 0.6" in route.inner_text()
+
+
+def test_a_cycle_is_drawn_with_a_marked_back_edge(page_as, live_server, personas) -> None:
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
+                                        document=samples.linear())
+    document = invalid_document()
+    envelope = {"schema_version": "1.0.0", "created_with": "test", "workflow": document}
+    version = WorkflowVersion.objects.create(workflow=workflow, version="1.2.0", major=1, minor=2, patch=0,
+                                             schema_version="1.0.0", document=envelope,
+                                             checksum=checksum(envelope), node_count=5, edge_count=5)
+    Workflow.objects.filter(pk=workflow.pk).update(current_version=version)
+    page = page_as("viewer")
+    page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
+    xs = page.evaluate("[...document.querySelectorAll('svg.graph g.node rect')].map(r => +r.getAttribute('x'))")
+    assert len(set(xs)) == 4  # the cycle's nodes keep their own columns
+    back = page.locator("svg.graph g.edge.back-edge")
+    assert back.count() == 1
+    assert back.get_attribute("data-edge-id") == "e4"
+    assert back.locator(".edge-label").text_content() == "↺ back edge"
+    assert back.locator("path").evaluate("element => getComputedStyle(element).stroke") == "rgb(220, 38, 38)"
+    shoot(page, "cycle")
+
+
+def test_archive_asks_first_and_can_be_undone(page_as, live_server, personas) -> None:
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                        team=personas.team, document=samples.linear())
+    page = page_as("editor")
+    page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
+    archive = page.locator(f'form[action="/workflows/{workflow.pk}/archive/"] button')
+    archive.click()
+    dialog = page.locator("#confirm-dialog")
+    assert dialog.is_visible()
+    assert page.locator("#confirm-title").inner_text() == "Archive this workflow?"
+    shoot(page, "archive-confirm")
+    page.keyboard.press("Escape")  # Cancel: nothing happens
+    assert not dialog.is_visible()
+    workflow.refresh_from_db()
+    assert not workflow.is_archived
+    archive.click()
+    page.locator("#confirm-yes").click()
+    page.wait_for_url(f"{live_server.url}/workflows/")
+    workflow.refresh_from_db()
+    assert workflow.is_archived
+    page.locator(".undo-message button", has_text="Undo").click()
+    page.wait_for_url(f"{live_server.url}/workflows/{workflow.pk}/")
+    workflow.refresh_from_db()
+    assert not workflow.is_archived

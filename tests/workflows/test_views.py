@@ -142,7 +142,7 @@ def test_editor_save_creates_a_version_and_errors_save_nothing(personas, stored)
     assert html.count('class="issue error"') == 5
     assert 'class="node kind-operator has-error has-warning" data-node-id="mystery"' in html
     assert 'class="node kind-instrument has-error" data-node-id="answer"' in html  # on the cycle
-    assert 'class="edge kind-data has-error" data-edge-id="e4"' in html
+    assert 'class="edge kind-data has-error back-edge" data-edge-id="e4"' in html
     assert WorkflowVersion.objects.count() == 1
     document = stored.current_version.document["workflow"] | {"name": "Renamed in the editor"}
     good = client.post(f"/workflows/{stored.pk}/edit/", {"document": json.dumps(document), "action": "save",
@@ -208,10 +208,10 @@ def test_archive_button(personas, stored) -> None:
 def test_without_javascript_the_critical_path_is_a_link(personas, stored) -> None:
     client = browser(personas, "viewer")
     plain = client.get(f"/workflows/{stored.pk}/").content.decode()
-    assert '<div class="graph-frame" data-graph>' in plain
+    assert '<div class="graph-frame" data-graph id="graph-top">' in plain
     assert 'href="?critical=1&amp;version=1.0.0"' in plain
     highlighted = client.get(f"/workflows/{stored.pk}/?critical=1").content.decode()
-    assert '<div class="graph-frame show-critical" data-graph>' in highlighted
+    assert '<div class="graph-frame show-critical" data-graph id="graph-top">' in highlighted
     assert 'aria-pressed="true"' in highlighted
 
 

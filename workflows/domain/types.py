@@ -108,5 +108,14 @@ BYTES = DataType.parse("bytes")
 JSON = DataType.parse("json")
 
 
+def edge_accepts(found: DataType, expected: DataType) -> bool:
+    """Whether validation accepts a data edge from a port of type ``found`` into one of type
+    ``expected``: assignable, or either side ``any`` (a source typed ``any`` is checked at run
+    time). The validation passes inline this test for speed; the canvas editor is served its
+    answers, and a test checks both agree on every pair of catalog port types."""
+    return (found is expected or expected.name == "any" or found.name == "any"
+            or found.is_assignable_to(expected))
+
+
 def array_of(item: DataType) -> DataType:
     return DataType.parse(f"{ARRAY_TYPE_NAME}<{item}>")

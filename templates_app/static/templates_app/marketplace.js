@@ -55,6 +55,8 @@
 
   function render(body, params) {
     const query = params.get("q") || "";
+    const landing = document.querySelector(".tpl-landing");
+    if (landing) landing.hidden = [...params.keys()].some((key) => key !== "sort");
     if (body.results.length) {
       const note = body.typo_fallback ? `<p class="muted small" data-typo-note>No exact match for “${escapeHtml(query)}”; showing results for “${escapeHtml(body.corrected_query || "")}”.</p>` : "";
       const more = body.next ? `<div class="pager"><a class="button small" href="?${new URLSearchParams([...params, ["cursor", body.next]])}">More templates</a></div>` : "";
@@ -84,6 +86,16 @@
     } finally {
       if (ticket === latest) document.body.classList.remove("tpl-loading");
     }
+  }
+
+  // On a phone the facets sit behind a "Filters" button, so the first card is on the first screen.
+  const filtersToggle = document.querySelector("[data-filters-toggle]");
+  if (filtersToggle) {
+    filtersToggle.addEventListener("click", () => {
+      const open = filtersToggle.getAttribute("aria-expanded") !== "true";
+      filtersToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      facets.classList.toggle("open", open);
+    });
   }
 
   input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, 180); });

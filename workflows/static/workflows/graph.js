@@ -1,7 +1,11 @@
-// Pan and zoom for the workflow graph SVG, the critical-path toggle, and linking
-// validation issues to the nodes and edges they name. The page works without it.
+// Pan and zoom for the workflow graph SVG, node details on click (or Enter on a focused node), the
+// critical-path toggle, and linking validation issues to the nodes and edges they name. The page
+// works without it: each node is a link to its details (shown with :target).
 (function () {
   "use strict";
+
+  var DRAG_THRESHOLD = 4;
+  var READABLE_SCALE = 1;  // node text is 12-13px in graph units: shown at least that size on screen
 
   function initGraph(frame) {
     if (frame.dataset.ready) return;
@@ -30,13 +34,17 @@
       var scale = Math.max(view.w / box.width, view.h / box.height);
       return { x: view.x + (event.clientX - box.left) * scale, y: view.y + (event.clientY - box.top) * scale, scale: scale };
     }
-    // Large graphs open at a readable zoom (left edge) instead of shrinking 200 nodes to dots.
+    // A graph that would shrink below a readable size opens at full size from its left edge
+    // (pan or zoom out to see the rest) instead of shrinking many nodes to dots.
     var box = svg.getBoundingClientRect();
-    if (box.width && full.w / box.width > 2.5) {
-      view.w = box.width * 1.6;
-      view.h = Math.min(full.h, 640 * 1.6);
+    var maxHeight = 640;
+    if (box.width && Math.min(box.width / full.w, maxHeight / full.h) < READABLE_SCALE) {
+      var height = Math.min(full.h, maxHeight);
+      view.w = box.width / READABLE_SCALE;
+      view.h = height / READABLE_SCALE;
       view.y = Math.max(0, full.h / 2 - view.h / 2);
-      svg.style.height = "640px";
+      svg.style.height = height + "px";
+      svg.style.maxHeight = "none";
       apply();
     }
     svg.addEventListener("wheel", function (event) {
@@ -44,19 +52,29 @@
       var point = toSvg(event);
       zoom(event.deltaY > 0 ? 1.15 : 1 / 1.15, point.x, point.y);
     }, { passive: false });
-    var drag = null;
+    var press = null;
+    var dragged = false;
     svg.addEventListener("pointerdown", function (event) {
-      drag = { x: event.clientX, y: event.clientY, view: Object.assign({}, view), scale: toSvg(event).scale };
-      svg.setPointerCapture(event.pointerId);
-      svg.classList.add("dragging");
+      press = { x: event.clientX, y: event.clientY, view: Object.assign({}, view), scale: toSvg(event).scale, id: event.pointerId, moving: false };
+      dragged = false;
     });
     svg.addEventListener("pointermove", function (event) {
-      if (!drag) return;
-      view.x = drag.view.x - (event.clientX - drag.x) * drag.scale;
-      view.y = drag.view.y - (event.clientY - drag.y) * drag.scale;
+      if (!press) return;
+      if (!press.moving) {
+        if (Math.hypot(event.clientX - press.x, event.clientY - press.y) < DRAG_THRESHOLD) return;
+        press.moving = true;
+        svg.setPointerCapture(press.id);
+        svg.classList.add("dragging");
+      }
+      view.x = press.view.x - (event.clientX - press.x) * press.scale;
+      view.y = press.view.y - (event.clientY - press.y) * press.scale;
       apply();
     });
-    function stop() { drag = null; svg.classList.remove("dragging"); }
+    function stop() {
+      if (press && press.moving) dragged = true;
+      press = null;
+      svg.classList.remove("dragging");
+    }
     svg.addEventListener("pointerup", stop);
     svg.addEventListener("pointercancel", stop);
     frame.querySelectorAll("[data-zoom]").forEach(function (button) {
@@ -74,6 +92,32 @@
         toggle.setAttribute("aria-pressed", on ? "true" : "false");
       });
     }
+    // Node details: a click (not the end of a pan) or Enter on a node link opens its panel.
+    function showDetail(id) {
+      frame.querySelectorAll(".node-detail.open").forEach(function (panel) { panel.classList.remove("open"); });
+      frame.querySelectorAll(".node-link.open").forEach(function (link) { link.classList.remove("open"); });
+      if (!id) return;
+      var panel = frame.querySelector('[data-node-detail="' + CSS.escape(id) + '"]');
+      var link = frame.querySelector('[data-node-link="' + CSS.escape(id) + '"]');
+      if (panel) { panel.classList.add("open"); panel.focus({ preventScroll: true }); panel.scrollIntoView({ block: "nearest" }); }
+      if (link) link.classList.add("open");
+    }
+    frame.querySelectorAll("[data-node-link]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        if (dragged) { dragged = false; return; }
+        showDetail(link.dataset.nodeLink);
+      });
+    });
+    frame.querySelectorAll("[data-close-detail]").forEach(function (close) {
+      close.addEventListener("click", function (event) {
+        event.preventDefault();
+        var id = close.closest("[data-node-detail]").dataset.nodeDetail;
+        showDetail(null);
+        var link = frame.querySelector('[data-node-link="' + CSS.escape(id) + '"]');
+        if (link) link.focus();
+      });
+    });
   }
 
   function focusTarget(root, item, on) {
