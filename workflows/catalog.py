@@ -154,7 +154,7 @@ SEMANTIC_OPERATORS: tuple[NodeTypeDefinition, ...] = (
         "Drops near-duplicate items: each group of items at least `threshold` similar keeps "
         "its first.",
         (port("items", "array", description="Texts, vectors, or objects with `field`."),),
-        (port("items", "array"), port("groups", "array<array<integer>>"),
+        (port("items", "array"), port("groups", "array", description="Lists of item positions."),
          port("duplicates", "integer")),
         object_schema({"threshold": {"type": "number", "minimum": 0, "maximum": 1},
                        "field": _FIELD, "model": _EMBEDDING_MODEL}),
