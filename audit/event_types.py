@@ -70,6 +70,15 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "run_after.updated": "A \"run after\" rule was changed or enabled/disabled.",
     "run_after.deleted": "A \"run after\" rule was deleted.",
     "team.limit_changed": "A team's concurrency limit was set, changed or removed.",
+    # Team secrets and model providers (instruments)
+    "secret.created": "A team secret was created (its name is recorded, never its value).",
+    "secret.rotated": "A team secret was given a new value (the value is never recorded).",
+    "secret.deleted": "A team secret was deleted.",
+    "secret.keys_rotated": "Every secret was re-encrypted under the first of SECRETS_KEYS (a count, no values).",
+    "provider.created": "A team added a model provider (name, base URL, key secret's name, models).",
+    "provider.updated": "A team changed a model provider (details hold the changed fields).",
+    "provider.deleted": "A team removed a model provider.",
+    "model_price.changed": "Staff set or changed a model's price per million tokens (old and new).",
 }
 
 

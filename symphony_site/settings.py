@@ -10,13 +10,22 @@ from pathlib import Path
 
 import dj_database_url
 
-from symphony_site.env import env_bool, env_float, env_int, env_list, env_str, require
+from symphony_site.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_prices,
+    env_str,
+    require,
+    validate_fernet_keys,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", default=False)
 if not DEBUG:
-    require(["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"])
+    require(["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SECRETS_KEYS"])
 
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-secret-key-change-me-0123456789abcdef") or ""
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/symphony")
@@ -44,6 +53,7 @@ INSTALLED_APPS = [
     "executions",
     # The project package itself, for the commands that span the apps (seed_demo).
     "symphony_site",
+    "instruments",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +143,31 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 # Where retention writes each pruned range before deleting it.
 AUDIT_EXPORT_DIR = env_str("AUDIT_EXPORT_DIR", str(BASE_DIR / "var" / "audit-exports"))
+
+# --- Instruments: team secrets, model providers, prices, the output cache ------
+# Fernet keys (comma-separated, url-safe base64 of 32 bytes): the first encrypts, every
+# one decrypts, so a new key goes first and the old one stays until
+# `manage.py rotate_secrets_key` has re-encrypted every secret. Production refuses to
+# start without it; development uses a fixed key that protects nothing.
+DEVELOPMENT_SECRETS_KEY = "c3ltcGhvbnktZGV2ZWxvcG1lbnQtb25seS1rZXkhISE="
+SECRETS_KEYS = env_list("SECRETS_KEYS", [DEVELOPMENT_SECRETS_KEY] if DEBUG else [])
+validate_fernet_keys("SECRETS_KEYS", SECRETS_KEYS)
+# Hosts a team's model provider may reach although they resolve to internal addresses
+# (a vLLM or Ollama on this machine or the private network). Development allows this
+# machine, so Ollama on localhost works out of the box.
+MODEL_PROVIDER_ALLOWED_HOSTS = env_list(
+    "MODEL_PROVIDER_ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if DEBUG else [])
+# US dollars per million tokens (input, output); the Django admin's model prices
+# override these, and MODEL_PRICES_JSON ({"provider/model": [in, out]}) adds to them.
+MODEL_PRICES: dict[str, tuple[float, float]] = {
+    "openai/gpt-4o-mini": (0.15, 0.60),
+    "openai/gpt-4o": (2.50, 10.00),
+    "anthropic/claude-3-5-haiku": (0.80, 4.00),
+    "openai/text-embedding-3-small": (0.02, 0.0),
+    **env_prices("MODEL_PRICES_JSON"),
+}
+# Cached model outputs older than this are not reused, and are deleted daily.
+MODEL_CACHE_TTL_DAYS = env_int("MODEL_CACHE_TTL_DAYS", 30)
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -290,6 +325,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Prunes teams' audit entries past their retention period (export first, checkpoint after).
     "audit-retention": {"task": "audit.apply_retention", "schedule": 86400.0},
+    # Deletes cached model outputs past MODEL_CACHE_TTL_DAYS.
+    "model-cache-expiry": {"task": "instruments.expire_cache", "schedule": 86400.0},
     # Re-queues node runs of dead workers, re-sends lost messages, dispatches due retries and
     # fails executions past their deadline. Safe with two beats running (conditional updates);
     # a tick nobody ran in time is dropped rather than queued behind others.
@@ -326,5 +363,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # urllib3 writes whole URLs, query strings included, at DEBUG: a URL can carry a team
+    # secret (`?key={{ secrets.KEY }}`), so its debug lines never reach the log.
+    "loggers": {"django.request": {"level": "ERROR"}, "urllib3": {"level": "INFO"}},
 }

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("executions.api.urls")),
     path("", include("executions.triggers.api.urls")),
     path("", include("executions.api.event_urls")),
+    path("", include("instruments.api.urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("executions/", include("executions.urls")),
     path("audit/", include("audit.urls")),
     path("", home.home, name="home"),
+    path("", include("instruments.urls")),
     path("", include("teams.urls")),
 ]
 

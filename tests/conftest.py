@@ -103,8 +103,10 @@ class WorkerProcess:
 
 
 def start_worker(*, pool: str = "prefork", concurrency: int = 2, queues: str = WORKER_QUEUES,
-                 extra_env: dict[str, str] | None = None, wait: bool = True) -> WorkerProcess:
-    """A real Celery worker process on the test broker and the test database."""
+                 extra_env: dict[str, str] | None = None, wait: bool = True,
+                 log_to: Any = None, loglevel: str = "WARNING") -> WorkerProcess:
+    """A real Celery worker process on the test broker and the test database; its log goes
+    to `log_to` (an open file) when given."""
     database = settings.DATABASES["default"]
     url = (f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}")
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
@@ -113,9 +115,10 @@ def start_worker(*, pool: str = "prefork", concurrency: int = 2, queues: str = W
            **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", f"--pool={pool}",
-         f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={name}", "--without-gossip",
+         f"--concurrency={concurrency}", f"--loglevel={loglevel}", f"--hostname={name}", "--without-gossip",
          "--without-mingle", "-Q", queues],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, cwd=settings.BASE_DIR, stdout=log_to or subprocess.DEVNULL,
+        stderr=log_to or subprocess.PIPE,
     )
     worker = WorkerProcess(name=name, process=process)
     if wait:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["symphony_site", "teams", "workflows", "templates_app", "executions", "audit"]
+APPS = ["symphony_site", "teams", "workflows", "templates_app", "executions", "audit", "instruments"]
 
 
 def _python_files(*folders: str) -> list[Path]:

@@ -24,7 +24,8 @@ def test_app_services_share_settings_from_the_environment() -> None:
     services = _compose()["services"]
     for name in ["web", "worker", "worker-io", "worker-models", "beat"]:
         env = services[name]["environment"]
-        assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"} <= set(env)
+        assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
+                "SECRETS_KEYS"} <= set(env)
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"

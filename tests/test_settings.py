@@ -18,6 +18,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "ALLOWED_HOSTS": "symphony.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://symphony.example.com",
+    "SECRETS_KEYS": "bXFwcm9kdWN0aW9uLWxpa2UtdGVzdC1rZXktMzJieXQ=",
 }
 
 
@@ -32,7 +33,7 @@ def test_production_without_secrets_stops_naming_them() -> None:
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert "MissingSettings" in last_line
-    assert "SECRET_KEY, REDIS_URL, ALLOWED_HOSTS" in last_line
+    assert "SECRET_KEY, REDIS_URL, ALLOWED_HOSTS, SECRETS_KEYS" in last_line
     assert "DATABASE_URL" not in last_line
 
 
@@ -62,3 +63,10 @@ def test_env_helpers_reject_garbage(monkeypatch) -> None:
     monkeypatch.delenv("MISSING_ONE", raising=False)
     with pytest.raises(MissingSettings, match="MISSING_ONE"):
         require(["MISSING_ONE"])
+
+
+def test_production_refuses_a_secrets_key_that_is_not_a_fernet_key() -> None:
+    result = _run(["-c", "import symphony_site.settings"], {**PRODUCTION, "SECRETS_KEYS": "short"})
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "SECRETS_KEYS: key 1 is not a Fernet key" in last_line

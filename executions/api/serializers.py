@@ -37,7 +37,9 @@ class NodeRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     output = serializers.JSONField(allow_null=True, help_text="Outputs by port name.")
     error = serializers.JSONField(allow_null=True, help_text="{code, message, retryable, details?} of the "
                                                              "last failed attempt.")
-    usage = serializers.JSONField(help_text="Instruments: {model, tokens_in, tokens_out, cost}.")
+    usage = serializers.JSONField(help_text="Model nodes: {model, model_version, provider, tokens_in, "
+                                            "tokens_out, cost, currency, priced, estimated, duration_ms, "
+                                            "cached, saved?} (docs/instruments.md).")
     reused_from = serializers.UUIDField(source="reused_from_id", allow_null=True,
                                         help_text="The execution whose completed output a re-run took over.")
     skip_reason = serializers.SerializerMethodField()
@@ -98,11 +100,22 @@ class ExecutionSerializer(ExecutionSummarySerializer):
     node_runs = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
     available_commands = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField(
+        help_text="Model usage: {total: {calls, cached, tokens_in, tokens_out, cost, saved, currency}, "
+                  "by_node: {node_id: usage}}; nodes a re-run took over are not in the total.")
 
     class Meta(ExecutionSummarySerializer.Meta):
         fields = ["id", "team", "workflow", "workflow_name", "version", "state", "state_reason", "inputs",
                   "outputs", "error", "progress", "node_runs", "history", "available_commands", "trigger",
-                  "started_by", "rerun_of", "created_at", "started_at", "finished_at"]
+                  "started_by", "rerun_of", "created_at", "started_at", "finished_at", "usage"]
+
+    @extend_schema_field(serializers.JSONField())
+    def get_usage(self, execution: Execution) -> dict[str, Any]:
+        from instruments.selectors import execution_usage
+
+        return execution_usage([{"node_id": run.node_id, "usage": run.usage, "cached": run.cached,
+                                 "reused_from": run.reused_from_id}
+                                for run in self.context["node_runs"]])
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, execution: Execution) -> dict[str, Any]:

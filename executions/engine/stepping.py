@@ -49,6 +49,7 @@ from executions.models import NodeRun, event_message
 from executions.runtime import registry
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import Arrival, Settled, resolve_inputs, settle_outgoing
+from instruments.worker import node_context_fields
 from symphony_site.events import execution_group, publish_batch_to_group_on_commit
 from workflows.domain import Workflow
 
@@ -220,12 +221,16 @@ def execute(claimed: Claim) -> Result:
     inputs: dict[str, Any] | None = None
     try:
         inputs = resolve(claimed)
+        resolve_workflow = body_resolver(claimed.team_id)
         context = NodeContext(
             execution_id=str(claimed.execution_id), node=facts.node, inputs=inputs, attempt=claimed.attempt,
             deadline=running.deadline, reporter=EngineReporter(running), execution=claimed.execution_facts,
-            resolve_workflow=body_resolver(claimed.team_id), execution_inputs=claimed.execution_inputs,
+            resolve_workflow=resolve_workflow, execution_inputs=claimed.execution_inputs,
             allowed_hosts=frozenset(settings.HTTP_REQUEST_ALLOWED_HOSTS),
-            max_parallel=claimed.graph.workflow.settings.max_parallel)
+            max_parallel=claimed.graph.workflow.settings.max_parallel,
+            # Team secrets the node names, model providers and the output cache (issue 13).
+            **node_context_fields(team_id=claimed.team_id, execution_id=claimed.execution_id,
+                                  node=facts.node, resolve_workflow=resolve_workflow))
         outcome = registry.run_node(context)
         settlements = settle_outgoing(claimed.graph.index, claimed.node_id, state=Settled.COMPLETED,
                                       outputs=outcome.outputs, decision=outcome.decision,

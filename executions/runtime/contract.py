@@ -12,9 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workflows.domain import Node, Workflow
+
+if TYPE_CHECKING:
+    from executions.runtime.providers.base import ModelServices, ProviderEndpoint
 
 
 class Reporter(Protocol):
@@ -78,6 +81,12 @@ class NodeContext:
     max_parallel: int | None = None
     # How many loop bodies this node runs inside (0 at the top): bounds recursive bodies.
     depth: int = 0
+    # The team's model services by provider name (`openai`, `ollama`, …), keys resolved in
+    # the worker (issue 13); `local` models need none. Empty: only local models run.
+    providers: Mapping[str, ProviderEndpoint] = field(default_factory=dict)
+    # The output cache, prices and call records lent to model nodes (issue 13); None:
+    # nothing is cached, priced or recorded (tests, the reference executor).
+    model_services: ModelServices | None = None
 
     def remaining_s(self) -> float | None:
         if self.deadline is None:

@@ -57,6 +57,7 @@ from executions.runtime.flow import (
     strongest_reason,
     workflow_outputs,
 )
+from executions.runtime.providers.base import ModelServices, ProviderEndpoint
 from executions.runtime.registry import run_node
 from workflows.domain import ControlNode, ControlType, DataEdge, ErrorPolicy, Workflow
 from workflows.domain.model import _TaskNode
@@ -137,8 +138,11 @@ class _Run:
                  execution: Mapping[str, Any], secrets: Mapping[str, str],
                  allowed_hosts: frozenset[str], reporter: Reporter | None,
                  deadline: float | None, should_stop: Callable[[], bool], depth: int,
-                 execution_id: str) -> None:
+                 execution_id: str, providers: Mapping[str, ProviderEndpoint],
+                 model_services: ModelServices | None) -> None:
         self.workflow = workflow
+        self.providers = providers
+        self.model_services = model_services
         self.inputs = inputs
         self.index = index
         self.resolve_workflow = resolve_workflow
@@ -300,7 +304,8 @@ class _Run:
                 deadline=deadline, reporter=reporter, execution=self.execution,
                 secrets=self.secrets, resolve_workflow=self.resolve_workflow,
                 execution_inputs=self.inputs, allowed_hosts=self.allowed_hosts,
-                max_parallel=self.workflow.settings.max_parallel, depth=self.depth)
+                max_parallel=self.workflow.settings.max_parallel, depth=self.depth,
+                providers=self.providers, model_services=self.model_services)
             try:
                 outcome = run_node(context)
                 if deadline is not None and time.monotonic() > deadline:
@@ -350,6 +355,8 @@ def run_workflow(
     depth: int = 0,
     index: FlowIndex | None = None,
     execution_id: str = "local",
+    providers: Mapping[str, ProviderEndpoint] | None = None,
+    model_services: ModelServices | None = None,
 ) -> RunResult:
     """Run a validated workflow to the end in-process; never raises for a node's failure.
 
@@ -357,10 +364,12 @@ def run_workflow(
     `reporter` receives every node's log lines (prefixed with the node id); `deadline`
     (a `time.monotonic()` value) caps every attempt; `should_stop` is asked between
     nodes and by nodes that wait; `index` may be passed to reuse a FlowIndex.
+    `providers` and `model_services` reach model nodes as in the engine (`NodeContext`).
     """
     run = _Run(workflow, inputs or {}, index=index or FlowIndex(workflow),
                resolve_workflow=resolve_workflow, execution=execution or {},
                secrets=secrets or {}, allowed_hosts=allowed_hosts, reporter=reporter,
                deadline=deadline, should_stop=should_stop or _never, depth=depth,
-               execution_id=execution_id)
+               execution_id=execution_id, providers=providers or {},
+               model_services=model_services)
     return run.run()

@@ -165,7 +165,8 @@ def run_loop(context: NodeContext) -> NodeOutcome:
             execution=context.execution, secrets=context.secrets,
             allowed_hosts=context.allowed_hosts, reporter=_ItemReporter(parent, position),
             deadline=context.deadline, should_stop=should_stop, depth=context.depth + 1,
-            index=index, execution_id=context.execution_id)
+            index=index, execution_id=context.execution_id, providers=context.providers,
+            model_services=context.model_services)
         if result.state != "completed":
             stop.set()
         return result

@@ -22,9 +22,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from executions.runtime import controls, http_request, instruments, loop, operators, waits
+from executions.runtime import (
+    controls,
+    http_request,
+    instruments,
+    loop,
+    operators,
+    semantic,
+    waits,
+)
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import check_outputs
+from executions.runtime.providers import nodes as model_nodes
+from executions.runtime.secrecy import mask_failure, mask_outcome, masked_context
 from workflows.domain import (
     ControlNode,
     InputNode,
@@ -89,10 +99,26 @@ _OPERATORS: dict[str, NodeType] = {
     "log": NodeType(operators.run_log),
     "delay": NodeType(waits.run_delay, queue=QUEUE_IO, cheap=False),
     "http_request": NodeType(http_request.run_http_request, queue=QUEUE_IO, cheap=False),
+    # Operators over embeddings run a model: on the model queue, never inline.
+    "embed": NodeType(semantic.run_embed, queue=QUEUE_MODELS, cheap=False),
+    "similarity": NodeType(semantic.run_similarity, queue=QUEUE_MODELS, cheap=False),
+    "route": NodeType(semantic.run_route, queue=QUEUE_MODELS, cheap=False),
+    "classify": NodeType(semantic.run_classify, queue=QUEUE_MODELS, cheap=False),
+    "deduplicate": NodeType(semantic.run_deduplicate, queue=QUEUE_MODELS, cheap=False),
 }
 _INSTRUMENTS: dict[str, NodeType] = {
-    instruments.ECHO_MODEL: NodeType(instruments.run_echo, queue=QUEUE_MODELS, cheap=False),
+    instruments.ECHO_MODEL: NodeType(
+        model_nodes.model_node("chat", lambda context, _route: instruments.run_echo(context)),
+        queue=QUEUE_MODELS, cheap=False),
+    "local/all-minilm-l6-v2": NodeType(model_nodes.run_embedding, queue=QUEUE_MODELS,
+                                       cheap=False),
+    "openai/text-embedding-3-small": NodeType(model_nodes.run_embedding, queue=QUEUE_MODELS,
+                                              cheap=False),
 }
+# Every other `provider/model` is a chat model of the team's provider of that name
+# (`workflows.catalog.served_chat_model`); the gateway says clearly when the team has
+# no such provider.
+_CHAT_MODEL = NodeType(model_nodes.run_chat, queue=QUEUE_MODELS, cheap=False)
 
 
 def register_operator(name: str, node_type: NodeType) -> None:
@@ -121,7 +147,11 @@ def node_type(node: Node) -> NodeType | None:
     if node_class is OutputNode:
         return _OUTPUT
     if node_class is InstrumentNode:
-        return _INSTRUMENTS.get(node.model_id)  # type: ignore[attr-defined]
+        model_id = node.model_id  # type: ignore[attr-defined]
+        found = _INSTRUMENTS.get(model_id)
+        if found is None and not model_id.startswith("local/") and "/" in model_id:
+            return _CHAT_MODEL
+        return found
     return None
 
 
@@ -150,19 +180,24 @@ def run_node(context: NodeContext) -> NodeOutcome:
     entry = node_type(node)
     if entry is None:
         raise _unavailable(node)
+    # Secrets stop here: nothing a node reports, produces or fails with carries one
+    # (executions/runtime/secrecy.py).
+    context = masked_context(context)
     try:
-        outcome = entry.run(context)
-    except NodeFailure:
-        raise
+        outcome = mask_outcome(entry.run(context), context.secrets)
+    except NodeFailure as failure:
+        raise mask_failure(failure, context.secrets)
     except (ExpressionEvaluationError, ExpressionSyntaxError) as error:
-        raise NodeFailure(f"An expression of node {node.id!r} failed: {error}",
-                          code="expression_failed", retryable=False,
-                          details={"node_id": node.id}) from error
+        # With secrets at hand the original error is not chained: it may quote one.
+        raise mask_failure(NodeFailure(f"An expression of node {node.id!r} failed: {error}",
+                                       code="expression_failed", retryable=False,
+                                       details={"node_id": node.id}), context.secrets
+                           ) from (None if context.secrets else error)
     except Exception as error:  # the contract: every failure is a NodeFailure
-        raise NodeFailure(
+        raise mask_failure(NodeFailure(
             f"Node {node.id!r} failed unexpectedly ({type(error).__name__}: {error}).",
             code="internal_error", retryable=True, details={"node_id": node.id},
-        ) from error
+        ), context.secrets) from (None if context.secrets else error)
     outputs = check_outputs(node, outcome.outputs)
     return replace(outcome, outputs=outputs)
 
@@ -180,8 +215,7 @@ def queue_for(node: Node, *, resolve_workflow: Callable[[str], Workflow] | None 
 
 def _queue(node: Node, resolve_workflow: Callable[[str], Workflow] | None, depth: int) -> str:
     if isinstance(node, InstrumentNode):
-        entry = _INSTRUMENTS.get(node.model_id)
-        return entry.queue if entry is not None else QUEUE_MODELS
+        return QUEUE_MODELS
     if isinstance(node, ControlNode) and str(node.control) == "loop":
         if resolve_workflow is None or not node.body or depth >= _MAX_BODY_DEPTH:
             return QUEUE_IO

@@ -27,6 +27,7 @@ from executions.runtime.flow import Settled, settle_outgoing, start_input_proble
 from executions.services.availability import node_views
 from executions.services.errors import refused
 from executions.triggers import concurrency
+from instruments.availability import require_models_available
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, ValidationFailed
 from teams.access import require_role
@@ -120,6 +121,8 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     stored = version_of(workflow, version)
     graph = compiled(stored.pk)
     checked = _check_inputs(graph, inputs)
+    # Every model node must be able to run for this team: 409 naming each one that cannot.
+    require_models_available(workflow.team, graph.workflow)
     with transaction.atomic():
         admission = concurrency.admission_for(workflow=workflow) if start else concurrency.ADMITTED
         execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,

@@ -30,7 +30,7 @@ DENIED_CODES = {403: "permission_denied", 404: "not_found", 401: "not_authentica
 
 EXECUTION_FIELDS = {"id", "team", "workflow", "workflow_name", "version", "state", "state_reason", "inputs",
                     "outputs", "error", "progress", "node_runs", "history", "available_commands", "trigger",
-                    "started_by", "rerun_of", "created_at", "started_at", "finished_at"}
+                    "started_by", "rerun_of", "created_at", "started_at", "finished_at", "usage"}
 NODE_RUN_FIELDS = {"node_id", "node_kind", "node_type", "state", "attempt", "max_attempts", "started_at",
                    "finished_at", "duration_ms", "output", "error", "progress", "message", "skip_reason",
                    "awaiting_input", "reused_from", "cached", "usage"}
@@ -74,7 +74,8 @@ def test_list_for_each_persona(personas, waiting, who, status) -> None:
         assert response.json() == {"results": [], "next": None}
         return
     [row] = rows
-    assert set(row) == EXECUTION_FIELDS - {"inputs", "outputs", "node_runs", "history", "available_commands"}
+    assert set(row) == EXECUTION_FIELDS - {"inputs", "outputs", "node_runs", "history", "available_commands",
+                                           "usage"}
     assert (row["id"], row["state"], row["workflow"], row["workflow_name"], row["version"], row["trigger"],
             row["started_by"], row["team"]) == (
         str(waiting.pk), "waiting_for_input", str(waiting.workflow_id), "Ask first", "1.0.0", "manual",

@@ -1,7 +1,7 @@
 """Every demo workflow of workflows/samples.py end to end through a real worker.
 
-As shipped, the demos call remote models this platform cannot run yet (issue 13): each such run
-fails clearly (`model_unavailable`, naming the model). A test copy of each with `local/echo`
+As shipped, the demos call remote models of providers team Alpha has not configured: starting
+one is refused (409 `model_unavailable`, naming every such node, issue 13). A test copy of each with `local/echo`
 in place of every remote model (the runtime tests' substitution) runs to the end and agrees
 with the reference executor. `http_request` to api.example.com fails as it does offline.
 """
@@ -49,21 +49,26 @@ def test_every_demo_is_covered() -> None:
     assert [factory.__name__ for factory in samples.DEMO_WORKFLOWS] == list(INPUTS)
 
 
-@pytest.mark.parametrize(("factory", "model"), [
-    (samples.linear, "openai/gpt-4o-mini"),
-    (samples.branching, "openai/gpt-4o-mini"),
-    (samples.parallel_join, None),
+@pytest.mark.parametrize(("factory", "nodes"), [
+    (samples.linear, ["answer"]),
+    (samples.branching, ["classify", "draft"]),
+    (samples.parallel_join, ["summary", "sentiment", "embedding"]),
 ])
-def test_demos_needing_a_remote_model_fail_clearly_as_shipped(engine, factory, model) -> None:
-    execution = run(engine, factory(), INPUTS[factory.__name__])
-    assert execution.state == "failed"
-    failed = {node_id: run_.error for node_id, run_ in runs(execution).items() if run_.state == "failed"}
-    assert failed
-    for error in failed.values():
-        assert error["code"] == "model_unavailable"
-        assert "cannot run on this platform yet" in error["message"]
-    if model is not None:
-        assert [error["details"]["model_id"] for error in failed.values()] == [model]
+def test_demos_needing_a_remote_model_are_refused_at_start_as_shipped(engine, factory, nodes) -> None:
+    """Without an `openai` provider the team cannot run them: the start says so (409,
+    every node named) and nothing is created or queued (issue 13)."""
+    from executions.models import Execution
+    from symphony_site.api.errors import Conflict
+
+    from .conftest import start, store
+
+    workflow = store(engine, factory())
+    with pytest.raises(Conflict) as refused:
+        start(engine, workflow, INPUTS[factory.__name__])
+    assert refused.value.error_code == "model_unavailable"
+    assert [item["node_id"] for item in refused.value.details] == nodes
+    assert {item["provider"] for item in refused.value.details} <= {"openai", "anthropic"}
+    assert Execution.objects.count() == 0
 
 
 @pytest.mark.parametrize("factory", [samples.linear, samples.branching, samples.parallel_join],

@@ -32,7 +32,11 @@ def test_a_linear_workflow_completes_with_its_outputs(engine) -> None:
     done = runs(execution)
     assert done["greet"].output == {"text": "Hello Ada!"}
     assert done["greet"].inputs == {"variables": "Ada"}
-    assert done["echo"].usage == {"model": "local/echo", "tokens_in": 2, "tokens_out": 2, "cost": 0}
+    usage = dict(done["echo"].usage)
+    assert isinstance(usage.pop("duration_ms"), int)
+    assert usage == {"model": "local/echo", "model_version": "1", "provider": "local", "tokens_in": 2,
+                     "tokens_out": 2, "cost": 0.0, "currency": "USD", "priced": True, "estimated": False,
+                     "cached": False}
     assert done["echo"].queue == "models" and done["greet"].queue == "steps"
     assert all(run_.attempt == 1 and run_.lease_owner == "" and run_.lease_expires_at is None
                for run_ in done.values())

@@ -44,8 +44,9 @@ def failure(name: str, config: dict[str, Any], inputs: dict[str, Any], **fields:
     ("text without placeholders is itself", {"template": "plain"}, {}, {}, "plain"),
     ("reads execution facts", {"template": "run {{ execution.id }}"}, {},
      {"execution": {"id": "x1"}}, "run x1"),
+    # The secret is rendered, then masked in the output (executions/runtime/secrecy.py).
     ("reads secrets", {"template": "key={{ secrets.token }}"}, {},
-     {"secrets": {"token": "s3cret"}}, "key=s3cret"),
+     {"secrets": {"token": "s3cret"}}, "key=***"),
     ("non-strict renders a missing value as empty text",
      {"template": "[{{ inputs.variables.missing }}]", "strict": False}, {"variables": {}}, {},
      "[]"),
@@ -417,9 +418,13 @@ def echo(prompt: Any, config: dict[str, Any] | None = None) -> NodeOutcome:
 
 def test_echo_answers_with_its_prompt_and_counts_words() -> None:
     outcome = echo("two words", {"system_prompt": "Be brief please"})
-    usage = {"model": "local/echo", "tokens_in": 5, "tokens_out": 2, "cost": 0}
+    usage = {"model": "local/echo", "model_version": "1", "provider": "local", "tokens_in": 5,
+             "tokens_out": 2, "cost": 0.0, "currency": "USD", "priced": True,
+             "estimated": False}
+    duration = outcome.usage["duration_ms"]
+    assert isinstance(duration, int) and duration >= 0
     assert dict(outcome.outputs) == {"text": "two words", "usage": usage}
-    assert dict(outcome.usage) == usage
+    assert dict(outcome.usage) == {**usage, "duration_ms": duration, "cached": False}
 
 
 def test_echo_json_wraps_plain_text() -> None:

@@ -553,7 +553,11 @@ def test_node_types(personas) -> None:
     assert [entry["type"] for entry in entries if entry["kind"] == "control"] == [
         "branch", "join", "loop", "merge", "parallel"]
     assert {"template", "json_parse", "json_format", "select", "map", "filter", "reduce", "merge_objects",
-            "http_request", "delay", "log"} == {entry["type"] for entry in entries if entry["kind"] == "operator"}
+            "http_request", "delay", "log", "embed", "similarity", "route", "classify",
+            "deduplicate"} == {entry["type"] for entry in entries if entry["kind"] == "operator"}
+    assert {entry["type"] for entry in entries if entry["kind"] == "instrument"} == {
+        "openai/gpt-4o-mini", "openai/gpt-4o", "anthropic/claude-3-5-haiku", "local/echo",
+        "openai/text-embedding-3-small", "local/all-minilm-l6-v2"}
     assert by_type["template"]["outputs"] == [{"name": "text", "data_type": "string", "required": True,
                                                "default": None}]
     assert by_type["template"]["config_schema"]["required"] == ["template"]

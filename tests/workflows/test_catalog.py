@@ -17,7 +17,8 @@ from workflows.samples import (
 )
 
 REQUIRED_OPERATORS = {"template", "json_parse", "json_format", "select", "map", "filter", "reduce",
-                      "merge_objects", "http_request", "delay", "log"}
+                      "merge_objects", "http_request", "delay", "log",
+                      "embed", "similarity", "route", "classify", "deduplicate"}
 
 
 def test_catalog_has_every_control_type_and_operator() -> None:

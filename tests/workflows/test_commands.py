@@ -17,15 +17,18 @@ from workflows.samples import DEMO_WORKFLOWS
 
 
 def test_seed_demo_adds_the_demo_workflows_once(db) -> None:
+    from instruments.demo import DEMO_WORKFLOWS as LOCAL_MODEL_DEMOS
+
     call_command("seed_demo", "--allow-production", stdout=io.StringIO())
     names = sorted(Workflow.objects.filter(team__name="Demo").values_list("name", flat=True))
-    # Five showing every node kind, and four the execution demos run offline.
-    assert names == sorted([build()["name"] for build in DEMO_WORKFLOWS]
+    # Five showing every node kind, four the execution demos run offline, three on the local
+    # embedding model (instruments/demo.py).
+    assert names == sorted([build()["name"] for build in [*DEMO_WORKFLOWS, *LOCAL_MODEL_DEMOS]]
                            + [build()["name"] for build, _ in DEMO_RUNS])
-    assert len(names) == 9
-    assert AuditEntry.objects.filter(event_type="workflow.created").count() == 9
+    assert len(names) == 12
+    assert AuditEntry.objects.filter(event_type="workflow.created").count() == 12
     call_command("seed_demo", "--allow-production", stdout=io.StringIO())
-    assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (9, 9)
+    assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (12, 12)
     kinds = {node["kind"] for version in WorkflowVersion.objects.all() for node in version.document["workflow"]["nodes"]}
     assert kinds == {"input", "output", "operator", "instrument", "control"}
     controls = {node.get("control") for version in WorkflowVersion.objects.all()

@@ -82,7 +82,7 @@ def test_the_settings_form_is_rendered_by_the_template_form_code(editor_client) 
     assert answer.status_code == 200
     html = answer.content.decode()
     assert re.findall(r'data-parameter="([^"]+)"', html) == ["temperature", "max_tokens", "top_p", "system_prompt",
-                                                             "response_format", "stop"]
+                                                             "response_format", "stop", "cache"]
     assert 'name="param__temperature" value="0.7"' in html
     assert '<option value="json" selected>' in html
     assert 'data-expression-fields="[&quot;system_prompt&quot;]"' in html
@@ -97,8 +97,9 @@ def test_the_settings_values_come_back_typed(editor_client) -> None:
         "param__top_p": "", "param__system_prompt": "Be brief.", "param__response_format": "text",
         "param__stop": "END, STOP"})
     assert answer.status_code == 200
+    # `cache` (a checkbox, instruments) was not ticked in this post: false.
     assert answer.json() == {"values": {"temperature": 0.7, "max_tokens": 300, "system_prompt": "Be brief.",
-                                        "response_format": "text", "stop": ["END", "STOP"]}}
+                                        "response_format": "text", "stop": ["END", "STOP"], "cache": False}}
     control = editor_client.post("/workflows/editor/settings-values/", {
         "kind": "control", "type": "branch", "param__condition": "inputs.value.ok"})
     assert control.json() == {"values": {"condition": "inputs.value.ok"}}

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from executions.demo import seed_executions
+from instruments.demo import seed_instruments
 from symphony_site.actors import Actor, Origin
 from teams import services
 from teams.models import Membership, Team
@@ -64,7 +65,7 @@ def seed_teams() -> dict[str, Any]:
     return {"owner": owner, "demo": demo, "acme": acme, "acme_owner": acme_owner}
 
 
-SEEDERS: list[Any] = [seed_workflows, seed_templates]
+SEEDERS: list[Any] = [seed_workflows, seed_templates, seed_instruments]
 # Seeders that go through the execution engine, which commits step by step: they run after the
 # data above is committed, outside its transaction.
 ENGINE_SEEDERS: list[Any] = [seed_executions]
