@@ -30,7 +30,7 @@ def test_the_demo_documents_are_valid_and_need_no_provider(personas) -> None:
 
 
 def test_seeding_twice_creates_each_demo_once(db) -> None:
-    from teams.management.commands.seed_demo import seed_teams
+    from symphony_site.management.commands.seed_demo import seed_teams
     from templates_app.models import Template
 
     seeded = seed_teams()
