@@ -91,6 +91,35 @@ class Dispatch:
     countdown: float | None = None
 
 
+# The pending targets of settled edges, read after the execution's lock was taken.
+TARGETS_SQL = ("SELECT id, node_id, state, pending_inputs, taken_inputs, dead_inputs, arrived_edges, dead_reason, "
+               "input_sources FROM executions_noderun WHERE execution_id = %(e)s AND node_id = ANY(%(targets)s)")
+
+# Every node run a decision touched, in one statement: counts, state (queued, skipped), awaiting
+# input, and `dispatch` for those whose step message leaves after commit. Absent values keep
+# the row's own.
+WRITE_RUNS_SQL = (
+    "UPDATE executions_noderun AS r SET pending_inputs = COALESCE(v.pending, r.pending_inputs), "
+    "taken_inputs = COALESCE(v.taken, r.taken_inputs), dead_inputs = COALESCE(v.dead, r.dead_inputs), "
+    "arrived_edges = COALESCE(v.arrived, r.arrived_edges), input_sources = COALESCE(v.sources, r.input_sources), "
+    "dead_reason = COALESCE(v.dead_reason, r.dead_reason), state = COALESCE(v.state, r.state), "
+    "skip_reason = CASE WHEN v.state = 'skipped' THEN v.skip_reason ELSE r.skip_reason END, "
+    "finished_at = CASE WHEN v.state = 'skipped' AND r.state <> 'skipped' THEN now() ELSE r.finished_at END, "
+    "queued_at = CASE WHEN v.state = 'queued' AND r.state <> 'queued' THEN now() ELSE r.queued_at END, "
+    "awaiting_input = r.awaiting_input OR COALESCE(v.awaiting, false), "
+    "message = CASE WHEN v.awaiting THEN v.message ELSE r.message END, "
+    "dispatched_at = CASE WHEN v.dispatch THEN now() ELSE r.dispatched_at END "
+    "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pending int, taken int, dead int, arrived text[], "
+    "sources text[], dead_reason text, state text, skip_reason text, awaiting boolean, message text, "
+    "dispatch boolean) WHERE r.id = v.id")
+
+
+def targets_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, _Target]:
+    return {row[1]: _Target(run_id=row[0], node_id=row[1], state=row[2], pending=row[3], taken=row[4],
+                            dead=row[5], arrived=list(row[6]), dead_reason=row[7], sources=list(row[8]))
+            for row in rows}
+
+
 @dataclass(slots=True)
 class _Target:
     run_id: int
@@ -107,6 +136,13 @@ class _Target:
     skip_reason: str = ""
     awaiting: bool = False
     message: str = ""
+    dispatch: bool = False
+
+    def row(self) -> dict[str, Any]:
+        return {"id": self.run_id, "pending": max(self.pending, 0), "taken": self.taken, "dead": self.dead,
+                "arrived": self.arrived, "sources": self.sources, "dead_reason": self.dead_reason[:100],
+                "state": self.new_state or self.state, "skip_reason": self.skip_reason[:200],
+                "awaiting": self.awaiting, "message": self.message[:500], "dispatch": self.dispatch}
 
 
 @dataclass
@@ -120,6 +156,7 @@ class Books:
     inline: list[Dispatch] = field(default_factory=list)
     _dirty: set[str] = field(default_factory=set)
     _workflow_name: str | None = None
+    _needs_gate: bool = False
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -148,27 +185,41 @@ class Books:
     def close(self) -> None:
         """Write the events and the execution row's changes (one statement); schedule dispatch
         and the events' publication after commit."""
+        statement = self.write_statement()
+        if statement is not None:
+            self._update_runs(*statement)
+        self.after_write()
+
+    def write_statement(self, extra: Sequence[tuple[str, str, list[Any]]] = ()) -> tuple[str, list[Any]] | None:
+        """One statement: `extra` data-modifying CTEs (name, SQL, parameters), the gathered events
+        and the execution row's changes. None when there is nothing to write."""
         rows, last = self.buffer.take()
         if last != self.execution.event_seq:
             self.execution.event_seq = last
             self._dirty.add("event_seq")
-        if self._dirty:
-            self.execution.updated_at = timezone.now()
-            self._dirty.add("updated_at")
-            assignments, values = [], []
-            for name in sorted(self._dirty):
-                assignments.append(f"{name} = %s{'::jsonb' if name in JSON_FIELDS else ''}")
-                value = getattr(self.execution, name)
-                values.append(orjson.dumps(value).decode() if name in JSON_FIELDS else value)
-            insert = ""
-            if rows:
-                insert = ("WITH written AS (INSERT INTO executions_executionevent (execution_id, seq, type, "
-                          "node_id, data, at) SELECT %s, v.seq, v.type, v.node_id, v.data, %s FROM "
-                          "jsonb_to_recordset(%s::jsonb) AS v(seq bigint, type text, node_id text, data jsonb)) ")
-                values = [self.execution.pk, self.buffer.written_at, orjson.dumps(rows).decode(), *values]
-            self._update_runs(f"{insert}UPDATE executions_execution SET {', '.join(assignments)} WHERE id = %s",
-                              [*values, self.execution.pk])
-            self._dirty = set()
+        if not self._dirty and not extra:
+            return None
+        ctes = [(name, sql, list(parameters)) for name, sql, parameters in extra]
+        if rows:
+            ctes.append(("written", "INSERT INTO executions_executionevent (execution_id, seq, type, node_id, "
+                         "data, at) SELECT %s, v.seq, v.type, v.node_id, v.data, %s FROM jsonb_to_recordset(%s::jsonb) "
+                         "AS v(seq bigint, type text, node_id text, data jsonb)",
+                         [self.execution.pk, self.buffer.written_at, orjson.dumps(rows).decode()]))
+        self.execution.updated_at = timezone.now()
+        self._dirty.add("updated_at")
+        assignments, values = [], []
+        for name in sorted(self._dirty):
+            assignments.append(f"{name} = %s{'::jsonb' if name in JSON_FIELDS else ''}")
+            value = getattr(self.execution, name)
+            values.append(orjson.dumps(value).decode() if name in JSON_FIELDS else value)
+        self._dirty = set()
+        prefix = ("WITH " + ", ".join(f"{name} AS ({sql})" for name, sql, _ in ctes) + " ") if ctes else ""
+        parameters = [value for _, _, cte_parameters in ctes for value in cte_parameters]
+        return (f"{prefix}UPDATE executions_execution SET {', '.join(assignments)} WHERE id = %s",
+                [*parameters, *values, self.execution.pk])
+
+    def after_write(self) -> None:
+        """Schedule the written events' publication and the step messages, for after commit."""
         self.buffer.publish()
         from executions.engine.dispatching import send_after_commit
 
@@ -406,14 +457,17 @@ class Books:
         target_ids = sorted({edge.target for _, pairs in frontier for edge, _ in pairs})
         if not target_ids:
             return [], False
-        targets = {
-            row[1]: _Target(run_id=row[0], node_id=row[1], state=row[2], pending=row[3], taken=row[4],
-                            dead=row[5], arrived=list(row[6]), dead_reason=row[7], sources=list(row[8]))
-            for row in self._update_runs(
-                "SELECT id, node_id, state, pending_inputs, taken_inputs, dead_inputs, arrived_edges, "
-                "dead_reason, input_sources FROM executions_noderun WHERE execution_id = %s "
-                "AND node_id = ANY(%s)", [self.execution.pk, target_ids])
-        }
+        targets = targets_from_rows(self._update_runs(TARGETS_SQL, {"e": self.execution.pk, "targets": target_ids}))
+        rows, next_frontier, queued = self.decide(frontier, targets)
+        self._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
+        return next_frontier, bool(queued)
+
+    def decide(self, frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]], targets: dict[str, _Target]
+               ) -> tuple[list[dict[str, Any]], list[tuple[str, list[tuple[Edge, EdgeSettlement]]]], list[_Target]]:
+        """Count a frontier's settled edges into their targets and decide each pending target once
+        (`flow.readiness`): queued, skipped (its own edges join the next frontier), awaiting input,
+        or still waiting. Answers the rows for WRITE_RUNS_SQL, the next frontier and the targets
+        queued; announces the queued and skipped ones."""
         for _, pairs in frontier:
             for edge, settlement in pairs:
                 target = targets[edge.target]
@@ -429,7 +483,7 @@ class Books:
                     target.dead_reason = strongest_reason(target.dead_reason or None,
                                                           settlement.reason) or ""
         next_frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]] = []
-        queued: list[str] = []
+        queued: list[_Target] = []
         for target in targets.values():
             if target.state != NodeRunState.PENDING.value:
                 continue  # decided before (a merge that ran, a node skipped by an operator)
@@ -439,40 +493,22 @@ class Books:
                 if self._needs_input(target.node_id):
                     target.awaiting = True
                     target.message = self._prompt(target.node_id)
+                    self._needs_gate = True
                 else:
                     target.new_state = NodeRunState.QUEUED.value
-                    queued.append(target.node_id)
+                    queued.append(target)
             elif verdict.verdict is Verdict.SKIP:
                 target.new_state = NodeRunState.SKIPPED.value
                 target.skip_reason = verdict.reason or ""
                 next_frontier.append((target.node_id, settle_outgoing(
                     self.graph.index, target.node_id, state=Settled.SKIPPED)))
-        rows = [{"id": t.run_id, "pending": max(t.pending, 0), "taken": t.taken, "dead": t.dead,
-                 "arrived": t.arrived, "sources": t.sources, "dead_reason": t.dead_reason[:100],
-                 "state": t.new_state or t.state, "skip_reason": t.skip_reason[:200], "awaiting": t.awaiting,
-                 "message": t.message[:500]}
-                for t in targets.values() if t.changed]
-        # Counts, decisions, queueing and skips of every target in one statement.
-        self._update_runs(
-            "UPDATE executions_noderun AS r SET pending_inputs = v.pending, taken_inputs = v.taken, "
-            "dead_inputs = v.dead, arrived_edges = v.arrived, input_sources = v.sources, "
-            "dead_reason = v.dead_reason, state = v.state, "
-            "skip_reason = CASE WHEN v.state = 'skipped' THEN v.skip_reason ELSE r.skip_reason END, "
-            "finished_at = CASE WHEN v.state = 'skipped' AND r.state <> 'skipped' THEN now() "
-            "ELSE r.finished_at END, "
-            "queued_at = CASE WHEN v.state = 'queued' AND r.state <> 'queued' THEN now() ELSE r.queued_at END, "
-            "awaiting_input = r.awaiting_input OR v.awaiting, "
-            "message = CASE WHEN v.awaiting THEN v.message ELSE r.message END "
-            "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pending int, taken int, dead int, "
-            "arrived text[], sources text[], dead_reason text, state text, skip_reason text, awaiting boolean, "
-            "message text) WHERE r.id = v.id",
-            [orjson.dumps(rows).decode()])
+        rows = [target.row() for target in targets.values() if target.changed]
         for target in targets.values():
             if target.new_state == NodeRunState.SKIPPED.value:
                 self.event(ev.NODE_SKIPPED, target.node_id, reason=target.skip_reason)
             elif target.new_state == NodeRunState.QUEUED.value:
                 self.event(ev.NODE_QUEUED, target.node_id)
-        return next_frontier, bool(queued)
+        return rows, next_frontier, queued
 
     def skip_disabled_at_start(self) -> None:
         """Disabled nodes are skipped before anything runs; the skip flows downstream."""
@@ -498,6 +534,10 @@ class Books:
         `report`, the same statement answers whether any node run is left unsettled and whether
         any failed (what `finish_if_done` needs), saving a round trip on the hot path.
         """
+        if self._needs_gate:
+            # A node became an interactive input waiting for its value: the execution waits.
+            self._needs_gate = False
+            self.gate()
         if self.state is not ExecutionState.RUNNING:
             return None
         flags = (" UNION ALL SELECT NULL, NULL, NULL, EXISTS (SELECT 1 FROM executions_noderun WHERE "

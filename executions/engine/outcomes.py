@@ -28,24 +28,6 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def after_completed(books: Books, *, node_id: str, attempt: int, duration_ms: float, cached: bool,
-                    settlements: Any, inline_capacity: int = 0) -> None:
-    """A node run was just recorded completed in this transaction (its edges marked settled when
-    the execution is active): announce it, settle its successors, finish or dispatch."""
-    books.event(ev.NODE_COMPLETED, node_id, attempt=attempt, duration_ms=round(duration_ms, 3),
-                **({"cached": True} if cached else {}))
-    queued = False
-    if books.state.is_active:
-        queued = books.settle([(node_id, settlements)], marked=frozenset({node_id}))
-    elif books.state.is_terminal and books.graph.facts[node_id].kind == "output":
-        # An output node that was running when the execution stopped: its value still counts.
-        books.collect_outputs()
-    # Nothing newly queued: ask in the same statement whether anything is left at all.
-    known = books.dispatch(inline_capacity=inline_capacity, report=not queued)
-    if known is not None:
-        books.finish_if_done(known)
-
-
 def record_failed_attempt(books: Books, *, run_id: int, node_id: str, lease_owner: str,
                           error: dict[str, Any], retryable: bool, inputs: Any = None) -> bool:
     """A failed attempt: stopped (skipped), retried after its backoff, or failed for good."""

@@ -33,7 +33,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from executions.engine import events as ev
-from executions.engine.books import LOCKED_COLUMNS, Books, Dispatch, locked_execution
+from executions.engine import recording
+from executions.engine.books import Books, Dispatch
 from executions.engine.dispatching import send_now
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.leases import (
@@ -44,7 +45,7 @@ from executions.engine.leases import (
     new_lease_owner,
     owner_is_dead_here,
 )
-from executions.engine.outcomes import after_completed, lose_lease, record_failed_attempt
+from executions.engine.outcomes import lose_lease, record_failed_attempt
 from executions.models import NodeRun, event_message
 from executions.runtime import registry
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
@@ -75,6 +76,7 @@ class Claim:
     execution_left_s: float | None
     # The outputs of the nodes whose data edges into this one were taken, by node id.
     source_outputs: dict[str, Any]
+    max_parallel: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ class Result:
 # sequence number, and read what the node needs: the execution's facts and its inputs' outputs.
 CLAIM_SQL = """
 WITH e AS (
-    SELECT id, team_id, workflow_version_id, state, trigger, started_at, deadline_at
+    SELECT id, team_id, workflow_version_id, state, trigger, started_at, deadline_at, max_parallel
     FROM executions_execution WHERE id = %(e)s FOR NO KEY UPDATE
 ), r AS (
     UPDATE executions_noderun SET state = 'running', attempt = attempt + 1, lease_owner = %(owner)s,
@@ -110,7 +112,7 @@ WITH e AS (
     SELECT %(e)s, s.event_seq, 'node.started', r.node_id, jsonb_build_object('attempt', r.attempt), %(at)s
     FROM r, s
 )
-SELECT e.team_id, e.workflow_version_id, e.state, e.trigger, e.started_at, e.deadline_at,
+SELECT e.team_id, e.workflow_version_id, e.state, e.trigger, e.started_at, e.deadline_at, e.max_parallel,
     r.node_id, r.attempt, r.arrived_edges, s.event_seq,
     (SELECT jsonb_object_agg(source.node_id, source.output) FROM executions_noderun AS source
      WHERE source.execution_id = %(e)s AND source.node_id = ANY(r.input_sources)),
@@ -136,7 +138,7 @@ def claim(execution_id: Any, run_id: int) -> Claim | None:
             found = cursor.fetchone()
         if found is None:
             return None
-    (team_id, version_id, _, trigger, started_at, deadline_at, node_id, attempt, arrived, seq,
+    (team_id, version_id, _, trigger, started_at, deadline_at, max_parallel, node_id, attempt, arrived, seq,
      source_outputs, inputs) = found
     publish_batch_to_group_on_commit(execution_group(execution_id), [event_message(
         execution_id=str(execution_id), seq=seq, event_type=ev.NODE_STARTED, node_id=node_id, at=at,
@@ -148,7 +150,8 @@ def claim(execution_id: Any, run_id: int) -> Claim | None:
         arrived=list(arrived), owner=owner, graph=graph,
         execution_facts={"id": str(execution_id), "workflow": graph.workflow.name, "trigger": trigger,
                          "started_at": _iso(started_at)},
-        execution_inputs=_decoded(inputs), execution_left_s=left, source_outputs=_decoded(source_outputs))
+        execution_inputs=_decoded(inputs), execution_left_s=left, source_outputs=_decoded(source_outputs),
+        max_parallel=max_parallel)
 
 
 def _decoded(value: Any) -> dict[str, Any]:
@@ -244,64 +247,31 @@ def execute(claimed: Claim) -> Result:
         lease_keeper.unregister(running)
 
 
-# Lock the execution, then write the result only if this attempt still holds the lease; its
-# edges are marked settled at once when the execution is active (they are settled below, in
-# this same transaction). Answers the locked execution's row and the attempt's duration (null
-# when the lease was lost).
-RECORD_SQL = f"""
-WITH e AS (
-    SELECT {LOCKED_COLUMNS} FROM executions_execution WHERE id = %(e)s FOR NO KEY UPDATE
-), r AS (
-    UPDATE executions_noderun SET state = 'completed', output = %(output)s::jsonb, inputs = %(inputs)s::jsonb,
-        usage = %(usage)s::jsonb, cached = %(cached)s, error = NULL, lease_owner = '', lease_expires_at = NULL,
-        finished_at = now(), progress = 1,
-        edges_settled = EXISTS (SELECT 1 FROM e WHERE e.state IN ('running', 'paused', 'waiting_for_input'))
-    WHERE id = %(run)s AND state = 'running' AND lease_owner = %(owner)s
-    RETURNING (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms
-)
-SELECT e.*, r.duration_ms FROM e LEFT JOIN r ON true
-"""
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value, default=str).decode()
-
-
 def record(claimed: Claim, result: Result, *, inline_capacity: int = 0) -> list[Dispatch]:
     """Write the result if this attempt still holds the lease; answer the runs kept for inline."""
+    _, lines = result.reports  # the attempt's log lines; its last progress is superseded
     with transaction.atomic():
         if result.outcome is not None:
-            outcome = result.outcome
-            with connection.cursor() as cursor:
-                cursor.execute(RECORD_SQL, {
-                    "e": claimed.execution_id, "run": claimed.run_id, "owner": claimed.owner,
-                    "output": _json(dict(outcome.outputs)), "inputs": _json(result.inputs),
-                    "usage": _json(dict(outcome.usage)), "cached": outcome.cached})
-                found = cursor.fetchone()
-            if found is None or found[-1] is None:
+            books = recording.record_completed(
+                execution_id=claimed.execution_id, run_id=claimed.run_id, node_id=claimed.node_id,
+                owner=claimed.owner, attempt=claimed.attempt, outcome=result.outcome, inputs=result.inputs,
+                settlements=result.settlements, lines=lines, max_parallel=claimed.max_parallel,
+                inline_capacity=inline_capacity)
+            if books is None:
                 return _dropped(claimed)
-            books = Books.of(locked_execution(found[:-1]))
-            _, lines = result.reports
-            add_reports(books, claimed.node_id, None, lines)
-            after_completed(books, node_id=claimed.node_id, attempt=claimed.attempt, duration_ms=found[-1],
-                            cached=outcome.cached, settlements=result.settlements,
-                            inline_capacity=inline_capacity)
-        else:
-            assert result.failure is not None
-            opened = Books.open(claimed.execution_id)
-            if opened is None:
-                return []
-            books = opened
-            # The attempt's log lines; its last progress is superseded by the result.
-            _, lines = result.reports
-            add_reports(books, claimed.node_id, None, lines)
-            if not record_failed_attempt(
-                    books, run_id=claimed.run_id, node_id=claimed.node_id, lease_owner=claimed.owner,
-                    error=result.failure.to_dict(), retryable=result.failure.retryable, inputs=result.inputs):
-                transaction.set_rollback(True)
-                return _dropped(claimed)
-        books.close()
-        return list(books.inline)
+            return list(books.inline)
+        assert result.failure is not None
+        opened = Books.open(claimed.execution_id)
+        if opened is None:
+            return []
+        add_reports(opened, claimed.node_id, None, lines)
+        if not record_failed_attempt(
+                opened, run_id=claimed.run_id, node_id=claimed.node_id, lease_owner=claimed.owner,
+                error=result.failure.to_dict(), retryable=result.failure.retryable, inputs=result.inputs):
+            transaction.set_rollback(True)
+            return _dropped(claimed)
+        opened.close()
+        return list(opened.inline)
 
 
 def _dropped(claimed: Claim) -> list[Dispatch]:

@@ -95,13 +95,14 @@ def test_cancel_mid_run_skips_what_waits_and_stops_what_runs(engine) -> None:
     assert refused.value.details == {"state": "cancelled", "available_commands": ["rerun"]}
 
 
-def failing_and_independent(policy: str) -> dict[str, Any]:
-    """`bad` always fails (not retryable); `good` is independent; `after_bad` needs `bad`."""
+def failing_and_independent(policy: str, good_ms: int = 400) -> dict[str, Any]:
+    """`bad` always fails (not retryable); `good` (a delay of `good_ms`) is independent;
+    `after_bad` needs `bad`."""
     return document("Policy " + policy, [
         s.node_input("x", "string"),
         s.node_operator("bad", "template", {"template": "{{ inputs.variables.missing.deeper }}"}),
         s.node_operator("after_bad", "template", {"template": "after {{ inputs.variables }}"}),
-        s.node_operator("good", "delay", {"milliseconds": 400}),
+        s.node_operator("good", "delay", {"milliseconds": good_ms}),
         s.node_output("bad_out", "string"),
         s.node_output("good_out"),
     ], [
@@ -114,18 +115,24 @@ def failing_and_independent(policy: str) -> dict[str, Any]:
 
 
 def test_policy_stop_fails_the_execution_and_skips_what_is_left(engine) -> None:
-    execution = run(engine, failing_and_independent("stop"), {"x": "y"})
+    # `good` waits a minute (within its node timeout), so it is queued or running, never completed,
+    # when `bad` fails, however loaded the machine: the stop must skip it or stop it.
+    execution = run(engine, failing_and_independent("stop", good_ms=60_000), {"x": "y"})
     assert execution.state == "failed"
     assert execution.error["code"] == "node_failed" and execution.error["node_id"] == "bad"
     assert execution.error["node_error"] == "expression_failed"
+    assert execution.outputs == {}
     states = node_states(execution)
     assert states["bad"] == "failed"
-    assert states["after_bad"] == states["bad_out"] == "skipped"
+    assert states["after_bad"] == states["bad_out"] == states["good_out"] == "skipped"
     assert runs(execution)["after_bad"].skip_reason == "execution stopped"
-    # `good` was running or queued when `bad` failed: it was stopped or skipped, never completed
-    # into an output.
-    wait_until(lambda: node_states(execution)["good"] in ("skipped", "completed"), what="good to settle")
-    assert "good_out" not in execution.outputs
+    # A running `good` is stopped by its worker (it polls the execution's state); a queued one
+    # was skipped by the stop itself. Either way it never completes into an output.
+    good = wait_node(execution, "good", ("skipped",))
+    assert good.skip_reason == "execution stopped"
+    assert ("node.completed", "good") not in event_types(execution)
+    execution.refresh_from_db()
+    assert execution.outputs == {}
 
 
 def test_policy_continue_runs_independent_branches_and_ends_failed_with_outputs(engine) -> None:

@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -26,9 +26,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from executions.domain import NODE_COMMANDS, Command, ErrorPolicy, ExecutionState, can_transition
 from executions.domain.machine import ExecutionModel
 from executions.engine import dispatching, reaper, stepping
+from executions.engine.books import Books
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.runtime.contract import NodeFailure
+from executions.runtime.flow import SKIP_EXECUTION_STOPPED
 from executions.services.availability import commands_available
+from symphony_site.actors import Actor
 from symphony_site.api.errors import ApiError
 from workflows import samples as s
 
@@ -81,6 +84,19 @@ class EngineMachine(RuleBasedStateMachine):
                                     max_attempts=spec["attempts"], lost_lease_retries=1)
         self.claims: dict[str, stepping.Claim] = {}
         self.stale: list[stepping.Claim] = []
+
+    def teardown(self) -> None:
+        """Examples share the database: an execution left active would be found by the next
+        example's reaper (a deadline set here passes later), so it is cancelled through the
+        engine, as the `engine` fixture does after a test."""
+        if not hasattr(self, "execution"):
+            return
+        with transaction.atomic():
+            books = Books.open(self.execution.pk, actor=Actor.system("tests"))
+            if books is not None and not books.state.is_terminal:
+                books.stop_execution(ExecutionState.CANCELLED, reason="example over",
+                                     skip_reason=SKIP_EXECUTION_STOPPED)
+                books.close()
 
     def fresh(self) -> Execution:
         return Execution.objects.get(pk=self.execution.pk)
@@ -203,6 +219,7 @@ class EngineMachine(RuleBasedStateMachine):
         with connection.cursor() as cursor:
             cursor.execute("UPDATE executions_execution SET deadline_at = now() - interval '1 second', "
                            "timeout_s = 1 WHERE id = %s", [self.execution.pk])
+        # Every earlier example's execution was stopped in `teardown`: the count is this one's.
         failed = reaper.enforce_deadlines()
         assert failed == int(self.model.pass_deadline())
 
