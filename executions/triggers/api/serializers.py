@@ -106,6 +106,10 @@ class WebhookWriteSerializer(StrictSerializer):
     enabled = serializers.BooleanField(required=False)
 
 
+class NoBodySerializer(StrictSerializer):
+    """An operation that takes no body: none, or an empty object; anything else is refused."""
+
+
 class DeliverySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     execution = serializers.UUIDField(source="execution_id", allow_null=True)
 
