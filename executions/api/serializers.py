@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from executions.domain import Command, ExecutionState, NodeRunState
 from executions.models import Execution, ExecutionTransition, NodeRun
-from symphony_site.api.serializers import StrictSerializer
+from symphony_site.api.serializers import ObjectField, StrictSerializer
 
 EXECUTION_STATES = [state.value for state in ExecutionState]
 NODE_RUN_STATES = [state.value for state in NodeRunState]
@@ -138,15 +138,14 @@ class ExecutionCreateSerializer(StrictSerializer):
     workflow = serializers.UUIDField()
     version = serializers.CharField(max_length=32, required=False, allow_null=True,
                                     help_text="A version number of the workflow; default: its current version.")
-    inputs = serializers.JSONField(required=False, default=dict,
-                                   help_text="Values keyed by input node id.")
+    inputs = ObjectField(required=False, default=dict, help_text="Values keyed by input node id.")
 
 
 class CommandSerializer(StrictSerializer):
     command = serializers.ChoiceField(choices=COMMANDS)
     node_id = serializers.CharField(required=False, allow_null=True, max_length=10_000,
                                     help_text="retry_node, skip_node, provide_input: the node.")
-    value = serializers.JSONField(required=False, help_text="provide_input: the input's value.")
+    value = serializers.JSONField(required=False, allow_null=True, help_text="provide_input: the input's value.")
     output = serializers.JSONField(required=False, allow_null=True,
                                    help_text="skip_node: a substitute output, by port name.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)

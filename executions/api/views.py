@@ -44,9 +44,9 @@ def _detail(user: Any, execution_id: Any, status_code: int = 200) -> Response:
 
 
 def _time(raw: str | None, name: str) -> dt.datetime | None:
-    if raw in (None, ""):
+    if raw is None:
         return None
-    parsed = parse_datetime(raw)
+    parsed = parse_datetime(raw)  # an empty value is refused like any other that is not a time
     if parsed is None:
         raise ValidationFailed(f"{name} is an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.",
                                details=[{"field": name, "code": "invalid", "message": "not an ISO 8601 time"}])

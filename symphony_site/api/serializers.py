@@ -127,6 +127,14 @@ class DocumentField(serializers.JSONField):
     json_type = ((dict,), "an object")
 
 
+@extend_schema_field({"type": "object"})
+class ObjectField(serializers.JSONField):
+    """A JSON object whose keys a service checks (inputs by input node id, mappings): the
+    schema and the type check say "object", where a bare JSONField would take any value."""
+
+    json_type = ((dict,), "an object")
+
+
 @extend_schema_field({"type": "array", "items": {"type": "object"}})
 class ObjectListField(serializers.JSONField):
     """A list of JSON objects that a service validates item by item (template parameters, examples)."""

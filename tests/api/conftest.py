@@ -26,6 +26,10 @@ class TeamWithData:
     template_slug: str
     instantiated_id: str
     editor_team_slug: str  # a second team, which the editor created and owns
+    execution_id: str  # an execution of the instantiated workflow
+    schedule_id: str  # triggers of the instantiated workflow: a schedule, a webhook, a "run after" rule
+    webhook_id: str
+    rule_id: str
 
     def token_client(self, who: str) -> APIClient:
         client = APIClient()
@@ -36,7 +40,8 @@ class TeamWithData:
         """A real value for each path parameter the API's routes name."""
         return {"team_id": str(self.personas.team.pk), "workflow_id": str(self.instantiated_id),
                 "user_id": str(self.personas.users["viewer"].pk), "token_id": self.token_id,
-                "slug": self.template_slug, "version": "1.0.0"}
+                "slug": self.template_slug, "version": "1.0.0", "execution_id": self.execution_id,
+                "schedule_id": self.schedule_id, "webhook_id": self.webhook_id, "rule_id": self.rule_id}
 
 
 def error_of(response: Any) -> dict[str, Any]:
@@ -84,12 +89,20 @@ def build_team_with_data(personas: Personas) -> TeamWithData:
                         format="json"))
     instantiated = _created(owner.post(f"/api/v1/templates/{template['slug']}/instantiate/", {
         "team": team, "version": "1.0.0", "parameters": {"model": "local/echo"}}, format="json"))
+    target = instantiated["workflow"]["id"]
+    inputs = {"text": {"text": "A long text."}}
+    execution = _created(owner.post("/api/v1/executions/", {"workflow": target, "inputs": inputs}, format="json"))
+    schedule = _created(owner.post(f"/api/v1/workflows/{target}/schedules/", {
+        "cron": "0 9 * * 1-5", "timezone": "Europe/Paris", "inputs": inputs}, format="json"))
+    webhook = _created(owner.post(f"/api/v1/workflows/{target}/webhooks/", {"name": "CRM"}, format="json"))
+    rule = _created(owner.post(f"/api/v1/workflows/{target}/run-after/", {"after": workflow["id"]}, format="json"))
     editor = APIClient()
     editor.credentials(HTTP_AUTHORIZATION=f"Token {keys['editor']}")
     editor_team = _created(editor.post("/api/v1/teams/", {"name": "Editor's own"}, format="json"))
     return TeamWithData(personas=personas, keys=keys, token_id=token_id, workflow_id=workflow["id"],
-                        template_slug=template["slug"], instantiated_id=instantiated["workflow"]["id"],
-                        editor_team_slug=editor_team["slug"])
+                        template_slug=template["slug"], instantiated_id=target,
+                        editor_team_slug=editor_team["slug"], execution_id=execution["id"],
+                        schedule_id=schedule["id"], webhook_id=webhook["id"], rule_id=rule["id"])
 
 
 @pytest.fixture

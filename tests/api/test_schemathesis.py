@@ -10,7 +10,7 @@ negative_data_rejection, missing_required_header, unsupported_method,
 ignored_auth, use_after_free, ensure_resource_availability, …). Any failure
 fails the test with the check, the request (as curl) and the answer.
 
-The operations are split in five groups, one test each, so pytest-xdist runs
+The operations are split in seven groups, one test each, so pytest-xdist runs
 them side by side and each stays well under a minute; a test below checks that
 the groups cover every operation exactly once.
 """
@@ -50,6 +50,8 @@ GROUPS = {
     "templates-publish": r"^POST /api/v1/templates/(from-workflow/|\{slug\}/versions/)?$",
     "templates-use": r"^(GET|PATCH) /api/v1/templates/|^POST /api/v1/templates/(\{slug\}/(instantiate|rating)|origins)/",
     "audit": r"^[A-Z]+ /api/v1/audit/",
+    "executions": r"^[A-Z]+ /api/v1/executions/",
+    "triggers": r"^[A-Z]+ /api/v1/(schedules|webhooks|run-after)/",
 }
 
 # Operations whose body carries a workflow document (a file, for import) or template definitions. Their schema is
@@ -68,6 +70,18 @@ SEMANTIC_OPERATIONS = [
     "POST /api/v1/templates/{slug}/versions/",
     "POST /api/v1/templates/{slug}/instantiate/",
     "POST /api/v1/templates/from-workflow/",
+    # Bodies that name things of one workflow or execution (inputs by input node id, a mapping
+    # from its inputs to a payload or to another workflow's outputs, a node of the execution)
+    # or carry a cron expression and an IANA zone: the schema says their shape; whether they
+    # fit the workflow, or parse as cron, is the services' check (400 naming the field).
+    "POST /api/v1/executions/",
+    "POST /api/v1/executions/{execution_id}/commands/",
+    "POST /api/v1/workflows/{workflow_id}/schedules/",
+    "PATCH /api/v1/schedules/{schedule_id}/",
+    "POST /api/v1/workflows/{workflow_id}/webhooks/",
+    "PATCH /api/v1/webhooks/{webhook_id}/",
+    "POST /api/v1/workflows/{workflow_id}/run-after/",
+    "PATCH /api/v1/run-after/{rule_id}/",
 ]
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

@@ -116,7 +116,8 @@ def test_list_filters_and_pages(personas, workflow) -> None:
     assert ([row["id"] for row in rest["results"]], rest["next"]) == (newest_first[2:], None)
 
 
-@pytest.mark.parametrize("query", ["state=bogus", "started_after=yesterday", "limit=0", "cursor=%%%"])
+@pytest.mark.parametrize("query", ["state=bogus", "started_after=yesterday", "started_after=", "started_before=",
+                                   "limit=0", "cursor=%%%"])
 def test_bad_list_parameters_get_400(personas, waiting, query) -> None:
     response = personas.client("viewer").get(f"/api/v1/executions/?{query}")
     assert response.status_code == 400

@@ -200,3 +200,30 @@ def test_another_team_s_workflow_cannot_be_a_rule_s_upstream(personas, setup) ->
                                               {"after": str(foreign.pk)}, format="json")
     assert response.status_code == 404
     assert RunAfter.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/workflows/{workflow}/schedules/", {"cron": "* * * * *", "inputs": None}, "inputs"),
+    ("/api/v1/workflows/{workflow}/schedules/", {"cron": "* * * * *", "inputs": ["topic"]}, "inputs"),
+    ("/api/v1/workflows/{workflow}/webhooks/", {"input_mapping": "$.topic"}, "input_mapping"),
+    ("/api/v1/workflows/{workflow}/webhooks/", {"rate_limit_per_minute": 0}, "rate_limit_per_minute"),
+    ("/api/v1/workflows/{workflow}/webhooks/", {"rate_limit_per_minute": 601}, "rate_limit_per_minute"),
+    ("/api/v1/workflows/{workflow}/webhooks/", {"max_body_bytes": 1024 * 1024 + 1}, "max_body_bytes"),
+    ("/api/v1/workflows/{workflow}/webhooks/", {"signature": {"header": "X-Sïgnature"}}, "signature.header"),
+    ("/api/v1/workflows/{other}/run-after/", {"after": "{workflow}", "input_mapping": None}, "input_mapping"),
+    ("/api/v1/webhooks/{webhook}/rotate/", {"reason": "leaked"}, "reason"),
+])
+def test_bodies_of_the_wrong_shape_are_refused_as_the_schema_says(personas, setup, path, body, field) -> None:
+    """What the OpenAPI schema refuses (tests/api/test_schemathesis.py checks the two agree):
+    objects where objects are documented, the webhook limits' bounds, ASCII header names, and
+    no body at all for rotate; nothing is written, nothing audited."""
+    ids = {name: getattr(value, "pk", value) for name, value in setup.items()}
+    body = {key: value.format(**ids) if isinstance(value, str) and key == "after" else value
+            for key, value in body.items()}
+    before, entries = snapshot(), trigger_entries()
+    response = personas.client("editor").post(path.format(**ids), body, format="json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "validation_failed"
+    assert field in [detail["field"] for detail in error_of(response)["details"]]
+    assert snapshot() == before and trigger_entries() == entries

@@ -72,10 +72,11 @@ def most_ever_running(workflow: Any) -> int:
 @pytest.fixture
 def worked(celery_worker: str, live_server: Any, personas: Any) -> Any:
     yield personas
-    for execution in Execution.objects.filter(state__in=["pending", *ACTIVE]):
-        from executions.services import execution_command
+    from executions.services import execution_command
 
-        execution_command(actor=Actor.system("tests"), origin=ORIGIN, execution=execution, command="cancel")
+    for execution in Execution.objects.filter(state__in=["pending", *ACTIVE]):
+        execution_command(actor=Actor.of(personas.users["owner"]), origin=ORIGIN, execution=execution,
+                          command="cancel")
 
 
 def test_fifty_concurrent_webhook_calls_never_exceed_a_limit_of_two_and_all_run_in_order(worked, live_server) -> None:

@@ -197,3 +197,15 @@ def test_rotation_retires_the_old_url_and_secret(personas) -> None:
     assert [entry.event_type for entry in entries] == ["webhook.created", "webhook.rotated",
                                                        "webhook.signature_rejected"]
     assert all(rotated.token not in str(entry.details) and issued.token not in str(entry.details) for entry in entries)
+
+
+@pytest.mark.django_db
+def test_a_body_past_every_hook_s_limit_is_refused_before_it_is_read(personas, settings) -> None:
+    issued = hook(personas)
+    settings.TRIGGER_WEBHOOK_MAX_BODY_BYTES = 100
+    for token in (issued.token, "no-such-token"):
+        answer = deliver(token, b'{"topic": "' + b"x" * 200 + b'"}')
+        assert answer.status_code == 413
+        assert answer.json()["error"] == {"code": "too_large", "message": "The body is 213 bytes; hooks take at "
+                                          "most 100.", "details": [{"limit_bytes": 100}]}
+    assert Execution.objects.count() == 0 and WebhookDelivery.objects.count() == 0

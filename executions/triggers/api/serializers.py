@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from executions.models import RunAfter, Schedule, Webhook, WebhookDelivery
 from executions.triggers.domain.cron import CatchUp
-from executions.triggers.domain.signatures import ALGORITHMS
-from symphony_site.api.serializers import StrictSerializer
+from executions.triggers.domain.signatures import ALGORITHMS, HEADER_NAME
+from symphony_site.api.serializers import ObjectField, StrictSerializer
 
 CATCH_UP = [policy.value for policy in CatchUp]
 ON_LIMIT = ["queue", "cancel", "fail"]
 
 
+@extend_schema_field({"type": "string", "pattern": f"^{HEADER_NAME.pattern}$", "maxLength": 100})
+class HeaderNameField(serializers.CharField):
+    """A header name; the service checks the pattern and says which field broke it."""
+
+
 class ScheduleSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     workflow = serializers.UUIDField(source="workflow_id")
     catch_up = serializers.ChoiceField(choices=CATCH_UP)
-    inputs = serializers.JSONField(help_text="Inputs of every run, keyed by input node id.")
+    inputs = ObjectField(help_text="Inputs of every run, keyed by input node id.")
     next_run_at = serializers.DateTimeField(allow_null=True, help_text="The next due time (UTC); null while "
                                                                        "disabled.")
     last_execution = serializers.UUIDField(source="last_execution_id", allow_null=True)
@@ -35,16 +42,16 @@ class ScheduleWriteSerializer(StrictSerializer):
     cron = serializers.CharField(max_length=200, help_text="Five fields (minute hour day month weekday), or "
                                                            "six with the seconds first; @hourly, @daily, ….")
     timezone = serializers.CharField(required=False, max_length=64, help_text="An IANA zone; default UTC.")
-    inputs = serializers.JSONField(required=False)
+    inputs = ObjectField(required=False, help_text="Inputs of every run, keyed by input node id.")
     catch_up = serializers.ChoiceField(choices=CATCH_UP, required=False,
                                        help_text="After downtime: skip missed runs, run once, or run each.")
     enabled = serializers.BooleanField(required=False)
 
 
 class SignatureSerializer(StrictSerializer):
-    header = serializers.CharField(required=False, max_length=100, default="X-Symphony-Signature")
+    header = HeaderNameField(required=False, max_length=100, default="X-Symphony-Signature")
     algorithm = serializers.ChoiceField(choices=list(ALGORITHMS), required=False, default="sha256")
-    timestamp_header = serializers.CharField(required=False, max_length=100, default="X-Symphony-Timestamp")
+    timestamp_header = HeaderNameField(required=False, max_length=100, default="X-Symphony-Timestamp")
     tolerance_s = serializers.IntegerField(required=False, min_value=1, max_value=3600, default=300)
 
 
@@ -52,8 +59,8 @@ class WebhookSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     workflow = serializers.UUIDField(source="workflow_id")
     url_hint = serializers.SerializerMethodField(help_text="The URL's start; the whole URL is shown once.")
     signature = serializers.SerializerMethodField()
-    input_mapping = serializers.JSONField(allow_null=True, help_text="Input node id → JSON path ($.a.b) or "
-                                                                     "expression; null: the body is the inputs.")
+    input_mapping = ObjectField(allow_null=True, help_text="Input node id → JSON path ($.a.b) or expression; "
+                                                           "null: the body is the inputs.")
 
     class Meta:
         model = Webhook
@@ -90,10 +97,17 @@ class WebhookWriteSerializer(StrictSerializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     signature = SignatureSerializer(required=False, allow_null=True,
                                     help_text="null: unsigned deliveries run; else each must be signed.")
-    input_mapping = serializers.JSONField(required=False, allow_null=True)
-    rate_limit_per_minute = serializers.IntegerField(required=False)
-    max_body_bytes = serializers.IntegerField(required=False)
+    input_mapping = ObjectField(required=False, allow_null=True)
+    # Bounds read once, for the schema; the service checks them against the settings in force.
+    rate_limit_per_minute = serializers.IntegerField(required=False, min_value=1,
+                                                     max_value=settings.TRIGGER_WEBHOOK_RATE_LIMIT_PER_MINUTE)
+    max_body_bytes = serializers.IntegerField(required=False, min_value=1,
+                                              max_value=settings.TRIGGER_WEBHOOK_MAX_BODY_BYTES)
     enabled = serializers.BooleanField(required=False)
+
+
+class NoBodySerializer(StrictSerializer):
+    """An operation that takes no body: none, or an empty object; anything else is refused."""
 
 
 class DeliverySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -110,7 +124,7 @@ class RunAfterSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     workflow_name = serializers.CharField(source="downstream.name")
     after = serializers.UUIDField(source="upstream_id", help_text="The workflow whose end starts it.")
     after_name = serializers.CharField(source="upstream.name")
-    input_mapping = serializers.JSONField(help_text="Input node id of `workflow` → output node id of `after`.")
+    input_mapping = ObjectField(help_text="Input node id of `workflow` → output node id of `after`.")
 
     class Meta:
         model = RunAfter
@@ -122,14 +136,14 @@ class RunAfterCreateSerializer(StrictSerializer):
     after = serializers.UUIDField(help_text="The workflow (same team) whose end starts this one.")
     on_completed = serializers.BooleanField(required=False, default=True)
     on_failed = serializers.BooleanField(required=False, default=False)
-    input_mapping = serializers.JSONField(required=False, default=dict)
+    input_mapping = ObjectField(required=False, default=dict)
     enabled = serializers.BooleanField(required=False, default=True)
 
 
 class RunAfterUpdateSerializer(StrictSerializer):
     on_completed = serializers.BooleanField(required=False)
     on_failed = serializers.BooleanField(required=False)
-    input_mapping = serializers.JSONField(required=False)
+    input_mapping = ObjectField(required=False)
     enabled = serializers.BooleanField(required=False)
 
 

@@ -141,6 +141,7 @@ class WebhookRotateView(APIView):
                    description="A new URL token and signing secret (shown only now); the old ones stop "
                                "working at once.")
     def post(self, request: Request, webhook_id: Any) -> Response:
+        s.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         webhook = access_webhook(request.user, webhook_id)
         issued = webhooks.webhook_rotate(actor=actor_from_request(request), origin=api_origin(request),
                                          webhook=webhook)

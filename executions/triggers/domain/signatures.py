@@ -19,10 +19,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 ALGORITHMS: dict[str, str] = {"sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 SECRET_PREFIX = "whsec_"
+# The headers a rule may name: ASCII letters, digits, - and _ (HTTP header names are ASCII).
+HEADER_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,8 +119,8 @@ def _checked(workflow: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _header(value: Any, field_name: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 100 or not all(
-            character.isalnum() or character in "-_" for character in value):
+    # ASCII only, as HTTP header names are (and as the API schema's pattern says).
+    if not isinstance(value, str) or signatures.HEADER_NAME.fullmatch(value) is None:
         raise _invalid(field_name, "a header name of letters, digits, - and _ (at most 100).")
     return value
 
