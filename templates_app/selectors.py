@@ -2,23 +2,29 @@
 
 Search (docs/templates.md, "Search"):
 
-1. Candidates: rows the user may see, matching the filters and the query's
-   full-text query (every word stemmed, the last one also as a prefix so
-   results appear while typing), at most ``CANDIDATE_LIMIT`` of them — a GIN
-   bitmap scan stopped early, or, for words PostgreSQL's statistics say are
-   in a fifth of the catalog or more, a plain scan that stops as soon as it
-   has enough. A very common word costs no more than a rare one. Templates
-   whose name starts with the query are always added, so the obvious one
-   is never cut off.
-2. Ranking (``ts_rank`` with weights A name, B tags, C description, D node
-   types and models, normalized, plus boosts for name matches, verification
-   and use) runs on the candidates only.
-3. Typos: when nothing matches, unknown words are replaced by the closest
-   word (trigram similarity) of the vocabulary of names and tags, and the
-   search runs again.
-4. Facets (category, tag) are counted over the candidates: exact whenever
-   the query matches fewer than ``CANDIDATE_LIMIT`` templates, and
-   ``facets_exact`` says so.
+1. The query is split into the words people see by the same function as the
+   index (`templates_app.domain.search_text`) and written as tsqueries
+   (`templates_app.domain.search_query`); the database gives each word's
+   stem in one round trip.
+2. Candidates, in one statement, chosen by relevance: **names first** —
+   templates whose name holds every word (stop words too, then without
+   them), shortest names first, up to ``NAME_LIMIT`` each, from a small
+   name-only vector (GIN, or for words in many names a covering index in
+   name-length order that stops early) — then up to ``BODY_LIMIT`` matches
+   of the weighted vector of name, tags and description (a GIN bitmap
+   stopped early; for very common words a scan that stops as soon as it has
+   enough), and names that start with the query.
+3. Ranking (``ts_rank`` with weights A name, B tags, C description, D node
+   types and models, normalized, plus boosts for the exact name, a name
+   starting with the query, a name holding every word — more the more of
+   the name the query covers — verification and use) runs on the
+   candidates only.
+4. Typos: when nothing matches, or no name matches and a word is unknown,
+   unknown words are replaced by the likeliest word of the vocabulary of
+   names and tags (one typo away and in the most names, else the closest by
+   trigram similarity), and the search runs again.
+5. Facets (category, tag) are counted over the candidates: exact whenever
+   no stage reached its limit, and ``facets_exact`` says so.
 
 Without a query the list is a keyset-paginated index scan in the requested
 order, and facets are counted over the first ``FACET_SAMPLE`` rows of it.
@@ -38,15 +44,26 @@ from django.db import connection
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import decode_cursor, encode_cursor
 from templates_app.access import EDITOR_ROLES
+from templates_app.domain.search_query import (
+    MIN_PREFIX_LENGTH,
+    Lexemes,
+    SearchQuery,
+    build_query,
+    one_edit_variants,
+    query_chunks,
+    words_to_look_up,
+)
+from templates_app.domain.search_text import Chunk
 from templates_app.models import Template
 
-CANDIDATE_LIMIT = 250
+# Candidates per stage (module docstring, 2).
+NAME_LIMIT = 50
+BODY_LIMIT = 250
+PREFIX_LIMIT = 20
 GIN_FUZZY_LIMIT = 5000
-NAME_MATCH_LIMIT = 20
 FACET_LIMIT = 30
 FACET_SAMPLE = 1000
 SORTS = ("relevance", "popular", "newest", "rating")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass
@@ -106,31 +123,70 @@ def _filter_sql(filters: _Filters) -> tuple[str, list[Any]]:
 
 
 def query_words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text or "")][:10]
+    """The query's words as search reads them (the parts of its chunks)."""
+    return [part for chunk in query_chunks(text) for part in chunk.parts]
 
 
-def _tsquery(words: list[str]) -> str:
-    """The tsquery (as text) for the words: each stemmed, the last also as a prefix.
+@dataclass(frozen=True)
+class _WordInfo:
+    lexemes: Lexemes
+    # In the vocabulary of names, tags and categories (SearchWord): a whole word, not a half-typed one.
+    known: bool
 
-    Built by the database (its stemmer and stop words), once per search, so the
-    main queries see a constant the planner can estimate. The unstemmed prefix
-    ("summari:*" for a half-typed "summari…") is added only when it differs from
-    the stemmed one, so common words do not scan the index twice.
+
+@dataclass(frozen=True)
+class _Teams:
+    """The teams whose `team` templates a user sees, and those whose `private` ones too."""
+
+    member: list[Any]
+    editor: list[Any]
+
+
+def _word_info(words: list[str], user: Any = None) -> tuple[dict[str, _WordInfo], _Teams]:
+    """Each word's English stem (None for a stop word), plain form and whether it is a known word,
+    and `user`'s teams: one round trip.
+
+    Stems come from the database (its stemmer and stop words), so the main
+    query sees constants the planner can estimate; so do the teams, which
+    keep membership subqueries out of every stage of that query.
     """
-    *complete, last = words
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT to_tsquery('english', %s)::text, to_tsquery('english', %s)::text, to_tsquery('simple', %s)::text,"
-            " EXISTS (SELECT 1 FROM templates_app_searchword WHERE word = %s)",
-            [" & ".join(complete) or "", f"{last}:*", f"{last}:*", last])
-        head, stemmed, plain, known = cursor.fetchone()
-    if known or len(last) < 3:
-        # A whole word of some name or tag: its stem already matches its forms,
-        # and an exact lexeme is far cheaper to look up than a prefix.
-        stemmed, plain = stemmed.replace(":*", ""), ""
-    last_part = stemmed if plain in {stemmed, ""} else (f"( {stemmed} | {plain} )" if stemmed else plain)
-    parts = [part for part in (head, last_part) if part]
-    return " & ".join(f"( {part} )" for part in parts)
+            "SELECT w.word, tsvector_to_array(to_tsvector('english', w.word)),"
+            " tsvector_to_array(to_tsvector('simple', w.word)),"
+            " EXISTS (SELECT 1 FROM templates_app_searchword s WHERE s.word = w.word),"
+            " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s),"
+            " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s AND role = ANY(%s))"
+            " FROM unnest(%s::text[]) AS w(word)", [user_id, user_id, list(EDITOR_ROLES), words])
+        rows = cursor.fetchall()
+    info: dict[str, _WordInfo] = {}
+    teams = _Teams(member=[], editor=[])
+    for word, english, simple, known, member, editor in rows:
+        # One plain word is one lexeme; should the parser ever cut it, the longest piece stands for it.
+        info[word] = _WordInfo(lexemes=Lexemes(english=max(english, key=len) if english else None,
+                                               simple=max(simple, key=len) if simple else word), known=known)
+        teams = _Teams(member=member, editor=editor)
+    return info, teams
+
+
+def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
+    """`_visibility_sql` with the user's teams already read (`_word_info`)."""
+    if not getattr(user, "is_authenticated", False):
+        return "FALSE", []
+    sql = ("(t.visibility = 'public' OR (t.visibility = 'team' AND t.team_id = ANY(%s::uuid[]))"
+           " OR (t.visibility = 'private' AND t.team_id = ANY(%s::uuid[])))")
+    return sql, [teams.member, teams.editor]
+
+
+def _search_query(chunks: list[Chunk], user: Any = None) -> tuple[SearchQuery, dict[str, _WordInfo], _Teams]:
+    info, teams = _word_info(words_to_look_up(chunks), user)
+    last = chunks[-1].parts[-1]
+    # A known whole word needs no prefix: its stem already matches its forms,
+    # and an exact lexeme is far cheaper to look up than a prefix.
+    prefix_last = len(last) >= MIN_PREFIX_LENGTH and not info[last].known
+    query = build_query(chunks, {word: item.lexemes for word, item in info.items()}, prefix_last=prefix_last)
+    return query, info, teams
 
 
 # Sort name → the candidate row's column it orders by (always descending, then id).
@@ -140,21 +196,23 @@ _CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest":
 # the table until enough rows match beats building the index's bitmap of them all.
 COMMON_SHARE = 0.2
 _LEXEME = re.compile(r"'((?:[^']|'')+)'(:\*)?")
-_stats_cache: dict[str, Any] = {}
+_stats_cache: dict[str, tuple[float, dict[str, float]]] = {}
 
 
-def _lexeme_shares() -> dict[str, float]:
-    """Share of templates holding each of the most common lexemes (PostgreSQL's own
-    statistics of the search vector), re-read at most once a minute per process."""
+def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
+    """Share of templates holding each of the most common lexemes of `column` (PostgreSQL's own
+    statistics of the vector), re-read at most once a minute per process."""
     now = time.monotonic()
-    if now - _stats_cache.get("at", -1e9) > 60:
+    cached = _stats_cache.get(column)
+    if cached is None or now - cached[0] > 60:
         with connection.cursor() as cursor:
             cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                           "WHERE tablename = 'templates_app_template' AND attname = 'search_vector'")
+                           "WHERE tablename = 'templates_app_template' AND attname = %s", [column])
             row = cursor.fetchone()
-        shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-        _stats_cache.update(shares=shares, at=now)
-    return _stats_cache["shares"]
+        cached = (now, dict(zip(row[0], row[1], strict=False)) if row and row[0] else {})
+        _stats_cache[column] = cached
+    shares: dict[str, float] = cached[1]
+    return shares
 
 
 def _is_common(tsquery: str) -> bool:
@@ -166,7 +224,7 @@ def _is_common(tsquery: str) -> bool:
     shares = _lexeme_shares()
     if not shares:
         return False
-    for part in tsquery.split(" & "):
+    for part in _top_level_parts(tsquery):
         share = 0.0
         for lexeme, prefix in _LEXEME.findall(part):
             lexeme = lexeme.replace("''", "'")
@@ -179,39 +237,96 @@ def _is_common(tsquery: str) -> bool:
     return True
 
 
-def _candidates(where: str, params: list[Any], tsquery: str, phrase: str, *, filtered: bool
-                ) -> list[dict[str, Any]]:
-    """At most CANDIDATE_LIMIT matching rows (+ names starting with the phrase), ranked.
+def _top_level_parts(tsquery: str) -> list[str]:
+    """The AND-ed parts of a tsquery built by `build_query` (alternatives stay together)."""
+    parts, depth, start = [], 0, 0
+    for index, character in enumerate(tsquery):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character == "&" and depth == 0:
+            parts.append(tsquery[start:index])
+            start = index + 1
+    parts.append(tsquery[start:])
+    return [part.strip() for part in parts if part.strip()]
 
-    With filters the index bitmaps are AND-ed and exact; without, a common
-    word takes the stop-early scan and a broad prefix's bitmap is capped.
-    """
-    like_prefix = phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sql = f"""
-        WITH matched AS (
-            (SELECT t.id FROM templates_app_template t
-             WHERE t.search_vector @@ %s::tsquery AND {where} LIMIT {CANDIDATE_LIMIT + 1})
-            UNION
-            (SELECT t.id FROM templates_app_template t
-             WHERE lower(t.name) LIKE %s AND {where} LIMIT {NAME_MATCH_LIMIT})
-        )
-        SELECT t.id, (ts_rank(t.search_vector, %s::tsquery, 32)
-                      + CASE WHEN lower(t.name) = %s THEN 2.0
-                             WHEN lower(t.name) LIKE %s THEN 0.5 + 0.5 * %s / length(t.name) ELSE 0 END
-                      + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
-               t.usage_count, extract(epoch FROM t.created_at)::float8 AS created_at, t.rating_average,
-               t.category, array_to_string(t.tags, E'\\x1f') AS tags
-        FROM templates_app_template t JOIN matched m ON m.id = t.id
-    """
-    # A name that starts with the words scores more the more of the name they cover.
-    all_params = [tsquery, *params, like_prefix, *params, tsquery, phrase, like_prefix, float(len(phrase))]
-    if filtered or not _is_common(tsquery):
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass
+class _Candidates:
+    rows: list[dict[str, Any]]
+    # Every stage found fewer rows than its limit: the rows are all the matches.
+    complete: bool
+
+
+# Candidates in one statement: each stage (module docstring, 2) reads only
+# ids — for a name stage over a common word, from the covering index alone —
+# and the rows they name are then read together, in one bitmap scan of the
+# table, to rank them (3). The stages' conditions take the query as a
+# literal, so the planner can estimate how many rows match; the ranking
+# reads it from `q`, where an empty part is NULL and matches nothing.
+_CANDIDATES_SQL = """
+    WITH staged AS MATERIALIZED ({stages}),
+    q AS (SELECT nullif(%s, '')::tsquery AS body, nullif(%s, '')::tsquery AS name_all,
+                 nullif(%s, '')::tsquery AS name, nullif(%s, '')::tsquery AS typed,
+                 %s::text AS phrase, %s::text AS phrase_words, %s::text AS phrase_start,
+                 %s::float8 AS phrase_length, %s::float8 AS name_all_words, %s::float8 AS name_words,
+                 ARRAY(SELECT count(s.stage) FROM generate_series(1, {count}) AS n
+                       LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found)
+    SELECT t.id, q.found,
+        (coalesce(ts_rank(t.search_vector, q.body, 32), 0)
+         + CASE WHEN t.name_key = q.phrase THEN 3.0
+                WHEN t.name_key LIKE q.phrase_words THEN 1.5 + 0.5 * q.phrase_length / greatest(length(t.name_key), 1)
+                WHEN t.name_key LIKE q.phrase_start THEN 0.5 + 0.5 * q.phrase_length / greatest(length(t.name_key), 1)
+                ELSE 0 END
+         + CASE WHEN t.name_vector @@ q.name_all
+                     THEN 1.0 + 0.5 * least(1.0, q.name_all_words / greatest(t.name_length, 1))
+                WHEN t.name_vector @@ q.name THEN 0.8 + 0.5 * least(1.0, q.name_words / greatest(t.name_length, 1))
+                ELSE 0 END
+         + CASE WHEN t.name_vector @@ q.typed THEN 0.3 ELSE 0 END
+         + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
+        coalesce(t.name_vector @@ q.name, FALSE) AS name_match,
+        t.usage_count, extract(epoch FROM t.created_at)::float8 AS created_at, t.rating_average, t.category,
+        array_to_string(t.tags, E'\\x1f') AS tags
+    FROM templates_app_template t, q
+    WHERE t.id = ANY(ARRAY(SELECT id FROM staged))"""
+
+
+def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: bool) -> _Candidates:
+    """The candidates of every stage (module docstring), ranked, in one round trip."""
+    stages: list[str] = []
+    stage_params: list[Any] = []
+    limits: list[int] = []
+
+    def stage(condition: str, value: str, order: str, limit: int) -> None:
+        stages.append(f"(SELECT {len(stages) + 1} AS stage, t.id FROM templates_app_template t"
+                      f" WHERE {condition} AND {where} {order} LIMIT {limit})")
+        stage_params.extend([value, *params])
+        limits.append(limit)
+
+    # Names first, the shortest first: a name the query covers is the likeliest
+    # answer; with stop words required first ("between workflows"), then not.
+    for name_query in (query.name_all, query.name):
+        if name_query:
+            stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id", NAME_LIMIT)
+    if query.body:
+        stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1)
+    if query.phrase:
+        stage("t.name_key LIKE %s", _like_prefix(query.phrase), "", PREFIX_LIMIT)
+    sql = _CANDIDATES_SQL.format(stages=" UNION ALL ".join(stages), count=len(stages))
+    all_params = [*stage_params, query.body, query.name_all, query.name, query.typed, query.phrase,
+                  _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
+                  float(query.name_all_words), float(query.name_words)]
+    if filtered or not _is_common(query.body):
         # The planner underestimates how long a scan takes to find enough rows
         # for a rarer word (or a filtered search); the indexes' bitmaps are the
-        # fast path. Without filters gin_fuzzy_search_limit caps the bitmap a
-        # broad prefix would build (the candidates are a sample then anyway);
-        # with filters it would drop real matches from the AND, so it is not set.
-        # Session settings are set and reset in the same round trip as the query.
+        # fast path (index-only scans, which the name stages use for words in
+        # many names, stay allowed). Without filters gin_fuzzy_search_limit
+        # caps the bitmap a broad prefix would build (the body candidates are a
+        # sample then anyway); with filters it would drop real matches from the
+        # AND, so it is not set. Session settings are set and reset in the
+        # same round trip as the query.
         fuzzy = "" if filtered else f"SET gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}; "
         sql = (f"SET enable_seqscan = off; SET enable_indexscan = off; {fuzzy}{sql}; "
                "RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
@@ -221,32 +336,59 @@ def _candidates(where: str, params: list[Any], tsquery: str, phrase: str, *, fil
             while cursor.description is None and cursor.nextset():
                 pass
             columns = [column.name for column in cursor.description]
-            # Tags come joined and times as epoch seconds: parsing 250 arrays and
-            # timestamps in Python cost more than the query.
+            # Tags come joined and times as epoch seconds: parsing hundreds of
+            # arrays and timestamps in Python cost more than the query.
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         except Exception:
             if connection.in_atomic_block:
                 raise
             cursor.execute("RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
             raise
+    found = rows[0]["found"] if rows else [0] * len(limits)
     for row in rows:
+        del row["found"]
         row["tags"] = row["tags"].split("\x1f") if row["tags"] else []
-    return rows
+    # A stage that reached its limit may have left matches out.
+    return _Candidates(rows=rows, complete=all(count < limit for count, limit in zip(found, limits, strict=True)))
 
 
-def _corrected(words: list[str]) -> list[str] | None:
-    """The words with each unknown one replaced by the closest vocabulary word; None if nothing changes."""
-    corrected: list[str] = []
+def _corrections(words: list[str]) -> dict[str, str]:
+    """The vocabulary word each of `words` was most likely meant to be, for those that have one: one round trip.
+
+    Words one typo away (`one_edit_variants`, looked up by equality) come
+    first, the one in most names winning (PostgreSQL's statistics of the
+    name vector; rarer words count as none), then trigram similarity; failing
+    those, the most similar word by trigrams (longer words, bigger typos).
+    """
+    if not words:
+        return {}
+    originals: list[str] = []
+    variants: list[str] = []
+    for word in words:
+        for variant in one_edit_variants(word):
+            originals.append(word)
+            variants.append(variant)
     with connection.cursor() as cursor:
-        for word in words:
-            if len(word) < 3:
-                corrected.append(word)
-                continue
-            cursor.execute("SELECT word FROM templates_app_searchword WHERE word %% %s "
-                           "ORDER BY word = %s DESC, similarity(word, %s) DESC, word LIMIT 1", [word, word, word])
-            row = cursor.fetchone()
-            corrected.append(row[0] if row else word)
-    return corrected if corrected != words else None
+        cursor.execute(
+            "SELECT v.original, s.word, similarity(s.word, v.original), TRUE"
+            " FROM unnest(%s::text[], %s::text[]) AS v(original, variant)"
+            " JOIN templates_app_searchword s ON s.word = v.variant"
+            " UNION ALL"
+            " SELECT w.word, (SELECT s.word FROM templates_app_searchword s WHERE s.word %% w.word"
+            " ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1), 0, FALSE"
+            " FROM unnest(%s::text[]) AS w(word)", [originals, variants, words])
+        rows = cursor.fetchall()
+    shares = _lexeme_shares("name_vector")
+    best: dict[str, tuple[bool, float, float, str]] = {}
+    for original, correction, similarity, one_typo in rows:
+        if not correction or correction == original:
+            continue
+        score = (one_typo, shares.get(correction, 0.0), similarity, correction)
+        # Highest wins; for equal scores the alphabetically first word, so the choice is stable.
+        if original not in best or score[:3] > best[original][:3] or (
+                score[:3] == best[original][:3] and correction < best[original][3]):
+            best[original] = score
+    return {original: score[3] for original, score in best.items()}
 
 
 def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -260,26 +402,37 @@ def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return {"category": top(categories), "tag": top(tags)}
 
 
-def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Filters, sort: str,
-                       limit: int, cursor: str | None) -> SearchResult:
-    visibility, visibility_params = _visibility_sql(user)
+def _matches(user: Any, text: str, filters: _Filters) -> tuple[_Candidates, bool, str | None]:
+    """The candidates for `text`, corrected for typos when that finds more (module docstring, 4)."""
+    chunks = query_chunks(text)
+    query, info, teams = _search_query(chunks, user)
+    visibility, visibility_params = _search_visibility_sql(user, teams)
     filter_sql, filter_params = _filter_sql(filters)
     where = f"{visibility} AND {filter_sql}"
     params = [*visibility_params, *filter_params]
-    tsquery = _tsquery(words)
     filtered = filter_sql != "TRUE"
-    rows = _candidates(where, params, tsquery, " ".join(words), filtered=filtered) if tsquery else []
-    typo = False
-    corrected: str | None = None
-    if not rows:
-        # Nothing matched the words as typed: correct the unknown ones against
-        # the vocabulary of names and tags, and search again.
-        fixed = _corrected(words)
-        if fixed is not None:
-            typo, corrected = True, " ".join(fixed)
-            tsquery = _tsquery(fixed)
-            rows = _candidates(where, params, tsquery, " ".join(fixed), filtered=filtered) if tsquery else []
-    exact = len(rows) <= CANDIDATE_LIMIT
+    found = _candidates(where, params, query, filtered=filtered) if not query.empty else _Candidates([], True)
+    if found.rows and any(row["name_match"] for row in found.rows):
+        return found, False, None
+    unknown = [part for chunk in chunks for part in chunk.parts
+               if not info[part].known and len(part) >= MIN_PREFIX_LENGTH and info[part].lexemes.english]
+    # Nothing matched the words as typed, or no name did: correct the words no
+    # name or tag holds against the vocabulary of names and tags, and search again.
+    corrections = _corrections(unknown)
+    if not corrections:
+        return found, False, None
+    fixed_text = " ".join(corrections.get(part, part) for chunk in chunks for part in chunk.parts)
+    fixed_query, _, _ = _search_query(query_chunks(fixed_text))
+    fixed = _candidates(where, params, fixed_query, filtered=filtered)
+    if fixed.rows and (not found.rows or any(row["name_match"] for row in fixed.rows)):
+        return fixed, True, fixed_text
+    return found, False, None
+
+
+def _search_with_query(user: Any, raw_query: str, filters: _Filters, sort: str,
+                       limit: int, cursor: str | None) -> SearchResult:
+    found, typo, corrected = _matches(user, raw_query, filters)
+    rows = found.rows
     facets = _facets(rows)
     key_names = [_CANDIDATE_SORT_KEYS[sort]]
     key = key_names[0]
@@ -299,7 +452,7 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
         value = last[key_names[0]]
         next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
     return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
-                        facets_exact=exact, typo_fallback=typo, corrected_query=corrected)
+                        facets_exact=found.complete, typo_fallback=typo, corrected_query=corrected)
 
 
 def _sortable(value: Any) -> float:
@@ -312,8 +465,13 @@ def _sortable(value: Any) -> float:
     return float(value)
 
 
+# Written for search and never shown: not worth reading back for a page.
+_SEARCH_ONLY_COLUMNS = ("search_vector", "name_vector", "search_extra_name", "search_extra_tags",
+                        "search_extra_description", "search_checksum")
+
+
 def _load(ids: list[Any]) -> list[Template]:
-    rows = Template.objects.filter(pk__in=ids).select_related("team").defer("search_vector")
+    rows = Template.objects.filter(pk__in=ids).select_related("team").defer(*_SEARCH_ONLY_COLUMNS)
     by_id = {t.pk: t for t in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -375,7 +533,6 @@ def search_templates(
                                details=[{"field": "sort", "code": "invalid", "message": "unknown sort"}])
     filters = _Filters(category=category, tag=tag.lower(), publisher=publisher, node_type=node_type,
                        model_id=model_id, verified=verified)
-    words = query_words(query)
-    if words:
-        return _search_with_query(user, words, query, filters, sort, limit, cursor)
+    if query_words(query):
+        return _search_with_query(user, query, filters, sort, limit, cursor)
     return _search_without_query(user, filters, sort, limit, cursor)
