@@ -1,13 +1,17 @@
-"""Marketplace search benchmark: p50 / p95 over 100,000 templates beside ILIKE.
+"""Marketplace search benchmark: relevance over real workflow names, and p50 / p95 latency beside ILIKE.
 
-Run against a migrated benchmark database, never the development one:
+Run against a migrated benchmark database, never the development one (it
+replaces the database's whole marketplace and typo vocabulary):
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:54329/symphony_bench_tpl \\
-        python manage.py migrate && python -m bench.templates [--quick]
+        python manage.py migrate && python -m bench.templates [--quick] [--relevance 1000,10000] [--size N]
 
-or through `make bench` / `python -m bench.run templates`. The generated
-rows (team `bench-templates`) are kept between runs and reloaded only when
-the requested size changes. Each figure times `selectors.search_templates`
+or through `make bench` / `python -m bench.run templates`. First the
+relevance benchmark (`bench/templates/relevance.py`: real n8n workflow names
+at 1,000, 10,000 and 100,000 templates, the current design beside the one
+before issue 18), then latency over 100,000 generated templates (team
+`bench-templates`, kept between runs and reloaded only when the catalog in
+the database is another). Each latency figure times `selectors.search_templates`
 as the API calls it (query, ranking, facets, loading the page's rows); the
 baseline is `ILIKE '%term%'` on name and description ordered by name over
 the same rows, for the same words, in the same run.
@@ -61,26 +65,41 @@ def _time(action: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _prepare(size: int) -> Any:
-    from django.contrib.auth import get_user_model
+def replace_catalog(rows: list[dict[str, Any]]) -> None:
+    """Make `rows` the benchmark database's whole marketplace (relevance and latency catalogs take turns)."""
     from django.db import connection
 
-    from bench.templates.generate import load
+    from bench.templates.generate import copy_rows
+    from templates_app import selectors
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM templates_app_template WHERE team_id IN "
+                       "(SELECT id FROM teams_team WHERE slug LIKE 'bench-templates%%')")
+        # The typo vocabulary is the catalog's: words of the previous one would be corrections nobody could find.
+        cursor.execute("TRUNCATE templates_app_searchword")
+        # Dead rows of a previous catalog would slow every scan the benchmark times.
+        cursor.execute("VACUUM ANALYZE templates_app_template")
+    copy_rows(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE templates_app_template")
+        cursor.execute("VACUUM ANALYZE templates_app_searchword")
+    # The search reads PostgreSQL's statistics at most once a minute; these are new.
+    selectors._stats_cache.clear()
+
+
+def _prepare(size: int) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from bench.templates.generate import generate_rows
     from teams.models import Membership, Team
     from templates_app.models import Template
 
     team, _ = Team.objects.get_or_create(slug="bench-templates", defaults={"name": "Bench templates"})
     user, _ = get_user_model().objects.get_or_create(username="bench-templates-user")
     Membership.objects.get_or_create(team=team, user=user, defaults={"role": "viewer"})
-    if Template.objects.filter(team=team).count() != size:
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM templates_app_template WHERE team_id = %s", [team.pk])
-            # Dead rows of a previous size would slow every scan the benchmark times.
-            cursor.execute("VACUUM ANALYZE templates_app_template")
+    if Template.objects.filter(team=team).count() != size or Template.objects.count() != size:
         started = time.perf_counter()
-        load(size, team=team, seed=SEED)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE templates_app_template")
+        replace_catalog(list(generate_rows(size, seed=SEED, team_id=team.pk)))
         print(f"  loaded {size:,} templates in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return user
 
@@ -105,6 +124,14 @@ def _naive_rank(term: str) -> None:
 
 
 def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
+    """Relevance over the real-names catalogs (bench/templates/relevance.py), then latency over `size` generated."""
+    from bench.templates import relevance
+
+    rows = [] if size else relevance.run(quick=quick)
+    return rows + run_latency(quick=quick, size=size)
+
+
+def run_latency(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     from django.test.utils import override_settings
 
     size = size or (QUICK_SIZE if quick else DEFAULT_SIZE)
@@ -156,15 +183,22 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--size", type=int, default=None, help="latency only, over this many generated templates")
+    parser.add_argument("--relevance", metavar="SIZES", default=None,
+                        help="relevance only, at these comma-separated catalog sizes (e.g. 1000,10000)")
     options = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.settings")
     import django
 
     django.setup()
     from bench.run import format_table
+    from bench.templates import relevance
 
-    print(format_table(run(quick=options.quick, size=options.size)))
+    if options.relevance:
+        sizes = tuple(int(size) for size in options.relevance.split(","))
+        print(format_table(relevance.run(quick=options.quick, sizes=sizes)))
+    else:
+        print(format_table(run(quick=options.quick, size=options.size)))
 
 
 if __name__ == "__main__":
