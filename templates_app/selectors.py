@@ -32,6 +32,7 @@ order, and facets are counted over the first ``FACET_SAMPLE`` rows of it.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -195,6 +196,9 @@ _CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest":
 # Above this share of all templates a query's words are "very common": scanning
 # the table until enough rows match beats building the index's bitmap of them all.
 COMMON_SHARE = 0.2
+# Above this share of names, walking the covering index shortest name first
+# until NAME_LIMIT match beats reading every matching row from the table.
+COMMON_NAME_SHARE = 0.01
 _LEXEME = re.compile(r"'((?:[^']|'')+)'(:\*)?")
 _stats_cache: dict[str, tuple[float, dict[str, float]]] = {}
 
@@ -215,15 +219,18 @@ def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
     return shares
 
 
-def _is_common(tsquery: str) -> bool:
-    """Whether every AND-ed part of the query matches at least COMMON_SHARE of templates.
+def _part_shares(tsquery: str, column: str) -> list[float]:
+    """About what share of templates match each AND-ed part of `tsquery` on `column`, by PostgreSQL's
+    statistics of it (empty without statistics).
 
-    Lexemes outside the statistics' most common ones are rare by definition;
-    a prefix counts the common lexemes it covers.
+    A part's share is the sum of its alternatives'. Lexemes outside the
+    statistics' most common ones count as none; a prefix counts the common
+    lexemes it covers.
     """
-    shares = _lexeme_shares()
+    shares = _lexeme_shares(column)
     if not shares:
-        return False
+        return []
+    found = []
     for part in _top_level_parts(tsquery):
         share = 0.0
         for lexeme, prefix in _LEXEME.findall(part):
@@ -232,9 +239,8 @@ def _is_common(tsquery: str) -> bool:
                 share += sum(value for word, value in shares.items() if word.startswith(lexeme))
             else:
                 share += shares.get(lexeme, 0.0)
-        if share < COMMON_SHARE:
-            return False
-    return True
+        found.append(share)
+    return found
 
 
 def _top_level_parts(tsquery: str) -> list[str]:
@@ -247,6 +253,10 @@ def _top_level_parts(tsquery: str) -> list[str]:
             start = index + 1
     parts.append(tsquery[start:])
     return [part.strip() for part in parts if part.strip()]
+
+
+_RESET = ("RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan; "
+          "RESET gin_fuzzy_search_limit")
 
 
 def _like_prefix(text: str) -> str:
@@ -318,18 +328,32 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
     all_params = [*stage_params, query.body, query.name_all, query.name, query.typed, query.phrase,
                   _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                   float(query.name_all_words), float(query.name_words)]
-    if filtered or not _is_common(query.body):
-        # The planner underestimates how long a scan takes to find enough rows
-        # for a rarer word (or a filtered search); the indexes' bitmaps are the
-        # fast path (index-only scans, which the name stages use for words in
-        # many names, stay allowed). Without filters gin_fuzzy_search_limit
-        # caps the bitmap a broad prefix would build (the body candidates are a
-        # sample then anyway); with filters it would drop real matches from the
-        # AND, so it is not set. Session settings are set and reset in the
-        # same round trip as the query.
-        fuzzy = "" if filtered else f"SET gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}; "
-        sql = (f"SET enable_seqscan = off; SET enable_indexscan = off; {fuzzy}{sql}; "
-               "RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
+    # The planner cannot know how many rows a word it has no statistics for
+    # matches, and guesses a share that can send it down a long scan for a word
+    # no template holds; the session settings below send each stage down the
+    # path our own estimate (`_share`) says is short. They are set and reset in
+    # the same round trip as the query.
+    settings: list[str] = []
+    body_shares = _part_shares(query.body, "search_vector")
+    if filtered or not body_shares or min(body_shares) < COMMON_SHARE:
+        # For a rarer word (or a filtered search) the index's bitmap is the fast
+        # path, not a scan of the table until enough rows match. (No other
+        # index can serve the body stage.) Without filters
+        # gin_fuzzy_search_limit caps the bitmap a broad prefix would build
+        # (the body candidates are a sample then anyway); with filters it
+        # would drop real matches from the AND.
+        settings += ["enable_seqscan = off"]
+        settings += [] if filtered else [f"gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}"]
+    # Walking names shortest first pays when many names match. The product of
+    # the words' shares (as if independent) says so safely: words seen
+    # together more often make more matches, not fewer.
+    name_shares = _part_shares(query.name_all or query.name, "name_vector")
+    if filtered or not name_shares or math.prod(name_shares) < COMMON_NAME_SHARE:
+        # Few names hold the words: read them all from the name index's bitmap
+        # rather than walk the names shortest first until enough match.
+        settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
+    if settings:
+        sql = "".join(f"SET {setting}; " for setting in dict.fromkeys(settings)) + sql + "; " + _RESET
     with connection.cursor() as cursor:
         try:
             cursor.execute(sql, all_params)
@@ -342,7 +366,7 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         except Exception:
             if connection.in_atomic_block:
                 raise
-            cursor.execute("RESET enable_seqscan; RESET enable_indexscan; RESET gin_fuzzy_search_limit")
+            cursor.execute(_RESET)
             raise
     found = rows[0]["found"] if rows else [0] * len(limits)
     for row in rows:
