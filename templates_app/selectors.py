@@ -393,14 +393,17 @@ def _corrections(words: list[str]) -> dict[str, str]:
             originals.append(word)
             variants.append(variant)
     with connection.cursor() as cursor:
+        # The trigram search, the slower one, only for words with no neighbour one typo away.
         cursor.execute(
-            "SELECT v.original, s.word, similarity(s.word, v.original), TRUE"
+            "WITH near AS MATERIALIZED (SELECT v.original, s.word, similarity(s.word, v.original) AS similarity"
             " FROM unnest(%s::text[], %s::text[]) AS v(original, variant)"
-            " JOIN templates_app_searchword s ON s.word = v.variant"
+            " JOIN templates_app_searchword s ON s.word = v.variant)"
+            " SELECT original, word, similarity, TRUE FROM near"
             " UNION ALL"
             " SELECT w.word, (SELECT s.word FROM templates_app_searchword s WHERE s.word %% w.word"
             " ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1), 0, FALSE"
-            " FROM unnest(%s::text[]) AS w(word)", [originals, variants, words])
+            " FROM unnest(%s::text[]) AS w(word) WHERE w.word NOT IN (SELECT original FROM near)",
+            [originals, variants, words])
         rows = cursor.fetchall()
     shares = _lexeme_shares("name_vector")
     best: dict[str, tuple[bool, float, float, str]] = {}
