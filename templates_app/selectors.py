@@ -270,22 +270,9 @@ class _Candidates:
     complete: bool
 
 
-# Candidates in one statement: each stage (module docstring, 2) reads only
-# ids — for a name stage over a common word, from the covering index alone —
-# and the rows they name are then read together, in one bitmap scan of the
-# table, to rank them (3). The stages' conditions take the query as a
-# literal, so the planner can estimate how many rows match; the ranking
-# reads it from `q`, where an empty part is NULL and matches nothing.
-_CANDIDATES_SQL = """
-    WITH staged AS MATERIALIZED ({stages}),
-    q AS (SELECT nullif(%s, '')::tsquery AS body, nullif(%s, '')::tsquery AS name_all,
-                 nullif(%s, '')::tsquery AS name, nullif(%s, '')::tsquery AS typed,
-                 %s::text AS phrase, %s::text AS phrase_words, %s::text AS phrase_start,
-                 %s::float8 AS phrase_length, %s::float8 AS name_all_words, %s::float8 AS name_words,
-                 ARRAY(SELECT count(s.stage) FROM generate_series(1, {count}) AS n
-                       LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found)
-    SELECT t.id, q.found,
-        (coalesce(ts_rank(t.search_vector, q.body, 32), 0)
+# A candidate as the ranking sees it (module docstring, 3): its rank, whether
+# its name holds the words, and what sorting and facets need.
+_RANKED = """(coalesce(ts_rank(t.search_vector, q.body, 32), 0)
          + CASE WHEN t.name_key = q.phrase THEN 3.0
                 WHEN t.name_key LIKE q.phrase_words THEN 1.5 + 0.5 * q.phrase_length / greatest(length(t.name_key), 1)
                 WHEN t.name_key LIKE q.phrase_start THEN 0.5 + 0.5 * q.phrase_length / greatest(length(t.name_key), 1)
@@ -297,10 +284,34 @@ _CANDIDATES_SQL = """
          + CASE WHEN t.name_vector @@ q.typed THEN 0.3 ELSE 0 END
          + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
         coalesce(t.name_vector @@ q.name, FALSE) AS name_match,
-        t.usage_count, extract(epoch FROM t.created_at)::float8 AS created_at, t.rating_average, t.category,
-        array_to_string(t.tags, E'\\x1f') AS tags
-    FROM templates_app_template t, q
-    WHERE t.id = ANY(ARRAY(SELECT id FROM staged))"""
+        t.usage_count, date_part('epoch', t.created_at) AS created_at, t.rating_average,
+        t.category::text AS category, array_to_string(t.tags, E'\\x1f') AS tags"""
+# What an id-only stage carries in those columns.
+_UNRANKED = ("NULL::float8 AS rank, NULL::boolean AS name_match, NULL::integer AS usage_count, "
+             "NULL::float8 AS created_at, NULL::float8 AS rating_average, NULL::text AS category, NULL::text AS tags")
+# Candidates in one statement. The body stage ranks the rows it reads as it
+# reads them; the name stages read only ids — for a word in many names from
+# the covering index alone — and the prefix stage too; the rows only they
+# found are then read together, in one scan of the table, and ranked the
+# same way. The stages' conditions take the query as a literal, so the
+# planner can estimate how many rows match; the ranking reads it from `q`,
+# where an empty part is NULL and matches nothing.
+_CANDIDATES_SQL = """
+    WITH q AS (SELECT nullif(%s, '')::tsquery AS body, nullif(%s, '')::tsquery AS name_all,
+                      nullif(%s, '')::tsquery AS name, nullif(%s, '')::tsquery AS typed,
+                      %s::text AS phrase, %s::text AS phrase_words, %s::text AS phrase_start,
+                      %s::float8 AS phrase_length, %s::float8 AS name_all_words, %s::float8 AS name_words),
+    staged AS MATERIALIZED ({stages}),
+    counted AS (SELECT ARRAY(SELECT count(s.stage) FROM generate_series(1, {count}) AS n
+                             LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found)
+    SELECT s.id, counted.found, s.rank, s.name_match, s.usage_count, s.created_at, s.rating_average, s.category,
+           s.tags
+    FROM staged s, counted WHERE s.rank IS NOT NULL
+    UNION ALL
+    SELECT t.id, counted.found, {ranked}
+    FROM templates_app_template t, q, counted
+    WHERE t.id = ANY(ARRAY(SELECT id FROM staged WHERE rank IS NULL
+                           EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL))"""
 
 
 def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: bool) -> _Candidates:
@@ -309,8 +320,9 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
     stage_params: list[Any] = []
     limits: list[int] = []
 
-    def stage(condition: str, value: str, order: str, limit: int) -> None:
-        stages.append(f"(SELECT {len(stages) + 1} AS stage, t.id FROM templates_app_template t"
+    def stage(condition: str, value: str, order: str, limit: int, *, ranked: bool = False) -> None:
+        columns, tables = (_RANKED, "templates_app_template t, q") if ranked else (_UNRANKED, "templates_app_template t")
+        stages.append(f"(SELECT {len(stages) + 1} AS stage, t.id, {columns} FROM {tables}"
                       f" WHERE {condition} AND {where} {order} LIMIT {limit})")
         stage_params.extend([value, *params])
         limits.append(limit)
@@ -321,13 +333,14 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         if name_query:
             stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id", NAME_LIMIT)
     if query.body:
-        stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1)
+        stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1, ranked=True)
     if query.phrase:
         stage("t.name_key LIKE %s", _like_prefix(query.phrase), "", PREFIX_LIMIT)
-    sql = _CANDIDATES_SQL.format(stages=" UNION ALL ".join(stages), count=len(stages))
-    all_params = [*stage_params, query.body, query.name_all, query.name, query.typed, query.phrase,
-                  _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
-                  float(query.name_all_words), float(query.name_words)]
+    sql = _CANDIDATES_SQL.format(stages=" UNION ALL ".join(stages), count=len(stages), ranked=_RANKED)
+    query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
+                    _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
+                    float(query.name_all_words), float(query.name_words)]
+    all_params = [*query_params, *stage_params]
     # The planner cannot know how many rows a word it has no statistics for
     # matches, and guesses a share that can send it down a long scan for a word
     # no template holds; the session settings below send each stage down the
@@ -386,24 +399,22 @@ def _corrections(words: list[str]) -> dict[str, str]:
     """
     if not words:
         return {}
-    originals: list[str] = []
-    variants: list[str] = []
-    for word in words:
-        for variant in one_edit_variants(word):
-            originals.append(word)
-            variants.append(variant)
     with connection.cursor() as cursor:
-        # The trigram search, the slower one, only for words with no neighbour one typo away.
+        # Each word's variants travel as one space-separated string (words hold
+        # no spaces): hundreds of array elements would cost more to quote than
+        # to look up. The trigram search, the slower one, runs only for words
+        # with no neighbour one typo away.
         cursor.execute(
             "WITH near AS MATERIALIZED (SELECT v.original, s.word, similarity(s.word, v.original) AS similarity"
-            " FROM unnest(%s::text[], %s::text[]) AS v(original, variant)"
-            " JOIN templates_app_searchword s ON s.word = v.variant)"
+            " FROM unnest(%s::text[], %s::text[]) AS v(original, variants),"
+            " unnest(string_to_array(v.variants, ' ')) AS variant"
+            " JOIN templates_app_searchword s ON s.word = variant)"
             " SELECT original, word, similarity, TRUE FROM near"
             " UNION ALL"
             " SELECT w.word, (SELECT s.word FROM templates_app_searchword s WHERE s.word %% w.word"
             " ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1), 0, FALSE"
             " FROM unnest(%s::text[]) AS w(word) WHERE w.word NOT IN (SELECT original FROM near)",
-            [originals, variants, words])
+            [words, [" ".join(sorted(one_edit_variants(word))) for word in words], words])
         rows = cursor.fetchall()
     shares = _lexeme_shares("name_vector")
     best: dict[str, tuple[bool, float, float, str]] = {}
@@ -441,10 +452,14 @@ def _matches(user: Any, text: str, filters: _Filters) -> tuple[_Candidates, bool
     found = _candidates(where, params, query, filtered=filtered) if not query.empty else _Candidates([], True)
     if found.rows and any(row["name_match"] for row in found.rows):
         return found, False, None
-    unknown = [part for chunk in chunks for part in chunk.parts
-               if not info[part].known and len(part) >= MIN_PREFIX_LENGTH and info[part].lexemes.english]
     # Nothing matched the words as typed, or no name did: correct the words no
-    # name or tag holds against the vocabulary of names and tags, and search again.
+    # name or tag holds — and, if something matched, that are not common in
+    # descriptions either ("data" is a word, not a typo of "date") — against
+    # the vocabulary of names and tags, and search again.
+    common = _lexeme_shares("search_vector") if found.rows else {}
+    unknown = [part for chunk in chunks for part in chunk.parts
+               if not info[part].known and len(part) >= MIN_PREFIX_LENGTH and info[part].lexemes.english
+               and info[part].lexemes.english not in common]
     corrections = _corrections(unknown)
     if not corrections:
         return found, False, None

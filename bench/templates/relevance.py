@@ -15,9 +15,9 @@ seeded sample of the real entries:
 Two random words can be words many names share ("google sheets"): no search
 can tell which of 300 such names was meant. So the shares are reported for
 **distinctive pairs** — pairs held by at most 10 names of that catalog, where
-the template *can* be among the first 10 — with the share over every pair,
-and the best any ranking that does not know the target can do on every
-pair (the mean of min(1, 10 / names holding the pair)), beside them.
+the template *can* be among the first 10 — with the share over every pair
+beside them, and what a ranking that orders the names holding each pair at
+random would find on every pair (the mean of min(1, 10 / names holding it)).
 
 Every query runs through the current `search_templates` and through the
 design before issue 18 (`bench/templates/legacy.py`, its own index over the
@@ -190,7 +190,8 @@ def _mrr(outcomes: list[Outcome]) -> float:
 def _rows(size: int, probes: list[Probe], measured: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     new, old = measured["new"], measured["old"]
     distinctive = sum(probe.pair_names <= DISTINCTIVE for probe in probes)
-    ceiling = statistics.fmean(min(1.0, DISTINCTIVE / max(probe.pair_names, 1)) for probe in probes)
+    # What a ranking that orders the names holding the pair at random would find.
+    blind = statistics.fmean(min(1.0, DISTINCTIVE / max(probe.pair_names, 1)) for probe in probes)
 
     def row(name: str, value: float, baseline: float, target: float | None, unit: str, *,
             at_least: bool = True, **extra: Any) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def _rows(size: int, probes: list[Probe], measured: dict[str, dict[str, Any]]) -
         row(f"relevance: 2 words of own name in top 10, distinctive pairs ({distinctive}/{len(probes)})",
             share(new, "pair", TOP_WORDS, distinctive_only=True),
             share(old, "pair", TOP_WORDS, distinctive_only=True), 0.95, "share"),
-        row(f"relevance: 2 words of own name in top 10, every pair (ceiling {ceiling:.3f})",
+        row(f"relevance: 2 words of own name in top 10, every pair (blind ranking {blind:.3f})",
             share(new, "pair", TOP_WORDS, distinctive_only=False),
             share(old, "pair", TOP_WORDS, distinctive_only=False), None, "share"),
         row("relevance: same with a one-letter typo in the longer word, top 20, distinctive pairs",
