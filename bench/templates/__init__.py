@@ -143,12 +143,27 @@ def run_latency(quick: bool = False, size: int | None = None) -> list[dict[str, 
 
 
 def _measure(user: Any, size: int, *, repeats: int) -> list[dict[str, Any]]:
+    from bench.templates import legacy
     from templates_app.selectors import search_templates
 
     def measure(queries: list[Any], search: Callable[[Any], Any], times: int = repeats) -> list[float]:
         for query in queries:  # warm-up: plans, caches
             search(query)
         return [_time(lambda q=query: search(q)) for _ in range(times) for query in queries]
+
+    def measure_both(queries: list[str]) -> tuple[list[float], list[float]]:
+        """The current search and the design before issue 18 on the same words, taking turns."""
+        for query in queries:
+            plain(query)
+            legacy.search_templates(user, query=query, limit=20)
+        current: list[float] = []
+        before: list[float] = []
+        for round_number in range(repeats):
+            for index, query in enumerate(queries):
+                pair = [(current, plain), (before, lambda q: legacy.search_templates(user, query=q, limit=20))]
+                for samples, search in pair if (round_number + index) % 2 == 0 else reversed(pair):
+                    samples.append(_time(lambda q=query, s=search: s(q)))
+        return current, before
 
     def baseline(queries: list[str]) -> list[float]:
         # Slow by nature; two rounds give its p95 over 20 samples.
@@ -157,10 +172,12 @@ def _measure(user: Any, size: int, *, repeats: int) -> list[dict[str, Any]]:
     def plain(query: str) -> Any:
         return search_templates(user, query=query, limit=20)
 
-    typical = measure(TYPICAL, plain)
-    common = measure(VERY_COMMON, plain)
-    typos = measure(TYPOS, plain)
-    prefixes = measure(PREFIXES, plain)
+    legacy.build()
+    try:
+        (typical, typical_before), (common, common_before) = measure_both(TYPICAL), measure_both(VERY_COMMON)
+        (typos, typos_before), (prefixes, prefixes_before) = measure_both(TYPOS), measure_both(PREFIXES)
+    finally:
+        legacy.drop()
     filtered = measure(FILTERED, lambda q: search_templates(user, query=q[0], category=q[1], tag=q[2], limit=20))
     browse = measure(["relevance", "popular", "newest", "rating"], lambda sort: search_templates(user, sort=sort))
     rows = [
@@ -174,6 +191,12 @@ def _measure(user: Any, size: int, *, repeats: int) -> list[dict[str, Any]]:
         _row("reference: naive ts_rank over all matches, common word", size,
              measure(VERY_COMMON, _naive_rank, times=2), None, 30),
     ]
+    for label, current, before in (("typical word", typical, typical_before), ("very common word", common,
+                                   common_before), ("one-letter typo", typos, typos_before),
+                                  ("as-you-type prefix", prefixes, prefixes_before)):
+        # The same words through the design before issue 18, measured in turns with the rows above.
+        rows.append(_row(f"reference: design before issue 18, {label}", size, before, current, 30,
+                         baseline_name="the current search, same words, in turns"))
     return rows
 
 
