@@ -84,7 +84,7 @@ def replace_catalog(rows: list[dict[str, Any]]) -> None:
         cursor.execute("VACUUM ANALYZE templates_app_template")
         cursor.execute("VACUUM ANALYZE templates_app_searchword")
     # The search reads PostgreSQL's statistics at most once a minute; these are new.
-    selectors._stats_cache.clear()
+    selectors.forget_statistics()
 
 
 def _prepare(size: int) -> Any:

@@ -22,15 +22,10 @@ from django.db import connection
 
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import decode_cursor, encode_cursor
-from templates_app.selectors import (
-    SearchResult,
-    _facets,
-    _filter_sql,
-    _Filters,
-    _load,
-    _sortable,
-    _visibility_sql,
-)
+from templates_app.selectors import SearchResult, _facets, _load, _sortable
+from templates_app.selectors.matching import Filters as _Filters
+from templates_app.selectors.matching import filter_sql as _filter_sql
+from templates_app.selectors.matching import visibility_sql as _visibility_sql
 
 CANDIDATE_LIMIT = 250
 GIN_FUZZY_LIMIT = 5000

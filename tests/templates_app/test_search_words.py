@@ -93,7 +93,7 @@ def crowd(personas) -> list[Template]:
     make(personas.team, CLONE, description="Moves workflows from one n8n instance to another.")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE templates_app_template")
-    selectors._stats_cache.clear()
+    selectors.forget_statistics()
     return weaker
 
 

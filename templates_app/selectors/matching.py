@@ -1,33 +1,8 @@
-"""Marketplace search: full text with typo tolerance, filters, facets, cursors.
+"""Finding and ranking the candidates for a search box's text (docs/templates.md, "Search").
 
-Search (docs/templates.md, "Search"):
-
-1. The query is split into the words people see by the same function as the
-   index (`templates_app.domain.search_text`) and written as tsqueries
-   (`templates_app.domain.search_query`); the database gives each word's
-   stem in one round trip.
-2. Candidates, in one statement, chosen by relevance: **names first** —
-   templates whose name holds every word (stop words too, then without
-   them), shortest names first, up to ``NAME_LIMIT`` each, from a small
-   name-only vector (GIN, or for words in many names a covering index in
-   name-length order that stops early) — then up to ``BODY_LIMIT`` matches
-   of the weighted vector of name, tags and description (a GIN bitmap
-   stopped early; for very common words a scan that stops as soon as it has
-   enough), and names that start with the query.
-3. Ranking (``ts_rank`` with weights A name, B tags, C description, D node
-   types and models, normalized, plus boosts for the exact name, a name
-   starting with the query, a name holding every word — more the more of
-   the name the query covers — verification and use) runs on the
-   candidates only.
-4. Typos: when nothing matches, or no name matches and a word is unknown,
-   unknown words are replaced by the likeliest word of the vocabulary of
-   names and tags (one typo away and in the most names, else the closest by
-   trigram similarity), and the search runs again.
-5. Facets (category, tag) are counted over the candidates: exact whenever
-   no stage reached its limit, and ``facets_exact`` says so.
-
-Without a query the list is a keyset-paginated index scan in the requested
-order, and facets are counted over the first ``FACET_SAMPLE`` rows of it.
+The steps the package docstring numbers 1 to 4: the query's words and the
+user's teams in one round trip, the candidate stages and their ranking in
+one statement, and typo correction. `matches` is the entry point.
 """
 
 from __future__ import annotations
@@ -35,15 +10,11 @@ from __future__ import annotations
 import math
 import re
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 
-from symphony_site.api.errors import ValidationFailed
-from symphony_site.api.pagination import decode_cursor, encode_cursor
 from templates_app.access import EDITOR_ROLES
 from templates_app.domain.search_query import (
     MIN_PREFIX_LENGTH,
@@ -55,30 +26,16 @@ from templates_app.domain.search_query import (
     words_to_look_up,
 )
 from templates_app.domain.search_text import Chunk
-from templates_app.models import Template
 
-# Candidates per stage (module docstring, 2).
+# Candidates per stage (the package docstring, 2).
 NAME_LIMIT = 50
 BODY_LIMIT = 250
 PREFIX_LIMIT = 20
 GIN_FUZZY_LIMIT = 5000
-FACET_LIMIT = 30
-FACET_SAMPLE = 1000
-SORTS = ("relevance", "popular", "newest", "rating")
 
 
 @dataclass
-class SearchResult:
-    templates: list[Template]
-    next_cursor: str | None
-    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    facets_exact: bool = True
-    typo_fallback: bool = False
-    corrected_query: str | None = None
-
-
-@dataclass
-class _Filters:
+class Filters:
     category: str = ""
     tag: str = ""
     publisher: str = ""
@@ -87,7 +44,7 @@ class _Filters:
     verified: bool | None = None
 
 
-def _visibility_sql(user: Any) -> tuple[str, list[Any]]:
+def visibility_sql(user: Any) -> tuple[str, list[Any]]:
     """The SQL condition on `t` for what `user` may see (docs/templates.md, "Visibility")."""
     if not getattr(user, "is_authenticated", False):
         return "FALSE", []
@@ -99,7 +56,7 @@ def _visibility_sql(user: Any) -> tuple[str, list[Any]]:
     return sql, [user.pk, user.pk, list(EDITOR_ROLES)]
 
 
-def _filter_sql(filters: _Filters) -> tuple[str, list[Any]]:
+def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if filters.category:
@@ -121,11 +78,6 @@ def _filter_sql(filters: _Filters) -> tuple[str, list[Any]]:
         clauses.append("t.verified = %s")
         params.append(filters.verified)
     return " AND ".join(clauses) or "TRUE", params
-
-
-def query_words(text: str) -> list[str]:
-    """The query's words as search reads them (the parts of its chunks)."""
-    return [part for chunk in query_chunks(text) for part in chunk.parts]
 
 
 @dataclass(frozen=True)
@@ -172,7 +124,7 @@ def _word_info(words: list[str], user: Any = None) -> tuple[dict[str, _WordInfo]
 
 
 def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
-    """`_visibility_sql` with the user's teams already read (`_word_info`)."""
+    """`visibility_sql` with the user's teams already read (`_word_info`)."""
     if not getattr(user, "is_authenticated", False):
         return "FALSE", []
     sql = ("(t.visibility = 'public' OR (t.visibility = 'team' AND t.team_id = ANY(%s::uuid[]))"
@@ -190,9 +142,6 @@ def _search_query(chunks: list[Chunk], user: Any = None) -> tuple[SearchQuery, d
     return query, info, teams
 
 
-# Sort name → the candidate row's column it orders by (always descending, then id).
-_CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest": "created_at",
-                        "rating": "rating_average"}
 # Above this share of all templates a query's words are "very common": scanning
 # the table until enough rows match beats building the index's bitmap of them all.
 COMMON_SHARE = 0.2
@@ -217,6 +166,11 @@ def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
         _stats_cache[column] = cached
     shares: dict[str, float] = cached[1]
     return shares
+
+
+def forget_statistics() -> None:
+    """Read PostgreSQL's statistics afresh on the next search (after a bulk load, say)."""
+    _stats_cache.clear()
 
 
 def _part_shares(tsquery: str, column: str) -> list[float]:
@@ -264,13 +218,13 @@ def _like_prefix(text: str) -> str:
 
 
 @dataclass
-class _Candidates:
+class Candidates:
     rows: list[dict[str, Any]]
     # Every stage found fewer rows than its limit: the rows are all the matches.
     complete: bool
 
 
-# A candidate as the ranking sees it (module docstring, 3): its rank, whether
+# A candidate as the ranking sees it (the package docstring, 3): its rank, whether
 # its name holds the words, and what sorting and facets need.
 _RANKED = """(coalesce(ts_rank(t.search_vector, q.body, 32), 0)
          + CASE WHEN t.name_key = q.phrase THEN 3.0
@@ -314,8 +268,8 @@ _CANDIDATES_SQL = """
                            EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL))"""
 
 
-def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: bool) -> _Candidates:
-    """The candidates of every stage (module docstring), ranked, in one round trip."""
+def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: bool) -> Candidates:
+    """The candidates of every stage (the package docstring), ranked, in one round trip."""
     stages: list[str] = []
     stage_params: list[Any] = []
     limits: list[int] = []
@@ -386,7 +340,7 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         del row["found"]
         row["tags"] = row["tags"].split("\x1f") if row["tags"] else []
     # A stage that reached its limit may have left matches out.
-    return _Candidates(rows=rows, complete=all(count < limit for count, limit in zip(found, limits, strict=True)))
+    return Candidates(rows=rows, complete=all(count < limit for count, limit in zip(found, limits, strict=True)))
 
 
 def _corrections(words: list[str]) -> dict[str, str]:
@@ -429,27 +383,16 @@ def _corrections(words: list[str]) -> dict[str, str]:
     return {original: score[3] for original, score in best.items()}
 
 
-def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    categories = Counter(row["category"] for row in rows if row["category"])
-    tags = Counter(tag for row in rows for tag in row["tags"] or [])
-
-    def top(counter: Counter[str]) -> list[dict[str, Any]]:
-        ordered = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        return [{"value": value, "count": count} for value, count in ordered[:FACET_LIMIT]]
-
-    return {"category": top(categories), "tag": top(tags)}
-
-
-def _matches(user: Any, text: str, filters: _Filters) -> tuple[_Candidates, bool, str | None]:
-    """The candidates for `text`, corrected for typos when that finds more (module docstring, 4)."""
+def matches(user: Any, text: str, filters: Filters) -> tuple[Candidates, bool, str | None]:
+    """The candidates for `text`, corrected for typos when that finds more (the package docstring, 4)."""
     chunks = query_chunks(text)
     query, info, teams = _search_query(chunks, user)
     visibility, visibility_params = _search_visibility_sql(user, teams)
-    filter_sql, filter_params = _filter_sql(filters)
-    where = f"{visibility} AND {filter_sql}"
+    filter_condition, filter_params = filter_sql(filters)
+    where = f"{visibility} AND {filter_condition}"
     params = [*visibility_params, *filter_params]
-    filtered = filter_sql != "TRUE"
-    found = _candidates(where, params, query, filtered=filtered) if not query.empty else _Candidates([], True)
+    filtered = filter_condition != "TRUE"
+    found = _candidates(where, params, query, filtered=filtered) if not query.empty else Candidates([], True)
     if found.rows and any(row["name_match"] for row in found.rows):
         return found, False, None
     # Nothing matched the words as typed, or no name did: correct the words no
@@ -471,110 +414,3 @@ def _matches(user: Any, text: str, filters: _Filters) -> tuple[_Candidates, bool
     return found, False, None
 
 
-def _search_with_query(user: Any, raw_query: str, filters: _Filters, sort: str,
-                       limit: int, cursor: str | None) -> SearchResult:
-    found, typo, corrected = _matches(user, raw_query, filters)
-    rows = found.rows
-    facets = _facets(rows)
-    key_names = [_CANDIDATE_SORT_KEYS[sort]]
-    key = key_names[0]
-    rows.sort(key=lambda row: (-_sortable(row[key]), row["id"]))
-    if cursor:
-        values = decode_cursor(cursor, 2)
-        try:
-            after = (-_sortable(values[0]), uuid.UUID(str(values[1])))
-        except (TypeError, ValueError):
-            raise ValidationFailed("The cursor is not valid; use the `next` value from a previous page.",
-                                   details=[{"field": "cursor", "message": "invalid cursor", "code": "invalid"}])
-        rows = [row for row in rows if (-_sortable(row[key]), row["id"]) > after]
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        value = last[key_names[0]]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
-    return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
-                        facets_exact=found.complete, typo_fallback=typo, corrected_query=corrected)
-
-
-def _sortable(value: Any) -> float:
-    if hasattr(value, "timestamp"):
-        return float(value.timestamp())
-    if isinstance(value, str):
-        from datetime import datetime
-
-        return datetime.fromisoformat(value).timestamp()
-    return float(value)
-
-
-# Written for search and never shown: not worth reading back for a page.
-_SEARCH_ONLY_COLUMNS = ("search_vector", "name_vector", "search_extra_name", "search_extra_tags",
-                        "search_extra_description", "search_checksum")
-
-
-def _load(ids: list[Any]) -> list[Template]:
-    rows = Template.objects.filter(pk__in=ids).select_related("team").defer(*_SEARCH_ONLY_COLUMNS)
-    by_id = {t.pk: t for t in rows}
-    return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def _search_without_query(user: Any, filters: _Filters, sort: str, limit: int, cursor: str | None) -> SearchResult:
-    visibility, visibility_params = _visibility_sql(user)
-    filter_sql, filter_params = _filter_sql(filters)
-    where = f"{visibility} AND {filter_sql}"
-    params: list[Any] = [*visibility_params, *filter_params]
-    column = {"relevance": "t.usage_count", "popular": "t.usage_count", "newest": "t.created_at",
-              "rating": "t.rating_average"}[sort]
-    keyset = ""
-    keyset_params: list[Any] = []
-    if cursor:
-        value, last_id = decode_cursor(cursor, 2)
-        if sort == "newest":
-            from datetime import datetime
-
-            value = datetime.fromisoformat(value)
-        keyset = f" AND ({column} < %s OR ({column} = %s AND t.id > %s::uuid))"
-        keyset_params = [value, value, last_id]
-    sql = (f"SELECT t.id, {column} AS key FROM templates_app_template t WHERE {where}{keyset} "
-           f"ORDER BY {column} DESC, t.id LIMIT %s")
-    # Facets over the first FACET_SAMPLE templates in this order: exact for
-    # smaller sets, and a bounded index scan however large the catalog is.
-    facet_sql = (f"SELECT t.category, t.tags FROM templates_app_template t WHERE {where} "
-                 f"ORDER BY {column} DESC, t.id LIMIT {FACET_SAMPLE + 1}")
-    with connection.cursor() as db:
-        db.execute(sql, [*params, *keyset_params, limit + 1])
-        rows = db.fetchall()
-        db.execute(facet_sql, params)
-        sample = [{"category": category, "tags": tags} for category, tags in db.fetchall()]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        value, last_id = rows[-1][1], rows[-1][0]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)])
-    return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor,
-                        facets=_facets(sample[:FACET_SAMPLE]), facets_exact=len(sample) <= FACET_SAMPLE)
-
-
-def search_templates(
-    user: Any,
-    *,
-    query: str = "",
-    category: str = "",
-    tag: str = "",
-    publisher: str = "",
-    node_type: str = "",
-    model_id: str = "",
-    verified: bool | None = None,
-    sort: str = "relevance",
-    limit: int = 20,
-    cursor: str | None = None,
-) -> SearchResult:
-    """The templates `user` may see matching the query and filters, one page, with facets."""
-    if sort not in SORTS:
-        raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}.",
-                               details=[{"field": "sort", "code": "invalid", "message": "unknown sort"}])
-    filters = _Filters(category=category, tag=tag.lower(), publisher=publisher, node_type=node_type,
-                       model_id=model_id, verified=verified)
-    if query_words(query):
-        return _search_with_query(user, query, filters, sort, limit, cursor)
-    return _search_without_query(user, filters, sort, limit, cursor)
