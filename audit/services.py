@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ipaddress
 import logging
 import os
 import uuid
@@ -34,13 +33,15 @@ from django.utils import timezone
 
 from audit import chain_sql, domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry, AuditPolicy
+from symphony_site.actors import PERSON_CHANNELS, Actor, Origin, normalize_ip
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT_MAX_LENGTH = 300
 BATCH_INSERT_ROWS = 500
 TARGET_NAME_MAX_LENGTH = 200
-SYSTEM_ACTOR = "system"
+# The system actor retention runs as (the beat task and the `audit_prune` command).
+RETENTION_ACTOR = Actor.system("retention")
 
 
 class UnknownEventType(ValueError):
@@ -57,7 +58,8 @@ def chain_key(team: Any) -> str:
 def record_event(
     *,
     team: Any,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     event_type: str,
     target: Any = None,
     target_type: str = "",
@@ -66,21 +68,21 @@ def record_event(
     execution_id: Any = None,
     reason: str = "",
     details: Mapping[str, Any] | None = None,
-    request: Any = None,
     actor_type: str | None = None,
 ) -> AuditEntry:
     """Append one entry to `team`'s chain (None: the platform chain) and return it.
 
-    `actor` is a user, None (nobody signed in, e.g. a failed login) or "system"
-    (workers, beat, commands). `target` fills the target fields from a model
-    instance; explicit `target_*` arguments win. `request` supplies the IP
-    address and user agent, and marks token-authenticated calls. Secrets in
-    `details` and `reason` are redacted before anything is hashed or stored.
+    `actor` is a user, the system under a name ("reaper"), or nobody (a failed
+    login). `origin` supplies the IP address and user agent, and marks calls
+    made with an API token (the entry's actor type is then `token`, and its
+    details name the token). `target` fills the target fields from a model
+    instance; explicit `target_*` arguments win. Secrets in `details` and
+    `reason` are redacted before anything is hashed or stored.
     """
     entry = _prepare(
-        team=team, actor=actor, event_type=event_type, target=target, target_type=target_type,
+        team=team, actor=actor, origin=origin, event_type=event_type, target=target, target_type=target_type,
         target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
-        details=details, request=request, actor_type=actor_type,
+        details=details, actor_type=actor_type,
     )
     # No savepoint: if the append fails, the caller's whole transaction must roll back.
     with transaction.atomic(savepoint=False):
@@ -93,14 +95,14 @@ def record_event(
     return entry
 
 
-def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, Any]],
-                        request: Any = None) -> list[AuditEntry]:
+def record_events_batch(*, team: Any, actor: Actor, origin: Origin,
+                        events: Sequence[Mapping[str, Any]]) -> list[AuditEntry]:
     """Append several entries to one chain under one lock and one INSERT.
 
     Each item of `events` takes the keyword arguments of `record_event` other
-    than `team`, `actor` and `request` (e.g. `{"event_type": ..., "details": ...}`).
+    than `team`, `actor` and `origin` (e.g. `{"event_type": ..., "details": ...}`).
     """
-    entries = [_prepare(team=team, actor=actor, request=request, **dict(event)) for event in events]
+    entries = [_prepare(team=team, actor=actor, origin=origin, **dict(event)) for event in events]
     if not entries:
         return []
     with transaction.atomic(savepoint=False):
@@ -112,13 +114,22 @@ def record_events_batch(*, team: Any, actor: Any, events: Sequence[Mapping[str, 
     return entries
 
 
+def export_recorded(*, actor: Actor, origin: Origin, team: Any, export_format: str,
+                    filters: Mapping[str, Any]) -> AuditEntry:
+    """Record that `actor` exported `team`'s log; the export covers the entries before this one."""
+    with transaction.atomic():
+        return record_event(team=team, actor=actor, origin=origin, event_type="audit.exported",
+                            details={"format": export_format, "filters": dict(filters)})
+
+
 # --- Building an entry -------------------------------------------------------------
 
 
 def _prepare(
     *,
     team: Any,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     event_type: str,
     target: Any = None,
     target_type: str = "",
@@ -127,7 +138,6 @@ def _prepare(
     execution_id: Any = None,
     reason: str = "",
     details: Mapping[str, Any] | None = None,
-    request: Any = None,
     actor_type: str | None = None,
 ) -> AuditEntry:
     if not event_types.is_known(event_type):
@@ -135,13 +145,14 @@ def _prepare(
             f"Unknown audit event type {event_type!r}: add it to audit/event_types.py "
             "and docs/audit-events.md."
         )
+    if not isinstance(actor, Actor) or not isinstance(origin, Origin):
+        raise TypeError("record_event takes an Actor and an Origin (symphony_site.actors).")
     entry_details: dict[str, Any] = dict(details or {})
-    actor_user, actor_name, resolved_type = _resolve_actor(actor, request)
-    token = _request_token(request)
-    if token is not None:
+    resolved_type = _actor_type(actor, origin)
+    if origin.by_token:
         resolved_type = ActorType.TOKEN
-        entry_details["token_id"] = str(token.pk)
-        entry_details["token_name"] = token.name
+        entry_details["token_id"] = origin.token_id
+        entry_details["token_name"] = origin.token_name
     if actor_type is not None:
         resolved_type = ActorType(actor_type)
 
@@ -150,12 +161,11 @@ def _prepare(
         target_id = target_id or str(target.pk)
         target_name = target_name or str(target)
 
-    ip_address, user_agent = _request_origin(request)
     team_id = uuid.UUID(str(getattr(team, "pk", team))) if team is not None else None
     return AuditEntry(
         team_id=team_id,
-        actor_id=actor_user.pk if actor_user is not None else None,
-        actor_name=domain.clean_text(actor_name, 150),
+        actor_id=actor.user_id,
+        actor_name=domain.clean_text(actor.name, 150),
         actor_type=resolved_type.value,
         event_type=event_type,
         target_type=domain.clean_text(target_type, 64),
@@ -164,60 +174,23 @@ def _prepare(
         execution_id=uuid.UUID(str(execution_id)) if execution_id is not None else None,
         reason=domain.scrub_text(domain.clean_text(reason)),
         details=domain.normalize_details(domain.scrub_secrets(entry_details)),
-        ip_address=ip_address,
-        user_agent=domain.scrub_text(domain.clean_text(user_agent, USER_AGENT_MAX_LENGTH)),
+        ip_address=normalize_ip(origin.ip_address),
+        user_agent=domain.scrub_text(domain.clean_text(origin.user_agent, USER_AGENT_MAX_LENGTH)),
     )
 
 
-def _resolve_actor(actor: Any, request: Any) -> tuple[Any, str, ActorType]:
-    if isinstance(actor, str):
-        if actor != SYSTEM_ACTOR:
-            raise ValueError(f"actor must be a user, None or {SYSTEM_ACTOR!r}, not {actor!r}")
-        return None, SYSTEM_ACTOR, ActorType.SYSTEM
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        # Nobody signed in: a person at a web form, or a background job.
-        return None, "", ActorType.USER if request is not None else ActorType.SYSTEM
-    return actor, actor.get_username(), ActorType.USER
-
-
-def _request_token(request: Any) -> Any:
-    if request is None:
-        return None
-    from teams.models import ApiToken
-
-    auth = getattr(request, "auth", None)
-    return auth if isinstance(auth, ApiToken) else None
+def _actor_type(actor: Actor, origin: Origin) -> ActorType:
+    if actor.is_user:
+        return ActorType.USER
+    if actor.is_system:
+        return ActorType.SYSTEM
+    # Nobody signed in: a person at a web form (a failed login), or a background job.
+    return ActorType.USER if origin.channel in PERSON_CHANNELS else ActorType.SYSTEM
 
 
 def _target_label(target: Any) -> str:
     meta = getattr(target, "_meta", None)
     return meta.label_lower if meta is not None else type(target).__name__.lower()
-
-
-def _request_origin(request: Any) -> tuple[str | None, str]:
-    if request is None:
-        return None, ""
-    meta = getattr(request, "META", {}) or {}
-    raw_address = meta.get("REMOTE_ADDR", "")
-    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The proxy appends the client it saw; the left-most entry is the original client.
-            raw_address = forwarded.split(",")[0].strip()
-    return normalize_ip(raw_address), str(meta.get("HTTP_USER_AGENT", ""))
-
-
-def normalize_ip(raw: str | None) -> str | None:
-    """The address in PostgreSQL's `host(inet)` text form, or None when absent or invalid."""
-    if not raw:
-        return None
-    try:
-        address = ipaddress.ip_address(raw.strip())
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.compressed
 
 
 # --- The chain head -----------------------------------------------------------------
@@ -413,7 +386,8 @@ def retention_cutoff(team: Any, *, now: dt.datetime | None = None) -> dt.datetim
     return (now or timezone.now()) - dt.timedelta(days=policy.retention_days)
 
 
-def prune_chain(*, team: Any, before: dt.datetime, export_to: str | Path, actor: Any = SYSTEM_ACTOR) -> PruneResult:
+def prune_chain(*, actor: Actor, origin: Origin, team: Any, before: dt.datetime,
+                export_to: str | Path) -> PruneResult:
     """Remove `team`'s entries older than `before`, after exporting them to `export_to` (NDJSON).
 
     In one transaction, holding the chain's lock so nothing appends meanwhile:
@@ -466,7 +440,7 @@ def prune_chain(*, team: Any, before: dt.datetime, export_to: str | Path, actor:
         if deleted != count:
             raise PruneRefused(f"Expected to prune {count} entries but found {deleted}; nothing was pruned.")
         checkpoint = record_event(
-            team=team, actor=actor, event_type="audit.pruned",
+            team=team, actor=actor, origin=origin, event_type="audit.pruned",
             details={
                 "first_sequence": start.sequence + 1,
                 "last_sequence": through,
@@ -480,14 +454,14 @@ def prune_chain(*, team: Any, before: dt.datetime, export_to: str | Path, actor:
     return PruneResult(count, start.sequence + 1, through, last_hash, checkpoint)
 
 
-def policy_update(*, actor: Any, team: Any, retention_days: int | None, legal_hold: bool,
-                  request: Any = None) -> AuditPolicy:
+def policy_update(*, actor: Actor, origin: Origin, team: Any, retention_days: int | None,
+                  legal_hold: bool) -> AuditPolicy:
     """Set a team's retention period and legal hold (owners only), recording the change."""
     from teams.access import require_role
     from teams.roles import Role
 
-    if actor != SYSTEM_ACTOR:
-        require_role(actor, team, Role.OWNER, action="change audit retention")
+    if not actor.is_system:
+        require_role(actor.user, team, Role.OWNER, action="change audit retention")
     with transaction.atomic():
         policy, _ = AuditPolicy.objects.select_for_update().get_or_create(team=team)
         before = {"retention_days": policy.retention_days, "legal_hold": policy.legal_hold}
@@ -496,15 +470,15 @@ def policy_update(*, actor: Any, team: Any, retention_days: int | None, legal_ho
         policy.full_clean(exclude=["team"])
         policy.save()
         record_event(
-            team=team, actor=actor, event_type="audit.policy_changed", target_type="audit_policy",
-            target_id=str(policy.pk), target_name=str(team),
+            team=team, actor=actor, origin=origin, event_type="audit.policy_changed",
+            target_type="audit_policy", target_id=str(policy.pk), target_name=str(team),
             details={"from": before, "to": {"retention_days": retention_days, "legal_hold": legal_hold}},
-            request=request,
         )
     return policy
 
 
-def apply_retention(*, now: dt.datetime | None = None, export_dir: str | Path | None = None) -> dict[str, int]:
+def apply_retention(*, actor: Actor, origin: Origin, now: dt.datetime | None = None,
+                    export_dir: str | Path | None = None) -> dict[str, int]:
     """Prune every team whose policy sets a retention period and no legal hold.
 
     Each team's pruned range goes to its own NDJSON file in `export_dir`
@@ -521,7 +495,7 @@ def apply_retention(*, now: dt.datetime | None = None, export_dir: str | Path | 
         cutoff = retention_cutoff(policy.team, now=moment)
         assert cutoff is not None
         try:
-            result = prune_chain(team=policy.team, before=cutoff,
+            result = prune_chain(actor=actor, origin=origin, team=policy.team, before=cutoff,
                                  export_to=directory / f"audit-{policy.team.slug}-{stamp}.ndjson")
         except PruneRefused as error:
             logger.error("Audit retention skipped %s: %s", policy.team.slug, error)

@@ -16,7 +16,7 @@ cd "$ROOT"
 say "ruff"
 ruff check .
 say "mypy --strict on the pure core"
-mypy workflows/domain workflows/serialization templates_app/domain audit/domain.py teams/roles.py symphony_site/env.py
+mypy workflows/domain workflows/serialization templates_app/domain audit/domain.py teams/roles.py symphony_site/env.py executions/runtime
 say "makemigrations --check"
 python manage.py makemigrations --check --dry-run --settings=symphony_site.test_settings >/dev/null ||
   die "Model changes without migrations: run 'python manage.py makemigrations'."

@@ -11,6 +11,7 @@ user at run time), read through a few attributes only.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -100,3 +101,19 @@ class Origin:
 
 
 SYSTEM_ORIGIN = Origin(channel=Channel.TASK)
+
+# Channels through which a person reaches Symphony (as opposed to a task or a command).
+PERSON_CHANNELS = frozenset({Channel.WEB, Channel.API, Channel.ADMIN, Channel.WEBSOCKET})
+
+
+def normalize_ip(raw: str | None) -> str | None:
+    """The address in PostgreSQL's `host(inet)` text form, or None when absent or invalid."""
+    if not raw:
+        return None
+    try:
+        address = ipaddress.ip_address(raw.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.compressed

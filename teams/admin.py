@@ -40,10 +40,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):  # type: ignore[no-untyped-def]
+        from symphony_site.actors import Actor
+        from symphony_site.origins import admin_origin
         from teams import services
 
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
-            services.token_revoke(actor=token.user, token=token, request=request)
+            # Revoked in its owner's name (the service lets only the owner revoke a token),
+            # from the staff member's address.
+            services.token_revoke(actor=Actor.of(token.user), origin=admin_origin(request), token=token)
             count += 1
         self.message_user(request, f"Revoked {count} token(s).")

@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from symphony_site.actors import Actor
 from symphony_site.api.errors import ApiError
+from symphony_site.origins import actor_from_request, web_origin
 from teams import services
 from teams.access import access_team, team_role
 from teams.middleware import SESSION_KEY
@@ -33,20 +35,20 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        services.login_succeeded(user=form.get_user(), request=self.request)
+        services.login_succeeded(actor=Actor.of(form.get_user()), origin=web_origin(self.request))
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
         username = str(form.data.get("username", ""))[:150]
         if username:
-            services.login_failed(username=username, request=self.request)
+            services.login_failed(actor=Actor.anonymous(), origin=web_origin(self.request), username=username)
         return super().form_invalid(form)
 
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            services.logged_out(user=request.user, request=request)
+            services.logged_out(actor=actor_from_request(request), origin=web_origin(request))
         return super().post(request, *args, **kwargs)
 
 
@@ -84,7 +86,7 @@ def _run(request: HttpRequest, action: Any, success: str) -> None:
 @require_POST
 def team_new(request: HttpRequest) -> HttpResponse:
     try:
-        team = services.team_create(actor=request.user, name=request.POST.get("name", ""), request=request)
+        team = services.team_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
     except ApiError as error:
         messages.error(request, error.message)
         return redirect("home")
@@ -108,8 +110,8 @@ def team_detail(request: HttpRequest) -> HttpResponse:
             if user is None:
                 messages.error(request, f"No user named {username!r}.")
             else:
-                _run(request, lambda: services.member_add(actor=request.user, team=team, user=user,
-                                                          role=request.POST.get("role", ""), request=request),
+                _run(request, lambda: services.member_add(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user,
+                                                          role=request.POST.get("role", "")),
                      f"{username} added.")
         elif action in {"change_role", "remove_member"}:
             user = User.objects.filter(pk=request.POST.get("user_id") or 0).first()
@@ -117,15 +119,12 @@ def team_detail(request: HttpRequest) -> HttpResponse:
                 messages.error(request, "That member no longer exists.")
             elif action == "change_role":
                 _run(request, lambda: services.member_change_role(
-                    actor=request.user, team=team, user=user, role=request.POST.get("role", ""),
-                    request=request), f"{user.username} is now {request.POST.get('role')}.")
+                    actor=actor_from_request(request), origin=web_origin(request), team=team, user=user, role=request.POST.get("role", "")), f"{user.username} is now {request.POST.get('role')}.")
             else:
-                _run(request, lambda: services.member_remove(actor=request.user, team=team, user=user,
-                                                             request=request), f"{user.username} removed.")
+                _run(request, lambda: services.member_remove(actor=actor_from_request(request), origin=web_origin(request), team=team, user=user), f"{user.username} removed.")
         elif action == "create_token":
             try:
-                token, key = services.token_create(actor=request.user, name=request.POST.get("name", ""),
-                                                   request=request)
+                token, key = services.token_create(actor=actor_from_request(request), origin=web_origin(request), name=request.POST.get("name", ""))
             except ApiError as error:
                 messages.error(request, error.message)
             else:
@@ -136,7 +135,7 @@ def team_detail(request: HttpRequest) -> HttpResponse:
             if token is None:
                 messages.error(request, "Token not found.")
             else:
-                _run(request, lambda: services.token_revoke(actor=request.user, token=token, request=request),
+                _run(request, lambda: services.token_revoke(actor=actor_from_request(request), origin=web_origin(request), token=token),
                      f"Token {token.name!r} revoked.")
         return redirect("team-detail")
     context = {

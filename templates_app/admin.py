@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from symphony_site.api.errors import ApiError
+from symphony_site.origins import actor_from_request, admin_origin
 from templates_app import services
 from templates_app.models import Instantiation, Rating, Template, TemplateVersion
 
@@ -74,33 +75,32 @@ class TemplateAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Verify selected templates")
     def verify(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         _apply(self, request, queryset, lambda t: services.template_set_verified(
-            actor=request.user, template=t, verified=True, request=request), "verified")
+            actor=actor_from_request(request), origin=admin_origin(request), template=t, verified=True), "verified")
 
     @admin.action(description="Remove verification")
     def unverify(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         _apply(self, request, queryset, lambda t: services.template_set_verified(
-            actor=request.user, template=t, verified=False, request=request), "no longer verified")
+            actor=actor_from_request(request), origin=admin_origin(request), template=t, verified=False), "no longer verified")
 
     @admin.action(description="Feature selected templates")
     def feature(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         _apply(self, request, queryset, lambda t: services.template_set_featured(
-            actor=request.user, template=t, featured=True, request=request), "featured")
+            actor=actor_from_request(request), origin=admin_origin(request), template=t, featured=True), "featured")
 
     @admin.action(description="Stop featuring")
     def unfeature(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         _apply(self, request, queryset, lambda t: services.template_set_featured(
-            actor=request.user, template=t, featured=False, request=request), "no longer featured")
+            actor=actor_from_request(request), origin=admin_origin(request), template=t, featured=False), "no longer featured")
 
     @admin.action(description="Deprecate selected templates")
     def deprecate(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         _apply(self, request, queryset, lambda t: services.template_deprecate(
-            actor=request.user, template=t, deprecated=True, reason="Deprecated by staff in the admin",
-            request=request), "deprecated")
+            actor=actor_from_request(request), origin=admin_origin(request), template=t, deprecated=True, reason="Deprecated by staff in the admin"), "deprecated")
 
     @admin.action(description="Undo deprecation")
     def undeprecate(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         _apply(self, request, queryset, lambda t: services.template_deprecate(
-            actor=request.user, template=t, deprecated=False, request=request), "no longer deprecated")
+            actor=actor_from_request(request), origin=admin_origin(request), template=t, deprecated=False), "no longer deprecated")
 
 
 @admin.register(TemplateVersion)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.catalog import ENTRIES
 from templates_app.models import Rating, Template
@@ -28,21 +29,22 @@ DEMO_RATINGS = [
 
 
 def seed_templates(seeded: dict[str, Any]) -> None:
-    owner, demo = seeded["owner"], seeded["demo"]
+    owner, demo = Actor.of(seeded["owner"]), seeded["demo"]
+    origin = Origin.command()
     for entry in ENTRIES:
         template = Template.objects.filter(slug=entry["slug"]).first()
         if template is None:
             template = services.template_publish(
-                actor=owner, team=demo, name=entry["name"], description=entry["description"],
+                actor=owner, origin=origin, team=demo, name=entry["name"], description=entry["description"],
                 category=entry["category"], tags=entry["tags"], visibility="public", version=entry["version"],
                 slug=entry["slug"])
         if entry["verified"] and not template.verified:
-            services.template_set_verified(actor=owner, template=template, verified=True)
+            services.template_set_verified(actor=owner, origin=origin, template=template, verified=True)
         if entry["featured"] and not template.featured:
-            services.template_set_featured(actor=owner, template=template, featured=True)
+            services.template_set_featured(actor=owner, origin=origin, template=template, featured=True)
     users = {user.username: user for user in get_user_model().objects.filter(
         username__in={username for _, username, _ in DEMO_RATINGS})}
     for slug, username, stars in DEMO_RATINGS:
         template = Template.objects.get(slug=slug)
         if username in users and not Rating.objects.filter(template=template, user=users[username]).exists():
-            services.template_rate(actor=users[username], template=template, stars=stars)
+            services.template_rate(actor=Actor.of(users[username]), origin=origin, template=template, stars=stars)

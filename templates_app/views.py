@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from symphony_site.api.errors import ApiError, NotFound
+from symphony_site.origins import actor_from_request, web_origin
 from teams.access import access_team, team_role, teams_for_user
 from teams.models import Membership
 from teams.roles import Role
@@ -128,9 +129,9 @@ def use(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         team = access_team(request.user, request.POST.get("team"))
         workflow, warnings, applied = services.template_instantiate(
-            actor=request.user, team=team, template=template,
+            actor=actor_from_request(request), origin=web_origin(request), team=team, template=template,
             version_constraint=version.version if version else "latest", parameters=values,
-            name=request.POST.get("name") or None, request=request)
+            name=request.POST.get("name") or None)
     except ApiError as error:
         messages.error(request, error.message)
         details = error.details if isinstance(error.details, list) else []
@@ -150,8 +151,8 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     template = access_template(request.user, slug)
     stars = request.POST.get("stars", "")
     try:
-        services.template_rate(actor=request.user, template=template,
-                               stars=int(stars) if stars.isdigit() else stars, request=request)
+        services.template_rate(actor=actor_from_request(request), origin=web_origin(request), template=template,
+                               stars=int(stars) if stars.isdigit() else stars)
     except ApiError as error:
         messages.error(request, error.message)
     else:
@@ -173,8 +174,7 @@ def origin(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     template = instantiation.template_version.template
     if request.method == "POST":
         try:
-            workflow, warnings, _ = services.template_upgrade_workflow(actor=request.user, workflow=workflow,
-                                                                       request=request)
+            workflow, warnings, _ = services.template_upgrade_workflow(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
         except ApiError as error:
             messages.error(request, error.message)
             return redirect("templates:origin", workflow_id=workflow.pk)
@@ -249,10 +249,10 @@ def save_as(request: HttpRequest, workflow_id: Any) -> HttpResponse:
                 chosen.append({"path": candidate["path"], "name": candidate["name"]})
         try:
             template = services.template_from_workflow(
-                actor=request.user, workflow=workflow, parameters=chosen, name=form["name"],
+                actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, parameters=chosen, name=form["name"],
                 description=form["description"], category=form["category"],
                 tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
-                visibility=form["visibility"], request=request)
+                visibility=form["visibility"])
         except ApiError as error:
             details = error.details if isinstance(error.details, list) else []
             problems = [str(item.get("message", item)) if isinstance(item, dict) else str(item)

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from symphony_site.actors import Actor, Origin
 from symphony_site.asgi import application
 from symphony_site.events import Event, publish_on_commit
 from teams.services import token_create
@@ -87,7 +88,7 @@ def test_session_user_is_accepted_and_receives_team_events(personas) -> None:
 
 
 def test_token_user_is_accepted_and_bad_token_refused(personas) -> None:
-    _, key = token_create(actor=personas.users["operator"], name="ws")
+    _, key = token_create(actor=Actor.of(personas.users["operator"]), origin=Origin.command(), name="ws")
 
     async def scenario():
         good, good_connected, _ = await _connect(f"/ws/teams/{personas.team.pk}/events/?token={key}", [ORIGIN])

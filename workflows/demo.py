@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from symphony_site.actors import Actor, Origin
 from workflows import samples, services
 from workflows.models import Workflow
 
@@ -17,6 +18,6 @@ def seed_workflows(seeded: dict[str, Any]) -> list[Workflow]:
         document = build()
         if document["name"] in existing:
             continue
-        created.append(services.workflow_create(actor=owner, team=team, document=document,
+        created.append(services.workflow_create(actor=Actor.of(owner), origin=Origin.command(), team=team, document=document,
                                                 change_message="Demo data"))
     return created

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record_event
+from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, NotFound, ValidationFailed
 from teams.access import require_role
 from teams.models import Team
@@ -55,48 +56,48 @@ def _parse_version(text: Any) -> SemanticVersion:
 
 
 def _store_version(*, workflow: Workflow, prepared: documents.PreparedDocument, version: SemanticVersion,
-                   actor: Any, change_message: str) -> WorkflowVersion:
+                   actor: Actor, change_message: str) -> WorkflowVersion:
     inner = {**prepared.workflow, "id": str(workflow.pk), "version": str(version)}
     stored = documents.PreparedDocument(workflow=inner, warnings=prepared.warnings).as_envelope()
     return WorkflowVersion.objects.create(
         workflow=workflow, version=str(version), major=version.major, minor=version.minor,
         patch=version.patch, schema_version=stored["schema_version"], document=stored,
         checksum=checksum(stored), node_count=len(inner["nodes"]), edge_count=len(inner["edges"]),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor.user,
         change_message=change_message[:500],
     )
 
 
-def _create(*, actor: Any, team: Team, prepared: documents.PreparedDocument, change_message: str,
-            request: Any, event_type: str, details: dict[str, Any]) -> Workflow:
+def _create(*, actor: Actor, origin: Origin, team: Team, prepared: documents.PreparedDocument,
+            change_message: str, event_type: str, details: dict[str, Any]) -> Workflow:
     version = _parse_version(prepared.workflow.get("version") or "1.0.0")
     with transaction.atomic():
-        workflow = Workflow.objects.create(id=uuid.uuid4(), team=team, created_by=actor,
+        workflow = Workflow.objects.create(id=uuid.uuid4(), team=team, created_by=actor.user,
                                            **_columns(prepared.workflow))
         current = _store_version(workflow=workflow, prepared=prepared, version=version, actor=actor,
                                  change_message=change_message)
         workflow.current_version = current
         workflow.save(update_fields=["current_version"])
-        record_event(team=team, actor=actor, event_type=event_type, target=workflow,
-                     target_name=workflow.name, request=request,
+        record_event(team=team, actor=actor, origin=origin, event_type=event_type, target=workflow,
+                     target_name=workflow.name,
                      details={"version": current.version, "checksum": current.checksum,
                               "nodes": current.node_count, "edges": current.edge_count, **details})
     return workflow
 
 
-def workflow_create(*, actor: Any, team: Team, document: Any, change_message: str = "",
-                    request: Any = None) -> Workflow:
+def workflow_create(*, actor: Actor, origin: Origin, team: Team, document: Any,
+                    change_message: str = "") -> Workflow:
     """A new workflow whose first version is `document` (an envelope or a bare workflow object)."""
-    require_role(actor, team, Role.EDITOR, action="create workflows")
+    require_role(actor.user, team, Role.EDITOR, action="create workflows")
     prepared = documents.prepare(document)
-    return _create(actor=actor, team=team, prepared=prepared, change_message=change_message,
-                   request=request, event_type="workflow.created", details={})
+    return _create(actor=actor, origin=origin, team=team, prepared=prepared, change_message=change_message,
+                   event_type="workflow.created", details={})
 
 
-def workflow_update(*, actor: Any, workflow: Workflow, document: Any = None, name: str | None = None,
-                    description: str | None = None, tags: list[str] | None = None,
-                    category: str | None = None, version: str | None = None, change_message: str = "",
-                    request: Any = None) -> Workflow:
+def workflow_update(*, actor: Actor, origin: Origin, workflow: Workflow, document: Any = None,
+                    name: str | None = None, description: str | None = None, tags: list[str] | None = None,
+                    category: str | None = None, version: str | None = None,
+                    change_message: str = "") -> Workflow:
     """Save an edit as a new version; an edit that changes nothing saves nothing.
 
     Every edit, of the graph or of the name, description, tags or category
@@ -105,7 +106,7 @@ def workflow_update(*, actor: Any, workflow: Workflow, document: Any = None, nam
     document's own `version` when that is greater, else the automatic bump of
     `versioning.next_version`.
     """
-    require_role(actor, workflow.team, Role.EDITOR, action="edit workflows")
+    require_role(actor.user, workflow.team, Role.EDITOR, action="edit workflows")
     requested = _parse_version(version) if version is not None else None
     metadata = {key: value for key, value in {"name": name, "description": description, "tags": tags,
                                               "category": category}.items() if value is not None}
@@ -144,30 +145,30 @@ def workflow_update(*, actor: Any, workflow: Workflow, document: Any = None, nam
             setattr(locked, field, value)
         locked.current_version = new_version
         locked.save()
-        record_event(team=locked.team, actor=actor, event_type="workflow.versioned", target=locked,
-                     target_name=locked.name, request=request,
+        record_event(team=locked.team, actor=actor, origin=origin, event_type="workflow.versioned",
+                     target=locked, target_name=locked.name,
                      details={"version": new_version.version, "previous_version": current.version,
                               "checksum": new_version.checksum, "change_message": change_message[:500]})
     return locked
 
 
-def workflow_archive(*, actor: Any, workflow: Workflow, request: Any = None) -> Workflow:
+def workflow_archive(*, actor: Actor, origin: Origin, workflow: Workflow) -> Workflow:
     """Archive instead of delete: versions stay readable, the workflow leaves the lists."""
-    require_role(actor, workflow.team, Role.EDITOR, action="archive workflows")
+    require_role(actor.user, workflow.team, Role.EDITOR, action="archive workflows")
     with transaction.atomic():
         updated = Workflow.objects.filter(pk=workflow.pk, archived_at__isnull=True).update(
             archived_at=timezone.now(), updated_at=timezone.now())
         if not updated:
             raise Conflict("This workflow is already archived.")
         workflow.refresh_from_db()
-        record_event(team=workflow.team, actor=actor, event_type="workflow.archived", target=workflow,
-                     target_name=workflow.name, request=request)
+        record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.archived",
+                     target=workflow, target_name=workflow.name)
     return workflow
 
 
-def workflow_import(*, actor: Any, team: Team, data: bytes, request: Any = None) -> Workflow:
+def workflow_import(*, actor: Actor, origin: Origin, team: Team, data: bytes) -> Workflow:
     """A new workflow from an exported file in any format (detected), migrated to the current schema."""
-    require_role(actor, team, Role.EDITOR, action="import workflows")
+    require_role(actor.user, team, Role.EDITOR, action="import workflows")
     if len(data) > documents.MAX_DOCUMENT_BYTES:
         raise documents.serialization_failure(TooLargeError(
             f"The upload is {len(data)} bytes; the limit is {documents.MAX_DOCUMENT_BYTES}.",
@@ -179,7 +180,7 @@ def workflow_import(*, actor: Any, team: Team, data: bytes, request: Any = None)
         raise documents.serialization_failure(error) from None
     source_version = str(envelope.get("workflow", {}).get("version", ""))
     prepared = documents.prepare(envelope)
-    return _create(actor=actor, team=team, prepared=prepared, change_message="Imported", request=request,
+    return _create(actor=actor, origin=origin, team=team, prepared=prepared, change_message="Imported",
                    event_type="workflow.imported",
                    details={"format": detected, "bytes": len(data), "source_version": source_version})
 
@@ -197,17 +198,17 @@ def version_of(workflow: Workflow, version: str | None) -> WorkflowVersion:
     return found
 
 
-def workflow_export(*, actor: Any, workflow: Workflow, version: str | None = None, format: str = "json",
-                    request: Any = None) -> bytes:
+def workflow_export(*, actor: Actor, origin: Origin, workflow: Workflow, version: str | None = None,
+                    format: str = "json") -> bytes:
     """The stored envelope of one version, encoded in `format` (json, msgpack, zstd, lz4)."""
-    require_role(actor, workflow.team, Role.VIEWER, action="export workflows")
+    require_role(actor.user, workflow.team, Role.VIEWER, action="export workflows")
     if format not in EXPORT_FORMATS:
         raise ValidationFailed(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.",
                                details=[{"field": "format", "code": "invalid", "allowed": list(EXPORT_FORMATS)}])
     chosen = version_of(workflow, version)
     data = encode(chosen.document, format)
     with transaction.atomic():
-        record_event(team=workflow.team, actor=actor, event_type="workflow.exported", target=workflow,
-                     target_name=workflow.name, request=request,
+        record_event(team=workflow.team, actor=actor, origin=origin, event_type="workflow.exported",
+                     target=workflow, target_name=workflow.name,
                      details={"version": chosen.version, "format": format, "bytes": len(data)})
     return data

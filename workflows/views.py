@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
+from symphony_site.origins import actor_from_request, web_origin
 from teams.access import require_role, team_role
 from teams.roles import Role
 from workflows import documents, editing, graph_view, samples, selectors, services
@@ -174,16 +175,14 @@ def workflow_edit(request: HttpRequest, workflow_id: Any = None) -> HttpResponse
         elif action == "save":
             document = editing.parse_document_text(text)
             if workflow is None:
-                saved = services.workflow_create(actor=request.user, team=team, document=document,
-                                                 change_message=request.POST.get("change_message", ""),
-                                                 request=request)
+                saved = services.workflow_create(actor=actor_from_request(request), origin=web_origin(request), team=team, document=document,
+                                                 change_message=request.POST.get("change_message", ""))
                 messages.success(request, f"Workflow {saved.name!r} created at version "
                                           f"{saved.current_version.version}.")  # type: ignore[union-attr]
             else:
-                saved = services.workflow_update(actor=request.user, workflow=workflow, document=document,
+                saved = services.workflow_update(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, document=document,
                                                  version=request.POST.get("version") or None,
-                                                 change_message=request.POST.get("change_message", ""),
-                                                 request=request)
+                                                 change_message=request.POST.get("change_message", ""))
                 messages.success(request, f"Saved version {saved.current_version.version}.")  # type: ignore[union-attr]
             return redirect("workflows:detail", workflow_id=saved.pk)
     except editing.EditError as error:
@@ -217,7 +216,7 @@ def workflow_preview(request: HttpRequest) -> HttpResponse:
 def workflow_archive(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
     try:
-        services.workflow_archive(actor=request.user, workflow=workflow, request=request)
+        services.workflow_archive(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow)
     except ApiError as error:
         messages.error(request, error.message)
     else:
@@ -238,7 +237,7 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
                                 f"{documents.MAX_DOCUMENT_BYTES:,}.")
         return redirect("workflows:list")
     try:
-        workflow = services.workflow_import(actor=request.user, team=team, data=upload.read(), request=request)
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=web_origin(request), team=team, data=upload.read())
     except ApiError as error:
         messages.error(request, f"Import failed ({error.error_code}): {error.message}")
         return redirect("workflows:list")
@@ -252,8 +251,8 @@ def workflow_export(request: HttpRequest, workflow_id: Any) -> HttpResponse:
     export_format = request.GET.get("format", "json")
     version = services.version_of(workflow, request.GET.get("version"))
     try:
-        data = services.workflow_export(actor=request.user, workflow=workflow, version=version.version,
-                                        format=export_format, request=request)
+        data = services.workflow_export(actor=actor_from_request(request), origin=web_origin(request), workflow=workflow, version=version.version,
+                                        format=export_format)
     except ApiError as error:
         messages.error(request, error.message)
         return redirect("workflows:detail", workflow_id=workflow.pk)

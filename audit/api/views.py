@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -17,12 +16,14 @@ from rest_framework.views import APIView
 from audit import export, selectors
 from audit.api.serializers import AuditEntrySerializer, AuditPageSerializer, VerificationSerializer
 from audit.filters import parse_filters
-from audit.services import record_event
+from audit.services import export_recorded
+from symphony_site.actors import Channel
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
 )
+from symphony_site.origins import actor_from_request, origin_from_request
 
 ORDERING = ("-occurred_at", "-sequence")
 DEFAULT_LIMIT = 50
@@ -100,11 +101,9 @@ class AuditExportView(APIView):
             )
         chain = selectors.access_chain(request.user, request.query_params.get("team"))
         filters = parse_filters(request.query_params)
-        with transaction.atomic():
-            recorded = record_event(
-                team=chain.team, actor=request.user, event_type="audit.exported",
-                details={"format": export_format, "filters": filters.as_query()}, request=request,
-            )
+        recorded = export_recorded(actor=actor_from_request(request),
+                                   origin=origin_from_request(request, channel=Channel.API),
+                                   team=chain.team, export_format=export_format, filters=filters.as_query())
         # Everything up to the export's own entry: a fixed range, however long streaming takes.
         exported = filters.apply(selectors.entries(chain)).filter(sequence__lt=recorded.sequence)
         response = StreamingHttpResponse(export.stream(exported, export_format), content_type=export.FORMATS[export_format])

@@ -88,6 +88,10 @@ def bench_appends(count: int, batches: int, batch_size: int) -> list[dict[str, A
     from django.db import connection, transaction
 
     from audit.services import record_event, record_events_batch
+    from symphony_site.actors import Actor, Origin
+
+    # The system actor named "system", as the plain-table baseline's rows say.
+    bench_actor = Actor.system("system")
 
     team = _team("bench-audit-appends")
     _ensure_plain_table()
@@ -95,8 +99,8 @@ def bench_appends(count: int, batches: int, batch_size: int) -> list[dict[str, A
 
     def chained(index: int) -> None:
         with transaction.atomic():
-            record_event(team=team, actor="system", event_type="workflow.created", target_type="workflow",
-                         target_id=str(index), target_name=f"workflow {index}", details={"n": index})
+            record_event(team=team, actor=bench_actor, origin=Origin.task(), event_type="workflow.created",
+                         target_type="workflow", target_id=str(index), target_name=f"workflow {index}", details={"n": index})
 
     def plain(index: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -112,7 +116,7 @@ def bench_appends(count: int, batches: int, batch_size: int) -> list[dict[str, A
     plain_rate = count / sum(plain_times)
 
     def chained_batch(batch: int) -> None:
-        record_events_batch(team=team, actor="system", events=[
+        record_events_batch(team=team, actor=bench_actor, origin=Origin.task(), events=[
             {"event_type": "workflow.created", "target_type": "workflow", "target_id": str(index),
              "details": {"n": index}} for index in range(batch * batch_size, (batch + 1) * batch_size)])
 

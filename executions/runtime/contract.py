@@ -55,7 +55,8 @@ class NodeContext:
     execution_id: str
     node: Node
     # The node's input values by port name, already resolved from upstream outputs and edge
-    # transforms. A port with no value is absent (its declared default applies).
+    # transforms (`flow.resolve_inputs`). A port with no value is absent or holds its declared
+    # default; implementations read optional ports with `.get(name, default)`.
     inputs: Mapping[str, Any]
     attempt: int = 1
     # `time.monotonic()` deadline for this attempt (node timeout_s, capped by the execution's).
@@ -67,6 +68,16 @@ class NodeContext:
     secrets: Mapping[str, str] = field(default_factory=dict)
     # Resolves a loop body reference to its (validated) workflow; None where loops cannot run.
     resolve_workflow: Callable[[str], Workflow] | None = None
+    # The execution's inputs keyed by input node id (answers to `provide_input` included):
+    # what an `input` node reads.
+    execution_inputs: Mapping[str, Any] = field(default_factory=dict)
+    # Host names `http_request` may reach even when they resolve to internal addresses
+    # (the engine passes the HTTP_REQUEST_ALLOWED_HOSTS setting); empty means none.
+    allowed_hosts: frozenset[str] = frozenset()
+    # The workflow's `settings.max_parallel`: how many loop items run at once (None: a default).
+    max_parallel: int | None = None
+    # How many loop bodies this node runs inside (0 at the top): bounds recursive bodies.
+    depth: int = 0
 
     def remaining_s(self) -> float | None:
         if self.deadline is None:
@@ -82,6 +93,9 @@ class NodeOutcome:
     # Instruments: {"model", "tokens_in", "tokens_out", "cost"}; empty for operators.
     usage: Mapping[str, Any] = field(default_factory=dict)
     cached: bool = False
+    # A branch's own outcome (its `condition` was truthy); None for every other node type.
+    # Data and control edges leaving a branch are taken only when it is True.
+    decision: bool | None = None
 
 
 class NodeFailure(Exception):
@@ -98,3 +112,20 @@ class NodeFailure(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "retryable": self.retryable,
                 **({"details": self.details} if self.details else {})}
+
+
+class InputRequired(NodeFailure):
+    """An interactive `input` node has no value yet: the execution waits for `provide_input`.
+
+    A NodeFailure so that an engine which does not handle it still records something
+    sensible (a failed, not retryable attempt); the engine catches it first, puts the
+    execution in WaitingForInput and shows `prompt`.
+    """
+
+    def __init__(self, node_id: str, prompt: str) -> None:
+        super().__init__(
+            f"Input {node_id!r} is waiting for a person to answer: {prompt}",
+            code="input_required", retryable=False, details={"node_id": node_id, "prompt": prompt},
+        )
+        self.node_id = node_id
+        self.prompt = prompt

@@ -14,9 +14,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from symphony_site.actors import Actor
 from symphony_site.api.errors import ApiError, NotFound
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.origins import actor_from_request, api_origin
 from teams import services
 from teams.access import access_team, teams_for_user
 from teams.api import serializers as s
@@ -56,14 +58,15 @@ class TokenObtainView(APIView):
         body = s.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         username = body.validated_data["username"]
+        origin = api_origin(request)
         user = authenticate(request._request, username=username, password=body.validated_data["password"])
         if user is None:
-            services.login_failed(username=username, request=request, method="api_token")
+            services.login_failed(actor=Actor.anonymous(), origin=origin, username=username, method="api_token")
             raise ApiError("The username or password is wrong.", code="authentication_failed",
                            status_code=status.HTTP_401_UNAUTHORIZED)
-        services.login_succeeded(user=user, request=request, method="api_token")
+        services.login_succeeded(actor=Actor.of(user), origin=origin, method="api_token")
         name = body.validated_data.get("name") or f"api {ApiToken.objects.filter(user=user).count() + 1}"
-        token, key = services.token_create(actor=user, name=name, request=request)
+        token, key = services.token_create(actor=Actor.of(user), origin=origin, name=name)
         return Response(s.NewTokenSerializer(token, context={"key": key}).data, status=201)
 
 
@@ -79,7 +82,7 @@ class TokenListView(APIView):
     def post(self, request: Request) -> Response:
         body = s.TokenCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        token, key = services.token_create(actor=request.user, name=body.validated_data["name"], request=request)
+        token, key = services.token_create(actor=actor_from_request(request), origin=api_origin(request), name=body.validated_data["name"])
         return Response(s.NewTokenSerializer(token, context={"key": key}).data, status=201)
 
 
@@ -89,7 +92,7 @@ class TokenDetailView(APIView):
         token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
         if token is None:
             raise NotFound("Token not found.")
-        token = services.token_revoke(actor=request.user, token=token, request=request)
+        token = services.token_revoke(actor=actor_from_request(request), origin=api_origin(request), token=token)
         return Response(s.ApiTokenSerializer(token).data)
 
 
@@ -109,7 +112,7 @@ class TeamListView(APIView):
     def post(self, request: Request) -> Response:
         body = s.TeamCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        team = services.team_create(actor=request.user, request=request, **body.validated_data)
+        team = services.team_create(actor=actor_from_request(request), origin=api_origin(request), **body.validated_data)
         return _team_response(request.user, team, 201)
 
 
@@ -124,7 +127,7 @@ class TeamDetailView(APIView):
         team = access_team(request.user, team_id)
         body = s.TeamUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        team = services.team_update(actor=request.user, team=team, request=request, **body.validated_data)
+        team = services.team_update(actor=actor_from_request(request), origin=api_origin(request), team=team, **body.validated_data)
         return _team_response(request.user, team)
 
 
@@ -151,8 +154,8 @@ class MemberListView(APIView):
         user = User.objects.filter(username=body.validated_data["username"], is_active=True).first()
         if user is None:
             raise NotFound(f"No user named {body.validated_data['username']!r}; they must sign up first.")
-        membership = services.member_add(actor=request.user, team=team, user=user,
-                                         role=body.validated_data["role"], request=request)
+        membership = services.member_add(actor=actor_from_request(request), origin=api_origin(request), team=team, user=user,
+                                         role=body.validated_data["role"])
         return Response(s.MemberSerializer(membership).data, status=201)
 
 
@@ -163,12 +166,12 @@ class MemberDetailView(APIView):
         team = access_team(request.user, team_id, Role.ADMIN, action="change roles")
         body = s.MemberUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.member_change_role(actor=request.user, team=team, user=_member_user(user_id),
-                                                 role=body.validated_data["role"], request=request)
+        membership = services.member_change_role(actor=actor_from_request(request), origin=api_origin(request), team=team, user=_member_user(user_id),
+                                                 role=body.validated_data["role"])
         return Response(s.MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None, **ERRORS}, tags=["teams"])
     def delete(self, request: Request, team_id: Any, user_id: Any) -> Response:
         team = access_team(request.user, team_id)
-        services.member_remove(actor=request.user, team=team, user=_member_user(user_id), request=request)
+        services.member_remove(actor=actor_from_request(request), origin=api_origin(request), team=team, user=_member_user(user_id))
         return Response(status=204)

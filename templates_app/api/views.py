@@ -16,6 +16,7 @@ from symphony_site.api.pagination import (
     parse_limit,
 )
 from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team, team_role
 from teams.roles import Role
 from templates_app import selectors, services
@@ -88,7 +89,7 @@ class TemplateListView(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         team = access_team(request.user, data.pop("team"))
-        template = services.template_publish(actor=request.user, team=team, request=request, **data)
+        template = services.template_publish(actor=actor_from_request(request), origin=api_origin(request), team=team, **data)
         return _detail(request, template, 201)
 
 
@@ -111,16 +112,16 @@ class TemplateDetailView(APIView):
 
             require_staff(request.user, action="verify or feature templates")
         if data:
-            template = services.template_update(actor=request.user, template=template, request=request, **data)
+            template = services.template_update(actor=actor_from_request(request), origin=api_origin(request), template=template, **data)
         if "deprecated" in flags:
-            template = services.template_deprecate(actor=request.user, template=template,
-                                                   deprecated=flags["deprecated"], request=request)
+            template = services.template_deprecate(actor=actor_from_request(request), origin=api_origin(request), template=template,
+                                                   deprecated=flags["deprecated"])
         if "verified" in flags:
-            template = services.template_set_verified(actor=request.user, template=template,
-                                                      verified=flags["verified"], request=request)
+            template = services.template_set_verified(actor=actor_from_request(request), origin=api_origin(request), template=template,
+                                                      verified=flags["verified"])
         if "featured" in flags:
-            template = services.template_set_featured(actor=request.user, template=template,
-                                                      featured=flags["featured"], request=request)
+            template = services.template_set_featured(actor=actor_from_request(request), origin=api_origin(request), template=template,
+                                                      featured=flags["featured"])
         return _detail(request, template)
 
 
@@ -138,8 +139,8 @@ class TemplateVersionListView(APIView):
         template = access_template(request.user, slug)
         body = s.VersionBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        version = services.template_version_create(actor=request.user, template=template,
-                                                   version=dict(body.validated_data), request=request)
+        version = services.template_version_create(actor=actor_from_request(request), origin=api_origin(request), template=template,
+                                                   version=dict(body.validated_data))
         return Response(s.TemplateVersionSerializer(version).data, status=201)
 
 
@@ -176,8 +177,8 @@ class TemplateInstantiateView(APIView):
         data = body.validated_data
         team = access_team(request.user, data["team"])
         workflow, warnings, applied = services.template_instantiate(
-            actor=request.user, team=team, template=template, version_constraint=data["version"],
-            parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"), request=request)
+            actor=actor_from_request(request), origin=api_origin(request), team=team, template=template, version_constraint=data["version"],
+            parameters=data["parameters"], overrides=data["overrides"], name=data.get("name"))
         origin = workflow.template_origin
         return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
                          "template_version": origin.template_version.version,
@@ -191,8 +192,7 @@ class TemplateRatingView(APIView):
         template = access_template(request.user, slug)
         body = s.RatingRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        rating = services.template_rate(actor=request.user, template=template, stars=body.validated_data["stars"],
-                                        request=request)
+        rating = services.template_rate(actor=actor_from_request(request), origin=api_origin(request), template=template, stars=body.validated_data["stars"])
         template.refresh_from_db()
         return Response({"stars": rating.stars, "rating_average": round(template.rating_average, 2),
                          "rating_count": template.rating_count})
@@ -206,7 +206,7 @@ class TemplateFromWorkflowView(APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         workflow = access_workflow(request.user, data.pop("workflow"))
-        template = services.template_from_workflow(actor=request.user, workflow=workflow, request=request, **data)
+        template = services.template_from_workflow(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, **data)
         return _detail(request, template, 201)
 
 
@@ -242,8 +242,7 @@ class TemplateOriginUpgradeView(APIView):
                            "of the workflow)")
     def post(self, request: Request, workflow_id: Any) -> Response:
         workflow, _ = _origin(request.user, workflow_id)
-        workflow, warnings, applied = services.template_upgrade_workflow(actor=request.user, workflow=workflow,
-                                                                         request=request)
+        workflow, warnings, applied = services.template_upgrade_workflow(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
         workflow.refresh_from_db()
         return Response({"workflow": s.CreatedWorkflowSerializer(workflow).data,
                          "template_version": workflow.template_origin.template_version.version,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 
 from audit.services import record_event
+from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, NotFound
 from teams.access import require_role
 from teams.models import Team
@@ -46,20 +47,20 @@ def resolve_template_version(template: Template, constraint: Any) -> TemplateVer
 
 def template_instantiate(
     *,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     team: Team,
     template: Template,
     version_constraint: Any = "latest",
     parameters: Mapping[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     name: str | None = None,
-    request: Any = None,
 ) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
     """Create a workflow in `team` from a template version: (workflow, warnings, applied_defaults)."""
     from workflows.services import workflow_create
 
-    require_role(actor, team, Role.EDITOR, action="create workflows")
-    if not can_see(actor, template):
+    require_role(actor.user, team, Role.EDITOR, action="create workflows")
+    if not can_see(actor.user, template):
         raise NotFound("Template not found.")
     version = resolve_template_version(template, version_constraint)
     definitions = parse_parameters(version.parameters)
@@ -85,18 +86,17 @@ def template_instantiate(
         warnings.append({"code": "newer_version_available", "latest": str(newest),
                          "message": f"Version {newest} exists outside the constraint {version_constraint!r}."})
     with transaction.atomic():
-        workflow = workflow_create(actor=actor, team=team, document=document, request=request,
+        workflow = workflow_create(actor=actor, origin=origin, team=team, document=document,
                                    change_message=f"Created from template {template.slug} {version.version}")
         Instantiation.objects.create(template_version=version, workflow=workflow, team=team,
                                      parameters=result.parameters, overrides=copy.deepcopy(overrides or {}),
-                                     created_by=actor)
+                                     created_by=actor.user)
         Template.objects.filter(pk=template.pk).update(usage_count=F("usage_count") + 1)
-        record_event(team=team, actor=actor, event_type="template.instantiated", target=workflow,
+        record_event(team=team, actor=actor, origin=origin, event_type="template.instantiated", target=workflow,
                      details={"template": template.slug, "template_version": version.version,
                               "publisher": template.team.slug, "workflow": str(workflow.pk),
                               "parameters": sorted(result.parameters),
-                              "applied_defaults": [d["parameter"] for d in result.applied_defaults]},
-                     request=request)
+                              "applied_defaults": [d["parameter"] for d in result.applied_defaults]})
     return workflow, warnings, result.applied_defaults
 
 
@@ -137,7 +137,7 @@ def upgrade_document(instantiation: Instantiation, target: TemplateVersion, *, n
     return result
 
 
-def template_upgrade_workflow(*, actor: Any, workflow: Any, request: Any = None
+def template_upgrade_workflow(*, actor: Actor, origin: Origin, workflow: Any
                               ) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
     """Re-instantiate a workflow's origin at the newest compatible version, with the same
     parameters and overrides, as a new version of the same workflow."""
@@ -148,9 +148,9 @@ def template_upgrade_workflow(*, actor: Any, workflow: Any, request: Any = None
     if instantiation is None:
         raise NotFound("This workflow was not made from a template.")
     template = instantiation.template_version.template
-    if not can_see(actor, template):
+    if not can_see(actor.user, template):
         raise NotFound("Template not found.")
-    require_role(actor, workflow.team, Role.EDITOR, action="edit workflows")
+    require_role(actor.user, workflow.team, Role.EDITOR, action="edit workflows")
     target = newer_compatible_version(instantiation)
     if target is None:
         raise Conflict(f"{workflow.name} already uses the newest compatible version "
@@ -161,12 +161,12 @@ def template_upgrade_workflow(*, actor: Any, workflow: Any, request: Any = None
     if problems:
         raise _invalid("The newer version makes an invalid workflow with these parameters.", problems)
     with transaction.atomic():
-        workflow = workflow_update(actor=actor, workflow=workflow, document=result.document, request=request,
+        workflow = workflow_update(actor=actor, origin=origin, workflow=workflow, document=result.document,
                                    change_message=f"Upgraded from template {template.slug} {previous} to {target.version}")
         Instantiation.objects.filter(pk=instantiation.pk).update(template_version=target,
                                                                  parameters=result.parameters)
-        record_event(team=workflow.team, actor=actor, event_type="template.instantiated", target=workflow,
+        record_event(team=workflow.team, actor=actor, origin=origin, event_type="template.instantiated", target=workflow,
                      details={"template": template.slug, "template_version": target.version,
                               "upgraded_from": previous, "workflow": str(workflow.pk),
-                              "parameters": sorted(result.parameters)}, request=request)
+                              "parameters": sorted(result.parameters)})
     return workflow, result.warnings, result.applied_defaults

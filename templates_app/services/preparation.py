@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from symphony_site.actors import Actor
 from symphony_site.api.errors import Conflict, ValidationFailed
 from teams.access import require_role
 from teams.models import Team
@@ -76,11 +77,11 @@ def _clean_tags(tags: Any) -> list[str]:
     return cleaned
 
 
-def _clean_visibility(actor: Any, team: Team, visibility: Any) -> str:
+def _clean_visibility(actor: Actor, team: Team, visibility: Any) -> str:
     if visibility not in Visibility.values:
         raise _field_error("visibility", f"must be one of {', '.join(Visibility.values)}")
     if visibility == Visibility.PUBLIC:
-        require_role(actor, team, Role.ADMIN, action="publish a template publicly")
+        require_role(actor.user, team, Role.ADMIN, action="publish a template publicly")
     return str(visibility)
 
 
@@ -218,14 +219,14 @@ def prepare_version(raw: Any, *, require_changelog: bool = False) -> PreparedVer
     return prepared
 
 
-def _store_version(template: Template, prepared: PreparedVersion, actor: Any) -> TemplateVersion:
+def _store_version(template: Template, prepared: PreparedVersion, actor: Actor) -> TemplateVersion:
     try:
         with transaction.atomic():
             return TemplateVersion.objects.create(
                 template=template, version=str(prepared.version), major=prepared.version.major,
                 minor=prepared.version.minor, patch=prepared.version.patch, document=prepared.document,
                 parameters=prepared.parameters, examples=prepared.examples, changelog=prepared.changelog,
-                created_by=actor if getattr(actor, "pk", None) else None,
+                created_by=actor.user,
             )
     except IntegrityError:
         raise Conflict(f"Version {prepared.version} of {template.slug} already exists.") from None

@@ -11,6 +11,7 @@ from django.db.models.functions import Cast
 from django.utils.text import slugify
 
 from audit.services import record_event
+from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, NotFound
 from teams.access import require_role
 from teams.models import Team
@@ -36,7 +37,8 @@ from templates_app.services.preparation import (
 
 def template_publish(
     *,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     team: Team,
     name: str,
     description: str = "",
@@ -45,10 +47,9 @@ def template_publish(
     visibility: str = Visibility.TEAM,
     version: Mapping[str, Any],
     slug: str | None = None,
-    request: Any = None,
 ) -> Template:
     """Publish a new template with its first version, for `team` (editor or higher)."""
-    require_role(actor, team, Role.EDITOR, action="publish templates")
+    require_role(actor.user, team, Role.EDITOR, action="publish templates")
     name = _clean_name(name)
     category = _clean_category(category)
     tags = _clean_tags(list(tags))
@@ -67,22 +68,20 @@ def template_publish(
                 slug=slug or _unique_slug(name), team=team, name=name, description=description.strip(),
                 category=category, tags=tags, visibility=visibility, latest_version=str(prepared.version),
                 node_types=prepared.node_types(), model_ids=prepared.model_ids(),
-                created_by=actor if getattr(actor, "pk", None) else None,
+                created_by=actor.user,
             )
             stored = _store_version(template, prepared, actor)
-            record_event(team=team, actor=actor, event_type="template.published", target=template,
+            record_event(team=team, actor=actor, origin=origin, event_type="template.published", target=template,
                          target_type="template", target_id=str(template.pk), target_name=template.name,
-                         details={"slug": template.slug, "version": stored.version, "visibility": visibility},
-                         request=request)
+                         details={"slug": template.slug, "version": stored.version, "visibility": visibility})
     except IntegrityError:
         raise Conflict(f"A template with slug {slug or name!r} already exists.") from None
     return template
 
 
-def template_version_create(*, actor: Any, template: Template, version: Mapping[str, Any],
-                            request: Any = None) -> TemplateVersion:
+def template_version_create(*, actor: Actor, origin: Origin, template: Template, version: Mapping[str, Any]) -> TemplateVersion:
     """Publish a new version; it must be greater than every existing one and say what changed."""
-    require_template_editor(actor, template, action="publish new versions of this template")
+    require_template_editor(actor.user, template, action="publish new versions of this template")
     prepared = prepare_version(version, require_changelog=True)
     with transaction.atomic():
         locked = Template.objects.select_for_update().get(pk=template.pk)
@@ -95,17 +94,17 @@ def template_version_create(*, actor: Any, template: Template, version: Mapping[
         locked.node_types = prepared.node_types()
         locked.model_ids = prepared.model_ids()
         locked.save(update_fields=["latest_version", "node_types", "model_ids", "updated_at"])
-        record_event(team=locked.team, actor=actor, event_type="template.versioned", target_type="template",
+        record_event(team=locked.team, actor=actor, origin=origin, event_type="template.versioned", target_type="template",
                      target_id=str(locked.pk), target_name=locked.name,
                      details={"slug": locked.slug, "version": stored.version, "previous": str(latest),
-                              "changelog": stored.changelog[:500]}, request=request)
+                              "changelog": stored.changelog[:500]})
     template.refresh_from_db()
     return stored
 
 
-def template_update(*, actor: Any, template: Template, request: Any = None, **fields: Any) -> Template:
+def template_update(*, actor: Actor, origin: Origin, template: Template, **fields: Any) -> Template:
     """Change name, description, category, tags or visibility (editor; public needs admin)."""
-    require_template_editor(actor, template, action="change this template")
+    require_template_editor(actor.user, template, action="change this template")
     allowed = {"name", "description", "category", "tags", "visibility"}
     unknown = sorted(set(fields) - allowed)
     if unknown:
@@ -132,65 +131,61 @@ def template_update(*, actor: Any, template: Template, request: Any = None, **fi
         for key, (_, value) in changes.items():
             setattr(template, key, value)
         template.save(update_fields=[*changes, "updated_at"])
-        record_event(team=template.team, actor=actor, event_type="template.updated", target_type="template",
+        record_event(team=template.team, actor=actor, origin=origin, event_type="template.updated", target_type="template",
                      target_id=str(template.pk), target_name=template.name,
-                     details={"slug": template.slug, "changes": changes}, request=request)
+                     details={"slug": template.slug, "changes": changes})
     return template
 
 
-def template_deprecate(*, actor: Any, template: Template, deprecated: bool = True, reason: str = "",
-                       request: Any = None) -> Template:
+def template_deprecate(*, actor: Actor, origin: Origin, template: Template, deprecated: bool = True, reason: str = "") -> Template:
     """Mark a template deprecated (or not): publishers' editors or staff."""
-    if not getattr(actor, "is_staff", False):
-        require_template_editor(actor, template, action="deprecate this template")
+    if not getattr(actor.user, "is_staff", False):
+        require_template_editor(actor.user, template, action="deprecate this template")
     with transaction.atomic():
         updated = Template.objects.filter(pk=template.pk).exclude(deprecated=deprecated).update(
             deprecated=deprecated)
         if updated:
-            record_event(team=template.team, actor=actor, event_type="template.deprecated",
+            record_event(team=template.team, actor=actor, origin=origin, event_type="template.deprecated",
                          target_type="template", target_id=str(template.pk), target_name=template.name,
-                         reason=reason, details={"slug": template.slug, "deprecated": deprecated},
-                         request=request)
+                         reason=reason, details={"slug": template.slug, "deprecated": deprecated})
     template.refresh_from_db()
     return template
 
 
-def template_set_verified(*, actor: Any, template: Template, verified: bool = True,
-                          request: Any = None) -> Template:
-    require_staff(actor, action="verify templates")
+def template_set_verified(*, actor: Actor, origin: Origin, template: Template, verified: bool = True) -> Template:
+    require_staff(actor.user, action="verify templates")
     with transaction.atomic():
         if Template.objects.filter(pk=template.pk).exclude(verified=verified).update(verified=verified):
-            record_event(team=template.team, actor=actor, event_type="template.verified",
+            record_event(team=template.team, actor=actor, origin=origin, event_type="template.verified",
                          target_type="template", target_id=str(template.pk), target_name=template.name,
-                         details={"slug": template.slug, "verified": verified}, request=request)
+                         details={"slug": template.slug, "verified": verified})
     template.refresh_from_db()
     return template
 
 
-def template_set_featured(*, actor: Any, template: Template, featured: bool = True,
-                          request: Any = None) -> Template:
-    require_staff(actor, action="feature templates")
+def template_set_featured(*, actor: Actor, origin: Origin, template: Template, featured: bool = True) -> Template:
+    require_staff(actor.user, action="feature templates")
     with transaction.atomic():
         if Template.objects.filter(pk=template.pk).exclude(featured=featured).update(featured=featured):
-            record_event(team=template.team, actor=actor, event_type="template.featured",
+            record_event(team=template.team, actor=actor, origin=origin, event_type="template.featured",
                          target_type="template", target_id=str(template.pk), target_name=template.name,
-                         details={"slug": template.slug, "featured": featured}, request=request)
+                         details={"slug": template.slug, "featured": featured})
     template.refresh_from_db()
     return template
 
 
-def template_rate(*, actor: Any, template: Template, stars: Any, request: Any = None) -> Rating:
+def template_rate(*, actor: Actor, origin: Origin, template: Template, stars: Any) -> Rating:
     """Rate a visible template 1..5; a second rating replaces the first. Aggregates stay exact."""
-    if not can_see(actor, template):
+    if not can_see(actor.user, template):
         raise NotFound("Template not found.")
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise _field_error("stars", "must be an integer from 1 to 5")
     with transaction.atomic():
         # Lock the user's rating row (if any) so two concurrent ratings by
         # one user cannot both count as new.
-        existing = Rating.objects.select_for_update().filter(template=template, user=actor).first()
+        existing = Rating.objects.select_for_update().filter(template=template, user=actor.user).first()
         if existing is None:
-            rating = Rating.objects.create(template=template, user=actor, stars=stars)
+            rating = Rating.objects.create(template=template, user=actor.user, stars=stars)
             delta_total, delta_count = stars, 1
         else:
             delta_total, delta_count = stars - existing.stars, 0
@@ -204,10 +199,9 @@ def template_rate(*, actor: Any, template: Template, stars: Any, request: Any = 
             rating_total=new_total, rating_count=new_count,
             rating_average=Cast(new_total, FloatField()) / Cast(new_count, FloatField()),
         )
-        record_event(team=template.team, actor=actor, event_type="template.rated", target_type="template",
+        record_event(team=template.team, actor=actor, origin=origin, event_type="template.rated", target_type="template",
                      target_id=str(template.pk), target_name=template.name,
                      details={"slug": template.slug, "stars": stars,
-                              "previous": None if existing is None else stars - delta_total},
-                     request=request)
+                              "previous": None if existing is None else stars - delta_total})
     template.refresh_from_db()
     return rating

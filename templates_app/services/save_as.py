@@ -6,6 +6,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from symphony_site.actors import Actor, Origin
 from templates_app.domain.instantiation import (
     bare_workflow,
 )
@@ -90,7 +91,8 @@ def _child(container: Any, token: str) -> Any:
 
 def template_from_workflow(
     *,
-    actor: Any,
+    actor: Actor,
+    origin: Origin,
     workflow: Any,
     parameters: list[Mapping[str, Any]],
     name: str | None = None,
@@ -100,7 +102,6 @@ def template_from_workflow(
     visibility: str = Visibility.TEAM,
     version: str = "1.0.0",
     changelog: str = "First version, saved from a workflow.",
-    request: Any = None,
 ) -> Template:
     """"Save as template": the workflow's current document with chosen values made parameters.
 
@@ -135,12 +136,11 @@ def template_from_workflow(
     document.pop("id", None)
     workflow_metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
     return template_publish(
-        actor=actor, team=workflow.team, name=name or workflow.name,
+        actor=actor, origin=origin, team=workflow.team, name=name or workflow.name,
         description=description if description is not None else (document.get("description") or ""),
         category=category or workflow_metadata.get("category", "") or "",
         tags=list(tags) if tags is not None else list(workflow_metadata.get("tags") or []),
         visibility=visibility,
         version={"version": version, "document": document, "parameters": definitions, "changelog": changelog,
                  "examples": [{"name": f"As in {workflow.name}", "parameters": original}]},
-        request=request,
     )

@@ -11,6 +11,8 @@ import sys
 
 import django
 
+from symphony_site.actors import Actor, Origin
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.test_settings")
@@ -24,7 +26,7 @@ def main() -> None:
     team = Team.objects.get(pk=team_id)
     for index in range(count):
         with transaction.atomic():
-            record_event(team=team, actor="system", event_type="team.updated",
+            record_event(team=team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated",
                          details={"worker": label, "index": index})
 
 

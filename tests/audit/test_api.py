@@ -14,6 +14,7 @@ import pytest
 from audit import domain
 from audit.models import AuditEntry
 from audit.services import record_event
+from symphony_site.actors import Actor, Origin
 
 from .conftest import AuditPersonas
 
@@ -27,21 +28,21 @@ def log(people: AuditPersonas) -> list[AuditEntry]:
     """Six entries in Acme, one in Globex."""
     owner, admin, viewer = people.users["owner"], people.users["admin"], people.users["viewer"]
     entries = [
-        record_event(team=people.team, actor=owner, event_type="team.updated", target=people.team,
+        record_event(team=people.team, actor=Actor.of(owner), origin=Origin.command(), event_type="team.updated", target=people.team,
                      details={"changes": {"name": ["Acme Corp", "Acme"]}}),
-        record_event(team=people.team, actor=owner, event_type="member.added", target=viewer, target_type="user",
+        record_event(team=people.team, actor=Actor.of(owner), origin=Origin.command(), event_type="member.added", target=viewer, target_type="user",
                      details={"role": "viewer"}),
-        record_event(team=people.team, actor=admin, event_type="member.role_changed", target=viewer,
+        record_event(team=people.team, actor=Actor.of(admin), origin=Origin.command(), event_type="member.role_changed", target=viewer,
                      target_type="user", details={"from": "viewer", "to": "editor"}),
-        record_event(team=people.team, actor="system", event_type="workflow.created", target_type="workflow",
+        record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="workflow.created", target_type="workflow",
                      target_id="w-1", target_name="=HYPERLINK(\"http://evil\")", execution_id=EXECUTION,
                      reason="+cmd|' /C calc'!A0"),
-        record_event(team=people.team, actor=admin, event_type="workflow.versioned", target_type="workflow",
+        record_event(team=people.team, actor=Actor.of(admin), origin=Origin.command(), event_type="workflow.versioned", target_type="workflow",
                      target_id="w-1", target_name="-2+3", reason="@SUM(1)"),
-        record_event(team=people.team, actor=owner, event_type="member.removed", target=viewer, target_type="user",
+        record_event(team=people.team, actor=Actor.of(owner), origin=Origin.command(), event_type="member.removed", target=viewer, target_type="user",
                      details={"role": "editor", "left": False}),
     ]
-    record_event(team=people.other_team, actor=people.users["outsider"], event_type="team.updated")
+    record_event(team=people.other_team, actor=Actor.of(people.users["outsider"]), origin=Origin.command(), event_type="team.updated")
     return entries
 
 
@@ -141,7 +142,7 @@ def test_keyset_pages_follow_next_to_the_end(people: AuditPersonas, log: list[Au
     assert pages == [[6, 5, 4, 3], [2, 1]]
     # An entry appended meanwhile does not shift the pages already handed out.
     first = get(people, "owner", team="acme", limit="2").json()
-    record_event(team=people.team, actor="system", event_type="team.updated")
+    record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
     second = get(people, "owner", team="acme", limit="2", cursor=first["next"]).json()
     assert [entry["sequence"] for entry in second["results"]] == [4, 3]
 
@@ -154,7 +155,7 @@ def test_team_may_be_omitted_by_a_member_of_exactly_one_team(people: AuditPerson
 
 
 def test_staff_read_the_platform_chain_and_nobody_else_does(people: AuditPersonas) -> None:
-    record_event(team=None, actor=None, event_type="auth.login_failed", target_type="user", target_name="ghost")
+    record_event(team=None, actor=Actor.anonymous(), origin=Origin.task(), event_type="auth.login_failed", target_type="user", target_name="ghost")
     response = get(people, "staff", team="platform")
     assert response.status_code == 200
     assert [(entry["event_type"], entry["target_name"], entry["team"]) for entry in response.json()["results"]] == [
@@ -276,7 +277,7 @@ def test_export_through_an_api_token_records_the_token_not_its_key(people: Audit
 
     from teams.services import token_create
 
-    token, key = token_create(actor=people.users["admin"], name="ci export")
+    token, key = token_create(actor=Actor.of(people.users["admin"]), origin=Origin.command(), name="ci export")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.get("/api/v1/audit/export/", {"team": "acme", "format": "csv"})

@@ -12,6 +12,8 @@ from django.test import RequestFactory
 from audit import domain, selectors
 from audit.models import AuditChainHead, AuditEntry, AuditImmutableError
 from audit.services import UnknownEventType, hashed_fields, record_event, record_events_batch
+from symphony_site.actors import Actor, Channel, Origin
+from symphony_site.origins import origin_from_request
 from teams.authentication import digest_key
 from teams.models import ApiToken
 
@@ -22,10 +24,10 @@ pytestmark = pytest.mark.django_db
 
 def test_entries_are_numbered_per_team_and_chained(people: AuditPersonas) -> None:
     owner = people.users["owner"]
-    first = record_event(team=people.team, actor=owner, event_type="team.updated", target=people.team)
-    second = record_event(team=people.team, actor=owner, event_type="member.added", target=people.users["viewer"],
+    first = record_event(team=people.team, actor=Actor.of(owner), origin=Origin.command(), event_type="team.updated", target=people.team)
+    second = record_event(team=people.team, actor=Actor.of(owner), origin=Origin.command(), event_type="member.added", target=people.users["viewer"],
                           target_type="user", details={"role": "viewer"})
-    other = record_event(team=people.other_team, actor="system", event_type="team.updated")
+    other = record_event(team=people.other_team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
 
     assert (first.sequence, second.sequence, other.sequence) == (1, 2, 1)
     assert first.prev_hash == domain.GENESIS_HASH
@@ -45,11 +47,11 @@ def test_entries_are_numbered_per_team_and_chained(people: AuditPersonas) -> Non
 
 
 def test_system_actor_and_platform_chain(people: AuditPersonas) -> None:
-    entry = record_event(team=None, actor=None, event_type="auth.login_failed", target_name="nobody",
+    entry = record_event(team=None, actor=Actor.anonymous(), origin=Origin.task(), event_type="auth.login_failed", target_name="nobody",
                          target_type="user", details={"method": "password"})
     assert (entry.team_id, entry.sequence, entry.actor_id, entry.actor_name, entry.actor_type) == (
         None, 1, None, "", "system")
-    system = record_event(team=None, actor="system", event_type="auth.login_failed")
+    system = record_event(team=None, actor=Actor.system("system"), origin=Origin.task(), event_type="auth.login_failed")
     assert (system.sequence, system.actor_name, system.actor_type, system.prev_hash) == (2, "system", "system", entry.hash)
     assert AuditChainHead.objects.get(chain="platform").last_sequence == 2
     assert selectors.verify(selectors.Chain(None)).valid
@@ -61,7 +63,7 @@ def test_request_supplies_ip_user_agent_and_token_identity(people: AuditPersonas
     request = RequestFactory().get("/", REMOTE_ADDR="2001:db8:0:0::1", HTTP_USER_AGENT="curl/8 " + "x" * 400,
                                    HTTP_X_FORWARDED_FOR="203.0.113.9")
     request.auth = token
-    entry = record_event(team=people.team, actor=owner, event_type="team.updated", request=request)
+    entry = record_event(team=people.team, actor=Actor.of(owner), origin=origin_from_request(request, channel=Channel.API), event_type="team.updated")
     assert entry.ip_address == "2001:db8::1"
     assert entry.user_agent == ("curl/8 " + "x" * 400)[:300]
     assert entry.actor_type == "token"
@@ -69,14 +71,14 @@ def test_request_supplies_ip_user_agent_and_token_identity(people: AuditPersonas
 
     settings.AUDIT_TRUST_X_FORWARDED_FOR = True
     plain = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1")
-    forwarded = record_event(team=people.team, actor=owner, event_type="team.updated", request=plain)
+    forwarded = record_event(team=people.team, actor=Actor.of(owner), origin=origin_from_request(plain, channel=Channel.API), event_type="team.updated")
     assert (forwarded.ip_address, forwarded.actor_type, forwarded.details) == ("203.0.113.9", "user", {})
     assert selectors.verify(selectors.Chain(people.team)).valid
 
 
 def test_secrets_never_reach_the_table(people: AuditPersonas) -> None:
     entry = record_event(
-        team=people.team, actor="system", event_type="team.updated",
+        team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated",
         reason="rotated sym_AbCdEfGhIjKlMnOpQrSt",
         details={"password": "hunter2", "config": {"api_key": "k-123", "headers": {"Authorization": "Token abc"}},
                  "note": "found sym_0123456789abcdefghij leaked", "kept": 1.0},
@@ -95,24 +97,24 @@ def test_secrets_never_reach_the_table(people: AuditPersonas) -> None:
 
 def test_unknown_event_type_is_refused_and_writes_nothing(people: AuditPersonas) -> None:
     with pytest.raises(UnknownEventType, match=r"'team\.renamed'"):
-        record_event(team=people.team, actor="system", event_type="team.renamed")
+        record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.renamed")
     assert AuditEntry.objects.count() == 0
     assert AuditChainHead.objects.count() == 0
 
 
 def test_entry_rolls_back_with_the_callers_transaction(people: AuditPersonas) -> None:
-    record_event(team=people.team, actor="system", event_type="team.updated")
+    record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
     with pytest.raises(RuntimeError), transaction.atomic():
-        record_event(team=people.team, actor="system", event_type="team.updated")
+        record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
         raise RuntimeError("the action failed")
     assert list(AuditEntry.objects.values_list("sequence", flat=True)) == [1]
     assert AuditChainHead.objects.get(chain=str(people.team.pk)).last_sequence == 1
-    assert record_event(team=people.team, actor="system", event_type="team.updated").sequence == 2
+    assert record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated").sequence == 2
 
 
 def test_batch_appends_one_contiguous_run(people: AuditPersonas) -> None:
-    record_event(team=people.team, actor="system", event_type="team.updated")
-    batch = record_events_batch(team=people.team, actor=people.users["owner"], events=[
+    record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
+    batch = record_events_batch(team=people.team, actor=Actor.of(people.users["owner"]), origin=Origin.command(), events=[
         {"event_type": "member.added", "details": {"n": index}} for index in range(5)])
     assert [entry.sequence for entry in batch] == [2, 3, 4, 5, 6]
     assert AuditEntry.objects.filter(team=people.team).count() == 6
@@ -121,14 +123,14 @@ def test_batch_appends_one_contiguous_run(people: AuditPersonas) -> None:
 
 def test_execution_id_is_normalised(people: AuditPersonas) -> None:
     execution = uuid.uuid4()
-    entry = record_event(team=people.team, actor="system", event_type="team.updated",
+    entry = record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated",
                          execution_id=str(execution).upper())
     assert AuditEntry.objects.get(pk=entry.pk).execution_id == execution
     assert selectors.verify(selectors.Chain(people.team)).valid
 
 
 def test_orm_refuses_update_and_delete(people: AuditPersonas) -> None:
-    entry = record_event(team=people.team, actor="system", event_type="team.updated", reason="original")
+    entry = record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated", reason="original")
     entry.reason = "changed"
     with pytest.raises(AuditImmutableError):
         entry.save()
@@ -152,7 +154,7 @@ def test_orm_refuses_update_and_delete(people: AuditPersonas) -> None:
     ],
 )
 def test_database_trigger_refuses_changes(people: AuditPersonas, statement: str) -> None:
-    entry = record_event(team=people.team, actor="system", event_type="team.updated", reason="original")
+    entry = record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated", reason="original")
     run_sql("SET LOCAL symphony.audit_allow_truncate = 'off'")
     # Check the deferred foreign keys now: TRUNCATE refuses to run while they are pending.
     run_sql("SET CONSTRAINTS ALL IMMEDIATE")
@@ -163,8 +165,8 @@ def test_database_trigger_refuses_changes(people: AuditPersonas, statement: str)
 
 def test_escape_hatch_only_deletes_the_named_chain_up_to_the_named_sequence(people: AuditPersonas) -> None:
     for _ in range(3):
-        record_event(team=people.team, actor="system", event_type="team.updated")
-    record_event(team=people.other_team, actor="system", event_type="team.updated")
+        record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
+    record_event(team=people.other_team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
     run_sql("SELECT set_config('symphony.audit_prune', %s, true)", [f"{people.team.pk}:2"])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         run_sql("DELETE FROM audit_auditentry WHERE team_id = %s", [people.team.pk])
@@ -191,8 +193,8 @@ def test_database_side_hash_matches_the_domain_encoding(people: AuditPersonas, t
     """The single-statement append hashes in SQL; the pure encoder must agree byte for byte."""
     request = RequestFactory().get("/", REMOTE_ADDR="::ffff:192.0.2.7", HTTP_USER_AGENT=text)
     entry = record_event(
-        team=people.team, actor=people.users["owner"], event_type="team.updated", target_type=text[:64],
-        target_id=text[:64], target_name=text, reason=text, request=request, execution_id=uuid.uuid4(),
+        team=people.team, actor=Actor.of(people.users["owner"]), origin=origin_from_request(request, channel=Channel.API), event_type="team.updated", target_type=text[:64],
+        target_id=text[:64], target_name=text, reason=text, execution_id=uuid.uuid4(),
         details={text or "k": [text, 1, 2.5, None, True, {"z": text, "a": -7}], "ünï": {"b": 1, "a": 2}},
     )
     stored = AuditEntry.objects.get(pk=entry.pk)

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from audit import domain, selectors
 from audit.models import AuditEntry, AuditPolicy
 from audit.services import PruneRefused, policy_update, prune_chain, record_event, retention_cutoff
+from symphony_site.actors import Actor, Origin
 
 from .conftest import AuditPersonas
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def six(people: AuditPersonas) -> list[AuditEntry]:
-    return [record_event(team=people.team, actor="system", event_type="team.updated", details={"n": n})
+    return [record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated", details={"n": n})
             for n in range(1, 7)]
 
 
@@ -55,19 +56,19 @@ def test_prune_exports_deletes_and_checkpoints_so_the_chain_still_verifies(
     assert selectors.verify(selectors.Chain(people.team)).as_dict() == {"valid": True, "checked": 4, "first_break": None}
 
     # A second prune takes the old checkpoint with it; the new one carries the chain on.
-    later = prune_chain(team=people.team, before=checkpoint.occurred_at + dt.timedelta(seconds=1),
+    later = prune_chain(actor=Actor.system("system"), origin=Origin.task(), team=people.team, before=checkpoint.occurred_at + dt.timedelta(seconds=1),
                         export_to=tmp_path / "second.ndjson")
     assert (later.count, later.first_sequence, later.last_sequence, later.last_hash) == (4, 4, 7, checkpoint.hash)
     assert remaining(people) == [8]
     assert selectors.verify(selectors.Chain(people.team)).as_dict() == {"valid": True, "checked": 1, "first_break": None}
-    assert record_event(team=people.team, actor="system", event_type="team.updated").sequence == 9
+    assert record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated").sequence == 9
     assert selectors.verify(selectors.Chain(people.team)).valid
 
 
 def test_removing_the_checkpoint_is_caught(
     people: AuditPersonas, six: list[AuditEntry], tmp_path: Path, tamper: object
 ) -> None:
-    result = prune_chain(team=people.team, before=six[2].occurred_at, export_to=tmp_path / "p.ndjson")
+    result = prune_chain(actor=Actor.system("system"), origin=Origin.task(), team=people.team, before=six[2].occurred_at, export_to=tmp_path / "p.ndjson")
     assert result.count == 2
     tamper("DELETE FROM audit_auditentry WHERE event_type = 'audit.pruned'")  # type: ignore[operator]
     assert selectors.verify(selectors.Chain(people.team)).first_break == domain.ChainBreak(1, "deleted")
@@ -82,7 +83,7 @@ def test_nothing_to_prune_changes_nothing(people: AuditPersonas, six: list[Audit
 
 
 def test_legal_hold_blocks_pruning(people: AuditPersonas, six: list[AuditEntry], tmp_path: Path) -> None:
-    policy_update(actor=people.users["owner"], team=people.team, retention_days=30, legal_hold=True)
+    policy_update(actor=Actor.of(people.users["owner"]), origin=Origin.command(), team=people.team, retention_days=30, legal_hold=True)
     export_file = tmp_path / "held.ndjson"
     with pytest.raises(CommandError, match="under legal hold"):
         call_command("audit_prune", "--team", "acme", "--before", "2100-01-01", "--export-to", str(export_file))
@@ -97,7 +98,7 @@ def test_legal_hold_blocks_pruning(people: AuditPersonas, six: list[AuditEntry],
 def test_broken_chain_is_not_pruned(people: AuditPersonas, six: list[AuditEntry], tmp_path: Path, tamper: object) -> None:
     tamper("DELETE FROM audit_auditentry WHERE sequence = 5")  # type: ignore[operator]
     with pytest.raises(PruneRefused, match=r"broken at #5 \(deleted\)"):
-        prune_chain(team=people.team, before=six[3].occurred_at, export_to=tmp_path / "x")
+        prune_chain(actor=Actor.system("system"), origin=Origin.task(), team=people.team, before=six[3].occurred_at, export_to=tmp_path / "x")
     assert remaining(people) == [1, 2, 3, 4, 6]
 
 
@@ -118,7 +119,7 @@ def test_only_owners_change_the_policy(people: AuditPersonas) -> None:
     from symphony_site.api.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        policy_update(actor=people.users["admin"], team=people.team, retention_days=1, legal_hold=False)
+        policy_update(actor=Actor.of(people.users["admin"]), origin=Origin.command(), team=people.team, retention_days=1, legal_hold=False)
     assert not AuditPolicy.objects.exists()
     assert not AuditEntry.objects.filter(event_type="audit.policy_changed").exists()
 
@@ -129,12 +130,12 @@ def test_apply_retention_prunes_teams_with_a_period_and_skips_held_ones(
     from audit.services import apply_retention
     from audit.tasks import apply_retention as apply_retention_task
 
-    record_event(team=people.other_team, actor="system", event_type="team.updated")
+    record_event(team=people.other_team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
     AuditPolicy.objects.create(team=people.team, retention_days=1)
     AuditPolicy.objects.create(team=people.other_team, retention_days=1, legal_hold=True)
     later = six[-1].occurred_at + dt.timedelta(days=2)
 
-    assert apply_retention(now=later, export_dir=tmp_path) == {"acme": 6}
+    assert apply_retention(actor=Actor.system("system"), origin=Origin.task(), now=later, export_dir=tmp_path) == {"acme": 6}
     assert remaining(people) == [7]
     assert AuditEntry.objects.filter(team=people.other_team).count() == 1
     assert [path.name for path in tmp_path.iterdir()] == [f"audit-acme-{later:%Y%m%dT%H%M%SZ}.ndjson"]

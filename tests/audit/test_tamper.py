@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from audit import domain, selectors
 from audit.models import AuditEntry
 from audit.services import hashed_fields, record_event
+from symphony_site.actors import Actor, Origin
 
 from .conftest import AuditPersonas, run_sql
 
@@ -26,7 +27,7 @@ Tamper = Callable[..., int]
 def eight(people: AuditPersonas) -> list[AuditEntry]:
     owner = people.users["owner"]
     return [
-        record_event(team=people.team, actor=owner, event_type="team.updated", details={"step": step})
+        record_event(team=people.team, actor=Actor.of(owner), origin=Origin.command(), event_type="team.updated", details={"step": step})
         for step in range(1, 9)
     ]
 
@@ -142,8 +143,8 @@ def test_truncated_tail_with_rewound_head_is_caught_only_against_an_anchor(
 def test_verify_without_team_checks_every_chain_and_names_the_broken_one(
     people: AuditPersonas, eight: list[AuditEntry], tamper: Tamper
 ) -> None:
-    record_event(team=people.other_team, actor="system", event_type="team.updated")
-    record_event(team=None, actor="system", event_type="auth.login_failed")
+    record_event(team=people.other_team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated")
+    record_event(team=None, actor=Actor.system("system"), origin=Origin.task(), event_type="auth.login_failed")
     tamper("DELETE FROM audit_auditentry WHERE team_id = %s AND sequence = 2", [people.team.pk])
     err = io.StringIO()
     out = io.StringIO()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from audit import domain, selectors
 from audit.services import record_event
+from symphony_site.actors import Actor, Origin
 
 from .conftest import AuditPersonas, hypothesis_settings
 
@@ -50,7 +51,7 @@ def reference_rows() -> list[tuple[Any, ...]]:
 @hypothesis_settings
 @given(reason=awkward_text, target_name=awkward_text, details=st.dictionaries(awkward_text, json_values, max_size=4))
 def test_copy_stream_rows_equal_cursor_rows(reason: str, target_name: str, details: dict[str, Any]) -> None:
-    record_event(team=None, actor="system", event_type="auth.login_failed", reason=reason,
+    record_event(team=None, actor=Actor.system("system"), origin=Origin.task(), event_type="auth.login_failed", reason=reason,
                  target_name=target_name, details=details)
     streamed = list(selectors.verification_rows(selectors.Chain(team=None)))
     assert streamed == reference_rows()
@@ -62,7 +63,7 @@ def test_a_break_stops_the_stream_and_leaves_the_callers_transaction_usable(
     people: AuditPersonas, tamper: Any
 ) -> None:
     for step in range(1, 6):
-        record_event(team=people.team, actor="system", event_type="team.updated", details={"step": step})
+        record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(), event_type="team.updated", details={"step": step})
     assert tamper("UPDATE audit_auditentry SET reason = 'rewritten' WHERE team_id = %s AND sequence = 2",
                   [people.team.pk]) == 1
     # The test runs inside a transaction: verify nests in it, stops reading after the break

@@ -7,6 +7,7 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from audit.services import record_event
+from symphony_site.actors import Actor, Origin
 
 from .conftest import AuditPersonas
 
@@ -21,7 +22,7 @@ def browser(people: AuditPersonas, who: str) -> Client:
 
 @pytest.fixture
 def entries(people: AuditPersonas) -> list[AuditEntry]:
-    return [record_event(team=people.team, actor=people.users["owner"], event_type=event_type,
+    return [record_event(team=people.team, actor=Actor.of(people.users["owner"]), origin=Origin.command(), event_type=event_type,
                          target_type="workflow", target_name=f"flow {index}")
             for index, event_type in enumerate(["workflow.created", "member.added", "workflow.versioned"])]
 
@@ -78,7 +79,7 @@ def test_admin_is_read_only(people: AuditPersonas, entries: list[AuditEntry]) ->
 
 
 def test_details_are_shown_as_json(people: AuditPersonas) -> None:
-    record_event(team=people.team, actor=people.users["owner"], event_type="member.added",
+    record_event(team=people.team, actor=Actor.of(people.users["owner"]), origin=Origin.command(), event_type="member.added",
                  target_type="user", target_name="ada", details={"role": "viewer", "note": "café"})
     html = browser(people, "owner").get("/audit/").content.decode()
     assert "<code>{&quot;note&quot;: &quot;café&quot;, &quot;role&quot;: &quot;viewer&quot;}</code>" in html

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from symphony_site.actors import Actor, Origin
+
 # Hypothesis: a fast default, 1,000 examples with HYPOTHESIS_PROFILE=thorough. Applied per
 # test (`@PROPERTY_SETTINGS`) so other areas' profiles are left alone.
 settings.register_profile("templates-default", max_examples=40, deadline=None,
@@ -72,7 +74,7 @@ def published(personas: Any) -> Any:
     from templates_app import services
 
     return services.template_publish(
-        actor=personas.users["editor"], team=personas.team, name="Summarize a text",
+        actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, name="Summarize a text",
         description="Summaries of any length and tone.", category="summarization",
         tags=["summarization", "llm"], visibility="team", version=summary_version(),
     )

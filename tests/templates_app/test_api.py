@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.models import Instantiation, Rating, Template, TemplateVersion
 from tests.conftest import make_user
@@ -27,7 +28,7 @@ def events(event_type: str) -> list[AuditEntry]:
 
 def publish(personas, *, team=None, actor="editor", name="Summarize a text", visibility="team", **extra) -> Template:
     actor_user = personas.users[actor]
-    return services.template_publish(actor=actor_user, team=team or personas.team, name=name,
+    return services.template_publish(actor=Actor.of(actor_user), origin=Origin.command(), team=team or personas.team, name=name,
                                      visibility=visibility, version=summary_version(), **extra)
 
 
@@ -49,9 +50,9 @@ def catalog(personas) -> dict[str, Template]:
         "alpha-private": publish(personas, name="Alpha private", visibility="private"),
         "alpha-team": publish(personas, name="Alpha team"),
         "alpha-public": publish(personas, actor="admin", name="Alpha public", visibility="public"),
-        "beta-team": services.template_publish(actor=admin_beta, team=personas.other_team, name="Beta team",
+        "beta-team": services.template_publish(actor=Actor.of(admin_beta), origin=Origin.command(), team=personas.other_team, name="Beta team",
                                                visibility="team", version=summary_version()),
-        "beta-public": services.template_publish(actor=admin_beta, team=personas.other_team, name="Beta public",
+        "beta-public": services.template_publish(actor=Actor.of(admin_beta), origin=Origin.command(), team=personas.other_team, name="Beta public",
                                                  visibility="public", version=summary_version()),
     }
 
@@ -309,9 +310,9 @@ def test_new_version_needs_a_changelog(personas, published) -> None:
 
 
 def test_versions_list_and_detail(personas, published) -> None:
-    services.template_version_create(actor=personas.users["editor"], template=published,
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published,
                                      version=summary_version("1.9.0"))
-    services.template_version_create(actor=personas.users["editor"], template=published,
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published,
                                      version=summary_version("1.10.0"))
     client = personas.client("viewer")
     body = client.get(f"/api/v1/templates/{published.slug}/versions/").json()
@@ -335,7 +336,7 @@ def test_versions_are_immutable(published) -> None:
 def test_parameters_with_json_schema_and_version_constraint(personas, published) -> None:
     newer = summary_version("1.1.0")
     newer["parameters"][0]["constraints"]["max_value"] = 20
-    services.template_version_create(actor=personas.users["editor"], template=published, version=newer)
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published, version=newer)
     client = personas.client("viewer")
     latest = client.get(f"/api/v1/templates/{published.slug}/parameters/").json()
     assert latest["version"] == "1.1.0"
@@ -421,7 +422,7 @@ def test_overrides_that_make_an_invalid_workflow_are_refused(personas, published
 
 
 def test_instantiate_resolves_version_constraints_and_warns_of_newer(personas, published) -> None:
-    services.template_version_create(actor=personas.users["editor"], template=published,
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published,
                                      version=summary_version("2.0.0"))
     response = instantiate(personas, published, version="^1")
     assert response.status_code == 201

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from symphony_site.actors import Actor, Origin
 from tests.browser import browser_page, log_in
 from tests.conftest import PASSWORD
 
@@ -81,7 +82,7 @@ def test_marketplace_and_template_page_fit_a_phone(personas, live_server) -> Non
     from templates_app import services
     from tests.templates_app.conftest import summary_version
 
-    services.template_publish(actor=personas.users["admin"], team=personas.team, name="Summarize a text",
+    services.template_publish(actor=Actor.of(personas.users["admin"]), origin=Origin.command(), team=personas.team, name="Summarize a text",
                               description="Summaries.", category="summarization", tags=["summarization"],
                               visibility="public", version=summary_version())
     with browser_page(width=390, height=800) as page:

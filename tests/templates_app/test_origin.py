@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.models import Instantiation
 from tests.templates_app.conftest import summary_version
@@ -18,7 +19,7 @@ def client_for(user) -> Client:
 
 def _made(personas, published):
     workflow, _, _ = services.template_instantiate(
-        actor=personas.users["editor"], team=personas.team, template=published,
+        actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, template=published,
         parameters={"model": "local/echo", "sentences": 4}, overrides={"/nodes/@model/config/max_tokens": 300})
     return workflow
 
@@ -27,7 +28,7 @@ def _v110(personas, published) -> None:
     newer = summary_version("1.1.0", changelog="Asks for a title line.")
     newer["document"]["nodes"][1]["config"]["template"] = (
         "Title line, then {{ params.sentences }} sentences ({{ params.tone }}): {{ inputs.variables.text }}")
-    services.template_version_create(actor=personas.users["editor"], template=published, version=newer)
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published, version=newer)
 
 
 def test_origin_page_without_newer_version(personas, published) -> None:
@@ -40,7 +41,7 @@ def test_origin_page_without_newer_version(personas, published) -> None:
 def test_newer_compatible_version_is_offered_with_its_diff_and_upgrades(personas, published) -> None:
     workflow = _made(personas, published)
     _v110(personas, published)
-    services.template_version_create(actor=personas.users["editor"], template=published,
+    services.template_version_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), template=published,
                                      version=summary_version("2.0.0", changelog="Breaking."))
     client = client_for(personas.users["editor"])
     page = client.get(f"/templates/origin/{workflow.pk}/").content.decode()

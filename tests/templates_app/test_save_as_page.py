@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from symphony_site.actors import Actor, Origin
 from templates_app.models import Template
 from workflows import samples
 from workflows import services as workflow_services
@@ -20,7 +21,7 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def workflow(personas):
-    return workflow_services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    return workflow_services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                              document=samples.linear())
 
 

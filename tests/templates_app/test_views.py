@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.models import Rating
 from tests.templates_app.conftest import summary_version
@@ -21,7 +22,7 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def two_templates(personas, published):
-    other = services.template_publish(actor=personas.users["admin"], team=personas.team, name="Translate text",
+    other = services.template_publish(actor=Actor.of(personas.users["admin"]), origin=Origin.command(), team=personas.team, name="Translate text",
                                       description="Any language to any other.", category="translation",
                                       tags=["translation"], visibility="public", version=summary_version())
     return published, other
@@ -108,6 +109,6 @@ def test_workflow_page_names_its_template_origin(personas, published, django_ass
         html = viewer.get(f"/workflows/{workflow.pk}/").content.decode()
     assert (f'Made from the template <strong>{published.name}</strong> 1.0.0 · '
             f'<a href="/templates/origin/{workflow.pk}/">check for a newer version</a>') in html
-    by_hand = workflow_services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    by_hand = workflow_services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                                 document=samples.linear())
     assert 'id="template-origin"' not in viewer.get(f"/workflows/{by_hand.pk}/").content.decode()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from symphony_site.actors import Actor, Origin
 from workflows import samples, services
 
 
@@ -37,7 +38,7 @@ def invalid_document() -> dict[str, Any]:
 @pytest.fixture
 def stored(personas: Any) -> Any:
     """A workflow of team Alpha created by its editor, at version 1.0.0."""
-    return services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    return services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                     document=samples.linear(), change_message="first")
 
 

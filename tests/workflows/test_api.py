@@ -8,6 +8,7 @@ import json
 import pytest
 
 from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.versioning import checksum
@@ -51,7 +52,7 @@ def test_list_for_each_persona(personas, stored, who, status) -> None:
 
 def test_list_search_tag_and_team_filters(personas, stored) -> None:
     editor = personas.users["editor"]
-    other = services.workflow_create(actor=editor, team=personas.team, document=samples.branching())
+    other = services.workflow_create(actor=Actor.of(editor), origin=Origin.command(), team=personas.team, document=samples.branching())
     client = personas.client("viewer")
 
     def names(query: str) -> list[str]:
@@ -80,7 +81,7 @@ def test_list_of_another_teams_workflows_is_404(personas, stored) -> None:
 
 
 def test_list_hides_archived_unless_asked(personas, stored) -> None:
-    services.workflow_archive(actor=personas.users["editor"], workflow=stored)
+    services.workflow_archive(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored)
     client = personas.client("viewer")
     assert client.get("/api/v1/workflows/").json()["results"] == []
     [row] = client.get("/api/v1/workflows/?archived=true").json()["results"]
@@ -89,7 +90,7 @@ def test_list_hides_archived_unless_asked(personas, stored) -> None:
 
 def test_list_query_count_does_not_grow_with_rows(personas, django_assert_max_num_queries) -> None:
     for _ in range(12):
-        services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.linear())
+        services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.linear())
     client = personas.client("viewer")
     with django_assert_max_num_queries(3):
         response = client.get("/api/v1/workflows/")
@@ -319,7 +320,7 @@ def test_archived_workflow_cannot_be_archived_again_or_edited(personas, stored) 
 
 @pytest.mark.parametrize("who,status", READERS)
 def test_versions_for_each_persona(personas, stored, who, status) -> None:
-    services.workflow_update(actor=personas.users["editor"], workflow=stored, name="Renamed")
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name="Renamed")
     response = personas.client(who).get(f"/api/v1/workflows/{stored.pk}/versions/")
     assert response.status_code == status
     if status == 200:
@@ -346,7 +347,7 @@ def test_diff_lists_added_removed_and_changed(personas, stored) -> None:
     nodes.append(samples.node_operator("note", "log", {"level": "info"}))
     document["workflow"]["edges"][2] = samples.data_edge("e3", "answer", "text", "note", "value")
     document["workflow"]["edges"].append(samples.data_edge("e4", "note", "value", "reply", "value"))
-    services.workflow_update(actor=personas.users["editor"], workflow=stored, document=document)
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, document=document)
     response = personas.client("viewer").get(f"/api/v1/workflows/{stored.pk}/diff/?from=1.0.0&to=1.1.0")
     assert response.status_code == 200
     diff = response.json()
@@ -376,7 +377,7 @@ def test_diff_with_bad_versions(personas, stored, query, status) -> None:
 
 
 def test_diff_with_a_version_of_another_workflow_is_404(personas, stored) -> None:
-    other = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    other = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                      document={**samples.branching(), "version": "3.0.0"})
     response = personas.client("viewer").get(f"/api/v1/workflows/{stored.pk}/diff/?from=1.0.0&to=3.0.0")
     assert response.status_code == 404
@@ -470,7 +471,7 @@ def test_export_each_format_and_import_it_back(personas, stored, export_format, 
 
 
 def test_export_of_an_old_version(personas, stored) -> None:
-    services.workflow_update(actor=personas.users["editor"], workflow=stored, name="Renamed")
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name="Renamed")
     response = personas.client("viewer").get(f"/api/v1/workflows/{stored.pk}/export/?version=1.0.0")
     assert json.loads(response.content)["workflow"]["name"] == "Answer a question"
     assert response["Content-Disposition"].endswith('-1.0.0.json"')

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from bench.workflows.generate import layered_document
+from symphony_site.actors import Actor, Origin
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.versioning import checksum
@@ -64,7 +65,7 @@ def shoot(page: Any, name: str) -> None:
 
 
 def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.parallel_join())
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
@@ -86,7 +87,7 @@ def test_graph_is_drawn_with_every_node(page_as, live_server, personas) -> None:
 
 
 def test_errors_of_an_invalid_version_are_listed_and_highlighted(page_as, live_server, personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.linear())
     # A version saved under an older catalog can become invalid; stored directly to stand for one.
     envelope = {"schema_version": "1.0.0", "created_with": "test", "workflow": invalid_document()}
@@ -150,7 +151,7 @@ def test_editor_form_adds_a_node_and_saves(page_as, live_server, personas) -> No
 
 def test_a_200_node_graph_opens_readable(page_as, live_server, personas) -> None:
     document = layered_document(200, width=19, seed=3)
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team, document=document)
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=document)
     page = page_as("viewer")
     page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
     assert page.locator("svg.graph g.node").count() == 200

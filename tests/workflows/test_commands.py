@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
 from workflows import services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.samples import DEMO_WORKFLOWS
@@ -32,7 +33,7 @@ def test_seed_demo_adds_five_valid_workflows_once(db) -> None:
 
 
 def test_workflow_show_a_stored_workflow(stored, personas) -> None:
-    services.workflow_update(actor=personas.users["editor"], workflow=stored, name="Renamed")
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name="Renamed")
     output = io.StringIO()
     call_command("workflow_show", str(stored.pk), "--no-color", stdout=output)
     text = output.getvalue()
@@ -45,7 +46,7 @@ def test_workflow_show_a_stored_workflow(stored, personas) -> None:
 
 
 def test_workflow_show_a_file_in_any_format(stored, personas, tmp_path) -> None:
-    data = services.workflow_export(actor=personas.users["viewer"], workflow=stored, format="lz4")
+    data = services.workflow_export(actor=Actor.of(personas.users["viewer"]), origin=Origin.command(), workflow=stored, format="lz4")
     path = tmp_path / "flow.msgpack.lz4"
     path.write_bytes(data)
     output = io.StringIO()

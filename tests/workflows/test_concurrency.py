@@ -7,13 +7,14 @@ import threading
 import pytest
 from django.db import connection
 
+from symphony_site.actors import Actor, Origin
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_edits_get_distinct_versions(personas) -> None:
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=samples.linear())
     barrier = threading.Barrier(4)
     failures: list[BaseException] = []
@@ -21,7 +22,7 @@ def test_concurrent_edits_get_distinct_versions(personas) -> None:
     def edit(number: int) -> None:
         try:
             barrier.wait(timeout=10)
-            services.workflow_update(actor=personas.users["editor"], workflow=Workflow.objects.get(pk=workflow.pk),
+            services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=Workflow.objects.get(pk=workflow.pk),
                                      name=f"Edit {number}")
         except BaseException as error:  # collected and asserted below
             failures.append(error)

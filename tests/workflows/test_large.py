@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from symphony_site.actors import Actor, Origin
 from workflows.models import WorkflowVersion
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,7 @@ def test_one_node_past_the_limit_is_413_before_validation(personas) -> None:
 def test_plan_of_a_large_workflow_omits_transitive_lists_unless_asked_per_node(personas) -> None:
     from workflows import services
 
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team,
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                         document=layered_log_workflow(2_000))
     client = personas.client("viewer")
     plan = client.get(f"/api/v1/workflows/{workflow.pk}/plan/").json()

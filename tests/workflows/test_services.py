@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
@@ -18,14 +19,14 @@ def test_a_failing_audit_write_rolls_the_create_back(personas, monkeypatch) -> N
 
     monkeypatch.setattr(services, "record_event", broken)
     with pytest.raises(RuntimeError):
-        services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.linear())
+        services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.linear())
     assert (Workflow.objects.count(), WorkflowVersion.objects.count()) == (0, 0)
 
 
 def test_a_failing_audit_write_rolls_the_new_version_back(personas, stored, monkeypatch) -> None:
     monkeypatch.setattr(services, "record_event", lambda **kwargs: (_ for _ in ()).throw(RuntimeError("down")))
     with pytest.raises(RuntimeError):
-        services.workflow_update(actor=personas.users["editor"], workflow=stored, name="Renamed")
+        services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name="Renamed")
     stored.refresh_from_db()
     assert (stored.name, stored.current_version.version, WorkflowVersion.objects.count()) == (
         "Answer a question", "1.0.0", 1)
@@ -33,16 +34,16 @@ def test_a_failing_audit_write_rolls_the_new_version_back(personas, stored, monk
 
 def test_the_documents_own_greater_version_is_used(personas, stored) -> None:
     document = copy.deepcopy(stored.current_version.document["workflow"]) | {"version": "4.2.0", "name": "Four"}
-    updated = services.workflow_update(actor=personas.users["editor"], workflow=stored, document=document)
+    updated = services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, document=document)
     assert updated.current_version.version == "4.2.0"
     older = copy.deepcopy(document) | {"version": "1.0.0", "name": "Back"}
-    updated = services.workflow_update(actor=personas.users["editor"], workflow=stored, document=older)
+    updated = services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, document=older)
     assert updated.current_version.version == "4.2.1"  # a smaller number in the document is ignored
 
 
 def test_the_stored_document_carries_the_platform_id_and_version(personas) -> None:
     document = samples.branching() | {"id": "client-chosen", "version": "2.3.4"}
-    workflow = services.workflow_create(actor=personas.users["editor"], team=personas.team, document=document)
+    workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=document)
     stored = workflow.current_version.document
     assert (stored["workflow"]["id"], stored["workflow"]["version"], stored["schema_version"]) == (
         str(workflow.pk), "2.3.4", "1.0.0")
@@ -53,9 +54,9 @@ def test_the_stored_document_carries_the_platform_id_and_version(personas) -> No
 
 
 def test_archive_twice_conflicts_and_audits_once(personas, stored) -> None:
-    services.workflow_archive(actor=personas.users["editor"], workflow=stored)
+    services.workflow_archive(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored)
     with pytest.raises(Conflict):
-        services.workflow_archive(actor=personas.users["editor"], workflow=stored)
+        services.workflow_archive(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored)
     assert AuditEntry.objects.filter(event_type="workflow.archived").count() == 1
 
 
@@ -63,7 +64,7 @@ def test_names_too_long_for_the_platform_are_refused(personas) -> None:
     from symphony_site.api.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as caught:
-        services.workflow_create(actor=personas.users["editor"], team=personas.team,
+        services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team,
                                  document=samples.linear() | {"name": "x" * 201})
     assert caught.value.details[0]["path"] == ["name"]
     assert Workflow.objects.count() == 0

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from symphony_site.actors import Actor, Origin
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 
@@ -38,7 +39,7 @@ def test_list_empty_state_tells_what_to_do(personas) -> None:
 
 
 def test_list_search_and_tag_filter(personas, stored) -> None:
-    services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.branching())
+    services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.branching())
     client = browser(personas, "viewer")
     html = client.get("/workflows/").content.decode()
     assert "Answer a question" in html and "Triage support tickets" in html
@@ -53,7 +54,7 @@ def test_list_search_and_tag_filter(personas, stored) -> None:
 
 def test_list_page_query_count(personas, django_assert_max_num_queries) -> None:
     for _ in range(10):
-        services.workflow_create(actor=personas.users["editor"], team=personas.team, document=samples.linear())
+        services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), team=personas.team, document=samples.linear())
     client = browser(personas, "viewer")
     # session, user, current team, workflows, tags, role, the team switcher: not one more per row
     with django_assert_max_num_queries(7):
@@ -75,7 +76,7 @@ def test_detail_draws_every_node_and_edge(personas, stored) -> None:
 
 def test_detail_page_query_count(personas, stored, django_assert_max_num_queries) -> None:
     for number in range(1, 6):
-        services.workflow_update(actor=personas.users["editor"], workflow=stored, name=f"Name {number}")
+        services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, name=f"Name {number}")
     client = browser(personas, "viewer")
     with django_assert_max_num_queries(7):
         assert client.get(f"/workflows/{stored.pk}/").status_code == 200
@@ -100,7 +101,7 @@ def test_diff_page_colours_changes(personas, stored) -> None:
     document["workflow"]["nodes"][2]["config"]["temperature"] = 0.9
     document["workflow"]["nodes"].append(samples.node_operator("note", "log", {}))
     document["workflow"]["edges"].append(samples.data_edge("e4", "answer", "text", "note", "value"))
-    services.workflow_update(actor=personas.users["editor"], workflow=stored, document=document)
+    services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=stored, document=document)
     html = browser(personas, "viewer").get(f"/workflows/{stored.pk}/diff/?from=1.0.0&to=1.1.0").content.decode()
     assert 'class="node kind-operator diff-added" data-node-id="note"' in html
     assert 'class="node kind-instrument diff-changed" data-node-id="answer"' in html

@@ -19,6 +19,7 @@ from symphony_site.api.pagination import (
     paginated_response,
 )
 from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
 from teams.roles import Role
 from workflows import documents, selectors, services
@@ -69,10 +70,9 @@ class WorkflowListView(APIView):
         body = s.WorkflowCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         team = access_team(request.user, body.validated_data["team"])
-        workflow = services.workflow_create(actor=request.user, team=team,
+        workflow = services.workflow_create(actor=actor_from_request(request), origin=api_origin(request), team=team,
                                             document=body.validated_data["document"],
-                                            change_message=body.validated_data["change_message"],
-                                            request=request)
+                                            change_message=body.validated_data["change_message"])
         return _workflow_response(workflow.pk, request.user, 201)
 
 
@@ -88,14 +88,14 @@ class WorkflowDetailView(APIView):
         workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="edit workflows")
         body = s.WorkflowUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.workflow_update(actor=request.user, workflow=workflow, request=request, **body.validated_data)
+        services.workflow_update(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, **body.validated_data)
         return _workflow_response(workflow.pk, request.user)
 
     @extend_schema(responses={204: None, **WRITE_ERRORS}, tags=TAGS,
                    description="Archives the workflow (workflows are never deleted; versions stay readable).")
     def delete(self, request: Request, workflow_id: Any) -> Response:
         workflow = selectors.access_workflow(request.user, workflow_id, Role.EDITOR, action="archive workflows")
-        services.workflow_archive(actor=request.user, workflow=workflow, request=request)
+        services.workflow_archive(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow)
         return Response(status=204)
 
 
@@ -200,8 +200,8 @@ class ExportView(APIView):
         workflow = selectors.access_workflow(request.user, workflow_id)
         export_format = request.query_params.get("format", "json")
         version = services.version_of(workflow, request.query_params.get("version"))
-        data = services.workflow_export(actor=request.user, workflow=workflow, version=version.version,
-                                        format=export_format, request=request)
+        data = services.workflow_export(actor=actor_from_request(request), origin=api_origin(request), workflow=workflow, version=version.version,
+                                        format=export_format)
         content_type, extension = EXPORT_TYPES[export_format]
         filename = f"{slugify(workflow.name) or 'workflow'}-{version.version}.{extension}"
         response = HttpResponse(data, content_type=content_type)
@@ -237,7 +237,7 @@ class ImportView(APIView):
         if media_type and media_type not in IMPORT_MEDIA_TYPES:
             raise ApiError(f"Unsupported media type {media_type!r}; send one of {', '.join(IMPORT_MEDIA_TYPES)}.",
                            code="unsupported_media_type", status_code=415)
-        workflow = services.workflow_import(actor=request.user, team=team, data=request.body, request=request)
+        workflow = services.workflow_import(actor=actor_from_request(request), origin=api_origin(request), team=team, data=request.body)
         return _workflow_response(workflow.pk, request.user, 201)
 
 

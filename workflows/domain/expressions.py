@@ -49,6 +49,7 @@ from jinja2.parser import Parser
 from workflows.domain.sandbox import (
     DEFAULT_LIMITS,
     ENVIRONMENT,
+    LENIENT_ENVIRONMENT,
     Budget,
     ExpressionEvaluationError,
     ExpressionLimits,
@@ -301,23 +302,30 @@ def _compiled_expression(source: str) -> Any:
         raise ExpressionSyntaxError(ExpressionError(f"invalid expression: {error}")) from error
 
 
-def _compiled_template(source: str) -> Any:
+def _compiled_template(source: str, *, strict: bool = True) -> Any:
     # Long templates are compiled each time rather than kept: a cache of 2,048
     # texts of up to a megabyte each would be gigabytes.
     if len(source) > CACHED_TEMPLATE_LENGTH:
-        return _compile_template(source)
-    return _compiled_short_template(source)
+        return _compile_template(source, ENVIRONMENT if strict else LENIENT_ENVIRONMENT)
+    if strict:
+        return _compiled_short_template(source)
+    return _compiled_short_lenient_template(source)
 
 
 @lru_cache(maxsize=2048)
 def _compiled_short_template(source: str) -> Any:
-    return _compile_template(source)
+    return _compile_template(source, ENVIRONMENT)
 
 
-def _compile_template(source: str) -> Any:
+@lru_cache(maxsize=256)
+def _compiled_short_lenient_template(source: str) -> Any:
+    return _compile_template(source, LENIENT_ENVIRONMENT)
+
+
+def _compile_template(source: str, environment: Any) -> Any:
     _parse_template(source)
     try:
-        return ENVIRONMENT.from_string(source)
+        return environment.from_string(source)
     except TemplateError as error:
         raise ExpressionSyntaxError(ExpressionError(f"invalid template: {error}")) from error
 
@@ -367,11 +375,13 @@ def render_template(
     context: Mapping[str, Any] | None = None,
     *,
     limits: ExpressionLimits = DEFAULT_LIMITS,
+    strict: bool = True,
 ) -> str:
-    """Render a string's ``{{ … }}`` placeholders into text."""
+    """Render a string's ``{{ … }}`` placeholders into text. With ``strict=False`` a
+    value that is not defined renders as empty text instead of failing."""
     if "{" not in source:
         return source
-    compiled = _compiled_template(source)
+    compiled = _compiled_template(source, strict=strict)
     values = _context(context)
     return str(_run(lambda: compiled.render(**values), limits))
 

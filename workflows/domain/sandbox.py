@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, pass_environment
+from jinja2 import ChainableUndefined, StrictUndefined, Undefined, pass_environment
 from jinja2.exceptions import SecurityError
 from jinja2.filters import make_attrgetter
 from jinja2.lexer import TokenStream
@@ -281,8 +281,8 @@ def counted_filter(function: Any) -> Any:
     return counted
 
 
-def make_environment() -> SymphonyEnvironment:
-    environment = SymphonyEnvironment(undefined=StrictUndefined, autoescape=False)
+def make_environment(undefined: type[Undefined] = StrictUndefined) -> SymphonyEnvironment:
+    environment = SymphonyEnvironment(undefined=undefined, autoescape=False)
     filters = {name: environment.filters[name] for name in SAFE_FILTERS}
     filters["replace"] = safe_replace
     filters["sum"] = safe_sum
@@ -293,3 +293,6 @@ def make_environment() -> SymphonyEnvironment:
 
 ALLOWED_CALLABLES: tuple[Any, ...] = (capped_range, dict)
 ENVIRONMENT = make_environment()
+# For templates rendered with ``strict=False`` (the ``template`` operator's option): a
+# missing value renders as empty text instead of failing. Same filters, same limits.
+LENIENT_ENVIRONMENT = make_environment(ChainableUndefined)

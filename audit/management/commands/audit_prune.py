@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from audit import services
 from audit.management.commands._chains import chain_from_argument
+from symphony_site.actors import Origin
 
 
 def _parse_before(raw: str) -> dt.datetime:
@@ -46,7 +47,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{chain.label} keeps its audit log forever; pass --before to prune anyway.")
             before = cutoff
         try:
-            result = services.prune_chain(team=chain.team, before=before, export_to=options["export_to"])
+            result = services.prune_chain(actor=services.RETENTION_ACTOR, origin=Origin.command(), team=chain.team,
+                                          before=before, export_to=options["export_to"])
         except services.PruneRefused as error:
             raise CommandError(str(error)) from None
         if result.count == 0:

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from symphony_site.actors import Actor, Origin
 from teams import services
 from teams.models import Membership, Team
 from teams.roles import Role
@@ -40,7 +41,7 @@ def _user(username: str, *, staff: bool = False) -> Any:
 def _team(name: str, owner: Any) -> Team:
     team = Team.objects.filter(name=name).first()
     if team is None:
-        team = services.team_create(actor=owner, name=name, description=f"{name} demo team")
+        team = services.team_create(actor=Actor.of(owner), origin=Origin.command(), name=name, description=f"{name} demo team")
     elif not Membership.objects.filter(team=team, user=owner).exists():
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
     return team
@@ -52,7 +53,7 @@ def seed_teams() -> dict[str, Any]:
     for role in DEMO_ROLES[1:]:
         user = _user(role)
         if not Membership.objects.filter(team=demo, user=user).exists():
-            services.member_add(actor=owner, team=demo, user=user, role=role)
+            services.member_add(actor=Actor.of(owner), origin=Origin.command(), team=demo, user=user, role=role)
     acme_owner = _user("acme-owner")
     acme = _team("Acme", acme_owner)
     return {"owner": owner, "demo": demo, "acme": acme, "acme_owner": acme_owner}
