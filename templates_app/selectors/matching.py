@@ -7,6 +7,8 @@ one statement, and typo correction. `matches` is the entry point.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 import time
@@ -149,12 +151,28 @@ COMMON_SHARE = 0.2
 # until NAME_LIMIT match beats reading every matching row from the table.
 COMMON_NAME_SHARE = 0.01
 _LEXEME = re.compile(r"'((?:[^']|'')+)'(:\*)?")
-_stats_cache: dict[str, tuple[float, dict[str, float]]] = {}
 
 
-def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
-    """Share of templates holding each of the most common lexemes of `column` (PostgreSQL's own
-    statistics of the vector), re-read at most once a minute per process."""
+@dataclass(frozen=True)
+class _Statistics:
+    """PostgreSQL's most common lexemes of a vector column and the share of templates holding each."""
+
+    shares: dict[str, float]
+    # The same lexemes in order, and the running total of their shares, to sum a prefix's range at once.
+    ordered: list[str]
+    running: list[float]
+
+    def prefix_share(self, prefix: str) -> float:
+        start = bisect.bisect_left(self.ordered, prefix)
+        end = bisect.bisect_left(self.ordered, prefix + "\U0010ffff", start)
+        return self.running[end] - self.running[start]
+
+
+_stats_cache: dict[str, tuple[float, _Statistics]] = {}
+
+
+def _statistics(column: str = "search_vector") -> _Statistics:
+    """PostgreSQL's own statistics of the vector `column`, re-read at most once a minute per process."""
     now = time.monotonic()
     cached = _stats_cache.get(column)
     if cached is None or now - cached[0] > 60:
@@ -162,10 +180,17 @@ def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
             cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
                            "WHERE tablename = 'templates_app_template' AND attname = %s", [column])
             row = cursor.fetchone()
-        cached = (now, dict(zip(row[0], row[1], strict=False)) if row and row[0] else {})
+        shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+        ordered = sorted(shares)
+        cached = (now, _Statistics(shares=shares, ordered=ordered,
+                                   running=[0.0, *itertools.accumulate(shares[word] for word in ordered)]))
         _stats_cache[column] = cached
-    shares: dict[str, float] = cached[1]
-    return shares
+    return cached[1]
+
+
+def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
+    """Share of templates holding each of the most common lexemes of `column`."""
+    return _statistics(column).shares
 
 
 def forget_statistics() -> None:
@@ -181,18 +206,15 @@ def _part_shares(tsquery: str, column: str) -> list[float]:
     statistics' most common ones count as none; a prefix counts the common
     lexemes it covers.
     """
-    shares = _lexeme_shares(column)
-    if not shares:
+    statistics = _statistics(column)
+    if not statistics.shares:
         return []
     found = []
     for part in _top_level_parts(tsquery):
         share = 0.0
         for lexeme, prefix in _LEXEME.findall(part):
             lexeme = lexeme.replace("''", "'")
-            if prefix:
-                share += sum(value for word, value in shares.items() if word.startswith(lexeme))
-            else:
-                share += shares.get(lexeme, 0.0)
+            share += statistics.prefix_share(lexeme) if prefix else statistics.shares.get(lexeme, 0.0)
         found.append(share)
     return found
 
@@ -256,14 +278,16 @@ _CANDIDATES_SQL = """
                       %s::text AS phrase, %s::text AS phrase_words, %s::text AS phrase_start,
                       %s::float8 AS phrase_length, %s::float8 AS name_all_words, %s::float8 AS name_words),
     staged AS MATERIALIZED ({stages}),
+    -- How many rows each stage found, once, in a row of its own (no id).
     counted AS (SELECT ARRAY(SELECT count(s.stage) FROM generate_series(1, {count}) AS n
                              LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found)
-    SELECT s.id, counted.found, s.rank, s.name_match, s.usage_count, s.created_at, s.rating_average, s.category,
-           s.tags
-    FROM staged s, counted WHERE s.rank IS NOT NULL
+    SELECT NULL::uuid AS id, counted.found, {unranked} FROM counted
     UNION ALL
-    SELECT t.id, counted.found, {ranked}
-    FROM templates_app_template t, q, counted
+    SELECT s.id, NULL, s.rank, s.name_match, s.usage_count, s.created_at, s.rating_average, s.category, s.tags
+    FROM staged s WHERE s.rank IS NOT NULL
+    UNION ALL
+    SELECT t.id, NULL, {ranked}
+    FROM templates_app_template t, q
     WHERE t.id = ANY(ARRAY(SELECT id FROM staged WHERE rank IS NULL
                            EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL))"""
 
@@ -290,7 +314,8 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1, ranked=True)
     if query.phrase:
         stage("t.name_key LIKE %s", _like_prefix(query.phrase), "", PREFIX_LIMIT)
-    sql = _CANDIDATES_SQL.format(stages=" UNION ALL ".join(stages), count=len(stages), ranked=_RANKED)
+    sql = _CANDIDATES_SQL.format(stages=" UNION ALL ".join(stages), count=len(stages), ranked=_RANKED,
+                                 unranked=_UNRANKED)
     query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
@@ -329,13 +354,15 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
             columns = [column.name for column in cursor.description]
             # Tags come joined and times as epoch seconds: parsing hundreds of
             # arrays and timestamps in Python cost more than the query.
-            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            fetched = cursor.fetchall()
         except Exception:
             if connection.in_atomic_block:
                 raise
             cursor.execute(_RESET)
             raise
-    found = rows[0]["found"] if rows else [0] * len(limits)
+    # The one row without an id carries the counts.
+    found = next(row[1] for row in fetched if row[0] is None)
+    rows = [dict(zip(columns, row, strict=True)) for row in fetched if row[0] is not None]
     for row in rows:
         del row["found"]
         row["tags"] = row["tags"].split("\x1f") if row["tags"] else []

@@ -234,3 +234,17 @@ def test_a_compound_name_is_found_by_any_two_of_its_parts(personas, words, separ
 def test_other_teams_compound_names_stay_invisible(personas, compound_names) -> None:
     assert names(search_templates(personas.users["outsider"], query="Shorts Reels")) == []
     assert names(search_templates(None, query="Shorts Reels")) == []
+
+
+def test_a_prefix_counts_the_share_of_every_common_lexeme_it_starts() -> None:
+    from templates_app.selectors.matching import _Statistics
+
+    shares = {"a": 0.1, "ab": 0.2, "abc": 0.3, "b": 0.25, "zürich": 0.05}
+    ordered = sorted(shares)
+    statistics = _Statistics(shares=shares, ordered=ordered,
+                             running=[0.0, *itertools.accumulate(shares[word] for word in ordered)])
+    assert statistics.prefix_share("ab") == pytest.approx(0.5)
+    assert statistics.prefix_share("a") == pytest.approx(0.6)
+    assert statistics.prefix_share("abcd") == 0.0
+    assert statistics.prefix_share("z") == pytest.approx(0.05)
+    assert statistics.prefix_share("c") == 0.0
