@@ -31,6 +31,9 @@ from templates_app.domain.search_text import Chunk
 
 # Candidates per stage (the package docstring, 2).
 NAME_LIMIT = 50
+# Walking the names shortest first costs a read of NAME_WALK_LIMIT / share
+# index entries; one page of the shortest names is what that walk is for.
+NAME_WALK_LIMIT = 20
 BODY_LIMIT = 250
 PREFIX_LIMIT = 20
 GIN_FUZZY_LIMIT = 5000
@@ -148,7 +151,7 @@ def _search_query(chunks: list[Chunk], user: Any = None) -> tuple[SearchQuery, d
 # the table until enough rows match beats building the index's bitmap of them all.
 COMMON_SHARE = 0.2
 # Above this share of names, walking the covering index shortest name first
-# until NAME_LIMIT match beats reading every matching row from the table.
+# until NAME_WALK_LIMIT match beats reading every matching row from the table.
 COMMON_NAME_SHARE = 0.01
 _LEXEME = re.compile(r"'((?:[^']|'')+)'(:\*)?")
 
@@ -305,11 +308,17 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         stage_params.extend([value, *params])
         limits.append(limit)
 
+    # Walking names shortest first pays when many names match. The product of
+    # the words' shares (as if independent) says so safely: words seen
+    # together more often make more matches, not fewer.
+    name_shares = _part_shares(query.name_all or query.name, "name_vector")
+    walk_names = not filtered and bool(name_shares) and math.prod(name_shares) >= COMMON_NAME_SHARE
     # Names first, the shortest first: a name the query covers is the likeliest
     # answer; with stop words required first ("between workflows"), then not.
     for name_query in (query.name_all, query.name):
         if name_query:
-            stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id", NAME_LIMIT)
+            stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id",
+                  NAME_WALK_LIMIT if walk_names else NAME_LIMIT)
     if query.body:
         stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1, ranked=True)
     if query.phrase:
@@ -336,11 +345,7 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         # would drop real matches from the AND.
         settings += ["enable_seqscan = off"]
         settings += [] if filtered else [f"gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}"]
-    # Walking names shortest first pays when many names match. The product of
-    # the words' shares (as if independent) says so safely: words seen
-    # together more often make more matches, not fewer.
-    name_shares = _part_shares(query.name_all or query.name, "name_vector")
-    if filtered or not name_shares or math.prod(name_shares) < COMMON_NAME_SHARE:
+    if not walk_names:
         # Few names hold the words: read them all from the name index's bitmap
         # rather than walk the names shortest first until enough match.
         settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
