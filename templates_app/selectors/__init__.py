@@ -26,10 +26,12 @@ Search (docs/templates.md, "Search"):
 5. Facets (category, tag) are counted over the candidates: exact whenever
    no stage reached its limit, and ``facets_exact`` says so.
 
-Steps 1 to 4 are in `matching.py`; this module sorts, pages and counts facets
-over the candidates and loads the page's rows. Without a query the list is a
-keyset-paginated index scan in the requested order, and facets are counted
-over the first ``FACET_SAMPLE`` rows of it.
+Steps 1 to 5 are in `matching.py`, whose one statement also sorts and pages
+the candidates (keyset on the sort value and id) and counts the facets, so
+only the page's ids and the counts reach Python; this module reads the
+cursor, writes the next one and loads the page's rows. Without a query the
+list is a keyset-paginated index scan in the requested order, and facets are
+counted over the first ``FACET_SAMPLE`` rows of it.
 """
 
 from __future__ import annotations
@@ -46,14 +48,15 @@ from symphony_site.api.pagination import decode_cursor, encode_cursor
 from templates_app.domain.search_query import query_chunks
 from templates_app.models import Template
 from templates_app.selectors.matching import (
+    FACET_LIMIT,
     Filters,
+    PageRequest,
     filter_sql,
     forget_statistics,
     matches,
     visibility_sql,
 )
 
-FACET_LIMIT = 30
 FACET_SAMPLE = 1000
 SORTS = ("relevance", "popular", "newest", "rating")
 __all__ = ["FACET_LIMIT", "FACET_SAMPLE", "SORTS", "SearchResult", "forget_statistics", "query_words",
@@ -75,9 +78,6 @@ def query_words(text: str) -> list[str]:
     return [part for chunk in query_chunks(text) for part in chunk.parts]
 
 
-# Sort name → the candidate row's column it orders by (always descending, then id).
-_CANDIDATE_SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest": "created_at",
-                        "rating": "rating_average"}
 def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     categories = Counter(row["category"] for row in rows if row["category"])
     tags = Counter(tag for row in rows for tag in row["tags"] or [])
@@ -91,32 +91,21 @@ def _facets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def _search_with_query(user: Any, raw_query: str, filters: Filters, sort: str,
                        limit: int, cursor: str | None) -> SearchResult:
-    found, typo, corrected = matches(user, raw_query, filters)
-    rows = found.rows
-    facets = _facets(rows)
-    key_names = [_CANDIDATE_SORT_KEYS[sort]]
-    key = key_names[0]
-    # Candidate rows hold numbers (times as epoch seconds) and ids compared as
-    # integers: sorting hundreds of rows by UUID objects cost more than the query.
-    for row in rows:
-        row["order"] = (-float(row[key]), row["id"].int)
-    rows.sort(key=lambda row: row["order"])
+    after = None
     if cursor:
         values = decode_cursor(cursor, 2)
         try:
-            after = (-_sortable(values[0]), uuid.UUID(str(values[1])).int)
+            after = (_sortable(values[0]), uuid.UUID(str(values[1])))
         except (TypeError, ValueError):
             raise ValidationFailed("The cursor is not valid; use the `next` value from a previous page.",
                                    details=[{"field": "cursor", "message": "invalid cursor", "code": "invalid"}])
-        rows = [row for row in rows if row["order"] > after]
-    page = rows[:limit]
+    page, typo, corrected = matches(user, raw_query, filters, PageRequest(sort=sort, limit=limit, after=after))
     next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        value = last[key_names[0]]
-        next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])])
-    return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
-                        facets_exact=found.complete, typo_fallback=typo, corrected_query=corrected)
+    if len(page.ids) > limit:
+        value = page.keys[limit - 1]
+        next_cursor = encode_cursor([int(value) if sort == "popular" else value, str(page.ids[limit - 1])])
+    return SearchResult(templates=_load(page.ids[:limit]), next_cursor=next_cursor, facets=page.facets,
+                        facets_exact=page.complete, typo_fallback=typo, corrected_query=corrected)
 
 
 def _sortable(value: Any) -> float:

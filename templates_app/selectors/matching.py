@@ -1,8 +1,9 @@
 """Finding and ranking the candidates for a search box's text (docs/templates.md, "Search").
 
-The steps the package docstring numbers 1 to 4: the query's words and the
-user's teams in one round trip, the candidate stages and their ranking in
-one statement, and typo correction. `matches` is the entry point.
+The steps the package docstring numbers 1 to 5: the query's words and the
+user's teams in one round trip; the candidate stages, their ranking, the
+requested page of them in the requested order and the facets in one
+statement; and typo correction. `matches` is the entry point.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 import math
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,12 +244,32 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-@dataclass
-class Candidates:
-    rows: list[dict[str, Any]]
-    # Every stage found fewer rows than its limit: the rows are all the matches.
-    complete: bool
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of the candidates: the sort (a `SORT_KEYS` name), its length, and the cursor's
+    position (the last row's sort value and id), if any."""
 
+    sort: str
+    limit: int
+    after: tuple[float, uuid.UUID] | None = None
+
+
+@dataclass
+class Page:
+    # The page's ids in order and their sort values, one more than asked for when there is a next page.
+    ids: list[uuid.UUID]
+    keys: list[float]
+    facets: dict[str, list[dict[str, Any]]]
+    # Every stage found fewer rows than its limit: the facets count all the matches.
+    complete: bool
+    # How many candidates, and whether any name holds the words (the typo check).
+    total: int = 0
+    name_match: bool = False
+
+
+# Sort name → the candidate column it orders by (always descending, then id).
+SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest": "created_at", "rating": "rating_average"}
+FACET_LIMIT = 30
 
 # A candidate as the ranking sees it (the package docstring, 3): its rank, whether
 # its name holds the words, and what sorting and facets need.
@@ -263,40 +285,53 @@ _RANKED = """(coalesce(ts_rank(t.search_vector, q.body, 32), 0)
          + CASE WHEN t.name_vector @@ q.typed THEN 0.3 ELSE 0 END
          + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
         coalesce(t.name_vector @@ q.name, FALSE) AS name_match,
-        t.usage_count, date_part('epoch', t.created_at) AS created_at, t.rating_average,
-        t.category::text AS category, array_to_string(t.tags, E'\\x1f') AS tags"""
+        t.usage_count::float8 AS usage_count, date_part('epoch', t.created_at) AS created_at,
+        t.rating_average::float8 AS rating_average, t.category::text AS category, t.tags::text[] AS tags"""
 # What an id-only stage carries in those columns.
-_UNRANKED = ("NULL::float8 AS rank, NULL::boolean AS name_match, NULL::integer AS usage_count, "
-             "NULL::float8 AS created_at, NULL::float8 AS rating_average, NULL::text AS category, NULL::text AS tags")
-# Candidates in one statement. The body stage ranks the rows it reads as it
-# reads them; the name stages read only ids — for a word in many names from
-# the covering index alone — and the prefix stage too; the rows only they
-# found are then read together, in one scan of the table, and ranked the
-# same way. The stages' conditions take the query as a literal, so the
-# planner can estimate how many rows match; the ranking reads it from `q`,
-# where an empty part is NULL and matches nothing.
-_CANDIDATES_SQL = """
+_UNRANKED = ("NULL::float8 AS rank, NULL::boolean AS name_match, NULL::float8 AS usage_count, "
+             "NULL::float8 AS created_at, NULL::float8 AS rating_average, NULL::text AS category, NULL::text[] AS tags")
+# Candidates, ranked, sorted, paged and counted in one statement. The body
+# stage ranks the rows it reads as it reads them; the name stages read only
+# ids — for a word in many names from the covering index alone — and the
+# prefix stage too; the rows only they found are then read together and
+# ranked the same way. The stages' conditions take the query as a literal,
+# so the planner can estimate how many rows match; the ranking reads it from
+# `q`, where an empty part is NULL and matches nothing. The answer is a
+# summary row (how many candidates and stage rows, whether a name matched),
+# the page's rows in order, and the facets — never the hundreds of
+# candidates themselves, which would cost Python more than the query.
+_PAGE_SQL = """
     WITH q AS (SELECT nullif(%s, '')::tsquery AS body, nullif(%s, '')::tsquery AS name_all,
                       nullif(%s, '')::tsquery AS name, nullif(%s, '')::tsquery AS typed,
                       %s::text AS phrase, %s::text AS phrase_words, %s::text AS phrase_start,
                       %s::float8 AS phrase_length, %s::float8 AS name_all_words, %s::float8 AS name_words),
     staged AS MATERIALIZED ({stages}),
-    -- How many rows each stage found, once, in a row of its own (no id).
-    counted AS (SELECT ARRAY(SELECT count(s.stage) FROM generate_series(1, {count}) AS n
-                             LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found)
-    SELECT NULL::uuid AS id, counted.found, {unranked} FROM counted
+    candidates AS MATERIALIZED (
+        SELECT s.id, s.rank, s.name_match, s.usage_count, s.created_at, s.rating_average, s.category, s.tags
+        FROM staged s WHERE s.rank IS NOT NULL
+        UNION ALL
+        SELECT t.id, {ranked}
+        FROM templates_app_template t, q
+        WHERE t.id = ANY(ARRAY(SELECT id FROM staged WHERE rank IS NULL
+                               EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL)))
+    SELECT 'summary' AS kind, NULL::uuid AS id, NULL::float8 AS key, NULL::text AS value,
+           (SELECT count(*) FROM candidates) AS count,
+           (SELECT coalesce(bool_or(name_match), FALSE) FROM candidates) AS name_match,
+           ARRAY(SELECT count(s.stage) FROM generate_series(1, {stage_count}) AS n
+                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found
     UNION ALL
-    SELECT s.id, NULL, s.rank, s.name_match, s.usage_count, s.created_at, s.rating_average, s.category, s.tags
-    FROM staged s WHERE s.rank IS NOT NULL
+    (SELECT 'row', c.id, c.{key}, NULL, NULL, NULL, NULL FROM candidates c
+     WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows})
     UNION ALL
-    SELECT t.id, NULL, {ranked}
-    FROM templates_app_template t, q
-    WHERE t.id = ANY(ARRAY(SELECT id FROM staged WHERE rank IS NULL
-                           EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL))"""
+    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL FROM candidates c WHERE c.category <> ''
+     GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
+    UNION ALL
+    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL FROM candidates c, unnest(c.tags) AS tag
+     GROUP BY tag ORDER BY count(*) DESC, tag COLLATE "C" LIMIT {facets})"""
 
 
-def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: bool) -> Candidates:
-    """The candidates of every stage (the package docstring), ranked, in one round trip."""
+def _page(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *, filtered: bool) -> Page:
+    """One page of the candidates of every stage (the package docstring), ranked, with facets: one round trip."""
     stages: list[str] = []
     stage_params: list[Any] = []
     limits: list[int] = []
@@ -323,17 +358,22 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
         stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1, ranked=True)
     if query.phrase:
         stage("t.name_key LIKE %s", _like_prefix(query.phrase), "", PREFIX_LIMIT)
-    sql = _CANDIDATES_SQL.format(stages=" UNION ALL ".join(stages), count=len(stages), ranked=_RANKED,
-                                 unranked=_UNRANKED)
+    key = SORT_KEYS[request.sort]
+    after, after_params = "TRUE", []
+    if request.after is not None:
+        after = f"(c.{key} < %s OR (c.{key} = %s AND c.id > %s::uuid))"
+        after_params = [request.after[0], request.after[0], request.after[1]]
+    sql = _PAGE_SQL.format(stages=" UNION ALL ".join(stages), stage_count=len(stages), ranked=_RANKED, key=key,
+                           after=after, rows=request.limit + 1, facets=FACET_LIMIT)
     query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
-    all_params = [*query_params, *stage_params]
+    all_params = [*query_params, *stage_params, *after_params]
     # The planner cannot know how many rows a word it has no statistics for
     # matches, and guesses a share that can send it down a long scan for a word
     # no template holds; the session settings below send each stage down the
-    # path our own estimate (`_share`) says is short. They are set and reset in
-    # the same round trip as the query.
+    # path our own estimate (`_part_shares`) says is short. They are set and
+    # reset in the same round trip as the query.
     settings: list[str] = []
     body_shares = _part_shares(query.body, "search_vector")
     if filtered or not body_shares or min(body_shares) < COMMON_SHARE:
@@ -356,23 +396,29 @@ def _candidates(where: str, params: list[Any], query: SearchQuery, *, filtered: 
             cursor.execute(sql, all_params)
             while cursor.description is None and cursor.nextset():
                 pass
-            columns = [column.name for column in cursor.description]
-            # Tags come joined and times as epoch seconds: parsing hundreds of
-            # arrays and timestamps in Python cost more than the query.
             fetched = cursor.fetchall()
         except Exception:
             if connection.in_atomic_block:
                 raise
             cursor.execute(_RESET)
             raise
-    # The one row without an id carries the counts.
-    found = next(row[1] for row in fetched if row[0] is None)
-    rows = [dict(zip(columns, row, strict=True)) for row in fetched if row[0] is not None]
-    for row in rows:
-        del row["found"]
-        row["tags"] = row["tags"].split("\x1f") if row["tags"] else []
-    # A stage that reached its limit may have left matches out.
-    return Candidates(rows=rows, complete=all(count < limit for count, limit in zip(found, limits, strict=True)))
+    page = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
+    for kind, row_id, row_key, value, count, name_match, found in fetched:
+        if kind == "summary":
+            page.total, page.name_match = count, name_match
+            # A stage that reached its limit may have left matches out.
+            page.complete = all(number < limit for number, limit in zip(found, limits, strict=True))
+        elif kind == "row":
+            page.ids.append(row_id)
+            page.keys.append(row_key)
+        else:
+            page.facets[kind].append({"value": value, "count": count})
+    # The database returns each part in its order; the facets' ties by value as Python compares text.
+    for facet in page.facets.values():
+        facet.sort(key=lambda item: (-item["count"], item["value"]))
+    order = sorted(range(len(page.ids)), key=lambda index: (-page.keys[index], page.ids[index].int))
+    page.ids, page.keys = [page.ids[index] for index in order], [page.keys[index] for index in order]
+    return page
 
 
 def _corrections(words: list[str]) -> dict[str, str]:
@@ -415,8 +461,8 @@ def _corrections(words: list[str]) -> dict[str, str]:
     return {original: score[3] for original, score in best.items()}
 
 
-def matches(user: Any, text: str, filters: Filters) -> tuple[Candidates, bool, str | None]:
-    """The candidates for `text`, corrected for typos when that finds more (the package docstring, 4)."""
+def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tuple[Page, bool, str | None]:
+    """A page of the candidates for `text`, corrected for typos when that finds more (the package docstring, 4)."""
     chunks = query_chunks(text)
     query, info, teams = _search_query(chunks, user)
     visibility, visibility_params = _search_visibility_sql(user, teams)
@@ -424,14 +470,15 @@ def matches(user: Any, text: str, filters: Filters) -> tuple[Candidates, bool, s
     where = f"{visibility} AND {filter_condition}"
     params = [*visibility_params, *filter_params]
     filtered = filter_condition != "TRUE"
-    found = _candidates(where, params, query, filtered=filtered) if not query.empty else Candidates([], True)
-    if found.rows and any(row["name_match"] for row in found.rows):
+    empty = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
+    found = _page(where, params, query, request, filtered=filtered) if not query.empty else empty
+    if found.name_match:
         return found, False, None
     # Nothing matched the words as typed, or no name did: correct the words no
     # name or tag holds — and, if something matched, that are not common in
     # descriptions either ("data" is a word, not a typo of "date") — against
     # the vocabulary of names and tags, and search again.
-    common = _lexeme_shares("search_vector") if found.rows else {}
+    common = _lexeme_shares("search_vector") if found.total else {}
     unknown = [part for chunk in chunks for part in chunk.parts
                if not info[part].known and len(part) >= MIN_PREFIX_LENGTH and info[part].lexemes.english
                and info[part].lexemes.english not in common]
@@ -440,9 +487,7 @@ def matches(user: Any, text: str, filters: Filters) -> tuple[Candidates, bool, s
         return found, False, None
     fixed_text = " ".join(corrections.get(part, part) for chunk in chunks for part in chunk.parts)
     fixed_query, _, _ = _search_query(query_chunks(fixed_text))
-    fixed = _candidates(where, params, fixed_query, filtered=filtered)
-    if fixed.rows and (not found.rows or any(row["name_match"] for row in fixed.rows)):
+    fixed = _page(where, params, fixed_query, request, filtered=filtered)
+    if fixed.total and (not found.total or fixed.name_match):
         return fixed, True, fixed_text
     return found, False, None
-
-
