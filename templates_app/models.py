@@ -1,14 +1,21 @@
 """Templates, their immutable versions, ratings and instantiations: persistence only.
 
-`Template.search_vector` is kept by a database trigger (see migration 0001):
-weighted A name, B tags and category, C description, D the node types and
-model ids the latest version uses. A trigger rather than Python so bulk
-loads (the benchmark's 100,000 rows) and every service write agree.
+Search columns (docs/templates.md, "Search"). Words are split the way people
+read them by `templates_app.domain.search_text`, in Python, when a template
+is saved: `name_key` and the `search_extra_*` words, stamped with
+`search_checksum` of the text they came from. A database trigger (migrations
+0001, 0004) then builds `name_vector` (the name alone) and `search_vector`
+(weighted A name, B tags and category, C description, D the node types and
+model ids the latest version uses) from PostgreSQL's own reading of the text
+plus those extra words, and refuses a row whose checksum does not match its
+text — so every write path, bulk loads included, either splits words or
+fails loudly, and the index is never silently stale.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -16,7 +23,8 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+
+from templates_app.domain import search_text
 
 
 class Visibility(models.TextChoices):
@@ -46,6 +54,15 @@ class Template(models.Model):
     node_types = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     model_ids = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
+    # Written by save() from name, description, category and tags (see the module docstring).
+    name_key = models.CharField(max_length=400, blank=True, default="", editable=False)
+    search_extra_name = models.TextField(blank=True, default="", editable=False)
+    search_extra_tags = models.TextField(blank=True, default="", editable=False)
+    search_extra_description = models.TextField(blank=True, default="", editable=False)
+    search_checksum = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # Written by the trigger: the name's own vector, and its number of words.
+    name_vector = SearchVectorField(null=True, editable=False)
+    name_length = models.SmallIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -55,13 +72,19 @@ class Template(models.Model):
         ordering = ["name"]
         indexes = [
             GinIndex(fields=["search_vector"], name="template_search_gin"),
+            GinIndex(fields=["name_vector"], name="template_name_vector_gin"),
+            # The name stage of search takes the shortest matching names first. For
+            # a word in many names this index lists names shortest first with
+            # what the match and visibility need, so an index-only scan stops early.
+            models.Index(fields=["name_length", "id"], include=["name_vector", "visibility", "team"],
+                         name="template_name_length"),
             GinIndex(fields=["name"], name="template_name_trgm", opclasses=["gin_trgm_ops"]),
             GinIndex(fields=["tags"], name="template_tags_gin"),
             GinIndex(fields=["node_types"], name="template_node_types_gin"),
             GinIndex(fields=["model_ids"], name="template_model_ids_gin"),
             models.Index(fields=["category"], name="template_category"),
             # "Name starts with …" (the search's name candidates) as an index range scan.
-            models.Index(OpClass(Lower("name"), name="text_pattern_ops"), name="template_name_prefix"),
+            models.Index(OpClass("name_key", name="text_pattern_ops"), name="template_name_key_prefix"),
             models.Index(fields=["-usage_count", "id"], name="template_popular"),
             models.Index(fields=["-created_at", "id"], name="template_newest"),
             models.Index(fields=["-rating_average", "id"], name="template_rating"),
@@ -77,6 +100,22 @@ class Template(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Split the searchable text into words before every write (the trigger checks it was done)."""
+        columns = search_text.template_search_columns(name=self.name, description=self.description,
+                                                      category=self.category, tags=self.tags)
+        for column, value in columns.items():
+            setattr(self, column, value)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and SEARCH_SOURCE_FIELDS & set(update_fields):
+            kwargs["update_fields"] = [*update_fields, *SEARCH_WORD_FIELDS]
+        super().save(*args, **kwargs)
+
+
+SEARCH_SOURCE_FIELDS = frozenset({"name", "description", "category", "tags"})
+SEARCH_WORD_FIELDS = ("name_key", "search_extra_name", "search_extra_tags", "search_extra_description",
+                      "search_checksum")  # the keys of search_text.template_search_columns
 
 
 class TemplateVersion(models.Model):

@@ -1,13 +1,17 @@
-"""Marketplace search benchmark: p50 / p95 over 100,000 templates beside ILIKE.
+"""Marketplace search benchmark: relevance over real workflow names, and p50 / p95 latency beside ILIKE.
 
-Run against a migrated benchmark database, never the development one:
+Run against a migrated benchmark database, never the development one (it
+replaces the database's whole marketplace and typo vocabulary):
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:54329/symphony_bench_tpl \\
-        python manage.py migrate && python -m bench.templates [--quick]
+        python manage.py migrate && python -m bench.templates [--quick] [--relevance 1000,10000] [--size N]
 
-or through `make bench` / `python -m bench.run templates`. The generated
-rows (team `bench-templates`) are kept between runs and reloaded only when
-the requested size changes. Each figure times `selectors.search_templates`
+or through `make bench` / `python -m bench.run templates`. First the
+relevance benchmark (`bench/templates/relevance.py`: real n8n workflow names
+at 1,000, 10,000 and 100,000 templates, the current design beside the one
+before issue 18), then latency over 100,000 generated templates (team
+`bench-templates`, kept between runs and reloaded only when the catalog in
+the database is another). Each latency figure times `selectors.search_templates`
 as the API calls it (query, ranking, facets, loading the page's rows); the
 baseline is `ILIKE '%term%'` on name and description ordered by name over
 the same rows, for the same words, in the same run.
@@ -61,26 +65,41 @@ def _time(action: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _prepare(size: int) -> Any:
-    from django.contrib.auth import get_user_model
+def replace_catalog(rows: list[dict[str, Any]]) -> None:
+    """Make `rows` the benchmark database's whole marketplace (relevance and latency catalogs take turns)."""
     from django.db import connection
 
-    from bench.templates.generate import load
+    from bench.templates.generate import copy_rows
+    from templates_app import selectors
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM templates_app_template WHERE team_id IN "
+                       "(SELECT id FROM teams_team WHERE slug LIKE 'bench-templates%%')")
+        # The typo vocabulary is the catalog's: words of the previous one would be corrections nobody could find.
+        cursor.execute("TRUNCATE templates_app_searchword")
+        # Dead rows of a previous catalog would slow every scan the benchmark times.
+        cursor.execute("VACUUM ANALYZE templates_app_template")
+    copy_rows(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE templates_app_template")
+        cursor.execute("VACUUM ANALYZE templates_app_searchword")
+    # The search reads PostgreSQL's statistics at most once a minute; these are new.
+    selectors.forget_statistics()
+
+
+def _prepare(size: int) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from bench.templates.generate import generate_rows
     from teams.models import Membership, Team
     from templates_app.models import Template
 
     team, _ = Team.objects.get_or_create(slug="bench-templates", defaults={"name": "Bench templates"})
     user, _ = get_user_model().objects.get_or_create(username="bench-templates-user")
     Membership.objects.get_or_create(team=team, user=user, defaults={"role": "viewer"})
-    if Template.objects.filter(team=team).count() != size:
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM templates_app_template WHERE team_id = %s", [team.pk])
-            # Dead rows of a previous size would slow every scan the benchmark times.
-            cursor.execute("VACUUM ANALYZE templates_app_template")
+    if Template.objects.filter(team=team).count() != size or Template.objects.count() != size:
         started = time.perf_counter()
-        load(size, team=team, seed=SEED)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE templates_app_template")
+        replace_catalog(list(generate_rows(size, seed=SEED, team_id=team.pk)))
         print(f"  loaded {size:,} templates in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return user
 
@@ -105,6 +124,14 @@ def _naive_rank(term: str) -> None:
 
 
 def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
+    """Relevance over the real-names catalogs (bench/templates/relevance.py), then latency over `size` generated."""
+    from bench.templates import relevance
+
+    rows = [] if size else relevance.run(quick=quick)
+    return rows + run_latency(quick=quick, size=size)
+
+
+def run_latency(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
     from django.test.utils import override_settings
 
     size = size or (QUICK_SIZE if quick else DEFAULT_SIZE)
@@ -116,12 +143,27 @@ def run(quick: bool = False, size: int | None = None) -> list[dict[str, Any]]:
 
 
 def _measure(user: Any, size: int, *, repeats: int) -> list[dict[str, Any]]:
+    from bench.templates import legacy
     from templates_app.selectors import search_templates
 
     def measure(queries: list[Any], search: Callable[[Any], Any], times: int = repeats) -> list[float]:
         for query in queries:  # warm-up: plans, caches
             search(query)
         return [_time(lambda q=query: search(q)) for _ in range(times) for query in queries]
+
+    def measure_both(queries: list[str]) -> tuple[list[float], list[float]]:
+        """The current search and the design before issue 18 on the same words, taking turns."""
+        for query in queries:
+            plain(query)
+            legacy.search_templates(user, query=query, limit=20)
+        current: list[float] = []
+        before: list[float] = []
+        for round_number in range(repeats):
+            for index, query in enumerate(queries):
+                pair = [(current, plain), (before, lambda q: legacy.search_templates(user, query=q, limit=20))]
+                for samples, search in pair if (round_number + index) % 2 == 0 else reversed(pair):
+                    samples.append(_time(lambda q=query, s=search: s(q)))
+        return current, before
 
     def baseline(queries: list[str]) -> list[float]:
         # Slow by nature; two rounds give its p95 over 20 samples.
@@ -130,10 +172,12 @@ def _measure(user: Any, size: int, *, repeats: int) -> list[dict[str, Any]]:
     def plain(query: str) -> Any:
         return search_templates(user, query=query, limit=20)
 
-    typical = measure(TYPICAL, plain)
-    common = measure(VERY_COMMON, plain)
-    typos = measure(TYPOS, plain)
-    prefixes = measure(PREFIXES, plain)
+    legacy.build()
+    try:
+        (typical, typical_before), (common, common_before) = measure_both(TYPICAL), measure_both(VERY_COMMON)
+        (typos, typos_before), (prefixes, prefixes_before) = measure_both(TYPOS), measure_both(PREFIXES)
+    finally:
+        legacy.drop()
     filtered = measure(FILTERED, lambda q: search_templates(user, query=q[0], category=q[1], tag=q[2], limit=20))
     browse = measure(["relevance", "popular", "newest", "rating"], lambda sort: search_templates(user, sort=sort))
     rows = [
@@ -147,6 +191,12 @@ def _measure(user: Any, size: int, *, repeats: int) -> list[dict[str, Any]]:
         _row("reference: naive ts_rank over all matches, common word", size,
              measure(VERY_COMMON, _naive_rank, times=2), None, 30),
     ]
+    for label, current, before in (("typical word", typical, typical_before), ("very common word", common,
+                                   common_before), ("one-letter typo", typos, typos_before),
+                                  ("as-you-type prefix", prefixes, prefixes_before)):
+        # The same words through the design before issue 18, measured in turns with the rows above.
+        rows.append(_row(f"reference: design before issue 18, {label}", size, before, current, 30,
+                         baseline_name="the current search, same words, in turns"))
     return rows
 
 
@@ -156,15 +206,22 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--size", type=int, default=None, help="latency only, over this many generated templates")
+    parser.add_argument("--relevance", metavar="SIZES", default=None,
+                        help="relevance only, at these comma-separated catalog sizes (e.g. 1000,10000)")
     options = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symphony_site.settings")
     import django
 
     django.setup()
     from bench.run import format_table
+    from bench.templates import relevance
 
-    print(format_table(run(quick=options.quick, size=options.size)))
+    if options.relevance:
+        sizes = tuple(int(size) for size in options.relevance.split(","))
+        print(format_table(relevance.run(quick=options.quick, sizes=sizes)))
+    else:
+        print(format_table(run(quick=options.quick, size=options.size)))
 
 
 if __name__ == "__main__":

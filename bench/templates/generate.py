@@ -11,11 +11,12 @@ sizes: `generate_rows(300, seed=1)` is pure; `load(count)` writes.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from templates_app.domain.search_text import template_search_columns
 
 ACTIONS = ["Summarize", "Classify", "Translate", "Extract", "Triage", "Route", "Draft", "Review", "Normalize",
            "Deduplicate", "Enrich", "Score", "Tag", "Answer", "Report on", "Approve", "Escalate", "Monitor",
@@ -85,9 +86,13 @@ def generate_rows(count: int, *, seed: int = 7, team_id: Any = None) -> Iterator
         }
 
 
+# The search word columns are computed here as Template.save() computes them:
+# the search-vector trigger refuses rows without them.
+SEARCH_WORD_COLUMNS = ["name_key", "search_extra_name", "search_extra_tags", "search_extra_description",
+                       "search_checksum"]
 COLUMNS = ["id", "slug", "team_id", "name", "description", "category", "tags", "visibility", "verified",
            "featured", "deprecated", "rating_average", "rating_count", "rating_total", "usage_count",
-           "latest_version", "node_types", "model_ids", "created_at", "updated_at"]
+           "latest_version", "node_types", "model_ids", "created_at", "updated_at", *SEARCH_WORD_COLUMNS]
 
 
 def _array(values: list[str]) -> str:
@@ -96,30 +101,47 @@ def _array(values: list[str]) -> str:
 
 def _copy_line(row: dict[str, Any]) -> str:
     def text(value: Any) -> str:
-        return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+        return str(value).replace("\\", "\\\\")
 
-    fields = [str(row["id"]), row["slug"], str(row["team_id"]), text(row["name"]), text(row["description"]),
+    # COPY's text format has no tabs or newlines inside a field; the search
+    # words are split from the text as stored, or the trigger refuses the row.
+    name, description = (" ".join(str(row[key]).split()) for key in ("name", "description"))
+    fields = [str(row["id"]), row["slug"], str(row["team_id"]), text(name), text(description),
               row["category"], _array(row["tags"]), row["visibility"], "t" if row["verified"] else "f", "f", "f",
               str(row["rating_average"]), str(row["rating_count"]), str(row["rating_total"]),
               str(row["usage_count"]), "1.0.0", _array(row["node_types"]), _array(row["model_ids"]),
               row["created_at"].isoformat(), row["created_at"].isoformat()]
+    words = template_search_columns(name=name, description=description, category=row["category"], tags=row["tags"])
+    fields += [text(words[column]) for column in SEARCH_WORD_COLUMNS]
     return "\t".join(fields) + "\n"
 
 
 def load(count: int, *, team: Any, seed: int = 7, batch: int = 20_000) -> int:
     """COPY `count` generated templates for `team` (the search-vector trigger fills the vector)."""
+    return copy_rows(generate_rows(count, seed=seed, team_id=team.pk), batch=batch)
+
+
+def copy_rows(rows: Iterable[dict[str, Any]], *, batch: int = 20_000) -> int:
+    """COPY rows shaped like `generate_rows`' into the template table, `batch` at a time; ANALYZE after."""
     from django.db import connection
 
-    buffer = io.StringIO()
     written = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        for row in generate_rows(count, seed=seed, team_id=team.pk):
-            buffer.write(_copy_line(row))
-            written += 1
-            if written % batch == 0 or written == count:
-                with raw.copy(f"COPY templates_app_template ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                    copy.write(buffer.getvalue())
-                buffer = io.StringIO()
+        for lines in _batches((_copy_line(row) for row in rows), batch):
+            with raw.copy(f"COPY templates_app_template ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                copy.write("".join(lines))
+            written += len(lines)
         cursor.execute("ANALYZE templates_app_template")
     return written
+
+
+def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

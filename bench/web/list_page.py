@@ -137,8 +137,10 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     # The query alone, three quarters down the list: the keyset page the view runs beside OFFSET.
     depth = (size * 3 // 4) // PAGE
     marker = offset_rows.order_by(*selectors.LIST_ORDERING)[depth * PAGE - 1]
-    cursor = encode_cursor([marker.updated_at, marker.id])
     workflows = selectors.workflows_for_user(user, team=team.pk)
+    # The scope paginate_queryset signs its cursors with (model label and ordering).
+    cursor = encode_cursor([marker.updated_at, marker.id],
+                           f"{workflows.model._meta.label}:{','.join(selectors.LIST_ORDERING)}")
     keyset = _timed(lambda: paginate_queryset(workflows, selectors.LIST_ORDERING, limit=PAGE, cursor=cursor),
                     repetitions)
     offset = _timed(offset_page(depth), repetitions)

@@ -124,17 +124,36 @@ def test_sorts(personas, corpus) -> None:
         "Triage support tickets", "Draft a support reply"]
 
 
-def test_cursor_pages_through_a_query_without_repeats(personas, corpus) -> None:
+INVOICES = ["Invoice approval", "Extract invoice lines", "Invoice reminders by email", "Match invoices to orders",
+            "Translate invoices", "Invoice OCR to Google Sheets", "Archive paid invoices"]
+
+
+@pytest.fixture
+def invoices(personas, corpus) -> list[str]:
+    for index, name in enumerate(INVOICES):
+        Template.objects.create(slug=f"invoices-{index}", team=personas.team, name=name, visibility="team",
+                                usage_count=index, latest_version="1.0.0")
+    return INVOICES
+
+
+@pytest.mark.parametrize("sort", ["relevance", "popular", "newest"])
+def test_a_query_pages_through_every_match_once_with_its_cursor(personas, invoices, sort) -> None:
     viewer = personas.users["viewer"]
-    first = search_templates(viewer, query="a", limit=2)
-    seen = names(first)
-    cursor = first.next_cursor
-    while cursor:
-        page = search_templates(viewer, query="a", limit=2, cursor=cursor)
-        seen += names(page)
+    everything = names(search_templates(viewer, query="invoice", sort=sort, limit=50))
+    assert sorted(everything) == sorted([*invoices, "Extract invoice data", "Expense approval"])
+    pages = []
+    cursor = None
+    for _ in range(10):
+        page = search_templates(viewer, query="invoice", sort=sort, limit=2, cursor=cursor)
+        pages.append(names(page))
         cursor = page.next_cursor
-    assert len(seen) == len(set(seen))
-    assert seen == names(search_templates(viewer, query="a", limit=50))
+        if cursor is None:
+            break
+    # Five pages of two, in the order of the single page: a cursor that was
+    # ignored would repeat the first page and never end.
+    assert [len(page) for page in pages] == [2, 2, 2, 2, 1]
+    assert [name for page in pages for name in page] == everything
+    assert pages[1] != pages[0]
 
 
 def test_search_sees_only_visible_templates(personas, corpus) -> None:

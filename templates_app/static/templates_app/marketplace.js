@@ -64,7 +64,7 @@
     } else {
       results.innerHTML = `<div class="empty"><h2>No template matches</h2><p>Nothing matches “${escapeHtml(query)}”. Try fewer words, or <a href="?">browse everything</a>.</p></div>`;
     }
-    const exact = body.facets_exact ? "" : '<p class="muted small">Counts cover the 500 most popular matches.</p>';
+    const exact = body.facets_exact ? "" : '<p class="muted small">Counts cover a sample of the matches, not all of them.</p>';
     const clear = [...params.keys()].some((key) => key !== "sort") ? '<p><a href="?" class="small">Clear search and filters</a></p>' : "";
     facets.innerHTML = `${clear}<h2>Category</h2><ul>${facetList("category", body.facets.category, params)}</ul>` +
       `<h2>Tag</h2><ul>${facetList("tag", body.facets.tag, params)}</ul>${exact}`;

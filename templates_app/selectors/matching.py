@@ -1,0 +1,493 @@
+"""Finding and ranking the candidates for a search box's text (docs/templates.md, "Search").
+
+The steps the package docstring numbers 1 to 5: the query's words and the
+user's teams in one round trip; the candidate stages, their ranking, the
+requested page of them in the requested order and the facets in one
+statement; and typo correction. `matches` is the entry point.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from templates_app.access import EDITOR_ROLES
+from templates_app.domain.search_query import (
+    MIN_PREFIX_LENGTH,
+    Lexemes,
+    SearchQuery,
+    build_query,
+    one_edit_variants,
+    query_chunks,
+    words_to_look_up,
+)
+from templates_app.domain.search_text import Chunk
+
+# Candidates per stage (the package docstring, 2).
+NAME_LIMIT = 50
+# Walking the names shortest first costs a read of NAME_WALK_LIMIT / share
+# index entries; one page of the shortest names is what that walk is for.
+NAME_WALK_LIMIT = 20
+BODY_LIMIT = 250
+PREFIX_LIMIT = 20
+GIN_FUZZY_LIMIT = 5000
+
+
+@dataclass
+class Filters:
+    category: str = ""
+    tag: str = ""
+    publisher: str = ""
+    node_type: str = ""
+    model_id: str = ""
+    verified: bool | None = None
+
+
+def visibility_sql(user: Any) -> tuple[str, list[Any]]:
+    """The SQL condition on `t` for what `user` may see (docs/templates.md, "Visibility")."""
+    if not getattr(user, "is_authenticated", False):
+        return "FALSE", []
+    # Subqueries rather than a prior lookup: one round trip fewer on every search.
+    sql = ("(t.visibility = 'public'"
+           " OR (t.visibility = 'team' AND t.team_id IN (SELECT team_id FROM teams_membership WHERE user_id = %s))"
+           " OR (t.visibility = 'private' AND t.team_id IN (SELECT team_id FROM teams_membership"
+           " WHERE user_id = %s AND role = ANY(%s))))")
+    return sql, [user.pk, user.pk, list(EDITOR_ROLES)]
+
+
+def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.category:
+        clauses.append("t.category = %s")
+        params.append(filters.category)
+    if filters.tag:
+        clauses.append("t.tags @> ARRAY[%s]::varchar[]")
+        params.append(filters.tag)
+    if filters.publisher:
+        clauses.append("t.team_id = (SELECT id FROM teams_team WHERE slug = %s)")
+        params.append(filters.publisher)
+    if filters.node_type:
+        clauses.append("t.node_types @> ARRAY[%s]::varchar[]")
+        params.append(filters.node_type)
+    if filters.model_id:
+        clauses.append("t.model_ids @> ARRAY[%s]::varchar[]")
+        params.append(filters.model_id)
+    if filters.verified is not None:
+        clauses.append("t.verified = %s")
+        params.append(filters.verified)
+    return " AND ".join(clauses) or "TRUE", params
+
+
+@dataclass(frozen=True)
+class _WordInfo:
+    lexemes: Lexemes
+    # In the vocabulary of names, tags and categories (SearchWord): a whole word, not a half-typed one.
+    known: bool
+
+
+@dataclass(frozen=True)
+class _Teams:
+    """The teams whose `team` templates a user sees, and those whose `private` ones too."""
+
+    member: list[Any]
+    editor: list[Any]
+
+
+def _word_info(words: list[str], user: Any = None) -> tuple[dict[str, _WordInfo], _Teams]:
+    """Each word's English stem (None for a stop word), plain form and whether it is a known word,
+    and `user`'s teams: one round trip.
+
+    Stems come from the database (its stemmer and stop words), so the main
+    query sees constants the planner can estimate; so do the teams, which
+    keep membership subqueries out of every stage of that query.
+    """
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.word, tsvector_to_array(to_tsvector('english', w.word)),"
+            " tsvector_to_array(to_tsvector('simple', w.word)),"
+            " EXISTS (SELECT 1 FROM templates_app_searchword s WHERE s.word = w.word),"
+            " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s),"
+            " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s AND role = ANY(%s))"
+            " FROM unnest(%s::text[]) AS w(word)", [user_id, user_id, list(EDITOR_ROLES), words])
+        rows = cursor.fetchall()
+    info: dict[str, _WordInfo] = {}
+    teams = _Teams(member=[], editor=[])
+    for word, english, simple, known, member, editor in rows:
+        # One plain word is one lexeme; should the parser ever cut it, the longest piece stands for it.
+        info[word] = _WordInfo(lexemes=Lexemes(english=max(english, key=len) if english else None,
+                                               simple=max(simple, key=len) if simple else word), known=known)
+        teams = _Teams(member=member, editor=editor)
+    return info, teams
+
+
+def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
+    """`visibility_sql` with the user's teams already read (`_word_info`)."""
+    if not getattr(user, "is_authenticated", False):
+        return "FALSE", []
+    sql = ("(t.visibility = 'public' OR (t.visibility = 'team' AND t.team_id = ANY(%s::uuid[]))"
+           " OR (t.visibility = 'private' AND t.team_id = ANY(%s::uuid[])))")
+    return sql, [teams.member, teams.editor]
+
+
+def _search_query(chunks: list[Chunk], user: Any = None) -> tuple[SearchQuery, dict[str, _WordInfo], _Teams]:
+    info, teams = _word_info(words_to_look_up(chunks), user)
+    last = chunks[-1].parts[-1]
+    # A known whole word needs no prefix: its stem already matches its forms,
+    # and an exact lexeme is far cheaper to look up than a prefix.
+    prefix_last = len(last) >= MIN_PREFIX_LENGTH and not info[last].known
+    query = build_query(chunks, {word: item.lexemes for word, item in info.items()}, prefix_last=prefix_last)
+    return query, info, teams
+
+
+# Above this share of all templates a query's words are "very common": scanning
+# the table until enough rows match beats building the index's bitmap of them all.
+COMMON_SHARE = 0.2
+# Above this share of names, walking the covering index shortest name first
+# until NAME_WALK_LIMIT match beats reading every matching row from the table.
+COMMON_NAME_SHARE = 0.01
+_LEXEME = re.compile(r"'((?:[^']|'')+)'(:\*)?")
+
+
+@dataclass(frozen=True)
+class _Statistics:
+    """PostgreSQL's most common lexemes of a vector column and the share of templates holding each."""
+
+    shares: dict[str, float]
+    # The same lexemes in order, and the running total of their shares, to sum a prefix's range at once.
+    ordered: list[str]
+    running: list[float]
+
+    def prefix_share(self, prefix: str) -> float:
+        start = bisect.bisect_left(self.ordered, prefix)
+        end = bisect.bisect_left(self.ordered, prefix + "\U0010ffff", start)
+        return self.running[end] - self.running[start]
+
+
+_stats_cache: dict[str, tuple[float, _Statistics]] = {}
+
+
+def _statistics(column: str = "search_vector") -> _Statistics:
+    """PostgreSQL's own statistics of the vector `column`, re-read at most once a minute per process."""
+    now = time.monotonic()
+    cached = _stats_cache.get(column)
+    if cached is None or now - cached[0] > 60:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                           "WHERE tablename = 'templates_app_template' AND attname = %s", [column])
+            row = cursor.fetchone()
+        shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+        ordered = sorted(shares)
+        cached = (now, _Statistics(shares=shares, ordered=ordered,
+                                   running=[0.0, *itertools.accumulate(shares[word] for word in ordered)]))
+        _stats_cache[column] = cached
+    return cached[1]
+
+
+def _lexeme_shares(column: str = "search_vector") -> dict[str, float]:
+    """Share of templates holding each of the most common lexemes of `column`."""
+    return _statistics(column).shares
+
+
+def forget_statistics() -> None:
+    """Read PostgreSQL's statistics afresh on the next search (after a bulk load, say)."""
+    _stats_cache.clear()
+
+
+def _part_shares(tsquery: str, column: str) -> list[float]:
+    """About what share of templates match each AND-ed part of `tsquery` on `column`, by PostgreSQL's
+    statistics of it (empty without statistics).
+
+    A part's share is the sum of its alternatives'. Lexemes outside the
+    statistics' most common ones count as none; a prefix counts the common
+    lexemes it covers.
+    """
+    statistics = _statistics(column)
+    if not statistics.shares:
+        return []
+    found = []
+    for part in _top_level_parts(tsquery):
+        share = 0.0
+        for lexeme, prefix in _LEXEME.findall(part):
+            lexeme = lexeme.replace("''", "'")
+            share += statistics.prefix_share(lexeme) if prefix else statistics.shares.get(lexeme, 0.0)
+        found.append(share)
+    return found
+
+
+def _top_level_parts(tsquery: str) -> list[str]:
+    """The AND-ed parts of a tsquery built by `build_query` (alternatives stay together)."""
+    parts, depth, start = [], 0, 0
+    for index, character in enumerate(tsquery):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character == "&" and depth == 0:
+            parts.append(tsquery[start:index])
+            start = index + 1
+    parts.append(tsquery[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+_RESET = ("RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan; "
+          "RESET gin_fuzzy_search_limit")
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of the candidates: the sort (a `SORT_KEYS` name), its length, and the cursor's
+    position (the last row's sort value and id), if any."""
+
+    sort: str
+    limit: int
+    after: tuple[float, uuid.UUID] | None = None
+
+
+@dataclass
+class Page:
+    # The page's ids in order and their sort values, one more than asked for when there is a next page.
+    ids: list[uuid.UUID]
+    keys: list[float]
+    facets: dict[str, list[dict[str, Any]]]
+    # Every stage found fewer rows than its limit: the facets count all the matches.
+    complete: bool
+    # How many candidates, and whether any name holds the words (the typo check).
+    total: int = 0
+    name_match: bool = False
+
+
+# Sort name → the candidate column it orders by (always descending, then id).
+SORT_KEYS = {"relevance": "rank", "popular": "usage_count", "newest": "created_at", "rating": "rating_average"}
+FACET_LIMIT = 30
+
+# A candidate as the ranking sees it (the package docstring, 3): its rank, whether
+# its name holds the words, and what sorting and facets need.
+_RANKED = """(coalesce(ts_rank(t.search_vector, q.body, 32), 0)
+         + CASE WHEN t.name_key = q.phrase THEN 3.0
+                WHEN t.name_key LIKE q.phrase_words THEN 1.5 + 0.5 * q.phrase_length / greatest(length(t.name_key), 1)
+                WHEN t.name_key LIKE q.phrase_start THEN 0.5 + 0.5 * q.phrase_length / greatest(length(t.name_key), 1)
+                ELSE 0 END
+         + CASE WHEN t.name_vector @@ q.name_all
+                     THEN 1.0 + 0.5 * least(1.0, q.name_all_words / greatest(t.name_length, 1))
+                WHEN t.name_vector @@ q.name THEN 0.8 + 0.5 * least(1.0, q.name_words / greatest(t.name_length, 1))
+                ELSE 0 END
+         + CASE WHEN t.name_vector @@ q.typed THEN 0.3 ELSE 0 END
+         + CASE WHEN t.verified THEN 0.05 ELSE 0 END + ln(1 + t.usage_count) * 0.01)::float8 AS rank,
+        coalesce(t.name_vector @@ q.name, FALSE) AS name_match,
+        t.usage_count::float8 AS usage_count, date_part('epoch', t.created_at) AS created_at,
+        t.rating_average::float8 AS rating_average, t.category::text AS category, t.tags::text[] AS tags"""
+# What an id-only stage carries in those columns.
+_UNRANKED = ("NULL::float8 AS rank, NULL::boolean AS name_match, NULL::float8 AS usage_count, "
+             "NULL::float8 AS created_at, NULL::float8 AS rating_average, NULL::text AS category, NULL::text[] AS tags")
+# Candidates, ranked, sorted, paged and counted in one statement. The body
+# stage ranks the rows it reads as it reads them; the name stages read only
+# ids — for a word in many names from the covering index alone — and the
+# prefix stage too; the rows only they found are then read together and
+# ranked the same way. The stages' conditions take the query as a literal,
+# so the planner can estimate how many rows match; the ranking reads it from
+# `q`, where an empty part is NULL and matches nothing. The answer is a
+# summary row (how many candidates and stage rows, whether a name matched),
+# the page's rows in order, and the facets — never the hundreds of
+# candidates themselves, which would cost Python more than the query.
+_PAGE_SQL = """
+    WITH q AS (SELECT nullif(%s, '')::tsquery AS body, nullif(%s, '')::tsquery AS name_all,
+                      nullif(%s, '')::tsquery AS name, nullif(%s, '')::tsquery AS typed,
+                      %s::text AS phrase, %s::text AS phrase_words, %s::text AS phrase_start,
+                      %s::float8 AS phrase_length, %s::float8 AS name_all_words, %s::float8 AS name_words),
+    staged AS MATERIALIZED ({stages}),
+    candidates AS MATERIALIZED (
+        SELECT s.id, s.rank, s.name_match, s.usage_count, s.created_at, s.rating_average, s.category, s.tags
+        FROM staged s WHERE s.rank IS NOT NULL
+        UNION ALL
+        SELECT t.id, {ranked}
+        FROM templates_app_template t, q
+        WHERE t.id = ANY(ARRAY(SELECT id FROM staged WHERE rank IS NULL
+                               EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL)))
+    SELECT 'summary' AS kind, NULL::uuid AS id, NULL::float8 AS key, NULL::text AS value,
+           (SELECT count(*) FROM candidates) AS count,
+           (SELECT coalesce(bool_or(name_match), FALSE) FROM candidates) AS name_match,
+           ARRAY(SELECT count(s.stage) FROM generate_series(1, {stage_count}) AS n
+                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found
+    UNION ALL
+    (SELECT 'row', c.id, c.{key}, NULL, NULL, NULL, NULL FROM candidates c
+     WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows})
+    UNION ALL
+    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL FROM candidates c WHERE c.category <> ''
+     GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
+    UNION ALL
+    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL FROM candidates c, unnest(c.tags) AS tag
+     GROUP BY tag ORDER BY count(*) DESC, tag COLLATE "C" LIMIT {facets})"""
+
+
+def _page(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *, filtered: bool) -> Page:
+    """One page of the candidates of every stage (the package docstring), ranked, with facets: one round trip."""
+    stages: list[str] = []
+    stage_params: list[Any] = []
+    limits: list[int] = []
+
+    def stage(condition: str, value: str, order: str, limit: int, *, ranked: bool = False) -> None:
+        columns, tables = (_RANKED, "templates_app_template t, q") if ranked else (_UNRANKED, "templates_app_template t")
+        stages.append(f"(SELECT {len(stages) + 1} AS stage, t.id, {columns} FROM {tables}"
+                      f" WHERE {condition} AND {where} {order} LIMIT {limit})")
+        stage_params.extend([value, *params])
+        limits.append(limit)
+
+    # Walking names shortest first pays when many names match. The product of
+    # the words' shares (as if independent) says so safely: words seen
+    # together more often make more matches, not fewer.
+    name_shares = _part_shares(query.name_all or query.name, "name_vector")
+    walk_names = not filtered and bool(name_shares) and math.prod(name_shares) >= COMMON_NAME_SHARE
+    # Names first, the shortest first: a name the query covers is the likeliest
+    # answer; with stop words required first ("between workflows"), then not.
+    for name_query in (query.name_all, query.name):
+        if name_query:
+            stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id",
+                  NAME_WALK_LIMIT if walk_names else NAME_LIMIT)
+    if query.body:
+        stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1, ranked=True)
+    if query.phrase:
+        stage("t.name_key LIKE %s", _like_prefix(query.phrase), "", PREFIX_LIMIT)
+    key = SORT_KEYS[request.sort]
+    after, after_params = "TRUE", []
+    if request.after is not None:
+        after = f"(c.{key} < %s OR (c.{key} = %s AND c.id > %s::uuid))"
+        after_params = [request.after[0], request.after[0], request.after[1]]
+    sql = _PAGE_SQL.format(stages=" UNION ALL ".join(stages), stage_count=len(stages), ranked=_RANKED, key=key,
+                           after=after, rows=request.limit + 1, facets=FACET_LIMIT)
+    query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
+                    _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
+                    float(query.name_all_words), float(query.name_words)]
+    all_params = [*query_params, *stage_params, *after_params]
+    # The planner cannot know how many rows a word it has no statistics for
+    # matches, and guesses a share that can send it down a long scan for a word
+    # no template holds; the session settings below send each stage down the
+    # path our own estimate (`_part_shares`) says is short. They are set and
+    # reset in the same round trip as the query.
+    settings: list[str] = []
+    body_shares = _part_shares(query.body, "search_vector")
+    if filtered or not body_shares or min(body_shares) < COMMON_SHARE:
+        # For a rarer word (or a filtered search) the index's bitmap is the fast
+        # path, not a scan of the table until enough rows match. (No other
+        # index can serve the body stage.) Without filters
+        # gin_fuzzy_search_limit caps the bitmap a broad prefix would build
+        # (the body candidates are a sample then anyway); with filters it
+        # would drop real matches from the AND.
+        settings += ["enable_seqscan = off"]
+        settings += [] if filtered else [f"gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}"]
+    if not walk_names:
+        # Few names hold the words: read them all from the name index's bitmap
+        # rather than walk the names shortest first until enough match.
+        settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
+    if settings:
+        sql = "".join(f"SET {setting}; " for setting in dict.fromkeys(settings)) + sql + "; " + _RESET
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, all_params)
+            while cursor.description is None and cursor.nextset():
+                pass
+            fetched = cursor.fetchall()
+        except Exception:
+            if connection.in_atomic_block:
+                raise
+            cursor.execute(_RESET)
+            raise
+    page = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
+    for kind, row_id, row_key, value, count, name_match, found in fetched:
+        if kind == "summary":
+            page.total, page.name_match = count, name_match
+            # A stage that reached its limit may have left matches out.
+            page.complete = all(number < limit for number, limit in zip(found, limits, strict=True))
+        elif kind == "row":
+            page.ids.append(row_id)
+            page.keys.append(row_key)
+        else:
+            page.facets[kind].append({"value": value, "count": count})
+    # The database returns each part in its order; the facets' ties by value as Python compares text.
+    for facet in page.facets.values():
+        facet.sort(key=lambda item: (-item["count"], item["value"]))
+    order = sorted(range(len(page.ids)), key=lambda index: (-page.keys[index], page.ids[index].int))
+    page.ids, page.keys = [page.ids[index] for index in order], [page.keys[index] for index in order]
+    return page
+
+
+def _corrections(words: list[str]) -> dict[str, str]:
+    """The vocabulary word each of `words` was most likely meant to be, for those that have one: one round trip.
+
+    Words one typo away (`one_edit_variants`, looked up by equality) come
+    first, the one in most names winning (PostgreSQL's statistics of the
+    name vector; rarer words count as none), then trigram similarity; failing
+    those, the most similar word by trigrams (longer words, bigger typos).
+    """
+    if not words:
+        return {}
+    with connection.cursor() as cursor:
+        # Each word's variants travel as one space-separated string (words hold
+        # no spaces): hundreds of array elements would cost more to quote than
+        # to look up. The trigram search, the slower one, runs only for words
+        # with no neighbour one typo away.
+        cursor.execute(
+            "WITH near AS MATERIALIZED (SELECT v.original, s.word, similarity(s.word, v.original) AS similarity"
+            " FROM unnest(%s::text[], %s::text[]) AS v(original, variants),"
+            " unnest(string_to_array(v.variants, ' ')) AS variant"
+            " JOIN templates_app_searchword s ON s.word = variant)"
+            " SELECT original, word, similarity, TRUE FROM near"
+            " UNION ALL"
+            " SELECT w.word, (SELECT s.word FROM templates_app_searchword s WHERE s.word %% w.word"
+            " ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1), 0, FALSE"
+            " FROM unnest(%s::text[]) AS w(word) WHERE w.word NOT IN (SELECT original FROM near)",
+            [words, [" ".join(sorted(one_edit_variants(word))) for word in words], words])
+        rows = cursor.fetchall()
+    shares = _lexeme_shares("name_vector")
+    best: dict[str, tuple[bool, float, float, str]] = {}
+    for original, correction, similarity, one_typo in rows:
+        if not correction or correction == original:
+            continue
+        score = (one_typo, shares.get(correction, 0.0), similarity, correction)
+        # Highest wins; for equal scores the alphabetically first word, so the choice is stable.
+        if original not in best or score[:3] > best[original][:3] or (
+                score[:3] == best[original][:3] and correction < best[original][3]):
+            best[original] = score
+    return {original: score[3] for original, score in best.items()}
+
+
+def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tuple[Page, bool, str | None]:
+    """A page of the candidates for `text`, corrected for typos when that finds more (the package docstring, 4)."""
+    chunks = query_chunks(text)
+    query, info, teams = _search_query(chunks, user)
+    visibility, visibility_params = _search_visibility_sql(user, teams)
+    filter_condition, filter_params = filter_sql(filters)
+    where = f"{visibility} AND {filter_condition}"
+    params = [*visibility_params, *filter_params]
+    filtered = filter_condition != "TRUE"
+    empty = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
+    found = _page(where, params, query, request, filtered=filtered) if not query.empty else empty
+    if found.name_match:
+        return found, False, None
+    # Nothing matched the words as typed, or no name did: correct the words no
+    # name or tag holds — and, if something matched, that are not common in
+    # descriptions either ("data" is a word, not a typo of "date") — against
+    # the vocabulary of names and tags, and search again.
+    common = _lexeme_shares("search_vector") if found.total else {}
+    unknown = [part for chunk in chunks for part in chunk.parts
+               if not info[part].known and len(part) >= MIN_PREFIX_LENGTH and info[part].lexemes.english
+               and info[part].lexemes.english not in common]
+    corrections = _corrections(unknown)
+    if not corrections:
+        return found, False, None
+    fixed_text = " ".join(corrections.get(part, part) for chunk in chunks for part in chunk.parts)
+    fixed_query, _, _ = _search_query(query_chunks(fixed_text))
+    fixed = _page(where, params, fixed_query, request, filtered=filtered)
+    if fixed.total and (not found.total or fixed.name_match):
+        return fixed, True, fixed_text
+    return found, False, None

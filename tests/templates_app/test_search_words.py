@@ -1,0 +1,250 @@
+"""Search by the words people see, candidates chosen by relevance, and the index kept honest (issue 18)."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from templates_app import selectors
+from templates_app.models import Template
+from templates_app.selectors import search_templates
+from tests.templates_app.conftest import PROPERTY_SETTINGS
+
+_slugs = itertools.count()
+
+
+def make(team, name: str, *, description: str = "", tags: list[str] | None = None, category: str = "",
+         usage: int = 0) -> Template:
+    return Template.objects.create(slug=f"search-words-{next(_slugs)}", team=team, name=name,
+                                   description=description, category=category, tags=tags or [],
+                                   visibility="team", usage_count=usage, latest_version="1.0.0")
+
+
+def names(result) -> list[str]:
+    return [template.name for template in result.templates]
+
+
+SHORTS = "AI Automated TikTok/Youtube Shorts/Reels Generator"
+
+
+@pytest.fixture
+def compound_names(personas) -> None:
+    for name in [SHORTS, "Run A/B tests on email subject lines", "Triage a Gmail/Outlook inbox",
+                 "Cross-post articles to dev.to", "Rename snake_case keys in JSON", "Sync HubSpot to PostgreSQL",
+                 # Neighbours that share some of the words, so "found" also means "found first".
+                 "Generate YouTube thumbnails", "Email newsletter tests", "Summarize an Outlook calendar"]:
+        make(personas.team, name)
+    make(personas.team, "Watch a feed", description="Reads https://status.example.com/feed.xml every hour.")
+    make(personas.team, "Label support tickets", tags=["ai/ml", "support"])
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("Shorts Reels", SHORTS),
+    ("reels", SHORTS),
+    ("TikTok YouTube", SHORTS),
+    ("TikTok/Youtube", SHORTS),
+    ("Shorts/Reels generator", SHORTS),
+    ("tiktokyoutube", SHORTS),
+    ("A/B tests", "Run A/B tests on email subject lines"),
+    ("ab tests", "Run A/B tests on email subject lines"),
+    ("Gmail Outlook", "Triage a Gmail/Outlook inbox"),
+    ("gmail", "Triage a Gmail/Outlook inbox"),
+    ("dev.to", "Cross-post articles to dev.to"),
+    ("devto", "Cross-post articles to dev.to"),
+    ("snake case", "Rename snake_case keys in JSON"),
+    ("snake_case", "Rename snake_case keys in JSON"),
+    ("snakecase keys", "Rename snake_case keys in JSON"),
+    ("postgre sql", "Sync HubSpot to PostgreSQL"),
+    ("hub spot", "Sync HubSpot to PostgreSQL"),
+    ("hubspot", "Sync HubSpot to PostgreSQL"),
+    ("status example feed", "Watch a feed"),  # the parts of a URL in a description
+    ("ml", "Label support tickets"),  # the parts of a tag
+])
+def test_joined_words_are_found_by_their_parts_and_their_whole(personas, compound_names, query, expected) -> None:
+    result = search_templates(personas.users["viewer"], query=query)
+    assert names(result)[0] == expected
+    assert result.typo_fallback is False
+
+
+def test_a_part_nobody_wrote_finds_nothing(personas, compound_names) -> None:
+    assert names(search_templates(personas.users["viewer"], query="Shorts Instagram")) == []
+
+
+def test_the_exact_name_outranks_names_sharing_its_words(personas, compound_names) -> None:
+    assert names(search_templates(personas.users["viewer"], query="youtube")) == [
+        "Generate YouTube thumbnails", SHORTS]
+    assert names(search_templates(personas.users["viewer"], query=SHORTS)) == [SHORTS]
+
+
+CLONE = "Clone n8n Workflows between Instances using n8n API"
+
+
+@pytest.fixture
+def crowd(personas) -> list[Template]:
+    """300 weaker matches written before the best one, so any 251 of them in table order leave it out."""
+    weaker = [make(personas.team, f"Workflow digest {index}",
+                   description="Workflows that copy data between sheets, instances and reels shorts.",
+                   usage=1000 + index) for index in range(300)]
+    make(personas.team, CLONE, description="Moves workflows from one n8n instance to another.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE templates_app_template")
+    selectors.forget_statistics()
+    return weaker
+
+
+@pytest.mark.parametrize("query", [
+    CLONE,
+    "between Workflows",  # "between" is a stop word: the name stage keeps it
+    "clone workflows",
+    "workflows instances",
+    "n8n api",
+])
+def test_the_best_match_ranks_first_among_more_than_251_weaker_matches(personas, crowd, query) -> None:
+    result = search_templates(personas.users["viewer"], query=query, limit=5)
+    assert names(result)[0] == CLONE
+    assert result.facets_exact is (query == CLONE or query == "clone workflows" or query == "n8n api")
+
+
+def test_with_more_matches_than_candidates_the_facets_say_they_are_a_sample(personas, crowd) -> None:
+    result = search_templates(personas.users["viewer"], query="workflow")
+    assert result.facets_exact is False
+    # The name stage takes the shortest names first: every one holds the word.
+    assert all("Workflow" in name for name in names(result))
+
+
+@pytest.fixture
+def invoices(personas) -> list[str]:
+    made = ["Invoice approval", "Extract invoice lines", "Invoice reminders by email", "Match invoices to orders",
+            "Translate invoices", "Invoice OCR to Google Sheets", "Archive paid invoices"]
+    for index, name in enumerate(made):
+        make(personas.team, name, usage=index)
+    make(personas.team, "Summarize contracts")
+    return made
+
+
+def test_search_reads_three_queries_and_a_typo_six(personas, invoices, django_assert_num_queries) -> None:
+    viewer = personas.users["viewer"]
+    search_templates(viewer, query="invoces")  # reads the statistics the planner shortcuts use (cached a minute)
+    # The words' stems and the user's teams; the candidates, ranked; the page's rows.
+    with django_assert_num_queries(3):
+        assert len(search_templates(viewer, query="invoice").templates) == 7
+    # ...then the corrections, the corrected words' stems, and their candidates.
+    with django_assert_num_queries(6):
+        result = search_templates(viewer, query="invoces")
+    assert (result.typo_fallback, result.corrected_query) == (True, "invoices")
+
+
+@pytest.mark.parametrize("query,corrected,expected", [
+    ("ntoion posts", "notion posts", "Sync blog posts from Notion to Webflow"),  # swapped letters
+    ("pyhton sample", "python sample", "Generate sample data with Python"),
+    ("collectoin sheets", "collection sheets", "Smart invoice collection with Google Sheets"),
+    ("notio posts", "notion posts", "Sync blog posts from Notion to Webflow"),  # a letter dropped
+    ("pythonn sample", "python sample", "Generate sample data with Python"),  # a letter added
+])
+def test_a_typo_one_edit_away_is_corrected_to_the_word_meant(personas, query, corrected, expected) -> None:
+    for name in ["Sync blog posts from Notion to Webflow", "Generate sample data with Python",
+                 "Smart invoice collection with Google Sheets", "Post notices to Slack", "Collect pythons facts"]:
+        make(personas.team, name)
+    result = search_templates(personas.users["viewer"], query=query)
+    assert (result.typo_fallback, result.corrected_query) == (True, corrected)
+    assert names(result)[0] == expected
+
+
+def test_a_known_word_is_never_corrected(personas) -> None:
+    make(personas.team, "Sound alerts")
+    make(personas.team, "Count rows")
+    result = search_templates(personas.users["viewer"], query="sound rows")
+    assert (names(result), result.typo_fallback, result.corrected_query) == ([], False, None)
+
+
+def test_a_write_that_skips_splitting_words_is_refused(personas) -> None:
+    template = make(personas.team, "Shorts/Reels digest")
+    with pytest.raises(IntegrityError, match="search words were not computed"), transaction.atomic():
+        Template.objects.filter(pk=template.pk).update(name="Reels/Stories digest")
+    with pytest.raises(IntegrityError, match="search words were not computed"), transaction.atomic():
+        Template.objects.bulk_create([Template(slug="bulk", team=personas.team, name="Bulk Shorts/Reels")])
+    template.refresh_from_db()
+    assert template.name == "Shorts/Reels digest"
+    assert not Template.objects.filter(slug="bulk").exists()
+
+
+def test_renaming_through_save_moves_the_words(personas) -> None:
+    template = make(personas.team, "Shorts/Reels digest")
+    template.name = "Stories/Posts digest"
+    template.save(update_fields=["name"])
+    viewer = personas.users["viewer"]
+    assert names(search_templates(viewer, query="stories posts")) == ["Stories/Posts digest"]
+    assert names(search_templates(viewer, query="shorts reels")) == []
+
+
+def test_the_migration_backfills_rows_written_before_it(personas) -> None:
+    from importlib import import_module
+
+    migration = import_module("templates_app.migrations.0004_search_words")
+    template = make(personas.team, "AI TikTok/Youtube digest", description="Posts to dev.to", tags=["a/b"])
+    with connection.cursor() as cursor:
+        # A row as migration 0003 left it: no words split, the old vectors. (The
+        # foreign-key checks pending in the test's transaction must run before ALTER TABLE.)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE templates_app_template DISABLE TRIGGER templates_app_template_search_vector")
+        cursor.execute("UPDATE templates_app_template SET name_key = '', search_extra_name = '', "
+                       "search_extra_tags = '', search_extra_description = '', search_checksum = '', "
+                       "name_vector = NULL, search_vector = to_tsvector('english', name) WHERE id = %s",
+                       [template.pk])
+        cursor.execute("ALTER TABLE templates_app_template ENABLE TRIGGER templates_app_template_search_vector")
+    viewer = personas.users["viewer"]
+    assert names(search_templates(viewer, query="youtube devto")) == []
+    migration.backfill_search_words(None, SimpleNamespace(connection=connection))
+    template.refresh_from_db()
+    assert (template.name_key, template.search_extra_name, template.search_extra_tags,
+            template.search_extra_description) == ("ai tiktok youtube digest", "tiktok youtube tiktokyoutube tik tok",
+                                                   "a b ab", "dev to devto")
+    assert names(search_templates(viewer, query="youtube devto")) == ["AI TikTok/Youtube digest"]
+    assert names(search_templates(viewer, query="ab")) == ["AI TikTok/Youtube digest"]
+
+
+# No vowels: no English stop word can come out, so every word is searched for.
+WORD = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=3, max_size=8)
+
+
+# Each example makes its own template and deletes it: the personas fixture can be shared.
+@settings(parent=PROPERTY_SETTINGS, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(words=st.lists(WORD, min_size=2, max_size=4, unique=True),
+       separators=st.lists(st.sampled_from(["/", ".", "_", "-", "+", ":"]), min_size=3, max_size=3),
+       camel=st.booleans(), data=st.data())
+def test_a_compound_name_is_found_by_any_two_of_its_parts(personas, words, separators, camel, data) -> None:
+    """However words are joined in a name, typing some of them with spaces finds it (and nothing else)."""
+    joined = words[0]
+    for word, separator in zip(words[1:], separators, strict=False):
+        joined += (word.capitalize() if camel and separator == "+" else separator + word)
+    template = make(personas.team, f"zz {joined}")
+    try:
+        picked = data.draw(st.lists(st.sampled_from(words), min_size=1, max_size=2, unique=True))
+        result = search_templates(personas.users["viewer"], query=" ".join(picked))
+        assert names(result) == [template.name]
+    finally:
+        template.delete()
+
+
+def test_other_teams_compound_names_stay_invisible(personas, compound_names) -> None:
+    assert names(search_templates(personas.users["outsider"], query="Shorts Reels")) == []
+    assert names(search_templates(None, query="Shorts Reels")) == []
+
+
+def test_a_prefix_counts_the_share_of_every_common_lexeme_it_starts() -> None:
+    from templates_app.selectors.matching import _Statistics
+
+    shares = {"a": 0.1, "ab": 0.2, "abc": 0.3, "b": 0.25, "zürich": 0.05}
+    ordered = sorted(shares)
+    statistics = _Statistics(shares=shares, ordered=ordered,
+                             running=[0.0, *itertools.accumulate(shares[word] for word in ordered)])
+    assert statistics.prefix_share("ab") == pytest.approx(0.5)
+    assert statistics.prefix_share("a") == pytest.approx(0.6)
+    assert statistics.prefix_share("abcd") == 0.0
+    assert statistics.prefix_share("z") == pytest.approx(0.05)
+    assert statistics.prefix_share("c") == 0.0
