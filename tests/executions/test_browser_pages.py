@@ -42,6 +42,8 @@ def live(page: Any) -> None:
 def submit(page: Any, button: Any) -> None:
     """Press a button that posts its form, and wait until the page it leads to is live (an event
     on the old page must not be taken for one on the new, nor a socket left mid-handshake)."""
+    if page.locator("[data-live-status]").count():
+        live(page)
     with page.expect_navigation():
         button.click()
     live(page)
