@@ -170,6 +170,39 @@ def chromium() -> Iterator[Any]:
     yield from launch_shared()
 
 
+class _NoSettings:
+    """pytest-django enables and disables the live server's settings around each test; a server
+    in its own process reads its settings once."""
+
+    def enable(self) -> None:
+        return None
+
+    def disable(self) -> None:
+        return None
+
+
+@dataclass
+class AsgiLiveServer:
+    url: str
+    _live_server_modified_settings: _NoSettings
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[AsgiLiveServer]:
+    """The browser tests' server: a real daphne process (HTTP and WebSockets) on the test database
+    and channel layer, one per test process, in place of pytest-django's WSGI thread, which cannot
+    serve the WebSockets the live pages open. pytest-django still gives every test that uses it
+    a transactional database, so what a test writes is committed and the server sees it."""
+    from tests.live.server import Daphne
+
+    server = Daphne()
+    server.start()
+    try:
+        yield AsgiLiveServer(url=server.url, _live_server_modified_settings=_NoSettings())
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def browser_session(chromium: Any, live_server: Any) -> Iterator[Any]:
     """Signed-in pages on the live server; fails the test on any console error."""

@@ -21,6 +21,7 @@ PHONE = {"width": 390, "height": 800}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
                "resultTypes": ["violations"]}
 EDITORS = {"owner", "admin", "editor"}
+OPERATORS = {"owner", "admin", "editor", "operator"}
 AUDIT_READERS = {"owner", "admin"}
 
 
@@ -44,12 +45,24 @@ def site(personas: Any) -> dict[str, Any]:
                                         document=samples.branching())
     document = samples.branching() | {"description": "Now with a longer description."}
     services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(), workflow=workflow, document=document)
-    return {"workflow": workflow}
+    # Executions, run here by the engine's step task function: one completed, one waiting for input.
+    from executions import demo
+    from executions.services import execution_start
+
+    operator = Actor.of(personas.users["operator"])
+    runs = {}
+    for name, build, inputs in [("completed", demo.greet_a_guest, {"name": "Ada"}),
+                                ("waiting", demo.approve_a_headline, {"draft": "Text"})]:
+        demo_workflow = services.workflow_create(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                                 team=personas.team, document=build())
+        runs[name] = demo.step_in_process(execution_start(actor=operator, origin=Origin.command(),
+                                                          workflow=demo_workflow, inputs=inputs))
+    return {"workflow": workflow, "completed": runs["completed"], "waiting": runs["waiting"]}
 
 
-def pages_for(role: str, workflow: Any) -> dict[str, tuple[str, int]]:
+def pages_for(role: str, site: dict[str, Any]) -> dict[str, tuple[str, int]]:
     """name → (path, expected status) of every main page, as `role` sees it."""
-    wid = workflow.pk
+    wid = site["workflow"].pk
     return {
         "home": ("/", 200),
         "workflows": ("/workflows/", 200),
@@ -61,6 +74,9 @@ def pages_for(role: str, workflow: Any) -> dict[str, tuple[str, int]]:
         "template": ("/templates/triage-support-tickets/", 200),
         "save-as-template": (f"/templates/from-workflow/{wid}/", 200 if role in EDITORS else 403),
         "executions": ("/executions/", 200),
+        "execution": (f"/executions/{site['completed'].pk}/", 200),
+        "waiting-execution": (f"/executions/{site['waiting'].pk}/", 200),
+        "run": (f"/executions/run/{wid}/", 200 if role in OPERATORS else 403),
         "audit": ("/audit/", 200 if role in AUDIT_READERS else 403),
         "team": ("/team/", 200),
         "not-found": ("/workflows/00000000-0000-0000-0000-000000000000/", 404),
@@ -94,7 +110,7 @@ def expected_errors(base_url: str, path: str, status: int) -> list[str]:
 def test_every_page_is_accessible_to_each_role(browser_session, personas, site, role) -> None:
     page = browser_session.page(personas.users[role], **DESKTOP)
     problems: dict[str, list[str]] = {}
-    for name, (path, status) in pages_for(role, site["workflow"]).items():
+    for name, (path, status) in pages_for(role, site).items():
         visit(page, browser_session.base_url, path, status)
         found = serious_violations(page)
         if found:
@@ -116,7 +132,7 @@ def test_the_login_page_is_accessible(browser_session) -> None:
 @pytest.mark.parametrize("role", ["editor", "viewer"])
 def test_every_page_fits_a_phone(browser_session, personas, site, role) -> None:
     page = browser_session.page(personas.users[role], **PHONE)
-    for name, (path, status) in pages_for(role, site["workflow"]).items():
+    for name, (path, status) in pages_for(role, site).items():
         visit(page, browser_session.base_url, path, status)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow == 0, name

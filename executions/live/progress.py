@@ -88,9 +88,18 @@ class _Tracker:
             finally:
                 # A connection left open would outlive the process's work (and block dropping a
                 # test database); one connect per interval is cheap.
-                close_old_connections()
-                connection.close()
+                _close_connection()
             time.sleep(settings.EXECUTION_TEAM_PROGRESS_INTERVAL_S)
+
+
+def _close_connection() -> None:
+    """Close this thread's connection. Checking a connection connects first, which fails while the
+    database is unreachable; that must not end the thread either."""
+    try:
+        close_old_connections()
+    except Exception:
+        logger.warning("Could not check the progress thread's database connection", exc_info=True)
+    connection.close()
 
 
 _tracker_instance: _Tracker | None = None

@@ -68,7 +68,7 @@ def run(request: HttpRequest, workflow_id: Any) -> HttpResponse:
         if not errors:
             general = general or [error.message]
         return _run_page(request, workflow, version, values=values, errors=errors, general=general, status=400)
-    messages.success(request, f"{workflow.name} is running (version {version.version}).")
+    messages.success(request, f"Started a run of {workflow.name} (version {version.version}).")
     return redirect("executions:detail", execution_id=execution.pk)
 
 

@@ -49,7 +49,7 @@ def definition_for(node: InputNode, *, asking: bool = False) -> ParameterDefinit
     if node.default is not None and not asking:
         extra["default"] = node.default
     help_parts = [f"Type: {data_type}."]
-    if node.prompt:
+    if node.prompt and not asking:  # while asking, the prompt is the form's question
         help_parts.insert(0, node.prompt)
     if node.interactive and not asking and node.default is None:
         help_parts.append("Leave it empty to be asked while the workflow runs.")

@@ -443,7 +443,7 @@ def test_running_from_the_form_starts_with_typed_inputs(personas) -> None:
         follow=True)
     execution = Execution.objects.get()
     assert response.redirect_chain == [(f"/executions/{execution.pk}/", 302)]
-    assert messages_of(response) == ["Typed is running (version 1.0.0)."]
+    assert messages_of(response) == ["Started a run of Typed (version 1.0.0)."]
     assert (execution.inputs, execution.state, execution.started_by_name) == (
         {"count": 2, "tags": ["a", "b"]}, "waiting_for_input", "alpha-operator")
     assert AuditEntry.objects.filter(event_type="execution.started", target_id=str(execution.pk)).count() == 1

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ class Daphne:
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    log_path: str = ""
 
     @property
     def url(self) -> str:
@@ -37,14 +37,14 @@ class Daphne:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "symphony_site.test_settings", "DEBUG": "1",
                "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
                "REDIS_URL": settings.REDIS_URL, "PYTEST_XDIST_WORKER": "", **self.extra_env}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"],
-            # Its log goes to a file: an unread pipe would fill and block the server.
-            env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=self.log_file())
+        with self._log() as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"],
+                env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"daphne exited: {self.log_tail()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
@@ -54,12 +54,17 @@ class Daphne:
                     raise RuntimeError("daphne did not listen in time") from None
                 time.sleep(0.1)
 
-    @property
-    def log_path(self) -> Path:
-        return Path(settings.BASE_DIR) / "var" / f"test-daphne-{self.port}.log"
+    def _log(self) -> Any:
+        """daphne's own log, in a file: a pipe nobody reads would block the server once full (a
+        long session of refused pages logs a warning each)."""
+        folder = os.path.join(settings.BASE_DIR, "var", "browser-artefacts")
+        os.makedirs(folder, exist_ok=True)
+        self.log_path = os.path.join(folder, f"daphne-{self.port}.log")
+        return open(self.log_path, "ab")  # the child keeps its own copy of the descriptor
 
-    def log_file(self) -> Any:
-        return self.log_path.open("ab")
+    def log_tail(self, size: int = 2000) -> str:
+        with open(self.log_path, "rb") as log:
+            return log.read().decode(errors="replace")[-size:]
 
     def stop(self) -> None:
         if self.process is None:

@@ -1,6 +1,6 @@
-"""Headless Chromium on a real daphne and a real worker: node colours and the progress bar change
-without a reload, the connection drops (the web server restarts) and the page resumes where it
-left off, with nothing missed or repeated."""
+"""Headless Chromium on a real daphne and a real worker, on the execution page users see: node
+colours and the progress bar change without a reload, the connection drops (the web server
+restarts) and the page resumes where it left off, with nothing missed or repeated."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from tests.browser import browser_page, log_in
 from tests.conftest import PASSWORD
 from tests.executions.conftest import start, store, wait_for
 from workflows import samples as s
-
-from .page import execution_page, render
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("close_stray_connections")]
 
@@ -41,14 +39,10 @@ def test_the_page_follows_the_run_and_resumes_after_the_server_restarts(engine, 
     # blocking calls between browser steps.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     workflow = store(engine, two_waits())
-    # The stand-in page is served by Playwright, not by the local server, so Chromium would treat
-    # its WebSocket to 127.0.0.1 as a public page reaching into the local network.
-    with browser_page(extra_args=("--disable-features=LocalNetworkAccessChecks",)) as page:
+    with browser_page() as page:
         log_in(page, daphne.url, engine.users["viewer"].username, PASSWORD)
         execution = start(engine, workflow, {"value": "hi"})
-        html = execution_page(execution)
-        page.route(f"{daphne.url}/live-fixture/", lambda route: render(route, html))
-        page.goto(f"{daphne.url}/live-fixture/")
+        page.goto(f"{daphne.url}/executions/{execution.pk}/")
         page.evaluate("window.loadedOnce = true")
         page.wait_for_selector("[data-live-status][data-live-state=live]")
 

@@ -103,3 +103,19 @@ def test_a_member_removed_from_another_team_keeps_this_stream(personas, transact
         return quiet, client.close_code
 
     assert run(scenario()) == (True, None)
+
+
+def test_the_progress_thread_outlives_an_unreachable_database(monkeypatch, caplog) -> None:
+    """Closing the thread's connection checks it first, which connects; with the database gone
+    that raises, and the thread (which has no one to report to) must go on to its next round."""
+    from django.db import OperationalError
+
+    from executions.live import progress
+
+    def unreachable() -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(progress, "close_old_connections", unreachable)
+    progress._close_connection()
+    assert [record.getMessage() for record in caplog.records] == [
+        "Could not check the progress thread's database connection"]

@@ -13,6 +13,10 @@
 //   [data-progress-bar]        a <progress> (value, max 100); [data-progress-text] "n of m nodes"
 //   [data-eta]                 text; data-eta-seconds as rendered
 //   [data-log-tail]            a list; one <li data-level> per log line, at most data-max-lines
+//   [data-count="<state>"]     optional: how many node runs are in that state
+//   [data-controls-for-state]  optional: the controls drawn for the rendered state, hidden while
+//                              the execution is in another; [data-state-moved] (hidden) is shown
+//                              then, its [data-state-moved-to] naming the new state
 
 import { LiveSocket } from "./live-socket.js";
 
@@ -55,6 +59,7 @@ export class ExecutionView {
       ? { seconds: Number(eta.dataset.etaSeconds), at: Date.now() } : null;
     this.etaFetched = 0;
     this.executionState = root.querySelector("[data-execution-state]")?.dataset.state || "";
+    this.renderedState = this.executionState;
     this.render();
     this.ticker = setInterval(() => this.renderEta(), 1000);
     this.socket = new LiveSocket({
@@ -129,6 +134,16 @@ export class ExecutionView {
       text(element, state.replaceAll("_", " "));
     }
     if (TERMINAL.has(state)) this.eta = null;
+    // The buttons were drawn for the state the page was rendered in; in another state they would
+    // only be refused, so they give way to a note until the page is reloaded (or the state is back).
+    const moved = state !== this.renderedState;
+    const controls = this.root.querySelector("[data-controls-for-state]");
+    if (controls) controls.hidden = moved;
+    const note = this.root.querySelector("[data-state-moved]");
+    if (note) {
+      note.hidden = !moved;
+      text(note.querySelector("[data-state-moved-to]"), state.replaceAll("_", " "));
+    }
   }
 
   row(node) {
@@ -165,6 +180,11 @@ export class ExecutionView {
       text(bar, `${bar.value}%`);
     }
     text(this.root.querySelector("[data-progress-text]"), `${settled} of ${total} nodes`);
+    for (const element of this.root.querySelectorAll("[data-count]")) {
+      let count = 0;
+      for (const state of this.states.values()) if (state === element.dataset.count) count += 1;
+      text(element, count);
+    }
     this.renderEta();
   }
 
