@@ -344,10 +344,10 @@ def templates_use(
     workflow = made["workflow"]
     out(f"Created {workflow['name']} ({workflow['id']}) from {slug} {made['template_version']}.")
     if made.get("applied_defaults"):
-        out("Defaults used: " + ", ".join(f"{key}={render.text(value)}"
-                                          for key, value in sorted(made["applied_defaults"].items())))
+        out("Defaults used: " + ", ".join(f"{applied['parameter']}={render.text(applied['value'])}"
+                                          for applied in made["applied_defaults"]))
     for warning in made.get("warnings") or []:
-        out(f"warning: {warning.get('message', warning) if isinstance(warning, dict) else warning}")
+        out(f"warning: {warning['message']} [{warning['code']}]")
 
 
 # --- executions -----------------------------------------------------------------------------
