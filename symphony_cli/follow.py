@@ -81,10 +81,11 @@ class Tracker:
             self.state = str(data.get("to") or self.state)
             return f"execution {self.state}" + (f" ({data['reason']})" if data.get("reason") else "")
         elif kind in ("execution.completed", "execution.failed"):
+            # The state change beside it already said so; only the error is news.
             self.state = kind.removeprefix("execution.")
             error = data.get("error")
-            return f"execution {self.state}" + (f": {error.get('code')}: {error.get('message')}"
-                                                if isinstance(error, dict) else "")
+            if isinstance(error, dict):
+                return f"error {error.get('code')}: {error.get('message')}"
         return None
 
     @property
@@ -139,7 +140,7 @@ class BarView:
                              eta_deadline=deadline if not tracker.finished else None)
 
     def say(self, line: str) -> None:
-        if line.startswith(("log ", "execution ")) or "retrying" in line:
+        if line.startswith(("log ", "execution ", "error ")) or "retrying" in line:
             self.progress.console.print(line, markup=False, highlight=False)
 
     def close(self) -> None:

@@ -82,3 +82,6 @@ def run_script(*arguments: str, env: dict[str, str], stdin: str | None = None) -
     clean = {key: value for key, value in os.environ.items() if not key.startswith("SYMPHONY_")}
     return subprocess.run([console_script(), *arguments], env={**clean, **env}, input=stdin, capture_output=True,
                           text=True, timeout=60)
+
+
+from tests.executions.conftest import engine  # noqa: E402, F401  (a running worker and committed data)
