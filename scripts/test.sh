@@ -16,7 +16,7 @@ cd "$ROOT"
 say "ruff"
 ruff check .
 say "mypy --strict on the pure core"
-mypy workflows/domain workflows/serialization templates_app/domain audit/domain.py teams/roles.py symphony_site/env.py executions/domain executions/runtime executions/triggers/domain
+mypy workflows/domain workflows/serialization templates_app/domain audit/domain.py teams/roles.py symphony_site/env.py executions/domain executions/runtime executions/triggers/domain symphony_cli
 say "lint-imports (import boundaries: pyproject.toml [tool.importlinter])"
 lint-imports --no-cache
 say "makemigrations --check"

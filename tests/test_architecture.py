@@ -87,7 +87,8 @@ def test_the_door_check_catches_each_way_of_sending(source: str, expected: list[
 # The import rules themselves (pure cores, app boundaries, layers) are import-linter
 # contracts in pyproject.toml, run by `make test` (`lint-imports`). These tests make sure
 # that check can fail: a copy of the code with violations planted must break them.
-ROOT_PACKAGES = ["symphony_site", "teams", "audit", "workflows", "templates_app", "executions"]
+ROOT_PACKAGES = ["symphony_site", "teams", "audit", "workflows", "templates_app", "executions", "instruments",
+                 "symphony_cli"]
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -112,6 +113,7 @@ def test_the_import_contracts_catch_planted_violations(tmp_path: Path) -> None:
         "workflows/selectors.py": "from workflows import views",
         "teams/websocket_auth.py": "from workflows import models",
         "teams/models.py": "from teams import services",
+        "symphony_cli/render.py": "from workflows.serialization import pretty",
     }
     for path, line in planted.items():
         with open(tmp_path / path, "a") as module:
@@ -122,6 +124,7 @@ def test_the_import_contracts_catch_planted_violations(tmp_path: Path) -> None:
     assert broken == [
         "Pure cores import no framework",
         "The audit core imports no other app",
+        "The command-line client imports no framework and no app",
         # Through teams.models -> teams.services -> audit.services -> retention, the core's chain
         # module now reaches a layer above it.
         "audit: adapters, services, reads, models, domain",
