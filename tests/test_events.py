@@ -289,7 +289,8 @@ def test_a_removed_member_is_told_and_disconnected(personas: Personas) -> None:
 
     removed, closed = asyncio.run(scenario())
     assert (removed["type"], removed["target"]) == ("member.removed", {"type": "user", "id": str(viewer.pk)})
-    assert closed == {"type": "websocket.close", "code": 4404}
+    # The stream re-checks membership when it changes and closes with why (docs/executions.md).
+    assert closed == {"type": "websocket.close", "code": 4403, "reason": "membership_revoked"}
 
 
 def test_a_failing_channel_layer_does_not_fail_a_committed_write(personas: Personas,

@@ -19,7 +19,7 @@ from instruments.access import (
 from instruments.api import serializers as s
 from symphony_site.api.errors import NotFound, ValidationFailed
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
-from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.api.serializers import ErrorSerializer, page_of
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team, teams_for_user
 from teams.models import Team
@@ -76,7 +76,7 @@ class SecretListView(APIView):
     @extend_schema(operation_id="team_secrets_list", tags=["secrets"],
                    summary="A team's secrets: names and history, never values (admins)",
                    parameters=CURSOR_PARAMETERS,
-                   responses={200: s.SecretSerializer(many=True), **ERRORS})
+                   responses={200: page_of(s.SecretSerializer, "SecretPage"), **ERRORS})
     def get(self, request: Request, team_id: Any) -> Response:
         team = access_team_for_secrets(request.user, team_id)
         return paginated_response(request, selectors.secrets_of(team), ("name",),
@@ -126,7 +126,7 @@ class ProviderListView(APIView):
     @extend_schema(operation_id="team_providers_list", tags=["models"],
                    summary="A team's OpenAI-compatible model providers (admins)",
                    parameters=CURSOR_PARAMETERS,
-                   responses={200: s.ProviderSerializer(many=True), **ERRORS})
+                   responses={200: page_of(s.ProviderSerializer, "ProviderPage"), **ERRORS})
     def get(self, request: Request, team_id: Any) -> Response:
         team = access_team_for_providers(request.user, team_id)
         return paginated_response(request, selectors.providers_of(team), ("name",),

@@ -30,6 +30,7 @@ class TeamWithData:
     schedule_id: str  # triggers of the instantiated workflow: a schedule, a webhook, a "run after" rule
     webhook_id: str
     rule_id: str
+    secret_and_provider_name: str  # a team secret and a model provider of that one name
 
     def token_client(self, who: str) -> APIClient:
         client = APIClient()
@@ -41,7 +42,8 @@ class TeamWithData:
         return {"team_id": str(self.personas.team.pk), "workflow_id": str(self.instantiated_id),
                 "user_id": str(self.personas.users["viewer"].pk), "token_id": self.token_id,
                 "slug": self.template_slug, "version": "1.0.0", "execution_id": self.execution_id,
-                "schedule_id": self.schedule_id, "webhook_id": self.webhook_id, "rule_id": self.rule_id}
+                "schedule_id": self.schedule_id, "webhook_id": self.webhook_id, "rule_id": self.rule_id,
+                "name": self.secret_and_provider_name}
 
 
 def error_of(response: Any) -> dict[str, Any]:
@@ -96,13 +98,18 @@ def build_team_with_data(personas: Personas) -> TeamWithData:
         "cron": "0 9 * * 1-5", "timezone": "Europe/Paris", "inputs": inputs}, format="json"))
     webhook = _created(owner.post(f"/api/v1/workflows/{target}/webhooks/", {"name": "CRM"}, format="json"))
     rule = _created(owner.post(f"/api/v1/workflows/{target}/run-after/", {"after": workflow["id"]}, format="json"))
+    # One name serves both `.../secrets/<name>/` and `.../providers/<name>/`.
+    _created(owner.post(f"/api/v1/teams/{team}/secrets/", {"name": "gateway", "value": "s3cret"}, format="json"))
+    _created(owner.post(f"/api/v1/teams/{team}/providers/", {
+        "name": "gateway", "base_url": "https://api.openai.com/v1", "api_key_secret": "gateway"}, format="json"))
     editor = APIClient()
     editor.credentials(HTTP_AUTHORIZATION=f"Token {keys['editor']}")
     editor_team = _created(editor.post("/api/v1/teams/", {"name": "Editor's own"}, format="json"))
     return TeamWithData(personas=personas, keys=keys, token_id=token_id, workflow_id=workflow["id"],
                         template_slug=template["slug"], instantiated_id=target,
                         editor_team_slug=editor_team["slug"], execution_id=execution["id"],
-                        schedule_id=schedule["id"], webhook_id=webhook["id"], rule_id=rule["id"])
+                        schedule_id=schedule["id"], webhook_id=webhook["id"], rule_id=rule["id"],
+                        secret_and_provider_name="gateway")
 
 
 @pytest.fixture
