@@ -10,7 +10,9 @@ seq the execution has handed out.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
+import re
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -19,12 +21,37 @@ from rest_framework.views import APIView
 
 from executions.access import access_execution
 from executions.engine.events import EVENT_TYPES
-from executions.live.filters import LOG_LEVELS, FilterInvalid, parse_after_seq, parse_filter
+from executions.live.filters import (
+    LOG_LEVELS,
+    MAX_LISTED,
+    FilterInvalid,
+    parse_after_seq,
+    parse_filter,
+)
 from executions.live.streams import stored_events
 from symphony_site.api.errors import ValidationFailed
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+
+# `types` as the schema can say it: known event types, comma-separated.
+_ONE_TYPE = "|".join(re.escape(event_type) for event_type in EVENT_TYPES)
+# Empty means no filter, as the server reads it.
+TYPES_PATTERN = f"^(?:(?:{_ONE_TYPE})(?:,(?:{_ONE_TYPE}))*)?$"
+# At most MAX_LISTED comma-separated node ids.
+NODE_PATTERN = f"^[^,]*(?:,[^,]*){{0,{MAX_LISTED - 1}}}$"
+
+
+def _check_as_documented(params: Any) -> None:
+    """The REST query is read exactly as the schema documents it (the WebSocket filter is more
+    forgiving about spaces and case): anything else is 400 naming the field."""
+    if not all(re.fullmatch(TYPES_PATTERN, raw) for raw in params.getlist("types")):
+        raise FilterInvalid("types", "types is a comma-separated list of event types, no spaces: "
+                                     f"{', '.join(EVENT_TYPES)}.")
+    if not all(re.fullmatch(NODE_PATTERN, raw) for raw in params.getlist("node")):
+        raise FilterInvalid("node", f"node names at most {MAX_LISTED} comma-separated node ids.")
+    if "min_level" in params and params["min_level"] not in LOG_LEVELS:
+        raise FilterInvalid("min_level", f"min_level is one of {', '.join(LOG_LEVELS)}.")
 
 
 class EventSerializer(serializers.Serializer[object]):
@@ -57,13 +84,13 @@ class ExecutionEventsView(APIView):
         operation_id="executions_events",
         summary="An execution's events after a seq, oldest first",
         parameters=[
-            OpenApiParameter("after_seq", OpenApiTypes.INT, description="Only events after this seq (default 0)."),
-            OpenApiParameter("types", str, description=f"Comma-separated event types: {', '.join(EVENT_TYPES)}."),
-            OpenApiParameter("node", str, description="Comma-separated node ids: other nodes' events are "
+            OpenApiParameter("after_seq", {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}, description="Only events after this seq (default 0)."),
+            OpenApiParameter("types", {"type": "string", "pattern": TYPES_PATTERN}, description=f"Comma-separated event types: {', '.join(EVENT_TYPES)}."),
+            OpenApiParameter("node", {"type": "string", "pattern": NODE_PATTERN}, description="Comma-separated node ids: other nodes' events are "
                              "left out (execution-level events stay unless `types` excludes them)."),
             OpenApiParameter("min_level", str, enum=list(LOG_LEVELS),
                              description="`log` events below this level are left out."),
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
         ],
         responses={
             200: EventPageSerializer,
@@ -76,6 +103,7 @@ class ExecutionEventsView(APIView):
         execution = access_execution(request.user, execution_id)
         params = request.query_params
         try:
+            _check_as_documented(params)
             after_seq = parse_after_seq(params.get("after_seq")) or 0
             event_filter = parse_filter(types=params.getlist("types"), nodes=params.getlist("node"),
                                         min_level=params.get("min_level"), known_types=EVENT_TYPES)

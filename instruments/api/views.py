@@ -26,9 +26,11 @@ from teams.models import Team
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
           409: ErrorSerializer}
-TEAM_PARAMETER = OpenApiParameter("team", OpenApiTypes.UUID,
-                                  description="Team id; may be left out by a member of exactly "
-                                              "one team.")
+# Documented as required: the server also answers a member of exactly one team who leaves it
+# out, but a client cannot know that in general (400 names the field otherwise).
+TEAM_PARAMETER = OpenApiParameter("team", OpenApiTypes.UUID, required=True,
+                                  description="Team id (a member of exactly one team may leave it "
+                                              "out).")
 
 
 def _requested_team(request: Request) -> Team:
@@ -55,7 +57,8 @@ class ModelListView(APIView):
 
 class UsageView(APIView):
     @extend_schema(operation_id="team_usage", tags=["models"],
-                   parameters=[OpenApiParameter("days", int, description="1 to 366; default 30.")],
+                   parameters=[OpenApiParameter("days", {"type": "integer", "minimum": 1, "maximum": 366},
+                                               description="1 to 366; default 30.")],
                    summary="A team's model usage over time: per UTC day and per model",
                    responses={200: s.UsageSerializer, **ERRORS})
     def get(self, request: Request, team_id: Any) -> Response:

@@ -52,6 +52,7 @@ GROUPS = {
     "audit": r"^[A-Z]+ /api/v1/audit/",
     "executions": r"^[A-Z]+ /api/v1/executions/",
     "triggers": r"^[A-Z]+ /api/v1/(schedules|webhooks|run-after)/",
+    "models": r"^[A-Z]+ /api/v1/models/",
 }
 
 # Operations whose body carries a workflow document (a file, for import) or template definitions. Their schema is
