@@ -248,6 +248,8 @@ EXECUTION_NODE_TIMEOUT_S = env_float("EXECUTION_NODE_TIMEOUT_S", 300.0)
 EXECUTION_MAX_NODE_TIMEOUT_S = env_float("EXECUTION_MAX_NODE_TIMEOUT_S", 3600.0)
 # Node runs in flight at once per execution when the workflow's settings name no max_parallel.
 EXECUTION_DEFAULT_MAX_PARALLEL = env_int("EXECUTION_DEFAULT_MAX_PARALLEL", 32)
+# The most executions one bulk command (POST /api/v1/executions/bulk/) may select.
+EXECUTION_BULK_MAX = env_int("EXECUTION_BULK_MAX", 500)
 # A queued node run whose step message was not claimed this long after dispatch is sent again.
 EXECUTION_REDISPATCH_AFTER_S = env_float("EXECUTION_REDISPATCH_AFTER_S", 30.0)
 # Retry backoffs up to this are sent with a broker countdown; longer ones wait for the reaper.

@@ -143,6 +143,10 @@ def _prepare(
         entry_details["token_name"] = origin.token_name
     if actor_type is not None:
         resolved_type = ActorType(actor_type)
+    if origin.request_id:
+        entry_details.setdefault("request_id", origin.request_id)
+    if origin.bulk_operation:
+        entry_details.setdefault("bulk_operation", origin.bulk_operation)
 
     if target is not None:
         target_type = target_type or _target_label(target)

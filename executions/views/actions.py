@@ -23,10 +23,10 @@ from symphony_site.api.errors import ApiError, Conflict, ValidationFailed
 from symphony_site.origins import actor_from_request, web_origin
 from teams.access import require_role
 from teams.roles import Role
+from workflows.access import access_workflow
 from workflows.domain import InputNode
 from workflows.models import Workflow, WorkflowVersion
-from workflows.selectors import access_workflow
-from workflows.services import version_of
+from workflows.selectors import version_of
 
 MAX_REASON = 1000
 
