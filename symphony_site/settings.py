@@ -6,6 +6,7 @@ Development (DEBUG=1) gets local defaults matching `make run`; production
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "symphony_site.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "symphony_site.api.middleware.ApiBodyLimitMiddleware",
@@ -344,6 +346,24 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
                                    "schedule": EXECUTION_EVENTS_PRUNE_INTERVAL_S},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+
+# --- Operations: metrics and logs (docs/operations.md) ----------------------------
+# Every process writes its Prometheus samples here (multiprocess mode); `scripts/run.sh` and
+# `scripts/test.sh` empty it before starting anything. prometheus-client reads the variable
+# when first imported, which `symphony_site.metrics` does only after these settings load.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / "prometheus")) or ""
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
+# GET /metrics answers a request bearing this token, or one from an allowed address (exact
+# addresses or networks); without a token, loopback only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
+# The Celery queues whose depth (messages waiting in Redis) /metrics reports.
+METRICS_QUEUES = env_list("METRICS_QUEUES", ["steps", "io", "models"])
+# `json`: one JSON object per log line (structlog) from web, workers and beat; anything else:
+# lines for people (the default in `make run`).
+LOG_FORMAT = env_str("LOG_FORMAT", "console") or "console"
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
 
 # --- Channels -----------------------------------------------------------------
 CHANNEL_LAYERS = {

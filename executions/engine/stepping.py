@@ -50,6 +50,7 @@ from executions.runtime import registry
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import Arrival, Settled, resolve_inputs, settle_outgoing
 from instruments.worker import node_context_fields
+from symphony_site import metrics
 from symphony_site.events import execution_group, publish_batch_to_group_on_commit
 from workflows.domain import Workflow
 
@@ -325,7 +326,12 @@ def step(execution_id: Any, run_id: int) -> None:
         claimed = claim(execution_id, item.run_id)
         if claimed is None:
             continue
+        started = time.perf_counter()
         result = execute(claimed)
+        facts = claimed.graph.facts[claimed.node_id]
+        metrics.node_attempt(node_kind=facts.kind, node_type=facts.type_name, attempt=claimed.attempt,
+                             seconds=time.perf_counter() - started,
+                             failure_code=result.failure.code if result.failure is not None else None)
         capacity = settings.EXECUTION_INLINE_MAX if time.monotonic() < budget_end else 0
         todo.extend(record(claimed, result, inline_capacity=capacity))
     for leftover in todo:
