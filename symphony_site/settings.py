@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from symphony_site import logs
 from symphony_site.env import (
     env_bool,
     env_float,
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "symphony_site.request_context.RequestContextMiddleware",
     "symphony_site.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -231,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "ExecutionStateEnum": "executions.api.serializers.EXECUTION_STATES",
         "NodeRunStateEnum": "executions.api.serializers.NODE_RUN_STATES",
         "ExecutionCommandEnum": "executions.api.serializers.COMMANDS",
+        "BulkCommandEnum": "executions.api.bulk.BULK_COMMAND_NAMES",
+        "BulkActionEnum": "executions.api.bulk.BULK_ACTIONS",
     },
     # Every operation documents the platform's errors too (400, 401, 403, 404, 413, 415, 429).
     "POSTPROCESSING_HOOKS": [
@@ -364,6 +368,8 @@ METRICS_QUEUES = env_list("METRICS_QUEUES", ["steps", "io", "models"])
 # lines for people (the default in `make run`).
 LOG_FORMAT = env_str("LOG_FORMAT", "console") or "console"
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
+# Take a request id from the X-Request-ID header a trusted proxy sets, instead of making one.
+REQUEST_ID_FROM_PROXY = env_bool("REQUEST_ID_FROM_PROXY", default=False)
 
 # --- Channels -----------------------------------------------------------------
 CHANNEL_LAYERS = {
@@ -379,13 +385,6 @@ CHANNEL_LAYERS = {
 }
 
 # --- Logging ------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # urllib3 writes whole URLs, query strings included, at DEBUG: a URL can carry a team
-    # secret (`?key={{ secrets.KEY }}`), so its debug lines never reach the log.
-    "loggers": {"django.request": {"level": "ERROR"}, "urllib3": {"level": "INFO"}},
-}
+# One handler for every logger; LOG_FORMAT=json writes JSON lines (symphony_site/logs.py).
+LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+logs.configure_structlog()

@@ -22,6 +22,7 @@ from workflows.access import access_workflow
 from .serializers import EXECUTION_STATES
 
 BULK_COMMAND_NAMES = [command.value for command in BULK_COMMANDS]
+BULK_ACTIONS = ["change", "skip"]
 # Bounds how much one body makes the server parse; the service's own cap (EXECUTION_BULK_MAX,
 # 500 by default) answers a clear error below it.
 MAX_IDS = 10_000
@@ -63,7 +64,7 @@ class BulkOutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     team = serializers.CharField(help_text="The execution's team ('' when not found).")
     workflow_name = serializers.CharField()
     state = serializers.CharField(help_text="Its state when the command was decided ('' when not found).")
-    action = serializers.ChoiceField(choices=["change", "skip"])
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
     reason = serializers.CharField(help_text="Why it is skipped ('' for a change).")
     new_state = serializers.CharField(allow_null=True, help_text="After a real run: its state now "
                                                                  "(for rerun, the new execution's).")
