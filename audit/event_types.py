@@ -56,6 +56,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "execution.completed": "Every node of an execution settled and none failed.",
     "execution.failed": "An execution failed: a node failed (policy stop or continue) or its timeout passed.",
     "execution.rerun": "A failed or cancelled execution was re-run (details name the new execution).",
+    "execution.bulk_command": "One bulk command changed executions of a team (details: command, filter, the ids changed, how many skipped); each change has its own entry with the same bulk_operation.",
     "execution.queued": "An execution waits for a slot under a concurrency limit (details: scope, limit, running).",
     # Triggers and limits (docs/triggers.md)
     "schedule.created": "A schedule was created for a workflow (cron, time zone, catch-up policy).",

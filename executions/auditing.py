@@ -22,3 +22,10 @@ def audit_execution(*, execution: Any, actor: Actor, origin: Origin, event_type:
         target_type="execution", target_id=str(execution.pk), target_name=workflow_name[:200],
         execution_id=execution.pk, reason=reason, details=dict(details or {}),
     )
+
+
+def audit_bulk(*, team: Any, actor: Actor, origin: Origin, command: str, details: Mapping[str, Any]) -> None:
+    """Append the summary of one bulk operation in one team (its id is `origin.bulk_operation`)."""
+    record_event(team=team, actor=actor, origin=origin, event_type="execution.bulk_command",
+                 target_type="bulk_operation", target_id=origin.bulk_operation, target_name=f"bulk {command}",
+                 details=dict(details))

@@ -25,7 +25,7 @@ HISTORY_SAMPLES = 50
 
 def executions_for_user(user: Any, *, team: Any = None, workflow: Any = None, states: list[str] | None = None,
                         started_by: str = "", started_after: dt.datetime | None = None,
-                        started_before: dt.datetime | None = None) -> QuerySet[Execution]:
+                        started_before: dt.datetime | None = None, error_text: str = "") -> QuerySet[Execution]:
     executions = scoped(Execution.objects.all(), user).select_related(
         "workflow_version", "workflow", "started_by").defer("inputs", "outputs", "workflow_version__document")
     if team:
@@ -40,6 +40,9 @@ def executions_for_user(user: Any, *, team: Any = None, workflow: Any = None, st
         executions = executions.filter(started_at__gte=started_after)
     if started_before is not None:
         executions = executions.filter(started_at__lt=started_before)
+    if error_text:
+        # The failure's message (a node's error, a timeout) as the execution records it.
+        executions = executions.filter(error__message__icontains=error_text)
     return executions
 
 

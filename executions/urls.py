@@ -5,6 +5,7 @@ from executions import views
 app_name = "executions"
 urlpatterns = [
     path("", views.execution_list, name="list"),
+    path("bulk/", views.bulk, name="bulk"),
     path("run/<uuid:workflow_id>/", views.run, name="run"),
     path("<uuid:execution_id>/", views.execution_detail, name="detail"),
     path("<uuid:execution_id>/progress/", views.execution_progress, name="progress"),

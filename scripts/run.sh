@@ -32,4 +32,7 @@ cat <<MSG
   Press Ctrl-C to stop everything.
 
 MSG
+# Every process writes Prometheus samples here; the last run's would be added to this one's.
+export PROMETHEUS_MULTIPROC_DIR="$ROOT/var/prometheus"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 honcho -f "$ROOT/Procfile" start

@@ -23,6 +23,8 @@ say "makemigrations --check"
 python manage.py makemigrations --check --dry-run --settings=symphony_site.test_settings >/dev/null ||
   die "Model changes without migrations: run 'python manage.py makemigrations'."
 say "pytest"
+# Prometheus samples of earlier runs' processes (multiprocess mode) would be added to this run's.
+rm -rf "$ROOT/var/prometheus" && mkdir -p "$ROOT/var/prometheus"
 status=0
 python -m pytest -n "${PYTEST_WORKERS:-2}" -q "$@" || status=$?
 if [ "$status" = 5 ]; then

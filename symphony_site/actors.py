@@ -85,7 +85,11 @@ class Origin:
     user_agent: str = ""
     token_id: str | None = None
     token_name: str = ""
+    # The HTTP request that made the action (its X-Request-ID), recorded in audit details.
     request_id: str = ""
+    # A bulk operation this action is one change of (executions/services/bulk.py): every audit
+    # entry of that operation names it, so one operation's changes are found together.
+    bulk_operation: str = ""
 
     @classmethod
     def task(cls, request_id: str = "") -> Origin:

@@ -22,12 +22,15 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from symphony_site import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +137,7 @@ class _Publisher:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] | None = None
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any], float] | None] | None = None
         self.ready = threading.Event()
         self.idle = threading.Event()
         self.idle.set()
@@ -156,11 +159,12 @@ class _Publisher:
             item = await self.queue.get()
             if item is None:
                 return
-            group, message = item
+            group, message, handed_at = item
             try:
                 layer = get_channel_layer()
                 if layer is not None:
                     await layer.group_send(group, message)
+                    metrics.event_published(handed_at)
             except Exception:
                 logger.exception("Publishing to %s failed", group)
             finally:
@@ -174,7 +178,7 @@ class _Publisher:
         with self.lock:
             self.pending += 1
             self.idle.clear()
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message, time.monotonic()))
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every message sent so far left this process."""

@@ -35,6 +35,8 @@ def origin_from_request(request: Any, *, channel: Channel) -> Origin:
         user_agent=str(meta.get("HTTP_USER_AGENT", "")),
         token_id=str(token.pk) if token is not None else None,
         token_name=token.name if token is not None else "",
+        # Set by symphony_site.request_context; the audit entry's details carry it.
+        request_id=str(getattr(request, "request_id", "") or ""),
     )
 
 

@@ -6,10 +6,12 @@ Development (DEBUG=1) gets local defaults matching `make run`; production
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 
+from symphony_site import logs
 from symphony_site.env import (
     env_bool,
     env_float,
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "symphony_site.request_context.RequestContextMiddleware",
+    "symphony_site.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "symphony_site.api.middleware.ApiBodyLimitMiddleware",
@@ -229,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "ExecutionStateEnum": "executions.api.serializers.EXECUTION_STATES",
         "NodeRunStateEnum": "executions.api.serializers.NODE_RUN_STATES",
         "ExecutionCommandEnum": "executions.api.serializers.COMMANDS",
+        "BulkCommandEnum": "executions.api.bulk.BULK_COMMAND_NAMES",
+        "BulkActionEnum": "executions.api.bulk.BULK_ACTIONS",
     },
     # Every operation documents the platform's errors too (400, 401, 403, 404, 413, 415, 429).
     "POSTPROCESSING_HOOKS": [
@@ -248,6 +254,8 @@ EXECUTION_NODE_TIMEOUT_S = env_float("EXECUTION_NODE_TIMEOUT_S", 300.0)
 EXECUTION_MAX_NODE_TIMEOUT_S = env_float("EXECUTION_MAX_NODE_TIMEOUT_S", 3600.0)
 # Node runs in flight at once per execution when the workflow's settings name no max_parallel.
 EXECUTION_DEFAULT_MAX_PARALLEL = env_int("EXECUTION_DEFAULT_MAX_PARALLEL", 32)
+# The most executions one bulk command (POST /api/v1/executions/bulk/) may select.
+EXECUTION_BULK_MAX = env_int("EXECUTION_BULK_MAX", 500)
 # A queued node run whose step message was not claimed this long after dispatch is sent again.
 EXECUTION_REDISPATCH_AFTER_S = env_float("EXECUTION_REDISPATCH_AFTER_S", 30.0)
 # Retry backoffs up to this are sent with a broker countdown; longer ones wait for the reaper.
@@ -343,6 +351,26 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
+# --- Operations: metrics and logs (docs/operations.md) ----------------------------
+# Every process writes its Prometheus samples here (multiprocess mode); `scripts/run.sh` and
+# `scripts/test.sh` empty it before starting anything. prometheus-client reads the variable
+# when first imported, which `symphony_site.metrics` does only after these settings load.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / "prometheus")) or ""
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
+# GET /metrics answers a request bearing this token, or one from an allowed address (exact
+# addresses or networks); without a token, loopback only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
+# The Celery queues whose depth (messages waiting in Redis) /metrics reports.
+METRICS_QUEUES = env_list("METRICS_QUEUES", ["steps", "io", "models"])
+# `json`: one JSON object per log line (structlog) from web, workers and beat; anything else:
+# lines for people (the default in `make run`).
+LOG_FORMAT = env_str("LOG_FORMAT", "console") or "console"
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
+# Take a request id from the X-Request-ID header a trusted proxy sets, instead of making one.
+REQUEST_ID_FROM_PROXY = env_bool("REQUEST_ID_FROM_PROXY", default=False)
+
 # --- Channels -----------------------------------------------------------------
 CHANNEL_LAYERS = {
     "default": {
@@ -357,13 +385,6 @@ CHANNEL_LAYERS = {
 }
 
 # --- Logging ------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # urllib3 writes whole URLs, query strings included, at DEBUG: a URL can carry a team
-    # secret (`?key={{ secrets.KEY }}`), so its debug lines never reach the log.
-    "loggers": {"django.request": {"level": "ERROR"}, "urllib3": {"level": "INFO"}},
-}
+# One handler for every logger; LOG_FORMAT=json writes JSON lines (symphony_site/logs.py).
+LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+logs.configure_structlog()

@@ -50,6 +50,7 @@ import orjson
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from symphony_site import metrics
 from symphony_site.events import user_group
 
 logger = logging.getLogger(__name__)
@@ -256,6 +257,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def start(self) -> None:
         """Accept and start the sender and the periodic re-check."""
         await self.accept()
+        metrics.websocket_opened(type(self).__name__)
+        self.counted = True
         self.closing = False
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.queue_limit = max(1, int(settings.WEBSOCKET_QUEUE_EVENTS))
@@ -333,6 +336,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closing = True
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.websocket_closed(type(self).__name__)
         await self._stop_tasks()
         for group in getattr(self, "stream_groups", []):
             await self.hub.leave(group, self)

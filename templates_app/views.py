@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from symphony_site import metrics
 from symphony_site.api.errors import ApiError
 from symphony_site.origins import actor_from_request, web_origin
 from teams.access import access_team, has_role, team_role, teams_with_role
@@ -43,9 +44,11 @@ def marketplace(request: HttpRequest) -> HttpResponse:
                "publisher": params.get("author", "")[:100]}
     verified = params.get("verified") == "true"
     sort = params.get("sort") if params.get("sort") in selectors.SORTS else "relevance"
-    result = selectors.search_templates(request.user, query=query, sort=sort, limit=24,
-                                        cursor=params.get("cursor") or None, verified=True if verified else None,
-                                        **filters)
+    with metrics.Stopwatch() as watch:
+        result = selectors.search_templates(request.user, query=query, sort=sort, limit=24,
+                                            cursor=params.get("cursor") or None,
+                                            verified=True if verified else None, **filters)
+    metrics.template_searched("web", watch.seconds)
     base = {key: value for key, value in {"q": query, "sort": sort if sort != "relevance" else "",
                                           "verified": "true" if verified else "", **{
                                               "category": filters["category"], "tag": filters["tag"],

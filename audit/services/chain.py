@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 from audit import chain_sql, domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry
+from symphony_site import metrics
 from symphony_site.actors import PERSON_CHANNELS, Actor, Origin, normalize_ip
 
 USER_AGENT_MAX_LENGTH = 300
@@ -143,6 +144,10 @@ def _prepare(
         entry_details["token_name"] = origin.token_name
     if actor_type is not None:
         resolved_type = ActorType(actor_type)
+    if origin.request_id:
+        entry_details.setdefault("request_id", origin.request_id)
+    if origin.bulk_operation:
+        entry_details.setdefault("bulk_operation", origin.bulk_operation)
 
     if target is not None:
         target_type = target_type or _target_label(target)
@@ -323,6 +328,8 @@ def _insert(entries: Sequence[AuditEntry], head: _Head) -> None:
 
 
 def _mark_stored(entries: Sequence[AuditEntry]) -> None:
+    types = [entry.event_type for entry in entries]
+    transaction.on_commit(lambda: metrics.audit_appended(types))
     for entry in entries:
         # Stored: from here on the ORM treats it as an existing row, which it refuses to save.
         entry._state.adding = False

@@ -8,12 +8,14 @@ state-machine tests drive it). See docs/executions.md.
 """
 
 from executions.domain.commands import (
+    BULK_COMMANDS,
     NODE_COMMANDS,
     Command,
     CommandInvalid,
     CommandRefused,
     NodeView,
     available_commands,
+    bulk_refusal,
     check_command,
     command_targets,
     node_accepts,
@@ -49,6 +51,7 @@ from executions.domain.states import (
 
 __all__ = [
     "ACTIVE_EXECUTION_STATES",
+    "BULK_COMMANDS",
     "EXECUTION_TRANSITIONS",
     "NODE_COMMANDS",
     "NODE_TRANSITIONS",
@@ -66,6 +69,7 @@ __all__ = [
     "NodeRunState",
     "NodeView",
     "available_commands",
+    "bulk_refusal",
     "can_node_transition",
     "can_transition",
     "check_command",

@@ -164,3 +164,26 @@ def check_command(state: ExecutionState, nodes: Mapping[str, NodeView], command:
             raise CommandRefused(
                 f"Node {node_id!r} is {node.state}{detail}; {_NODE_NEEDS[command]}.",
                 state=state, available=available, node_id=node_id, node_state=node.state)
+
+
+# The execution-level commands one request may apply to many executions at once. Node commands
+# name a node of one execution, and start is for executions created to wait (a person starts them).
+BULK_COMMANDS: Final = (Command.PAUSE, Command.RESUME, Command.CANCEL, Command.RERUN)
+
+
+def bulk_refusal(command: Command, state: ExecutionState) -> str:
+    """Why a bulk `command` would leave an execution in `state` alone ("" when it applies).
+
+    Bulk commands are execution-level, so the state alone decides (no node views needed), by the
+    same table `check_command` enforces when each change is applied.
+    """
+    if command not in BULK_COMMANDS:
+        raise CommandInvalid(
+            f"{command} cannot be applied in bulk; bulk commands are "
+            f"{', '.join(bulk.value for bulk in BULK_COMMANDS)}.", field="command")
+    if command in STATE_COMMANDS[state]:
+        return ""
+    allowed = [offered.value for offered in STATE_COMMANDS[state]
+               if offered in BULK_COMMANDS]
+    return (f"it is {state}; {command} is not allowed now"
+            + (f" (it allows {', '.join(allowed)})" if allowed else ""))

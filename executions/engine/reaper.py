@@ -26,6 +26,7 @@ from executions.engine.books import Books, Dispatch
 from executions.engine.dispatching import send_after_commit
 from executions.engine.outcomes import lose_lease
 from executions.runtime.flow import SKIP_EXECUTION_STOPPED
+from symphony_site import metrics
 from symphony_site.actors import Actor
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,14 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def reap() -> dict[str, int]:
-    return {
+    counts = {
         "expired_leases": expire_leases(),
         "resent": resend_lost_messages(),
         "dispatched": dispatch_waiting(),
         "timed_out": enforce_deadlines(),
     }
+    metrics.reaper_recovered(counts)
+    return counts
 
 
 def expire_leases() -> int:

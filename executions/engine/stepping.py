@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import structlog
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -51,10 +52,12 @@ from executions.runtime import registry
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import Arrival, Settled, resolve_inputs, settle_outgoing
 from instruments.worker import node_context_fields
+from symphony_site import metrics
 from symphony_site.events import execution_group, publish_batch_to_group_on_commit
 from workflows.domain import Workflow
 
 logger = logging.getLogger(__name__)
+step_logger = structlog.get_logger("symphony.step")
 
 # A retry's step message may arrive a little before its due time (clocks differ by that much).
 DUE_TOLERANCE_S = 1.0
@@ -295,9 +298,21 @@ def step(execution_id: Any, run_id: int) -> None:
         claimed = claim(execution_id, item.run_id)
         if claimed is None:
             continue
-        result = execute(claimed)
-        capacity = settings.EXECUTION_INLINE_MAX if time.monotonic() < budget_end else 0
-        todo.extend(record(claimed, result, inline_capacity=capacity))
+        facts = claimed.graph.facts[claimed.node_id]
+        # Every log line written while this node runs and is recorded names it (docs/operations.md).
+        with structlog.contextvars.bound_contextvars(execution_id=str(execution_id), node_id=claimed.node_id,
+                                                     team=str(claimed.team_id)):
+            started = time.perf_counter()
+            result = execute(claimed)
+            seconds = time.perf_counter() - started
+            failure_code = result.failure.code if result.failure is not None else None
+            metrics.node_attempt(node_kind=facts.kind, node_type=facts.type_name, attempt=claimed.attempt,
+                                 seconds=seconds, failure_code=failure_code)
+            step_logger.info("node.attempt", node_type=facts.type_name, attempt=claimed.attempt,
+                             outcome="failed" if failure_code else "completed", error_code=failure_code,
+                             duration_ms=round(seconds * 1000, 2))
+            capacity = settings.EXECUTION_INLINE_MAX if time.monotonic() < budget_end else 0
+            todo.extend(record(claimed, result, inline_capacity=capacity))
     for leftover in todo:
         send_now(execution_id, leftover)
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 from executions import selectors
 from executions.access import access_execution
 from executions.domain import (
+    BULK_COMMANDS,
     NODE_COMMANDS,
     Command,
     ExecutionState,
@@ -94,9 +95,10 @@ def execution_list(request: HttpRequest) -> HttpResponse:
     started_by = params.get("started_by", "") if params.get("started_by", "") in people else ""
     after_text, started_after = _day(params.get("started_after", ""), end=False)
     before_text, started_before = _day(params.get("started_before", ""), end=True)
+    error_text = params.get("error", "").strip()[:500]
     executions = selectors.executions_for_user(
         request.user, team=team.pk, workflow=workflow or None, states=states, started_by=started_by,
-        started_after=started_after, started_before=started_before)
+        started_after=started_after, started_before=started_before, error_text=error_text)
     cursor = params.get("cursor")
     try:
         rows, next_cursor = paginate_queryset(executions, selectors.LIST_ORDERING, limit=PAGE_SIZE, cursor=cursor)
@@ -107,9 +109,9 @@ def execution_list(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.list_progress = selectors.list_progress(row, counts.get(row.pk, {}))  # type: ignore[attr-defined]
     base = {"state": states, "workflow": workflow, "started_by": started_by, "started_after": after_text,
-            "started_before": before_text}
+            "started_before": before_text, "error": error_text}
     base = {key: value for key, value in base.items() if value}
-    filtered = bool(states or started_by or after_text or before_text)
+    filtered = bool(states or started_by or after_text or before_text or error_text)
     context = {
         "team": team, "executions": rows, "states": EXECUTION_STATES, "chosen_states": states,
         "workflows": workflows, "workflow": workflow, "workflow_name": workflow_name, "people": people,
@@ -120,7 +122,11 @@ def execution_list(request: HttpRequest) -> HttpResponse:
         "live_rows": not filtered and not cursor,
         "next_url": "?" + urlencode({**base, "cursor": next_cursor}, doseq=True) if next_cursor else "",
         "first_url": "?" + urlencode(base, doseq=True) if cursor else "",
-        "can_operate": can_operate(request.user, team),
+        "can_operate": can_operate(request.user, team), "error_text": error_text,
+        # The bulk bar previews a command over exactly the filters the list shows.
+        "bulk_commands": [command.value for command in BULK_COMMANDS],
+        "filter_items": [(key, value) for key, values in base.items()
+                         for value in (values if isinstance(values, list) else [values])],
     }
     return render(request, "executions/list.html", context)
 

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from symphony_site import metrics
 from symphony_site.api.errors import NotFound
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
@@ -57,13 +58,15 @@ class TemplateListView(APIView):
                    tags=TAGS, summary="Search the marketplace, with facets", operation_id="templates_search")
     def get(self, request: Request) -> Response:
         params = request.query_params
-        result = selectors.search_templates(
-            request.user, query=params.get("q", "")[:200], category=params.get("category", ""),
-            tag=params.get("tag", ""), publisher=params.get("author", ""),
-            node_type=params.get("node_type", ""), model_id=params.get("model_id", ""),
-            verified=query_boolean(params.get("verified"), "verified"), sort=params.get("sort", "relevance"),
-            limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
-        )
+        with metrics.Stopwatch() as watch:
+            result = selectors.search_templates(
+                request.user, query=params.get("q", "")[:200], category=params.get("category", ""),
+                tag=params.get("tag", ""), publisher=params.get("author", ""),
+                node_type=params.get("node_type", ""), model_id=params.get("model_id", ""),
+                verified=query_boolean(params.get("verified"), "verified"), sort=params.get("sort", "relevance"),
+                limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
+            )
+        metrics.template_searched("api", watch.seconds)
         return Response({"results": s.TemplateSerializer(result.templates, many=True).data,
                          "next": result.next_cursor, "facets": result.facets,
                          "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback,

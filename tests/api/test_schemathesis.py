@@ -50,9 +50,10 @@ GROUPS = {
     "templates-publish": r"^POST /api/v1/templates/(from-workflow/|\{slug\}/versions/)?$",
     "templates-use": r"^(GET|PATCH) /api/v1/templates/|^POST /api/v1/templates/(\{slug\}/(instantiate|rating)|origins)/",
     "audit": r"^[A-Z]+ /api/v1/audit/",
-    "executions": r"^[A-Z]+ /api/v1/executions/",
+    "executions": r"^[A-Z]+ /api/v1/executions/(?!bulk/$)",
     "triggers": r"^[A-Z]+ /api/v1/(schedules|webhooks|run-after)/",
     "models": r"^[A-Z]+ /api/v1/models/",
+    "executions-bulk": r"^POST /api/v1/executions/bulk/$",
 }
 
 # Operations whose body carries a workflow document (a file, for import) or template definitions. Their schema is
@@ -180,6 +181,10 @@ def run_config(group: str, data: TeamWithData) -> SchemathesisConfig:
             {"include-name-regex": f"^(?!(?:{GROUPS[group]}))", "enabled": False},
             {"include-name": SEMANTIC_OPERATIONS, "checks": {"positive_data_acceptance": {
                 "expected-statuses": [*POSITIVE_STATUSES, "400"]}}},
+            # A schema-valid filter may name a team or workflow that is not the caller's (404),
+            # or select more executions than one request may touch (400 too_many_executions).
+            {"include-name": ["POST /api/v1/executions/bulk/"], "checks": {"positive_data_acceptance": {
+                "expected-statuses": [*POSITIVE_STATUSES, "400", "404"]}}},
         ],
     })
 

@@ -7,14 +7,13 @@ import json
 from django.test import Client
 
 from audit.models import AuditEntry
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, request_free
 
 
 def entries(**filters) -> list[tuple]:
-    return list(
-        AuditEntry.objects.filter(**filters).order_by("occurred_at", "sequence")
-        .values_list("event_type", "actor_name", "target_type", "target_name", "details")
-    )
+    return [(*row[:-1], request_free(row[-1])) for row in
+            AuditEntry.objects.filter(**filters).order_by("occurred_at", "sequence")
+            .values_list("event_type", "actor_name", "target_type", "target_name", "details")]
 
 
 def test_web_login_success_and_failure_are_recorded_on_the_platform_chain(personas) -> None:

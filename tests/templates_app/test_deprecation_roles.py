@@ -15,6 +15,7 @@ from audit.models import AuditEntry
 from symphony_site.actors import Actor, Origin
 from templates_app import services
 from templates_app.models import Template
+from tests.conftest import request_free
 from tests.templates_app.conftest import summary_version
 
 
@@ -60,7 +61,7 @@ def test_editors_and_above_deprecate_once_audited(personas, who: str) -> None:
     template.refresh_from_db()
     assert template.deprecated is True
     entries = deprecation_entries()
-    assert [(e.actor_id, e.target_id, e.details) for e in entries] == [
+    assert [(e.actor_id, e.target_id, request_free(e.details)) for e in entries] == [
         (personas.users[who].pk, str(template.pk), {"slug": template.slug, "deprecated": True})]
 
 
