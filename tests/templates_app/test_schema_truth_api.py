@@ -10,6 +10,7 @@ that parameter, and leave no workflow behind.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -17,6 +18,8 @@ import pytest
 from hypothesis import given, settings
 from jsonschema import Draft202012Validator
 
+from symphony_site.api.errors import ApiError
+from symphony_site.api.parsers import load_body
 from templates_app.catalog import ENTRIES
 from tests.templates_app.conftest import PROPERTY_SETTINGS
 from tests.templates_app.schema_values import refused_values, valid_values
@@ -59,6 +62,15 @@ def instantiate(personas: Any, slug: str, version: str, values: dict[str, Any]) 
         "name": f"From {slug} {uuid.uuid4().hex[:8]}"}, format="json")
 
 
+def door_refusal(values: dict[str, Any]) -> ApiError | None:
+    """The strict parser's refusal of a body holding these parameters, or None if it passes."""
+    try:
+        load_body(json.dumps({"parameters": values}).encode())
+    except ApiError as error:
+        return error
+    return None
+
+
 def check_version(personas: Any, slug: str, version: str, schema: dict[str, Any]) -> None:
     Draft202012Validator.check_schema(schema)
 
@@ -78,8 +90,14 @@ def check_version(personas: Any, slug: str, version: str, schema: dict[str, Any]
         response = instantiate(personas, slug, version, values)
         assert response.status_code == 400, (slug, values, response.json())
         error = response.json()["error"]
-        assert (error["code"], error["message"]) == ("validation_failed", f"Invalid parameters: {name}.")
-        assert {detail["parameter"] for detail in error["details"]} == {name}
+        door = door_refusal(values)
+        if door is not None:
+            # The API's parser refuses some bodies before any schema sees them (a NUL PostgreSQL
+            # cannot store, an integer beyond 64 bits): that refusal, with its own code, is the answer.
+            assert (error["code"], [detail["code"] for detail in error["details"]]) == (door.error_code, [door.error_code])
+        else:
+            assert (error["code"], error["message"]) == ("validation_failed", f"Invalid parameters: {name}.")
+            assert {detail["parameter"] for detail in error["details"]} == {name}
         assert Workflow.objects.count() == before
 
     accepted()
