@@ -56,7 +56,8 @@ BACKLOG_SQL = ("SELECT id, node_id, queue FROM executions_noderun WHERE executio
                "LIMIT %(limit)s")
 FLAGS_SQL = ("SELECT (SELECT count(*) FROM executions_noderun WHERE execution_id = %(e)s AND (state = 'running' "
              "OR (state = 'queued' AND dispatched_at IS NOT NULL))), EXISTS (SELECT 1 FROM executions_noderun "
-             "WHERE execution_id = %(e)s AND state IN ('pending', 'queued', 'running'))")
+             "WHERE execution_id = %(e)s AND state IN ('pending', 'queued', 'running')), EXISTS (SELECT 1 FROM "
+             "executions_noderun WHERE execution_id = %(e)s AND state = 'failed')")
 
 
 def _json(value: Any) -> str:
@@ -102,11 +103,15 @@ def record_completed(*, execution_id: Any, run_id: int, node_id: str, owner: str
             books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(decided).decode()])
             return _general(books, node_id, [], inline_capacity, frontier=next_frontier, queued=bool(queued))
         rows = decided
-    in_flight, unsettled = flags.fetchone()
+    in_flight, unsettled, failed = flags.fetchone()
     if not queued and not unsettled:
+        # Nothing is left to run or to send: the execution ends here (what `_general` would
+        # find asking `dispatch` again).
         if rows:
             books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
-        return _general(books, node_id, [], inline_capacity, queued=False)
+        books.finish_if_done((False, bool(failed)))
+        books.close()
+        return books
     # What to send: the backlog first (oldest first), then the newly queued, up to max_parallel.
     slots = max(0, books.execution.max_parallel - int(in_flight))
     by_id = {row["id"]: row for row in rows}
