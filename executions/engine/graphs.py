@@ -58,9 +58,6 @@ class CompiledVersion:
     index: FlowIndex
     facts: dict[str, NodeFacts]
     has_interactive_inputs: bool = False
-    # Every node enabled: nothing is skipped before a start (`execution_start` may then queue the
-    # sources as it creates their runs).
-    all_enabled: bool = True
     _plan: Plan | None = field(default=None, repr=False)
 
     def plan(self) -> Plan:
@@ -96,8 +93,7 @@ def compile_workflow(workflow: Workflow, *, version_id: uuid.UUID, checksum: str
     facts = {node_id: _facts(node, index) for node_id, node in workflow.nodes.items()}
     interactive = any(isinstance(node, InputNode) and node.interactive for node in workflow.nodes.values())
     return CompiledVersion(version_id=version_id, checksum=checksum, workflow=workflow, index=index,
-                           facts=facts, has_interactive_inputs=interactive,
-                           all_enabled=all(node.enabled for node in workflow.nodes.values()))
+                           facts=facts, has_interactive_inputs=interactive)
 
 
 _cache: OrderedDict[uuid.UUID, CompiledVersion] = OrderedDict()

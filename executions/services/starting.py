@@ -18,7 +18,7 @@ from executions.domain import (
     check_command,
 )
 from executions.engine import events as ev
-from executions.engine.books import Books, Dispatch
+from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.stepping import body_resolver
 from executions.models import Execution, NodeRun, Trigger
@@ -27,7 +27,6 @@ from executions.runtime.flow import Settled, settle_outgoing, start_input_proble
 from executions.services.availability import node_views
 from executions.services.errors import refused
 from executions.triggers import concurrency
-from executions.triggers.concurrency import ADMITTED
 from instruments.availability import require_models_available
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, ValidationFailed
@@ -51,37 +50,22 @@ def _check_inputs(graph: CompiledVersion, inputs: Any) -> dict[str, Any]:
     return inputs
 
 
-def _node_runs(execution: Execution, graph: CompiledVersion, *, queue_sources: bool) -> list[NodeRun]:
-    """Every node's run, pending; with `queue_sources`, the sources are created queued and the
-    first `max_parallel` of them dispatched (what `begin` would otherwise do in two statements)."""
+def _node_runs(execution: Execution, graph: CompiledVersion) -> list[NodeRun]:
     resolve = body_resolver(execution.team_id)
-    sources = frozenset(graph.index.sources()) if queue_sources else frozenset()
-    slots = execution.max_parallel
     runs = []
     for node_id, facts in graph.facts.items():
         queue = facts.queue
         if facts.kind == "control" and facts.type_name == "loop":
             queue = registry.queue_for(facts.node, resolve_workflow=resolve)
-        run = NodeRun(execution=execution, node_id=node_id, node_kind=facts.kind,
-                      node_type=facts.type_name[:200], queue=queue, max_attempts=facts.max_attempts,
-                      pending_inputs=facts.incoming)
-        if node_id in sources:
-            run.state, run.queued_at = NodeRunState.QUEUED.value, execution.created_at
-            if slots > 0:  # dispatch's order: queued_at, then id (creation order)
-                run.dispatched_at, slots = execution.created_at, slots - 1
-        runs.append(run)
+        runs.append(NodeRun(execution=execution, node_id=node_id, node_kind=facts.kind,
+                            node_type=facts.type_name[:200], queue=queue, max_attempts=facts.max_attempts,
+                            pending_inputs=facts.incoming))
     return runs
-
-
-def _queues_at_creation(graph: CompiledVersion, *, admitted: bool) -> bool:
-    """Whether a start has nothing to decide before queueing its sources: it is admitted, no
-    node is disabled (skips would flow first) and no input may wait for a person (the gate)."""
-    return admitted and graph.all_enabled and not graph.has_interactive_inputs and bool(graph.index.sources())
 
 
 def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: WorkflowVersion,
             graph: CompiledVersion, inputs: dict[str, Any], trigger: str,
-            rerun_of: Execution | None, queue_sources: bool = False) -> tuple[Execution, Books]:
+            rerun_of: Execution | None) -> tuple[Execution, Books]:
     workflow_settings = graph.workflow.settings
     now = timezone.now()
     timeout = workflow_settings.timeout_s
@@ -93,9 +77,8 @@ def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: Workfl
         error_policy=str(workflow_settings.error_policy),
         max_parallel=max(1, workflow_settings.max_parallel or settings.EXECUTION_DEFAULT_MAX_PARALLEL),
         timeout_s=float(timeout) if timeout else None, node_count=len(graph.facts))
-    runs = NodeRun.objects.bulk_create(_node_runs(execution, graph, queue_sources=queue_sources), batch_size=2000)
+    NodeRun.objects.bulk_create(_node_runs(execution, graph), batch_size=2000)
     books = Books.of(execution, actor=actor, origin=origin)
-    books.queued_at_creation = [run for run in runs if run.state == NodeRunState.QUEUED.value]
     books.record_transition(None, ExecutionState.PENDING.value, actor=actor,
                             reason="re-run" if rerun_of is not None else "created", at=now)
     books.event(ev.EXECUTION_CREATED, trigger=trigger, version=version.version,
@@ -107,14 +90,6 @@ def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
           reused: list[tuple[str, Any]] | None = None) -> None:
     """Pending → running: skip disabled nodes, settle reused ones, queue the sources, dispatch."""
     books.move(ExecutionState.RUNNING, reason=reason, audit_type="execution.started", details=details)
-    if books.queued_at_creation:
-        # The sources were created queued (`_queues_at_creation`): announce them and send the
-        # ones created dispatched; nothing else can be decided before they run.
-        for run in books.queued_at_creation:
-            books.event(ev.NODE_QUEUED, run.node_id)
-            if run.dispatched_at is not None:
-                books.dispatches.append(Dispatch(run_id=run.pk, node_id=run.node_id, queue=run.queue))
-        return
     books.skip_disabled_at_start()
     if reused:
         books.settle((node_id, settle_outgoing(books.graph.index, node_id, state=Settled.COMPLETED,
@@ -148,10 +123,8 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     require_models_available(workflow.team, graph.workflow)
     with transaction.atomic():
         admission = concurrency.admission_for(workflow=workflow) if start else concurrency.ADMITTED
-        execution, books = _create(
-            actor=actor, origin=origin, workflow=workflow, version=stored, graph=graph, inputs=checked,
-            trigger=trigger, rerun_of=None,
-            queue_sources=_queues_at_creation(graph, admitted=start and admission.verdict is ADMITTED.verdict))
+        execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
+                                   graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
         details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
         if start:
             concurrency.settle_admission(books, admission,
