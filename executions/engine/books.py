@@ -159,8 +159,8 @@ class Books:
     _needs_gate: bool = False
     # History rows of this transaction's state changes, inserted by the closing statement.
     transitions: list[dict[str, Any]] = field(default_factory=list)
-    # Runs a start created queued (`execution_start`): `begin` announces and sends them.
-    queued_at_creation: list[NodeRun] = field(default_factory=list)
+    # Inline runs claimed in the record's closing round trip (`recording`): `claiming.Claim`s.
+    pre_claimed: list[Any] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from executions.engine.books import (
     locked_execution,
     targets_from_rows,
 )
+from executions.engine.claiming import CLAIM_SQL, claim_parameters, claimed_from_row
 from executions.engine.leases import add_reports
 
 # Lock the execution, then write the result only if this attempt still holds the lease; its
@@ -132,10 +133,34 @@ def record_completed(*, execution_id: Any, run_id: int, node_id: str, owner: str
             books.dispatches.append(item)
     extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", [orjson.dumps(rows).decode()])] if rows else []
     statement = books.write_statement(extra)
-    if statement is not None:
+    claims: list[tuple[Dispatch, dict[str, Any], Any]] = []
+    if statement is not None and books.inline:
+        claims = _write_and_claim(raw, statement, execution_id, books.inline)
+    elif statement is not None:
         books._update_runs(*statement)
     books.after_write()
+    # After the record's own events, so `node.started` is published after them (seq order).
+    for item, claim_parameters_used, found in claims:
+        if found is not None:
+            books.pre_claimed.append(claimed_from_row(claim_parameters_used, found))
+            books.inline.remove(item)
     return books
+
+
+def _write_and_claim(raw: Any, statement: tuple[str, list[Any]], execution_id: Any, inline: list[Dispatch]
+                     ) -> list[tuple[Dispatch, dict[str, Any], Any]]:
+    """The closing write and the claims of the runs kept for inline, in one round trip and one
+    transaction: an inline successor then needs no claim of its own after commit. A claim that
+    finds nothing (it cannot, under the lock, but if it did) leaves the run to the plain claim."""
+    claims = [(item, claim_parameters(execution_id, item.run_id)) for item in inline]
+    cursors = []
+    with raw.pipeline():
+        raw.cursor().execute(*statement)
+        for _, parameters in claims:
+            cursor = raw.cursor()
+            cursor.execute(CLAIM_SQL, parameters)
+            cursors.append(cursor)
+    return [(item, parameters, cursor.fetchone()) for (item, parameters), cursor in zip(claims, cursors, strict=True)]
 
 
 def _queue_of(books: Books, run_id: int, node_id: str, queue: str) -> str:
