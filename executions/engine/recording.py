@@ -7,7 +7,9 @@ Round trip 1 (a pipeline, in order on the server, each statement after the lock)
 In Python: count the settled edges into the targets and decide each with the runtime's
 `flow.readiness`, then choose what to send (the backlog first, then the newly queued) up to
 `max_parallel` in flight.
-Round trip 2: one statement writes every touched run, the events and the execution row.
+Round trip 2: one statement writes every touched run, the events and the execution row; in the
+same pipeline, the run kept for inline is claimed (`claiming.CLAIM_SQL`), so it needs no
+transaction of its own.
 
 Anything off the common path — the execution not running, a target skipped (skips cascade),
 an input waiting for a person, nothing left to do (the execution finishes) — continues with the

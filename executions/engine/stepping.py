@@ -1,8 +1,9 @@
 """One step: claim a queued node run, run its node outside any transaction, record the result.
 
-    claim   one statement (its own transaction): Queued → Running only while the execution
-            runs, with a lease (owner, expiry from the database clock); `node.started` is
-            written with it and the inputs' outputs are read with it
+    claim   one statement (`claiming`; its own transaction, or the previous record's for an
+            inline successor): Queued → Running only while the execution runs, with a lease
+            (owner, expiry from the database clock); `node.started` is written with it and
+            the inputs' outputs are read with it
     run     no transaction: inputs resolved from upstream outputs, `registry.run_node`, the
             outgoing edges settled in memory (a condition that fails fails the attempt);
             the process's lease keeper renews the lease while the node runs
