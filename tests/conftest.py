@@ -143,6 +143,42 @@ def wait_for_worker(worker: WorkerProcess, timeout: float = 30) -> None:
             raise RuntimeError(f"Celery worker did not answer a ping within {timeout:g} seconds")
 
 
+def settle_executions() -> None:
+    """Cancel every execution still active and give running nodes a moment to stop, so no worker
+    is still writing while the database is emptied for the next test (the session's worker
+    consumes any step message a test left behind, and its locks would deadlock the flush)."""
+    from django.db import transaction
+
+    from executions.domain import ExecutionState
+    from executions.engine.books import Books
+    from executions.models import Execution, NodeRun
+    from executions.runtime.flow import SKIP_EXECUTION_STOPPED
+    from symphony_site.actors import Actor
+
+    for execution_id in Execution.objects.filter(state__in=["pending", "running", "paused", "waiting_for_input"]
+                                                 ).values_list("pk", flat=True):
+        with transaction.atomic():
+            books = Books.open(execution_id, actor=Actor.system("tests"))
+            if books is not None and not books.state.is_terminal:
+                books.stop_execution(ExecutionState.CANCELLED, reason="test over", skip_reason=SKIP_EXECUTION_STOPPED)
+                books.close()
+    deadline = time.monotonic() + 10
+    while NodeRun.objects.filter(state="running").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _settle_executions_after_transactional_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if transactional:
+        # Asked for here, so that this teardown runs before the database is emptied.
+        request.getfixturevalue("transactional_db")
+    yield
+    if transactional:
+        settle_executions()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     """A real Celery worker (prefork, two processes) on the test broker and database,

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from executions.domain import ExecutionState
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.services import execution_command, execution_start
 from symphony_site.actors import Actor, Origin
-from tests.conftest import Personas
+from tests.conftest import Personas, settle_executions
 from workflows import samples, services
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -107,21 +106,7 @@ def engine(celery_worker: str, transactional_db: Any, personas: Personas) -> Ite
     stop, so no worker is still writing while the database is emptied for the next test.
     """
     yield personas
-    from django.db import transaction
-
-    from executions.engine.books import Books
-    from executions.runtime.flow import SKIP_EXECUTION_STOPPED
-
-    for execution_id in Execution.objects.filter(state__in=["pending", "running", "paused", "waiting_for_input"]
-                                                 ).values_list("pk", flat=True):
-        with transaction.atomic():
-            books = Books.open(execution_id, actor=Actor.system("tests"))
-            if books is not None and not books.state.is_terminal:
-                books.stop_execution(ExecutionState.CANCELLED, reason="test over", skip_reason=SKIP_EXECUTION_STOPPED)
-                books.close()
-    deadline = time.monotonic() + 10
-    while NodeRun.objects.filter(state="running").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    settle_executions()
 
 
 # --------------------------------------------------------------------------- a local HTTP server
