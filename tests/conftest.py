@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import TransactionTestCase
 from rest_framework.test import APIClient
 
 from teams.models import Membership, Team
@@ -141,6 +142,35 @@ def wait_for_worker(worker: WorkerProcess, timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             worker.stop()
             raise RuntimeError(f"Celery worker did not answer a ping within {timeout:g} seconds")
+
+
+def _is_deadlock(error: BaseException | None) -> bool:
+    while error is not None:
+        if "deadlock detected" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _flush_retrying_deadlocks(original: Any) -> Any:
+    """Emptying the database between transactional tests TRUNCATEs every table; a live server's
+    or worker's reader still finishing a request can deadlock with it, and PostgreSQL then
+    rolls the flush back. Nothing was emptied, so trying again is safe."""
+
+    def teardown(self: Any) -> None:
+        for attempt in range(3):
+            try:
+                original(self)
+                return
+            except Exception as error:
+                if attempt == 2 or not _is_deadlock(error):
+                    raise
+                time.sleep(0.5)
+
+    return teardown
+
+
+TransactionTestCase._fixture_teardown = _flush_retrying_deadlocks(TransactionTestCase._fixture_teardown)  # type: ignore[method-assign]
 
 
 def settle_executions() -> None:

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from jsonschema import Draft202012Validator
 
 from symphony_site.api.errors import ApiError
@@ -77,6 +77,9 @@ def check_version(personas: Any, slug: str, version: str, schema: dict[str, Any]
     @API_SETTINGS
     @given(valid_values(schema))
     def accepted(values: dict[str, Any]) -> None:
+        # What the API's parser refuses before any schema (an integer beyond 64 bits) is checked
+        # by `refused`; the schema's own verdict is what this property is about.
+        assume(door_refusal(values) is None)
         before = Workflow.objects.count()
         response = instantiate(personas, slug, version, values)
         assert response.status_code == 201, (slug, values, response.json())
