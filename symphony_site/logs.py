@@ -56,11 +56,10 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
         # urllib3 writes whole URLs, query strings included, at DEBUG: a URL can carry a team
         # secret (`?key={{ secrets.KEY }}`), so its debug lines never reach the log.
         "loggers": {"django.request": {"level": "ERROR"}, "urllib3": {"level": "INFO"},
-                    # Beat sends the reaper and the trigger tick every second: Celery's own
-                    # "sending", "received" and "succeeded" lines for them would bury everything
-                    # else. A step's lines come from `symphony.step` with its execution and node.
-                    **{name: {"level": "WARNING"} for name in
-                       ("celery.beat", "celery.worker.strategy", "celery.app.trace")}},
+                    # Beat sends the reaper and the trigger tick every second: the worker's own
+                    # "received" and "succeeded" lines for them would bury everything else. A
+                    # step's lines come from `symphony.step` with its execution and node.
+                    **{name: {"level": "WARNING"} for name in ("celery.worker.strategy", "celery.app.trace")}},
     }
 
 
