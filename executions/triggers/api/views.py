@@ -16,7 +16,7 @@ from executions.triggers import selectors
 from executions.triggers.access import access_run_after, access_schedule, access_webhook
 from executions.triggers.api import serializers as s
 from executions.triggers.services import limits, run_after, schedules, webhooks
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
@@ -26,12 +26,6 @@ READ_ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
                 409: ErrorSerializer}
 TAGS = ["triggers"]
-
-
-def _page(request: Request, queryset: Any, serializer: Any, ordering: tuple[str, ...]) -> Response:
-    rows, next_cursor = paginate_queryset(queryset, ordering, limit=parse_limit(request.query_params.get("limit"), 50),
-                                          cursor=request.query_params.get("cursor"))
-    return Response({"results": serializer(rows, many=True).data, "next": next_cursor})
 
 
 def _issued(request: Request, issued: webhooks.Issued, status_code: int) -> Response:
@@ -48,7 +42,7 @@ class WorkflowSchedulesView(APIView):
                    responses={200: page_of(s.ScheduleSerializer, "SchedulePage"), **READ_ERRORS})
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = access_workflow(request.user, workflow_id)
-        return _page(request, selectors.schedules_of(workflow), s.ScheduleSerializer, ("created_at", "id"))
+        return paginated_response(request, selectors.schedules_of(workflow), ("created_at", "id"), s.ScheduleSerializer)
 
     @extend_schema(request=s.ScheduleWriteSerializer, tags=TAGS, operation_id="workflow_schedules_create",
                    responses={201: s.ScheduleSerializer, **WRITE_ERRORS},
@@ -99,7 +93,7 @@ class WorkflowWebhooksView(APIView):
                    responses={200: page_of(s.WebhookSerializer, "WebhookPage"), **READ_ERRORS})
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = access_workflow(request.user, workflow_id)
-        return _page(request, selectors.webhooks_of(workflow), s.WebhookSerializer, ("created_at", "id"))
+        return paginated_response(request, selectors.webhooks_of(workflow), ("created_at", "id"), s.WebhookSerializer)
 
     @extend_schema(request=s.WebhookWriteSerializer, tags=TAGS, operation_id="workflow_webhooks_create",
                    responses={201: s.IssuedWebhookSerializer, **WRITE_ERRORS},
@@ -154,7 +148,7 @@ class WebhookDeliveriesView(APIView):
                    description="Every call of the hook's URL, newest first: status, time, execution, reason.")
     def get(self, request: Request, webhook_id: Any) -> Response:
         webhook = access_webhook(request.user, webhook_id)
-        return _page(request, selectors.deliveries_of(webhook), s.DeliverySerializer, selectors.DELIVERY_ORDERING)
+        return paginated_response(request, selectors.deliveries_of(webhook), selectors.DELIVERY_ORDERING, s.DeliverySerializer)
 
 
 # --- run after ------------------------------------------------------------------------------
@@ -166,7 +160,7 @@ class WorkflowRunAfterView(APIView):
                    description="Rules that start this workflow and rules its end sets off.")
     def get(self, request: Request, workflow_id: Any) -> Response:
         workflow = access_workflow(request.user, workflow_id)
-        return _page(request, selectors.rules_of(workflow), s.RunAfterSerializer, ("created_at", "id"))
+        return paginated_response(request, selectors.rules_of(workflow), ("created_at", "id"), s.RunAfterSerializer)
 
     @extend_schema(request=s.RunAfterCreateSerializer, tags=TAGS, operation_id="workflow_run_after_create",
                    responses={201: s.RunAfterSerializer, **WRITE_ERRORS},
