@@ -25,6 +25,9 @@ from workflows import samples as s
 from .conftest import document, http_node, run, runs, start, store, wait_for, wait_node, wait_until
 
 
+BRPOP_TIMEOUT_S = 1  # kombu's Redis transport default (we do not change it)
+
+
 def broker() -> redis.Redis:
     return redis.Redis.from_url(settings.CELERY_BROKER_URL)
 
@@ -39,6 +42,10 @@ def consumers_off(celery_worker: str, settings: Any) -> Iterator[None]:
     steps run here do not run successors inline (each delivery is one node)."""
     settings.EXECUTION_INLINE_MAX = 0
     set_consuming(celery_worker, [])
+    # A cancelled queue can still be inside the worker's last BRPOP (kombu waits up to its
+    # brpop_timeout, one second, per poll). A message popped there finds no consumer and is put
+    # back a moment later, so a test counting the broker's messages right away would see none.
+    time.sleep(BRPOP_TIMEOUT_S + 0.5)
     yield
     broker().delete("steps", "io", "models")  # leftovers would race the database flush
     set_consuming(celery_worker, ["steps", "io", "models"])
