@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ TeamOption = Annotated[str | None, typer.Option("--team", "-t", envvar="SYMPHONY
                                                 help="Team id or name; may be left out by a member of one team.")]
 EXPORT_FORMATS = ("json", "msgpack", "zstd", "lz4")
 AUDIT_FORMATS = ("ndjson", "json", "csv")
+AUDIT_PAGE = 200  # the audit list's largest page
 # The first bytes of a framed binary workflow file (docs/binary-format.md).
 BINARY_MAGIC = b"\x89SWF"
 
@@ -551,25 +553,73 @@ def audit_tail(
     since: SinceOption = None,
     until: UntilOption = None,
     execution: ExecutionOption = None,
+    following: Annotated[bool, typer.Option("--follow", "-f", help=(
+        "Keep printing new entries as they are appended (Ctrl-C stops); with --json, one entry per line."))] = False,
+    interval: Annotated[float, typer.Option(min=0.2, max=300, help="Seconds between checks with --follow.")] = 2.0,
     as_json: JsonOption = False,
 ) -> None:
-    """The team's latest audit entries, oldest of them first."""
+    """The team's latest audit entries, oldest of them first; with --follow, then every new one."""
+    filters = audit_filters(event_type, since, until, execution)
     with client() as api:
-        page = api.get("/audit/", team=team_of(api, team)["id"], limit=lines,
-                       **audit_filters(event_type, since, until, execution))
-    entries = list(reversed(page["results"]))
-    if as_json:
-        print_json(entries)
-        return
-    if not entries:
-        out("No audit entries.")
-        return
-    for line in render.table(
-            ["seq", "when", "actor", "event", "target"],
-            [[entry["sequence"], entry["occurred_at"], entry["actor_name"] or entry["actor_type"], entry["event_type"],
-              f"{entry['target_type']} {entry['target_name'] or entry['target_id']}".strip()
-              + (f" ({entry['reason']})" if entry.get("reason") else "")] for entry in entries]):
-        out(line)
+        team_id = team_of(api, team)["id"]
+        entries = list(reversed(api.get("/audit/", team=team_id, limit=lines, **filters)["results"]))
+        if not following:
+            if as_json:
+                print_json(entries)
+            elif not entries:
+                out("No audit entries.")
+            else:
+                for line in render.table(AUDIT_COLUMNS, [audit_row(entry) for entry in entries]):
+                    out(line)
+            return
+        print_audit_lines(entries, as_json)
+        last = entries[-1]["sequence"] if entries else newest_sequence(api, team_id)
+        try:
+            while True:
+                time.sleep(interval)
+                entries = audit_entries_after(api, team_id, filters, last)
+                print_audit_lines(entries, as_json)
+                if entries:
+                    last = entries[-1]["sequence"]
+        except KeyboardInterrupt:
+            return
+
+
+AUDIT_COLUMNS = ["seq", "when", "actor", "event", "target"]
+
+
+def audit_row(entry: dict[str, Any]) -> list[Any]:
+    return [entry["sequence"], entry["occurred_at"], entry["actor_name"] or entry["actor_type"], entry["event_type"],
+            f"{entry['target_type']} {entry['target_name'] or entry['target_id']}".strip()
+            + (f" ({entry['reason']})" if entry.get("reason") else "")]
+
+
+def print_audit_lines(entries: list[dict[str, Any]], as_json: bool) -> None:
+    """Entries as they arrive: one JSON object per line, or one tab-separated line each (a table
+    cannot be aligned over entries not yet written)."""
+    for entry in entries:
+        out(json.dumps(entry, ensure_ascii=False) if as_json else "\t".join(str(cell) for cell in audit_row(entry)))
+    sys.stdout.flush()
+
+
+def newest_sequence(api: Client, team_id: str) -> int:
+    """The chain's newest sequence (whatever the filters), so following starts after it."""
+    newest = api.get("/audit/", team=team_id, limit=1)["results"]
+    return int(newest[0]["sequence"]) if newest else 0
+
+
+def audit_entries_after(api: Client, team_id: str, filters: dict[str, Any], last: int) -> list[dict[str, Any]]:
+    """The entries matching the filters with a sequence above `last`, oldest first. The list is
+    newest first, so read pages until one reaches an entry already printed."""
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = api.get("/audit/", team=team_id, limit=AUDIT_PAGE, cursor=cursor, **filters)
+        newer = [entry for entry in page["results"] if entry["sequence"] > last]
+        found += newer
+        if len(newer) < len(page["results"]) or not page.get("next"):
+            return list(reversed(found))
+        cursor = page["next"]
 
 
 @audit_app.command("export")

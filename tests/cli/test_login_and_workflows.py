@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import signal
 import stat
+import subprocess
+import threading
 
 import httpx
 import pytest
 
 from audit.models import AuditEntry
 from executions.demo import greet_a_guest
+from symphony_cli import main as cli_main
+from symphony_cli.client import Client
+from symphony_cli.config import Credentials
 from symphony_site.actors import Actor, Origin
 from tests.live.server import free_port
 from workflows import services
 from workflows.models import Workflow
 
-from .conftest import run_script, token_for
+from .conftest import console_script, run_script, token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_stray_connections")]
 
@@ -270,3 +278,45 @@ def test_audit_tail_and_export_for_admins_only(personas, cli_as, tmp_path) -> No
     assert "[permission_denied, HTTP 403]" in denied.stderr
     assert not (tmp_path / "no.ndjson").exists()
     assert AuditEntry.objects.count() == count
+
+
+def test_audit_tail_follow_prints_each_new_entry_once_until_interrupted(personas, server) -> None:
+    store(personas)
+    admin_token = token_for(personas.users["admin"])
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("SYMPHONY_")}
+    follower = subprocess.Popen(
+        [console_script(), "audit", "tail", "-n", "1", "--follow", "--interval", "0.2", "--json"],
+        env={**clean, "SYMPHONY_URL": server.url, "SYMPHONY_TOKEN": admin_token}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        first = json.loads(lines.get(timeout=30))
+        assert first["sequence"] == AuditEntry.objects.filter(team=personas.team).order_by("sequence").last().sequence
+        store(personas, greet_a_guest() | {"name": "Second"})
+        store(personas, greet_a_guest() | {"name": "Third"})
+        followed = [json.loads(lines.get(timeout=30)) for _ in range(2)]
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(timeout=30)
+    assert (follower.returncode, follower.stderr.read()) == (0, "")  # type: ignore[union-attr]
+    created = AuditEntry.objects.filter(team=personas.team, sequence__gt=first["sequence"]).order_by("sequence")
+    assert [(entry["sequence"], entry["event_type"], entry["target_name"]) for entry in followed] == [
+        (row.sequence, "workflow.created", name) for row, name in zip(created, ["Second", "Third"], strict=True)]
+    assert lines.empty()  # nothing printed twice, nothing else printed
+
+
+def test_audit_follow_reads_back_through_pages_when_many_entries_arrived(personas, server, monkeypatch) -> None:
+    store(personas)
+    last = AuditEntry.objects.filter(team=personas.team).order_by("sequence").last().sequence
+    for number in range(5):
+        store(personas, greet_a_guest() | {"name": f"Batch {number}"})
+    monkeypatch.setattr(cli_main, "AUDIT_PAGE", 2)  # five new entries span three pages
+    credentials = Credentials(url=server.url, token=token_for(personas.users["admin"]))
+    with Client(credentials) as api:
+        found = cli_main.audit_entries_after(api, str(personas.team.pk), {}, last)
+    new = AuditEntry.objects.filter(team=personas.team, sequence__gt=last).order_by("sequence")
+    # The token's creation is audited too; every new entry, oldest first, once.
+    assert [entry["sequence"] for entry in found] == [row.sequence for row in new]
+    assert [entry["target_name"] for entry in found if entry["event_type"] == "workflow.created"] == [
+        f"Batch {number}" for number in range(5)]
