@@ -37,9 +37,10 @@ class Findings:
             self.problems.append(f"{kind}: {text}")
 
 
-def check_all() -> Findings:
+def check_all(expected_by_key: dict[tuple[Any, str], Any]) -> Findings:
+    """`expected_by_key`: the reference executor's results by (version id, inputs as JSON);
+    computed here for any other execution."""
     findings = Findings()
-    expected_by_key: dict[tuple[Any, str], Any] = {}
     for execution in Execution.objects.order_by("created_at"):
         findings.executions += 1
         key = (execution.workflow_version_id, json.dumps(execution.inputs, sort_keys=True))

@@ -8,6 +8,7 @@ figures and exits 1 when anything was lost, duplicated or wrong."""
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import random
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.faults.processes import Processes
-from tests.faults.services import ROOT, Postgres, Redis, free_port
+from tests.faults.services import ROOT, Postgres, Redis, free_port, migrations_digest
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Scale:
 
 
 SCALES = {
-    "short": Scale(kills=6, restarts=1, crashes=2, wave=6, timeout_s=120),
+    "short": Scale(kills=5, restarts=1, crashes=2, wave=4, timeout_s=120),
     "long": Scale(kills=120, restarts=3, crashes=20, wave=12, timeout_s=300),
 }
 
@@ -58,6 +59,10 @@ class Figures:
     audit_chains_verified: int = 0
     audit_chains_broken: int = 0
     seconds: float = 0.0
+    # Seconds each part took (setup: the servers, migrations and the first workers).
+    phases: dict[str, float] = field(default_factory=dict)
+    # The longest recovery of each kind of fault, in seconds.
+    longest_by_fault: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -75,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     seed = arguments.seed if arguments.seed is not None else random.randrange(1 << 30)
     random.seed(seed)
     folder = ROOT / "var" / "faults"
+    folder.mkdir(parents=True, exist_ok=True)
+    # One run at a time per checkout: they share the cluster's data folder.
+    lock = (folder / "lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     run_folder = folder / "run"
     shutil.rmtree(run_folder, ignore_errors=True)
     (run_folder / "tokens").mkdir(parents=True)
@@ -86,16 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     processes: Processes | None = None
     try:
         redis.start()
-        postgres.recreate_database()
+        template = f"faults_template_{migrations_digest()}"
+        migrated = postgres.has_database(template)
+        postgres.recreate_database(template if migrated else None)
         env = environment(postgres, redis, run_folder)
         os.environ.clear()
         os.environ.update(env)
         import django
 
         django.setup()
-        from django.core.management import call_command
+        quiet_logs(run_folder / "driver.log")
+        if not migrated:
+            from django.core.management import call_command
+            from django.db import connections
 
-        call_command("migrate", verbosity=0)
+            call_command("migrate", verbosity=0)
+            connections.close_all()
+            postgres.keep_as_template(template)
+        figures.phases["migrate"] = round(time.monotonic() - began, 1)
         processes = Processes(folder=run_folder, env=env)
         Suite(SCALES[arguments.scale], figures, processes, postgres, redis, run_folder).run()
     finally:
@@ -108,6 +125,19 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.json:
         Path(arguments.json).write_text(json.dumps(asdict(figures), indent=2))
     return 0 if figures.ok else 1
+
+
+def quiet_logs(path: Path) -> None:
+    """The driver's own log lines (a publish refused while Redis restarts, a progress query while
+    PostgreSQL does) go to a file; the terminal gets the figures."""
+    import logging
+
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for logger in [logging.getLogger(), *(logging.getLogger(name) for name in logging.root.manager.loggerDict)]:
+        if getattr(logger, "handlers", None):
+            logger.handlers = [handler]
+    logging.getLogger().handlers = [handler]
 
 
 def environment(postgres: Postgres, redis: Redis, run_folder: Path) -> dict[str, str]:
@@ -133,12 +163,14 @@ def report(figures: Figures, seed: int) -> str:
         f"  restarts              {restarts}",
         f"  crashes after commit  {figures.crashes_after_commit}",
         f"  recoveries            {figures.recoveries}",
-        f"  longest recovery      {figures.longest_recovery_s:.2f} s",
+        f"  longest recovery      {figures.longest_recovery_s:.2f} s ("
+        + ", ".join(f"{kind} {seconds:.2f} s" for kind, seconds in sorted(figures.longest_by_fault.items())) + ")",
         f"  schedule fires        {figures.schedule_fires} (repeated: {figures.schedule_repeats})",
         f"  audit chains verified {figures.audit_chains_verified} (broken: {figures.audit_chains_broken})",
         f"  lost                  {figures.lost}",
         f"  duplicated            {figures.duplicated}",
         f"  disagreeing           {figures.disagreeing}",
+        "  phases                " + ", ".join(f"{name} {seconds:g} s" for name, seconds in figures.phases.items()),
     ]
     lines += [f"  PROBLEM {problem}" for problem in figures.problems]
     lines.append("  result                " + ("ok" if figures.ok else "FAILED"))
@@ -161,13 +193,30 @@ def with_database(action: Callable[[], Any], *, timeout: float = 60) -> Any:
             time.sleep(0.2)
 
 
+def expected_outcomes(started: list[tuple[Any, dict[str, Any]]]) -> dict[tuple[Any, str], Any]:
+    """The reference executor's run of each (stored workflow, inputs), by (version, inputs)."""
+    from executions.engine.bodies import resolve_body
+    from executions.engine.graphs import compiled
+    from executions.runtime.local import run_workflow
+
+    expected = {}
+    for workflow, inputs in started:
+        key = (workflow.current_version_id, json.dumps(inputs, sort_keys=True))
+        if key not in expected:
+            team_id = workflow.team_id
+            expected[key] = run_workflow(compiled(workflow.current_version_id).workflow, inputs,
+                                         resolve_workflow=lambda name, team_id=team_id: resolve_body(team_id, name))
+    return expected
+
+
 class Suite:
     def __init__(self, scale: Scale, figures: Figures, processes: Processes, postgres: Postgres, redis: Redis,
                  folder: Path) -> None:
         self.scale, self.figures, self.processes = scale, figures, processes
         self.postgres, self.redis, self.folder = postgres, redis, folder
-        self.recoveries: list[float] = []  # seconds from a fault to the work moving again
+        self.recoveries: list[tuple[str, float]] = []  # (fault, seconds from it to the work moving again)
         self.started = 0
+        self.last_mark = time.monotonic()
 
     # ------------------------------------------------------------------ setup
 
@@ -181,16 +230,26 @@ class Suite:
         self.schedule = self.start_schedule(self.store(workload.tick()))
         self.processes.start_worker()
         self.processes.start_worker()
-        self.processes.wait_for_workers()
         self.processes.start_beat()
-        self.kills()
+        # The reference executor really sleeps in delays: it runs while the workers start.
+        self.expected = expected_outcomes([*self.mix, (self.schedule.workflow, {"x": "beat"})])
+        self.processes.wait_for_workers()
+        self.timed("setup", lambda: None)
+        self.timed("kills", self.kills)
         for _ in range(self.scale.restarts):
-            self.restart_redis()
-            self.restart_postgres()
-            self.restart_workers()
-            self.restart_beats()
-        self.crash_after_commit()
-        self.finish()
+            self.timed("redis", self.restart_redis)
+            self.timed("postgres", self.restart_postgres)
+            self.timed("workers", self.restart_workers)
+            self.timed("beats", self.restart_beats)
+        self.timed("crashes", self.crash_after_commit)
+        self.timed("checks", self.finish)
+
+    def timed(self, name: str, part: Callable[[], None]) -> None:
+        part()
+        now = time.monotonic()
+        phases = self.figures.phases
+        phases[name] = round(phases.get(name, 0.0) + now - self.last_mark, 1)
+        self.last_mark = now
 
     def store(self, built: dict[str, Any]) -> Any:
         from tests.executions.conftest import store
@@ -234,7 +293,7 @@ class Suite:
                 raise RuntimeError("no node of the wave started running")
             time.sleep(0.02)
 
-    def progress_after(self, moment: float) -> None:
+    def progress_after(self, fault: str, moment: float) -> None:
         """Record how long the engine took to start a node again after a fault at `moment`."""
         import datetime as dt
 
@@ -246,7 +305,7 @@ class Suite:
             first = with_database(lambda: ExecutionEvent.objects.filter(type="node.started", at__gt=since)
                                   .order_by("at").values_list("at", flat=True).first())
             if first is not None:
-                self.recoveries.append(first.timestamp() - moment)
+                self.recoveries.append((fault, first.timestamp() - moment))
                 return
             if time.monotonic() > deadline:
                 self.figures.problems.append(f"nothing started within {self.scale.timeout_s:g} s of a fault")
@@ -300,7 +359,7 @@ class Suite:
         for run_id, attempt, moment in pending:
             started = with_database(lambda: next_start_after(run_id, attempt))  # noqa: B023
             if started is not None:  # None: the attempt had recorded its result before it died
-                self.recoveries.append(started.timestamp() - moment)
+                self.recoveries.append(("kill", started.timestamp() - moment))
 
     def restart_redis(self) -> None:
         ids = self.wave()
@@ -308,7 +367,7 @@ class Suite:
         moment = time.time()
         self.redis.restart()  # every message in the broker is gone with it
         self.figures.restarts["redis"] += 1
-        self.progress_after(moment)
+        self.progress_after("redis restart", moment)
         self.wait_finished(ids)
 
     def restart_postgres(self) -> None:
@@ -317,7 +376,7 @@ class Suite:
         moment = time.time()
         self.postgres.restart()
         self.figures.restarts["postgres"] += 1
-        self.progress_after(moment)
+        self.progress_after("postgres restart", moment)
         self.wait_finished(ids)
 
     def restart_workers(self) -> None:
@@ -326,12 +385,13 @@ class Suite:
         moment = time.time()
         count = len(self.processes.workers)
         self.processes.stop_workers(kill=True)
-        time.sleep(2)  # nothing runs; the work waits in the broker and the database
+        time.sleep(1)  # nothing runs; the work waits in the broker and the database
         for _ in range(count):
             self.processes.start_worker()
         self.processes.wait_for_workers()
         self.figures.restarts["workers"] += 1
-        self.progress_after(moment)
+        # Measured from when the new workers are up: what came before is process start-up.
+        self.progress_after("workers stopped", max(moment, time.time()))
         self.wait_finished(ids)
 
     def restart_beats(self) -> None:
@@ -364,7 +424,7 @@ class Suite:
         if started is None:
             self.figures.problems.append(f"the message of run {run_id}, never sent, was never sent again")
         else:
-            self.recoveries.append(started.timestamp() - moment)
+            self.recoveries.append(("crash after commit", started.timestamp() - moment))
 
     # ------------------------------------------------------------------ the end
 
@@ -380,7 +440,7 @@ class Suite:
         active = list(Execution.objects.filter(state__in=["pending", "running"]).values_list("pk", flat=True))
         self.wait_finished(active)
         self.processes.stop_all()
-        findings = check_all()
+        findings = check_all(self.expected)
         self.figures.executions, self.figures.nodes = findings.executions, findings.nodes
         self.figures.lost, self.figures.duplicated = findings.lost, findings.duplicated
         self.figures.disagreeing = findings.disagreeing
@@ -392,7 +452,10 @@ class Suite:
         if ticks != len(set(due)):
             self.figures.problems.append(f"{ticks} scheduled executions for {len(set(due))} due times")
         self.figures.recoveries = len(self.recoveries)
-        self.figures.longest_recovery_s = round(max(self.recoveries, default=0.0), 2)
+        self.figures.longest_recovery_s = round(max((seconds for _, seconds in self.recoveries), default=0.0), 2)
+        for fault, seconds in self.recoveries:
+            longest = self.figures.longest_by_fault.get(fault, 0.0)
+            self.figures.longest_by_fault[fault] = round(max(longest, seconds), 2)
         self.verify_audit()
 
     def verify_audit(self) -> None:

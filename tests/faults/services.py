@@ -91,11 +91,34 @@ class Postgres:
         return subprocess.run([str(pg_bindir() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
                               check=False).returncode == 0
 
-    def recreate_database(self) -> None:
-        psql = [str(pg_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qc"]
-        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run([*psql, f"CREATE DATABASE {DATABASE}"], check=True, stdout=subprocess.DEVNULL)
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        return subprocess.run([str(pg_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                               "-d", database, "-qtAc", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+    def recreate_database(self, template: str | None = None) -> None:
+        self.psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        self.psql(f"CREATE DATABASE {DATABASE}" + (f" TEMPLATE {template}" if template else ""))
+
+    def has_database(self, name: str) -> bool:
+        return self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+    def keep_as_template(self, name: str) -> None:
+        """Copy the migrated database as `name` (a later run with the same migrations starts
+        from the copy instead of migrating again)."""
+        for old in self.psql("SELECT datname FROM pg_database WHERE datname LIKE 'faults_template_%'").split():
+            self.psql(f"DROP DATABASE IF EXISTS {old} WITH (FORCE)")
+        self.psql(f"CREATE DATABASE {name} TEMPLATE {DATABASE}")
+
+
+def migrations_digest() -> str:
+    """A digest of every migration file: the template database is good while it is unchanged."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
