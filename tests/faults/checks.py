@@ -46,7 +46,8 @@ def check_all(expected_by_key: dict[tuple[Any, str], Any]) -> Findings:
         key = (execution.workflow_version_id, json.dumps(execution.inputs, sort_keys=True))
         if key not in expected_by_key:
             team_id = execution.team_id
-            expected_by_key[key] = reference(execution, resolve_workflow=lambda name: resolve_body(team_id, name))
+            expected_by_key[key] = reference(
+                execution, resolve_workflow=lambda name, team_id=team_id: resolve_body(team_id, name))
         check_execution(execution, expected_by_key[key], findings)
     return findings
 

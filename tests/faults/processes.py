@@ -3,6 +3,7 @@ process id of a pool process of a worker it started itself."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -101,10 +102,8 @@ class Worker:
             children = self.child_pids()
             self.process.send_signal(signal.SIGKILL)
             for pid in children:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.process.wait(15)
             return
         self.process.terminate()

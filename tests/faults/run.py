@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sys
@@ -54,6 +55,7 @@ class Figures:
     lost: int = 0
     duplicated: int = 0
     disagreeing: int = 0
+    reaper_resent: int = 0  # step messages the reaper sent again (from the workers' logs)
     schedule_fires: int = 0
     schedule_repeats: int = 0
     audit_chains_verified: int = 0
@@ -165,6 +167,7 @@ def report(figures: Figures, seed: int) -> str:
         f"  recoveries            {figures.recoveries}",
         f"  longest recovery      {figures.longest_recovery_s:.2f} s ("
         + ", ".join(f"{kind} {seconds:.2f} s" for kind, seconds in sorted(figures.longest_by_fault.items())) + ")",
+        f"  reaper re-sent        {figures.reaper_resent} step messages",
         f"  schedule fires        {figures.schedule_fires} (repeated: {figures.schedule_repeats})",
         f"  audit chains verified {figures.audit_chains_verified} (broken: {figures.audit_chains_broken})",
         f"  lost                  {figures.lost}",
@@ -457,6 +460,9 @@ class Suite:
             longest = self.figures.longest_by_fault.get(fault, 0.0)
             self.figures.longest_by_fault[fault] = round(max(longest, seconds), 2)
         self.verify_audit()
+        resent = re.compile(r"Reaper re-sent (\d+) step messages")
+        for log in self.folder.glob("worker-*.log"):
+            self.figures.reaper_resent += sum(int(found) for found in resent.findall(log.read_text(errors="replace")))
 
     def verify_audit(self) -> None:
         from audit import selectors
