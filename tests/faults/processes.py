@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.faults.services import ROOT
 
-WORKER_QUEUES = "steps,io,models"
+WORKER_QUEUES = "steps,io,models,control"
 
 
 @dataclass
@@ -75,12 +75,18 @@ class Processes:
         self.beats = []
 
     def stop_all(self) -> None:
-        self.stop_workers(kill=False)
-        for beat in self.beats:
-            if beat.poll() is None:
-                beat.terminate()
-                beat.wait(15)
-        self.beats = []
+        """A warm shutdown of everything, all asked at once, then waited for."""
+        processes = [worker.process for worker in self.workers] + self.beats
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        self.workers, self.beats = [], []
 
 
 @dataclass

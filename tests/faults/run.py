@@ -48,7 +48,7 @@ class Figures:
     executions: int = 0
     nodes: int = 0
     kills: int = 0
-    restarts: dict[str, int] = field(default_factory=Counter)
+    restarts: dict[str, int] = field(default_factory=dict)
     crashes_after_commit: int = 0
     recoveries: int = 0
     longest_recovery_s: float = 0.0
@@ -247,6 +247,9 @@ class Suite:
         self.timed("crashes", self.crash_after_commit)
         self.timed("checks", self.finish)
 
+    def restarted(self, kind: str) -> None:
+        self.figures.restarts[kind] = self.figures.restarts.get(kind, 0) + 1
+
     def timed(self, name: str, part: Callable[[], None]) -> None:
         part()
         now = time.monotonic()
@@ -369,7 +372,7 @@ class Suite:
         self.wait_running(ids)
         moment = time.time()
         self.redis.restart()  # every message in the broker is gone with it
-        self.figures.restarts["redis"] += 1
+        self.restarted("redis")
         self.progress_after("redis restart", moment)
         self.wait_finished(ids)
 
@@ -378,7 +381,7 @@ class Suite:
         self.wait_running(ids)
         moment = time.time()
         self.postgres.restart()
-        self.figures.restarts["postgres"] += 1
+        self.restarted("postgres")
         self.progress_after("postgres restart", moment)
         self.wait_finished(ids)
 
@@ -392,7 +395,7 @@ class Suite:
         for _ in range(count):
             self.processes.start_worker()
         self.processes.wait_for_workers()
-        self.figures.restarts["workers"] += 1
+        self.restarted("workers")
         # Measured from when the new workers are up: what came before is process start-up.
         self.progress_after("workers stopped", max(moment, time.time()))
         self.wait_finished(ids)
@@ -403,7 +406,7 @@ class Suite:
         self.processes.kill_beats()
         self.processes.start_beat()
         self.processes.start_beat()  # two at once: the reaper and the schedule must not act twice
-        self.figures.restarts["beats"] += 1
+        self.restarted("beats")
         self.wait_finished(ids)
 
     def crash_after_commit(self) -> None:
