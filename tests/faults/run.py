@@ -34,11 +34,12 @@ class Scale:
     crashes: int  # crashes between a commit and the dispatch of its message
     wave: int  # executions started per wave (taken in turn from the mix)
     timeout_s: float  # for one wave to finish
+    workers: int  # worker processes (each a prefork pool of two)
 
 
 SCALES = {
-    "short": Scale(kills=5, restarts=1, crashes=2, wave=4, timeout_s=120),
-    "long": Scale(kills=120, restarts=3, crashes=20, wave=12, timeout_s=300),
+    "short": Scale(kills=5, restarts=1, crashes=2, wave=4, timeout_s=120, workers=1),
+    "long": Scale(kills=120, restarts=3, crashes=20, wave=12, timeout_s=300, workers=2),
 }
 
 
@@ -231,8 +232,8 @@ class Suite:
         self.store(workload.loop_body())
         self.mix = [(self.store(built), inputs) for built, input_list in workload.mix() for inputs in input_list]
         self.schedule = self.start_schedule(self.store(workload.tick()))
-        self.processes.start_worker()
-        self.processes.start_worker()
+        for _ in range(self.scale.workers):
+            self.processes.start_worker()
         self.processes.start_beat()
         # The reference executor really sleeps in delays: it runs while the workers start.
         self.expected = expected_outcomes([*self.mix, (self.schedule.workflow, {"x": "beat"})])
