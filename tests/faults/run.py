@@ -37,6 +37,13 @@ class Scale:
     workers: int  # worker processes (each a prefork pool of two)
 
 
+# The driver kills one node run at most this often; the workers allow a run to lose its worker
+# LOST_LEASE_RETRIES times before it fails (`worker_lost`). The margin covers the one race the
+# driver cannot close: between its last check and the SIGKILL, the process may finish the node
+# it was killed for and claim another, whose attempt then dies too.
+KILLS_PER_RUN = 2
+LOST_LEASE_RETRIES = 4
+
 SCALES = {
     "short": Scale(kills=5, restarts=1, crashes=2, wave=4, timeout_s=120, workers=1),
     "long": Scale(kills=120, restarts=3, crashes=20, wave=12, timeout_s=300, workers=2),
@@ -151,6 +158,7 @@ def environment(postgres: Postgres, redis: Redis, run_folder: Path) -> dict[str,
         "REDIS_URL": redis.url, "PROMETHEUS_MULTIPROC_DIR": str(run_folder / "prometheus"),
         "FAULTS_CRASH_TOKENS": str(run_folder / "tokens"), "FAULTS_CRASH_LOG": str(run_folder / "crashes.log"),
         "PYTHONPATH": str(ROOT), "TRIGGER_TICK_INTERVAL_S": "0.5",
+        "EXECUTION_LOST_LEASE_RETRIES": str(LOST_LEASE_RETRIES),
     })
     return env
 
@@ -323,8 +331,6 @@ class Suite:
 
     def kills(self) -> None:
         """SIGKILL pool processes in the middle of nodes until the scale's count is reached."""
-        from django.conf import settings
-
         from executions.models import NodeRun
 
         killed: Counter[int] = Counter()
@@ -336,7 +342,7 @@ class Suite:
                 pool = self.processes.pool_pids()
                 running = [(run_id, attempt, owner) for run_id, attempt, owner in NodeRun.objects.filter(
                     execution_id__in=ids, state="running").values_list("pk", "attempt", "lease_owner")
-                    if killed[run_id] < settings.EXECUTION_LOST_LEASE_RETRIES]
+                    if killed[run_id] < KILLS_PER_RUN]
                 targets = [(run_id, attempt, int(owner.split("/")[2])) for run_id, attempt, owner in running
                            if owner.count("/") >= 2 and owner.split("/")[2].isdigit()
                            and int(owner.split("/")[2]) in pool]
@@ -346,15 +352,22 @@ class Suite:
                         break  # the wave finished: start another
                     time.sleep(0.02)
                     continue
-                run_id, attempt, pid = random.choice(targets)
+                run_id, _, pid = random.choice(targets)
                 time.sleep(random.uniform(0.0, 0.1))  # somewhere inside the node
+                # Checked again just before the kill: the process may have finished that node and
+                # claimed another meanwhile, whose attempt dies with it.
+                held = dict(NodeRun.objects.filter(state="running", lease_owner__contains=f"/{pid}/")
+                            .values_list("pk", "attempt"))
+                if run_id not in held or any(killed[held_id] >= KILLS_PER_RUN for held_id in held):
+                    continue
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     continue
-                killed[run_id] += 1
                 self.figures.kills += 1
-                pending.append((run_id, attempt, time.time()))
+                for held_id, held_attempt in held.items():
+                    killed[held_id] += 1
+                    pending.append((held_id, held_attempt, time.time()))
                 time.sleep(random.uniform(0.1, 0.4))
             self.wait_finished(ids)
         self.processes.wait_for_workers()
