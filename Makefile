@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test test-thorough test-mutation bench lint services-stop clean
+.PHONY: run test test-thorough test-faults test-mutation bench lint services-stop clean
 
 run:  ## Install what is missing, start Postgres + Redis under var/, migrate, seed, run web + worker + beat
 	@bash scripts/run.sh
@@ -9,6 +9,9 @@ test:  ## ruff, makemigrations --check and the whole suite against real Postgres
 
 test-thorough:  ## The suite with Hypothesis's thorough profile (1,000+ examples per property)
 	@HYPOTHESIS_PROFILE=thorough bash scripts/test.sh
+
+test-faults:  ## The fault suite's long form: 100+ worker kills, Redis/PostgreSQL/worker/beat restarts, its figures
+	@bash scripts/faults.sh
 
 test-mutation:  ## cosmic-ray over the access, services and selectors modules (long; not part of `make test`)
 	@bash scripts/mutation.sh

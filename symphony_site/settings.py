@@ -330,6 +330,14 @@ CELERY_TASK_DEFAULT_QUEUE = "steps"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(EXECUTION_MAX_NODE_TIMEOUT_S) + 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The engine's periodic ticks (the reaper, the triggers) have a queue of their own, which every
+# `steps` worker also consumes. On `steps` they waited behind every step message queued before
+# them and expired there (after two intervals): under a backlog longer than that, no tick ran,
+# so lost work stayed lost and due schedules waited until the backlog drained (the fault
+# suite's crashes after commit waited 30 s and more for the reaper; tests/faults/).
+CELERY_CONTROL_QUEUE = "control"
+CELERY_TASK_ROUTES = {"executions.reap": {"queue": CELERY_CONTROL_QUEUE},
+                      "executions.triggers.tick": {"queue": CELERY_CONTROL_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Prunes teams' audit entries past their retention period (export first, checkpoint after).
     "audit-retention": {"task": "audit.apply_retention", "schedule": 86400.0},
@@ -363,7 +371,7 @@ os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
 METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
 # The Celery queues whose depth (messages waiting in Redis) /metrics reports.
-METRICS_QUEUES = env_list("METRICS_QUEUES", ["steps", "io", "models"])
+METRICS_QUEUES = env_list("METRICS_QUEUES", ["steps", "io", "models", "control"])
 # `json`: one JSON object per log line (structlog) from web, workers and beat; anything else:
 # lines for people (the default in `make run`).
 LOG_FORMAT = env_str("LOG_FORMAT", "console") or "console"

@@ -80,9 +80,9 @@ def _ping_workers(timeout: float = 0.5) -> list[str]:
         return [name for reply in app.control.ping(timeout=timeout, connection=broker) for name in reply]
 
 
-# Every queue the engine uses (execution steps, slow I/O, model calls; `steps` is also the
-# default queue of periodic work).
-WORKER_QUEUES = "steps,io,models"
+# Every queue the engine uses (execution steps, slow I/O, model calls, and `control`: the
+# reaper's and the triggers' periodic ticks).
+WORKER_QUEUES = "steps,io,models,control"
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,18 +41,18 @@ def test_commands_match_the_procfile() -> None:
     assert procfile["web"].startswith("daphne") and "symphony_site.asgi:application" in procfile["web"]
     assert procfile["beat"].startswith("celery -A symphony_site beat")
     # One worker per queue group, consuming the same queues in both.
-    for service, process, queue in [("worker", "worker", "steps"), ("worker-io", "worker_io", "io"),
+    for service, process, queue in [("worker", "worker", "steps,control"), ("worker-io", "worker_io", "io"),
                                     ("worker-models", "worker_models", "models")]:
         command = services[service]["command"]
         assert command[:4] == ["celery", "-A", "symphony_site", "worker"]
         assert command[command.index("-Q") + 1] == queue
         assert procfile[process].startswith("celery -A symphony_site worker")
         assert f" -Q {queue} " in procfile[process]
-    queues = {services[name]["command"][services[name]["command"].index("-Q") + 1]
-              for name in ("worker", "worker-io", "worker-models")}
+    queues = {queue for name in ("worker", "worker-io", "worker-models")
+              for queue in services[name]["command"][services[name]["command"].index("-Q") + 1].split(",")}
     from executions.runtime.registry import QUEUE_IO, QUEUE_MODELS, QUEUE_STEPS
 
-    assert queues == {QUEUE_STEPS, QUEUE_IO, QUEUE_MODELS}
+    assert queues == {QUEUE_STEPS, QUEUE_IO, QUEUE_MODELS, settings.CELERY_CONTROL_QUEUE}
 
 
 def test_dockerfile_installs_the_same_dependencies() -> None:

@@ -75,7 +75,7 @@ class WorkerGroup:
         """Start and wait until it answers a ping; answers the time it became ready."""
         self.name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "-Q", "steps,io,models",
+            [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "-Q", "steps,io,models,control",
              "--pool=prefork", f"--concurrency={self.concurrency}", "--include=bench.engine.tasks",
              "--loglevel=WARNING", f"--hostname={self.name}", "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -92,7 +92,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "--pool=prefork",
          "--concurrency=1", "--loglevel=WARNING", f"--hostname=bench-models-{uuid.uuid4().hex[:6]}",
-         "--without-gossip", "--without-mingle", "-Q", "steps,io,models"],
+         "--without-gossip", "--without-mingle", "-Q", "steps,io,models,control"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -59,7 +59,7 @@ class ProbeWorkers(WorkerGroup):
     def start(self) -> float:
         self.name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "-Q", "steps,io,models",
+            [sys.executable, "-m", "celery", "-A", "symphony_site", "worker", "-Q", "steps,io,models,control",
              "--pool=prefork", f"--concurrency={self.concurrency}",
              "--include=bench.engine.tasks,bench.triggers.tasks", "--loglevel=WARNING", f"--hostname={self.name}",
              "--without-gossip", "--without-mingle"],

@@ -25,6 +25,7 @@ from workflows import samples as s
 from .conftest import document, http_node, run, runs, start, store, wait_for, wait_node, wait_until
 
 BRPOP_TIMEOUT_S = 1  # kombu's Redis transport default (we do not change it)
+ENGINE_QUEUES = {"steps", "io", "models"}
 
 
 def broker() -> redis.Redis:
@@ -64,7 +65,8 @@ def set_consuming(worker: str, queues: list[str]) -> None:
                     app.control.cancel_consumer(queue, destination=[worker], reply=True, timeout=3,
                                                 connection=connection)
             replies = app.control.inspect(destination=[worker], timeout=3, connection=connection).active_queues() or {}
-            if worker in replies and {queue["name"] for queue in replies[worker]} == set(queues):
+            # The `control` queue (the reaper's and the triggers' ticks) stays consumed.
+            if worker in replies and {queue["name"] for queue in replies[worker]} & ENGINE_QUEUES == set(queues):
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(f"the worker did not switch to consuming {queues}: {replies}")
@@ -150,6 +152,27 @@ def test_a_lost_message_is_sent_again_by_the_reaper(engine, consumers_off, celer
     done = Execution.objects.get(pk=execution.pk)
     assert (done.state, done.outputs, resent) == ("completed", {"out": "first y"}, 1)
     assert runs(done)["x"].attempt == 1
+
+
+def test_the_reapers_tick_runs_while_step_messages_wait(engine, consumers_off) -> None:
+    """Found by the fault suite (tests/faults/): the beat's reaper ticks went to `steps`, behind
+    every step message queued before them, and expired there; under a backlog no tick ran and
+    a message lost after a commit waited until the backlog drained. Here nothing takes step
+    messages at all (a backlog that never drains): the tick must still run and re-send."""
+    broker().delete("steps", "io", "models")
+    execution = start(engine, store(engine, two_steps()), {"x": "y"})
+    broker().delete("steps")  # the input node's message is lost
+    lost = NodeRun.objects.get(execution=execution, node_id="x")
+    time.sleep(settings.EXECUTION_REDISPATCH_AFTER_S + 0.5)  # old enough to be re-sent
+    tick = settings.CELERY_BEAT_SCHEDULE["execution-reaper"]
+    deadline = time.monotonic() + 30
+    while NodeRun.objects.get(pk=lost.pk).dispatched_at == lost.dispatched_at:
+        assert time.monotonic() < deadline, "no reaper tick ran while step messages waited"
+        app.send_task(tick["task"], **tick["options"])  # as beat sends it (it expires soon)
+        time.sleep(0.5)
+    again = NodeRun.objects.get(pk=lost.pk)
+    assert (again.state, again.dispatched_at > lost.dispatched_at) == ("queued", True)
+    assert queued_messages("steps") == 1  # the re-sent step message (the tick was not on `steps`)
 
 
 def test_a_worker_killed_inside_a_node_loses_nothing(engine) -> None:

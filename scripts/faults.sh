@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make test-faults`: the fault suite's long form (docs/testing.md, "Fault injection"). It starts
+# its own PostgreSQL and Redis on free ports under var/faults/ (it restarts them while work runs),
+# real workers and beats, and prints its figures. Extra arguments go to the driver
+# (`--scale short`, `--seed N`, `--json FILE`).
+source "$(dirname "$0")/lib.sh"
+
+ensure_venv
+ensure_redis_binary
+pg_bindir >/dev/null
+cd "$ROOT"
+say "Fault suite (long form): about 100+ SIGKILLs, restarts of Redis, PostgreSQL, workers and beats"
+exec "$VENV/bin/python" -m tests.faults --scale long "$@"
