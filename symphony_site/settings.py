@@ -189,6 +189,17 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Sign-in limits of the login page and POST /api/v1/auth/token/, kept in Redis
+# (teams/login_limits.py, docs/security.md): attempts per address, failures per account and
+# address, failures per account (from every address) before a bounded lock that addresses
+# the account signed in from before are exempt from.
+LOGIN_WINDOW_S = env_int("LOGIN_WINDOW_S", 900)
+LOGIN_ADDRESS_LIMIT = env_int("LOGIN_ADDRESS_LIMIT", 30)
+LOGIN_PAIR_FAILURES = env_int("LOGIN_PAIR_FAILURES", 5)
+LOGIN_ACCOUNT_FAILURES = env_int("LOGIN_ACCOUNT_FAILURES", 50)
+LOGIN_ACCOUNT_LOCK_S = env_int("LOGIN_ACCOUNT_LOCK_S", 900)
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 90)
+
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -210,7 +221,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "60/minute"),
         "user": env_str("THROTTLE_USER", "1200/minute"),
-        "login": env_str("THROTTLE_LOGIN", "10/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
@@ -240,6 +250,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "symphony_site.api.schema.add_error_responses",
+        "symphony_site.api.schema.require_patch_fields",
     ],
 }
 

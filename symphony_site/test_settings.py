@@ -29,8 +29,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttling is exercised by its own test with explicit rates.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute", "login": "100000/minute"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
 }
+# Sign-in limits likewise: tests/teams/test_login_limits.py sets its own.
+LOGIN_ADDRESS_LIMIT = LOGIN_PAIR_FAILURES = LOGIN_ACCOUNT_FAILURES = 1_000_000
 # The audit table refuses TRUNCATE (audit/migrations/0002); the test runner empties
 # tables between transactional tests with TRUNCATE, so its sessions may.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c symphony.audit_allow_truncate=on"  # noqa: F405

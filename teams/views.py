@@ -18,6 +18,7 @@ from symphony_site.api.errors import ApiError
 from symphony_site.origins import actor_from_request, web_origin
 from teams import services
 from teams.access import access_team, team_role
+from teams.login_limits import LoginGuard, LoginLimited
 from teams.middleware import SESSION_KEY
 from teams.models import ApiToken, Membership
 from teams.roles import Role
@@ -34,14 +35,31 @@ class LoginView(auth_views.LoginView):
         context["demo_hint"] = settings.DEBUG
         return context
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The same limits as the token endpoint (teams/login_limits.py), checked before the
+        # password is: a refused attempt answers 429 with the form and Retry-After.
+        self.guard = LoginGuard(address=web_origin(request).ip_address or "unknown",
+                                username=str(request.POST.get("username", ""))[:150])
+        try:
+            self.guard.check()
+        except LoginLimited as limited:
+            message = f"Too many sign-in attempts. Try again in {limited.wait} seconds."
+            response = self.render_to_response(
+                self.get_context_data(form=self.get_form_class()(request), limited=message), status=429)
+            response["Retry-After"] = str(limited.wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        self.guard.succeeded()
         services.login_succeeded(actor=Actor.of(form.get_user()), origin=web_origin(self.request))
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
         username = str(form.data.get("username", ""))[:150]
         if username:
+            self.guard.failed()
             services.login_failed(actor=Actor.anonymous(), origin=web_origin(self.request), username=username)
         return super().form_invalid(form)
 

@@ -70,3 +70,11 @@ def test_production_refuses_a_secrets_key_that_is_not_a_fernet_key() -> None:
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert "SECRETS_KEYS: key 1 is not a Fernet key" in last_line
+
+
+def test_check_deploy_notices_a_weakened_setting() -> None:
+    """The run above can fail: without HSTS the deploy check warns (security.W004)."""
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                  {**PRODUCTION, "DJANGO_SETTINGS_MODULE": "symphony_site.settings", "SECURE_HSTS_SECONDS": "0"})
+    assert result.returncode != 0
+    assert "security.W004" in result.stdout + result.stderr

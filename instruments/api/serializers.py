@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from instruments.models import Provider, Secret
+from instruments.models import PROVIDER_NAME_PATTERN, SECRET_NAME_PATTERN, Provider, Secret
 from symphony_site.api.serializers import StrictSerializer
 
 
@@ -27,8 +28,19 @@ class SecretSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return "{{ secrets." + secret.name + " }}"
 
 
+# The names' patterns go in the schema; the services check them, with their own messages.
+@extend_schema_field({"type": "string", "pattern": SECRET_NAME_PATTERN, "maxLength": 64})
+class SecretNameField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": PROVIDER_NAME_PATTERN, "maxLength": 40})
+class ProviderNameField(serializers.CharField):
+    pass
+
+
 class SecretCreateSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=64)
+    name = SecretNameField(max_length=64)
     value = serializers.CharField(max_length=10_000, trim_whitespace=False, write_only=True)
 
 
@@ -53,13 +65,19 @@ class ProviderSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class ProviderWriteSerializer(StrictSerializer):
     """Shape only; the service checks values (base URL, secret name, model list)."""
 
-    name = serializers.CharField(max_length=40, required=False)
+    name = ProviderNameField(max_length=40, required=False)
     base_url = serializers.CharField(max_length=2000, required=False)
     api_key_secret = serializers.CharField(max_length=64, required=False, allow_blank=True)
     models = serializers.JSONField(required=False, help_text='[{"name": "llama3.2", '
                                    '"capability": "chat"}] or ["llama3.2"]; empty: any model.')
     request_timeout_s = serializers.FloatField(required=False)
     max_retries = serializers.IntegerField(required=False)
+
+
+class ProviderUpdateSerializer(ProviderWriteSerializer):
+    """PATCH's documented body: a provider's name cannot change (the view refuses it)."""
+
+    name = None  # type: ignore[assignment]
 
 
 class PriceSerializer(serializers.Serializer):  # type: ignore[type-arg]

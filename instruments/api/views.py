@@ -159,7 +159,7 @@ class ProviderDetailView(APIView):
         return Response(s.ProviderSerializer(access_provider(team, name)).data)
 
     @extend_schema(operation_id="team_providers_update", tags=["models"],
-                   request=s.ProviderWriteSerializer, responses={200: s.ProviderSerializer, **ERRORS})
+                   request=s.ProviderUpdateSerializer, responses={200: s.ProviderSerializer, **ERRORS})
     def patch(self, request: Request, team_id: Any, name: str) -> Response:
         team = access_team_for_providers(request.user, team_id)
         body = s.ProviderWriteSerializer(data=request.data)

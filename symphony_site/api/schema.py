@@ -77,6 +77,25 @@ def statuses_for(method: str, path: str, operation: dict[str, Any]) -> set[str]:
     return statuses
 
 
+# PATCH bodies whose one field is required: drf-spectacular makes every PATCH body partial,
+# but changing a role or a secret's value without the new one is refused (400).
+PATCH_REQUIRED = {"PatchedMemberUpdateRequest": ["role"], "PatchedSecretUpdateRequest": ["value"]}
+
+
+def require_patch_fields(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """POSTPROCESSING_HOOKS entry: PATCH_REQUIRED's fields are required, and so is the body."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, required in PATCH_REQUIRED.items():
+        if name in schemas:
+            schemas[name]["required"] = required
+    references = {f"#/components/schemas/{name}" for name in PATCH_REQUIRED}
+    for item in result.get("paths", {}).values():
+        body = item.get("patch", {}).get("requestBody", {})
+        if any(media.get("schema", {}).get("$ref") in references for media in body.get("content", {}).values()):
+            body["required"] = True
+    return result
+
+
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """POSTPROCESSING_HOOKS entry: the common error responses, each in the error shape."""
     result.setdefault("components", {}).setdefault("schemas", {}).setdefault(ERROR_SCHEMA_NAME, _error_component())

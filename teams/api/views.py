@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from symphony_site.actors import Actor
@@ -21,6 +21,7 @@ from symphony_site.origins import actor_from_request, api_origin
 from teams import selectors, services
 from teams.access import access_team
 from teams.api import serializers as s
+from teams.login_limits import LoginGuard, LoginLimited
 from teams.models import ApiToken, Membership, Team
 from teams.roles import Role
 
@@ -39,8 +40,9 @@ class TokenObtainView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    # Counted per address, per account and address, and per account, atomically in Redis
+    # (teams/login_limits.py) instead of DRF's throttles, whose history is read and written back.
+    throttle_classes: list[Any] = []
 
     @extend_schema(request=s.TokenRequestSerializer, responses={201: s.NewTokenSerializer, **ERRORS},
                    auth=[], tags=["auth"])
@@ -49,11 +51,18 @@ class TokenObtainView(APIView):
         body.is_valid(raise_exception=True)
         username = body.validated_data["username"]
         origin = api_origin(request)
+        guard = LoginGuard(address=origin.ip_address or "unknown", username=username)
+        try:
+            guard.check()
+        except LoginLimited as limited:
+            raise Throttled(wait=limited.wait, detail=str(limited)) from None
         user = authenticate(request._request, username=username, password=body.validated_data["password"])
         if user is None:
+            guard.failed()
             services.login_failed(actor=Actor.anonymous(), origin=origin, username=username, method="api_token")
             raise ApiError("The username or password is wrong.", code="authentication_failed",
                            status_code=status.HTTP_401_UNAUTHORIZED)
+        guard.succeeded()
         services.login_succeeded(actor=Actor.of(user), origin=origin, method="api_token")
         name = body.validated_data.get("name") or f"api {ApiToken.objects.filter(user=user).count() + 1}"
         token, key = services.token_create(actor=Actor.of(user), origin=origin, name=name)

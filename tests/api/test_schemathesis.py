@@ -29,6 +29,7 @@ import requests
 import schemathesis
 import yaml
 from django.core.handlers.wsgi import WSGIHandler
+from rest_framework.test import APIClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.transport.wsgi import WSGITransport
@@ -36,11 +37,18 @@ from schemathesis.transport.wsgi import WSGITransport
 from audit.filters import parse_filters
 from symphony_site.api.errors import ValidationFailed
 from tests.api.conftest import TeamWithData, build_team_with_data
-from tests.conftest import create_personas
+from tests.conftest import PASSWORD, create_personas
 
 # Fuzzing examples per operation (the coverage phase adds its own boundary cases): 8 in
 # `make test`, 100 with HYPOTHESIS_PROFILE=thorough; SCHEMATHESIS_SEED explores other inputs.
 MAX_EXAMPLES = 100 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 8
+# The same run as every other persona (owner, admin, operator, viewer, another team's owner),
+# over every operation at once: 1 fuzzing example per operation in `make test` (the coverage
+# phase still sends its boundary cases), SCHEMATHESIS_PERSONA_EXAMPLES for a longer run
+# (`make test-faults` sets 25 through HYPOTHESIS_PROFILE=thorough).
+PERSONA_EXAMPLES = int(os.environ.get("SCHEMATHESIS_PERSONA_EXAMPLES",
+                                      "25" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "1"))
+OTHER_PERSONAS = ["owner", "admin", "operator", "viewer", "outsider"]
 SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20260110"))
 
 # Operations by name ("METHOD /path"), in groups of a few hundred requests each.
@@ -84,6 +92,10 @@ SEMANTIC_OPERATIONS = [
     "PATCH /api/v1/webhooks/{webhook_id}/",
     "POST /api/v1/workflows/{workflow_id}/run-after/",
     "PATCH /api/v1/run-after/{rule_id}/",
+    # A provider's base URL must name a host that is not internal, and its key must name one
+    # of the team's secrets (first reached by the admin's and owner's runs, issue 15).
+    "POST /api/v1/teams/{team_id}/providers/",
+    "PATCH /api/v1/teams/{team_id}/providers/{name}/",
 ]
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
@@ -159,16 +171,21 @@ def query_values(group: str, data: TeamWithData) -> dict[str, str]:
         return {"query.team": str(data.personas.team.pk)}  # the editor's team: list, import
     if group == "audit":
         return {"query.team": data.editor_team_slug}  # the editor owns it, so may read its log
+    if group == "all":
+        # Team Alpha, whose objects every path names: owners and admins read its log, the
+        # others meet 403 (a lower role) or 404 (another team's owner).
+        return {"query.team": str(data.personas.team.pk)}
     return {}
 
 
-def run_config(group: str, data: TeamWithData) -> SchemathesisConfig:
+def run_config(group: str, data: TeamWithData, *, who: str = "editor",
+               max_examples: int = MAX_EXAMPLES) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict({
         "seed": SEED,
-        "headers": {"Authorization": f"Token {data.keys['editor']}"},
+        "headers": {"Authorization": f"Token {data.keys[who]}"},
         # NUL characters are refused by every text input (PostgreSQL stores none): tested
         # directly in test_edges.py, left out here so they do not drown every other case.
-        "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "allow-x00": False,
+        "generation": {"mode": "all", "max-examples": max_examples, "allow-x00": False,
                        "deterministic": True},
         "phases": {"stateful": {"enabled": False}},
         "checks": {"enabled": True},
@@ -178,7 +195,7 @@ def run_config(group: str, data: TeamWithData) -> SchemathesisConfig:
                        **query_values(group, data), "query.cursor": ""},
         "operations": [
             # The other groups' operations are left to their own tests.
-            {"include-name-regex": f"^(?!(?:{GROUPS[group]}))", "enabled": False},
+            *([] if group == "all" else [{"include-name-regex": f"^(?!(?:{GROUPS[group]}))", "enabled": False}]),
             {"include-name": SEMANTIC_OPERATIONS, "checks": {"positive_data_acceptance": {
                 "expected-statuses": [*POSITIVE_STATUSES, "400"]}}},
             # A schema-valid filter may name a team or workflow that is not the caller's (404),
@@ -189,14 +206,9 @@ def run_config(group: str, data: TeamWithData) -> SchemathesisConfig:
     })
 
 
-@pytest.mark.parametrize("group", list(GROUPS))
-@pytest.mark.django_db(transaction=True)
-def test_the_api_answers_as_its_schema_says(group: str, monkeypatch: pytest.MonkeyPatch,
-                                             close_stray_connections: None) -> None:
-    monkeypatch.setattr(WSGITransport, "send", _send_without_socket_settings(WSGITransport.send))
-    data = build_team_with_data(create_personas())
-    schema = schemathesis.openapi.from_wsgi(
-        "/api/schema/", WSGIHandler(), config=run_config(group, data))
+def run_schemathesis(config: SchemathesisConfig, label: str) -> RunReport:
+    """Every phase and check of `config` over the served schema; the report of what it found."""
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), config=config)
     schema.hook(filter_case)
     report = RunReport()
     started = time.perf_counter()
@@ -206,11 +218,51 @@ def test_the_api_answers_as_its_schema_says(group: str, monkeypatch: pytest.Monk
         elif isinstance(event, events.NonFatalError | events.FatalError):
             report.failures.setdefault(f"engine error: {event!r}", repr(getattr(event, "value", event)))
     report.seconds = time.perf_counter() - started
-    print("\n" + report.summary(group))
+    print("\n" + report.summary(label))
     for story in report.failures.values():
         print("----\n" + story)
+    return report
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_as_its_schema_says(group: str, monkeypatch: pytest.MonkeyPatch,
+                                             close_stray_connections: None) -> None:
+    monkeypatch.setattr(WSGITransport, "send", _send_without_socket_settings(WSGITransport.send))
+    data = build_team_with_data(create_personas())
+    report = run_schemathesis(run_config(group, data), group)
     assert list(report.failures) == []
     assert report.operations and report.requests >= 10 * len(report.operations)
+
+
+def add_persona_tokens(data: TeamWithData) -> None:
+    """An API token for each persona the team data has none for (it has the owner's and the editor's)."""
+    for who in OTHER_PERSONAS:
+        if who not in data.keys:
+            response = APIClient().post("/api/v1/auth/token/", {
+                "username": data.personas.users[who].username, "password": PASSWORD, "name": "schemathesis"},
+                format="json")
+            assert response.status_code == 201, response.content[:300]
+            data.keys[who] = response.json()["token"]
+
+
+@pytest.mark.parametrize("who", OTHER_PERSONAS)
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_as_its_schema_says_to_every_persona(who: str, monkeypatch: pytest.MonkeyPatch,
+                                                             close_stray_connections: None) -> None:
+    """Every operation, as each other role of team Alpha and as team Beta's owner (to whom every
+    path names another team's object): refusals (403, 404) must be documented and in the error
+    shape, and nothing may answer 500."""
+    monkeypatch.setattr(WSGITransport, "send", _send_without_socket_settings(WSGITransport.send))
+    data = build_team_with_data(create_personas())
+    add_persona_tokens(data)
+    report = run_schemathesis(run_config("all", data, who=who, max_examples=PERSONA_EXAMPLES), f"all as {who}")
+    assert list(report.failures) == []
+    assert len(report.operations) >= 44 and report.requests >= 5 * len(report.operations)
+    # The run met the persona's refusals: a lower role's writes are 403, every path the
+    # outsider names is 404 (an owner, in turn, is refused only for staff's template flags).
+    if who != "owner":
+        assert report.statuses[404 if who == "outsider" else 403] > 0
 
 
 def test_the_groups_cover_every_operation_once(client: Any) -> None:

@@ -56,7 +56,7 @@ def state_is(page: Any, state: str, timeout: float = 30000) -> None:
 def graph_states(page: Any) -> dict[str, tuple[str, str]]:
     """node id → (data-state, computed fill of its shape) for every node of the graph, once the
     colour transitions (live.css) have finished."""
-    page.wait_for_function("document.getAnimations().length === 0")
+    page.wait_for_function("() => document.getAnimations().length === 0")
     found = page.eval_on_selector_all(
         "svg.graph [data-node-id]",
         """nodes => Object.fromEntries(nodes.map(node => [node.dataset.nodeId,

@@ -1,8 +1,8 @@
-"""Throttles at their configured rates: the login/token endpoint and anonymous clients.
+"""Throttles at their configured rates: anonymous clients (sign-in limits: test_login_limits.py).
 
 The test settings lift every rate so the suite never trips them; these tests
-put back the rates `symphony_site/settings.py` configures (`THROTTLE_LOGIN`,
-`THROTTLE_ANON`, whatever the environment says) and count to them. The
+put back the rates `symphony_site/settings.py` configures (`THROTTLE_ANON`,
+whatever the environment says) and count to them. The
 throttle history lives in the Redis cache, emptied before and after each test.
 """
 
@@ -17,10 +17,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from audit.models import AuditEntry
 from symphony_site import settings as configured
-from teams.models import ApiToken
-from tests.conftest import PASSWORD
 
 RATES: dict[str, str] = configured.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 
@@ -45,30 +42,6 @@ def assert_throttled(response: Any) -> None:
     body = json.loads(response.content)
     assert set(body) == {"error"} and body["error"]["code"] == "throttled"
     assert body["error"]["details"][0]["retry_after_seconds"] > 0
-
-
-def test_the_token_endpoint_allows_its_configured_rate_then_answers_429(personas, configured_rates) -> None:
-    client = APIClient(REMOTE_ADDR="203.0.113.7")
-    limit = allowed("login")
-    wrong = {"username": personas.users["viewer"].username, "password": "not-the-password"}
-    statuses = [client.post("/api/v1/auth/token/", wrong, format="json").status_code for _ in range(limit)]
-    assert statuses == [401] * limit
-    failed_logins = AuditEntry.objects.count()
-    # Past the limit even the right password is refused, before it is checked.
-    right = {"username": personas.users["viewer"].username, "password": PASSWORD}
-    assert_throttled(client.post("/api/v1/auth/token/", right, format="json"))
-    assert ApiToken.objects.count() == 0
-    assert AuditEntry.objects.count() == failed_logins
-    # The count is per client address: another address still gets its token.
-    other = APIClient(REMOTE_ADDR="203.0.113.8")
-    assert other.post("/api/v1/auth/token/", right, format="json").status_code == 201
-    assert ApiToken.objects.count() == 1
-
-
-def test_the_login_rate_is_the_tighter_one(configured_rates) -> None:
-    # The token endpoint has its own scope; were it left to the anonymous rate the
-    # test above would count to the wrong number.
-    assert allowed("login") < allowed("anon")
 
 
 def test_anonymous_clients_get_the_configured_rate_then_429(db, configured_rates) -> None:

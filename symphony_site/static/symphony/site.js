@@ -52,3 +52,23 @@ document.addEventListener("input", (event) => {
   const note = wrapper.querySelector("[data-default-note]");
   if (note) note.hidden = event.target.value !== "";
 });
+
+// Behaviour the templates ask for with data- attributes instead of inline handlers, which the
+// Content-Security-Policy refuses (docs/security.md).
+// A button that asks before it submits: data-confirm-click="Delete this schedule?".
+document.addEventListener("click", (event) => {
+  const button = event.target.closest ? event.target.closest("[data-confirm-click]") : null;
+  if (button && !window.confirm(button.dataset.confirmClick)) event.preventDefault();
+});
+// A select that submits its form when it changes (the team switcher).
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field.matches && field.matches("[data-submit-on-change]") && field.form) field.form.submit();
+});
+// A range input that shows its value in the <output> right after it.
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  if (field.matches && field.matches("[data-range-output]") && field.nextElementSibling) {
+    field.nextElementSibling.value = field.value;
+  }
+});
