@@ -10,13 +10,13 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from symphony_site.actors import Actor
 from symphony_site.api.errors import ApiError, NotFound
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.serializers import ErrorSerializer, page_of
+from symphony_site.api.throttling import ScopedRateThrottle
 from symphony_site.origins import actor_from_request, api_origin
 from teams import selectors, services
 from teams.access import access_team
