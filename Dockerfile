@@ -21,4 +21,5 @@ RUN useradd --system --no-create-home symphony \
  && mkdir -p var && chown -R symphony var
 USER symphony
 EXPOSE 8000
-CMD ["uvicorn", "symphony_site.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--lifespan", "off", "--no-access-log"]
+CMD ["uvicorn", "symphony_site.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+     "--timeout-graceful-shutdown", "10"]

@@ -41,6 +41,10 @@ def test_commands_match_the_procfile() -> None:
     assert services["beat"]["command"][:4] == ["celery", "-A", "symphony_site", "beat"]
     assert procfile["web"].startswith("uvicorn symphony_site.asgi:application ")
     assert "--workers ${WEB_CONCURRENCY:-3}" in procfile["web"] and "--lifespan off" in procfile["web"]
+    # uvicorn logs each WebSocket's path with its query string (`?token=…`) at INFO; and a worker
+    # whose connections do not finish must not hold a stop forever.
+    for command in (web, procfile["web"]):
+        assert "--no-access-log --log-level warning --timeout-graceful-shutdown 10" in command
     assert procfile["beat"].startswith("celery -A symphony_site beat")
     # One worker per queue group, consuming the same queues in both.
     for service, process, queue in [("worker", "worker", "steps"), ("worker-io", "worker_io", "io"),

@@ -125,7 +125,8 @@ class _Server:
         self.log = open(ROOT / "var" / "bench-api-server.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "symphony_site.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(workers), "--lifespan", "off", "--no-access-log"],
+             "--port", str(self.port), "--workers", str(workers), "--lifespan", "off", "--no-access-log",
+             "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
             cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
 
     async def ready(self, client: Any) -> None:
