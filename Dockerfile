@@ -1,4 +1,4 @@
-# One image for web (daphne), worker and beat.
+# One image for web (uvicorn, WEB_CONCURRENCY processes), worker and beat.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -21,4 +21,5 @@ RUN useradd --system --no-create-home symphony \
  && mkdir -p var && chown -R symphony var
 USER symphony
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "symphony_site.asgi:application"]
+CMD ["uvicorn", "symphony_site.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+     "--timeout-graceful-shutdown", "10"]

@@ -35,10 +35,17 @@ def test_app_services_share_settings_from_the_environment() -> None:
 def test_commands_match_the_procfile() -> None:
     services = _compose()["services"]
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
-    assert "daphne" in services["web"]["command"] and "symphony_site.asgi:application" in services["web"]["command"]
+    web = services["web"]["command"]
+    assert "exec uvicorn symphony_site.asgi:application" in web and "--workers $${WEB_CONCURRENCY:-3}" in web
+    assert "--lifespan off" in web and services["web"]["environment"]["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-3}"
     assert "migrate" in services["web"]["command"] and "seed_demo" in services["web"]["command"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "symphony_site", "beat"]
-    assert procfile["web"].startswith("daphne") and "symphony_site.asgi:application" in procfile["web"]
+    assert procfile["web"].startswith("uvicorn symphony_site.asgi:application ")
+    assert "--workers ${WEB_CONCURRENCY:-3}" in procfile["web"] and "--lifespan off" in procfile["web"]
+    # uvicorn logs each WebSocket's path with its query string (`?token=…`) at INFO; and a worker
+    # whose connections do not finish must not hold a stop forever.
+    for command in (web, procfile["web"]):
+        assert "--no-access-log --log-level warning --timeout-graceful-shutdown 10" in command
     assert procfile["beat"].startswith("celery -A symphony_site beat")
     # One worker per queue group, consuming the same queues in both.
     for service, process, queue in [("worker", "worker", "steps,control"), ("worker-io", "worker_io", "io"),

@@ -103,34 +103,60 @@ def _write(execution_id: Any, count: int = 1) -> float:
     return time.monotonic()
 
 
-class _Daphne:
-    def __init__(self) -> None:
+class _Server:
+    """The web server: `daphne` (one process), or `uvicorn` with `workers` processes as Procfile
+    and compose run it (connections spread over the processes; each has its own GroupHub)."""
+
+    def __init__(self, kind: str = "daphne", workers: int = 1) -> None:
+        self.kind, self.workers = kind, workers
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
                                                                       "symphony_site.settings")}
+        if kind == "daphne":
+            command = ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"]
+        else:
+            command = ["uvicorn", "symphony_site.asgi:application", "--host", "127.0.0.1", "--port",
+                       str(self.port), "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+                       "--timeout-graceful-shutdown", "5"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "symphony_site.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-            stderr=open(ROOT / "var" / "bench-events-daphne.log", "wb"))  # noqa: SIM115
+            [sys.executable, "-m", *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=open(ROOT / "var" / f"bench-events-{kind}.log", "wb"))  # noqa: SIM115
         deadline = time.monotonic() + 60
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    break
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start") from None
+                    raise RuntimeError(f"{kind} did not start") from None
                 time.sleep(0.1)
+        if kind != "daphne":
+            time.sleep(3.0)  # every worker process imports the site before it accepts
+
+    def _pids(self) -> list[int]:
+        pids = [self.process.pid]
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return pids + [int(pid) for pid in children]
 
     def rss_kib(self) -> int:
-        with open(f"/proc/{self.process.pid}/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        """Resident memory of the server's processes (the supervisor and its workers)."""
+        total = 0
+        for pid in self._pids():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            except OSError:
+                continue
+        return total
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=15)
+        self.process.wait(timeout=30)
 
 
 class _Clients:
@@ -278,42 +304,63 @@ def _chatty_node(execution: Any, *, seconds: float, per_second: float) -> dict[s
                 target=per_second)
 
 
+def _load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _fan_out(server: _Server, execution: Any, key: str, *, quick: bool, redis_p50: float,
+             redis_p99: float) -> list[dict[str, Any]]:
+    label = "daphne, 1 process" if server.kind == "daphne" else f"uvicorn, {server.workers} processes"
+    rows: list[dict[str, Any]] = []
+    url = f"ws://127.0.0.1:{server.port}/ws/executions/{execution.pk}/?token={key}"
+    for receivers, events, spacing in ((1, 60 if quick else 300, 0.01), (200, 10 if quick else 60, 0.1)):
+        clients = _Clients(url)
+        idle_before = server.rss_kib()
+        clients.open(receivers)
+        time.sleep(1.0)
+        idle_after = server.rss_kib()
+        _latency(execution, clients, events=5, spacing_s=spacing, receivers=receivers)  # warm-up
+        samples = sorted(_latency(execution, clients, events=events, spacing_s=spacing, receivers=receivers))
+        clients.close()
+        load = _load_average()
+        print(f"{label}, {receivers} client(s): {len(samples)} deliveries, p50 {statistics.median(samples):.1f} ms,"
+              f" p99 {_percentile(samples, 0.99):.1f} ms (load average {load})", flush=True)
+        size = f"{receivers} client(s), {events} events, {label}"
+        for row in (_row(f"commit → client p50, {receivers} client(s), {label}", size, "ms",
+                         statistics.median(samples), samples=samples, baseline_name="Redis round trip p50",
+                         baseline=redis_p50, target=15),
+                    _row(f"commit → client p99, {receivers} client(s), {label}", size, "ms",
+                         _percentile(samples, 0.99), samples=samples, baseline_name="Redis round trip p99",
+                         baseline=redis_p99, target=50)):
+            row["load_average"] = load
+            rows.append(row)
+        if receivers == 200:
+            rows.append(_row(f"web resident memory with 200 idle sockets, {label}", "200 sockets", "KiB",
+                             idle_after, baseline_name="with no socket", baseline=idle_before))
+            rows.append(_row(f"web memory per idle socket, {label}", "200 sockets", "KiB",
+                             (idle_after - idle_before) / 200))
+        time.sleep(1.0)
+    return rows
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     import websockets  # noqa: F401  (fail early when the dev dependency is missing)
 
     execution, key = _setup()
-    print(f"execution {execution.pk}; raw Redis round trips", flush=True)
+    print(f"execution {execution.pk}; raw Redis round trips (load average {_load_average()})", flush=True)
     redis_samples = sorted(_redis_round_trips(100 if quick else 500))
     redis_p50, redis_p99 = statistics.median(redis_samples), _percentile(redis_samples, 0.99)
-    server = _Daphne()
     rows: list[dict[str, Any]] = [
         _row("raw Redis publish → subscribe round trip p50", 1, "ms", redis_p50, samples=redis_samples),
         _row("raw Redis publish → subscribe round trip p99", 1, "ms", redis_p99, samples=redis_samples),
     ]
-    try:
-        url = f"ws://127.0.0.1:{server.port}/ws/executions/{execution.pk}/?token={key}"
-        for receivers, events, spacing in ((1, 60 if quick else 300, 0.01), (200, 10 if quick else 60, 0.1)):
-            clients = _Clients(url)
-            idle_before = server.rss_kib()
-            clients.open(receivers)
-            time.sleep(1.0)
-            idle_after = server.rss_kib()
-            _latency(execution, clients, events=5, spacing_s=spacing, receivers=receivers)  # warm-up
-            samples = sorted(_latency(execution, clients, events=events, spacing_s=spacing, receivers=receivers))
-            clients.close()
-            print(f"{receivers} client(s): {len(samples)} deliveries", flush=True)
-            size = f"{receivers} client(s), {events} events"
-            rows.append(_row(f"commit → client p50, {receivers} client(s)", size, "ms", statistics.median(samples),
-                             samples=samples, baseline_name="Redis round trip p50", baseline=redis_p50, target=15))
-            rows.append(_row(f"commit → client p99, {receivers} client(s)", size, "ms", _percentile(samples, 0.99),
-                             samples=samples, baseline_name="Redis round trip p99", baseline=redis_p99, target=50))
-            if receivers == 200:
-                rows.append(_row("daphne resident memory with 200 idle sockets", "200 sockets", "KiB",
-                                 idle_after, baseline_name="with no socket", baseline=idle_before))
-                rows.append(_row("daphne memory per idle socket", "200 sockets", "KiB",
-                                 (idle_after - idle_before) / 200))
-            time.sleep(1.0)
-    finally:
-        server.stop()
+    # One daphne process (how the web ran before), then the production server, same run.
+    workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+    for kind, count in (("daphne", 1), ("uvicorn", workers)):
+        server = _Server(kind, count)
+        try:
+            rows += _fan_out(server, execution, key, quick=quick, redis_p50=redis_p50, redis_p99=redis_p99)
+        finally:
+            server.stop()
     rows += _emission(execution, seconds=1.0 if quick else 3.0)
     return rows

@@ -52,3 +52,17 @@ def test_anonymous_clients_get_the_configured_rate_then_429(db, configured_rates
     assert statuses == [200] * limit
     assert_throttled(client.get("/api/schema/", {"format": "json"}))
     assert APIClient(REMOTE_ADDR="203.0.113.10").options("/api/schema/").status_code == 200
+
+
+def test_each_request_is_counted_once_in_one_expiring_redis_counter(personas, configured_rates) -> None:
+    # symphony_site/api/throttling.py: INCR + EXPIRE NX in one MULTI/EXEC, no request list.
+    client = personas.client("viewer")
+    for _ in range(3):
+        assert client.get("/api/v1/me/").status_code == 200
+    key = cache.make_and_validate_key(f"throttle_user_{personas.users['viewer'].pk}")
+    redis_client = cache._cache.get_client(key)
+    assert redis_client.get(key) == b"3"
+    _number, period = SimpleRateThrottle.parse_rate(None, RATES["user"])  # type: ignore[arg-type]
+    assert 0 < redis_client.ttl(key) <= period
+    # Anonymous counting is per address and was not touched by a signed-in user's requests.
+    assert not redis_client.keys(cache.make_and_validate_key("throttle_anon_*"))

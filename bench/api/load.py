@@ -1,0 +1,277 @@
+"""The API under load: requests/s sustained at p95 ≤ 100 ms and single-client p50, per endpoint,
+each beside a bare Django JSON view served the same way in the same run.
+
+    python -m bench.run api [--quick]      (or `make bench`)
+
+The server is the production one (`uvicorn` with WEB_CONCURRENCY worker processes, default 3)
+started with `bench.api.settings`: the real settings and middleware, DEBUG off, plus the bare
+view at `/bench/bare/`. The user throttle stays on (its cost is part of every request) with a
+rate the bench cannot reach.
+
+The load generator is a small asyncio + httpx one in this process:
+
+* single client: one connection, one request after the other; p50 / p95 over the requests;
+* sustained rate: an open loop (requests started on a fixed schedule whatever the answers, so a
+  slow server is not hidden by a client that waits for it), each latency counted from the
+  request's scheduled start. A rate holds when every answer is a 200 and p95 ≤ 100 ms; rates
+  double from 25/s until one fails, then the gap is bisected. The figure is the highest rate
+  that held.
+
+Data (team `bench-api`, kept between runs): 200 workflows, 200 executions with two node runs
+each, 2,000 templates from the template bench's generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+AREA = "api"
+ROOT = Path(__file__).resolve().parents[2]
+P95_LIMIT_MS = 100.0
+WORKFLOWS = 200
+EXECUTIONS = 200
+TEMPLATES = 2_000
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def _load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+def _setup() -> tuple[str, dict[str, str]]:
+    """The bench team's data (made once) and a fresh API token; the paths to measure."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bench.templates import generate as template_rows
+    from executions.models import Execution, NodeRun
+    from symphony_site.actors import Actor, Origin
+    from teams.models import Membership, Team
+    from teams.roles import Role
+    from teams.services import token_create
+    from templates_app.models import Template
+    from workflows import samples as s
+    from workflows.models import Workflow
+    from workflows.services import workflow_create
+
+    team, _ = Team.objects.get_or_create(slug="bench-api", defaults={"name": "Bench API"})
+    user, _ = get_user_model().objects.get_or_create(username="bench-api-owner")
+    Membership.objects.get_or_create(team=team, user=user, defaults={"role": Role.OWNER})
+    actor, origin = Actor.of(user), Origin.command()
+    _, key = token_create(actor=actor, origin=origin, name=f"bench-{uuid.uuid4().hex[:8]}")
+    for index in range(Workflow.objects.filter(team=team).count(), WORKFLOWS):
+        workflow_create(actor=actor, origin=origin, team=team, document=s.workflow(
+            f"Bench API {index}", [s.node_input("a"), s.node_output("b")],
+            [s.data_edge("e1", "a", "value", "b", "value")]))
+    workflow = Workflow.objects.filter(team=team).order_by("created_at").first()
+    assert workflow is not None
+    missing = EXECUTIONS - Execution.objects.filter(team=team, node_runs__isnull=False).distinct().count()
+    if missing > 0:
+        Execution.objects.filter(team=team, node_runs__isnull=True).delete()
+        now = timezone.now()
+        with transaction.atomic():
+            executions = Execution.objects.bulk_create([
+                Execution(team=team, workflow=workflow, workflow_version=workflow.current_version,
+                          state="completed", created_at=now, updated_at=now, started_at=now, finished_at=now,
+                          max_parallel=4, node_count=2) for _ in range(missing)])
+            NodeRun.objects.bulk_create([
+                NodeRun(execution=execution, node_id=node, node_kind=kind, node_type=kind, state="completed",
+                        attempt=1, started_at=now, finished_at=now)
+                for execution in executions for node, kind in (("a", "input"), ("b", "output"))])
+    if not Template.objects.filter(team=team).exists():
+        template_rows.load(TEMPLATES, team=team, seed=11)
+    execution = Execution.objects.filter(team=team).order_by("-created_at").first()
+    assert execution is not None
+    paths = {
+        "bare Django JSON view": "/bench/bare/",
+        "/me/": "/api/v1/me/",
+        "workflows list": f"/api/v1/workflows/?team={team.pk}",
+        "workflow detail": f"/api/v1/workflows/{workflow.pk}/",
+        "template search": "/api/v1/templates/?q=summarize%20invoices",
+        "executions list": f"/api/v1/executions/?team={team.pk}",
+        "execution detail": f"/api/v1/executions/{execution.pk}/",
+    }
+    return key, paths
+
+
+# -- the server ----------------------------------------------------------------------------
+
+
+class _Server:
+    """`uvicorn` with several worker processes, as Procfile and compose run it."""
+
+    def __init__(self, workers: int) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api.settings",
+               "THROTTLE_USER": "10000000/minute"}
+        self.log = open(ROOT / "var" / "bench-api-server.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "symphony_site.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers), "--lifespan", "off", "--no-access-log",
+             "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
+
+    async def ready(self, client: Any) -> None:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                # Not /healthz: it wants a Celery worker, which this bench does not start.
+                if (await client.get("/bench/bare/")).status_code == 200:
+                    return
+            except Exception:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start (var/bench-api-server.log)")
+            await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+# -- the load generator --------------------------------------------------------------------
+
+
+async def _single_client(client: Any, path: str, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = await client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:200]}")
+    return sorted(samples)
+
+
+async def _open_loop(client: Any, path: str, rate: float, seconds: float) -> tuple[bool, float]:
+    """Requests started `rate` times a second for `seconds`; (held, p95 ms)."""
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    failures = 0
+
+    async def one(scheduled: float) -> None:
+        nonlocal failures
+        try:
+            response = await client.get(path)
+            if response.status_code != 200:
+                failures += 1
+        except Exception:
+            failures += 1
+        latencies.append((loop.time() - scheduled) * 1000)
+
+    count = max(1, int(rate * seconds))
+    start = loop.time() + 0.05
+    tasks = []
+    for index in range(count):
+        scheduled = start + index / rate
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    p95 = _percentile(sorted(latencies), 0.95)
+    return failures == 0 and p95 <= P95_LIMIT_MS, p95
+
+
+async def _sustained(client: Any, path: str, *, seconds: float, bisections: int) -> float:
+    """The highest rate (requests/s) that held; 0 when even the first did not."""
+    held, failed, rate = 0.0, None, 25.0
+    while failed is None and rate <= 3_200:
+        ok, _ = await _open_loop(client, path, rate, seconds)
+        if ok:
+            held, rate = rate, rate * 2
+        else:
+            failed = rate
+        await asyncio.sleep(0.3)
+    for _ in range(bisections if failed is not None else 0):
+        middle = (held + failed) / 2
+        ok, _ = await _open_loop(client, path, middle, seconds)
+        if ok:
+            held = middle
+        else:
+            failed = middle
+        await asyncio.sleep(0.3)
+    return held
+
+
+def _row(name: str, unit: str, value: float, *, size: str, samples: list[float] | None = None,
+         baseline_name: str, baseline: float, higher_is_better: bool, target: float) -> dict[str, Any]:
+    ratio = (value / baseline if higher_is_better else baseline / value) if baseline and value else None
+    row: dict[str, Any] = {
+        "area": AREA, "name": name, "size": size, "unit": unit, "value": round(value, 3),
+        "p50": None, "p95": None, "max": None, "baseline_name": baseline_name, "baseline": round(baseline, 3),
+        "ratio": round(ratio, 3) if ratio is not None else None, "target": round(target, 3),
+        "met": value >= target if higher_is_better else value <= target, "load_average": _load_average()}
+    if samples:
+        row["p50"] = round(statistics.median(samples), 3)
+        row["p95"] = round(_percentile(samples, 0.95), 3)
+        row["max"] = round(samples[-1], 3)
+    return row
+
+
+async def _measure(key: str, paths: dict[str, str], *, port: int, quick: bool,
+                   server: _Server) -> dict[str, tuple[list[float], float, str]]:
+    import logging
+
+    import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    results: dict[str, tuple[list[float], float, str]] = {}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits,
+                                 timeout=30) as client:
+        await server.ready(client)
+        for name, path in paths.items():
+            await _single_client(client, path, 20)  # warm-up: every worker's connections and caches
+            await _open_loop(client, path, 50, 0.5)
+            single = await _single_client(client, path, 60 if quick else 300)
+            rate = await _sustained(client, path, seconds=1.0 if quick else 3.0, bisections=1 if quick else 3)
+            load = _load_average()
+            print(f"{name}: single-client p50 {statistics.median(single):.2f} ms, sustained {rate:.0f} req/s "
+                  f"(load average {load})", flush=True)
+            results[name] = (single, rate, load)
+    return results
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    key, paths = _setup()
+    workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+    print(f"API load: {workers} uvicorn workers; load average {_load_average()}", flush=True)
+    server = _Server(workers)
+    try:
+        results = asyncio.run(_measure(key, paths, port=server.port, quick=quick, server=server))
+    finally:
+        server.stop()
+    bare_single, bare_rate, _ = results["bare Django JSON view"]
+    bare_p50 = statistics.median(bare_single)
+    size = f"{workers} workers"
+    rows = []
+    for name, (single, rate, load) in results.items():
+        rows.append(_row(f"{name}: req/s at p95 ≤ 100 ms", "req/s", rate, size=size,
+                         baseline_name="bare view req/s", baseline=bare_rate, higher_is_better=True,
+                         target=bare_rate * 0.5))
+        rows.append(_row(f"{name}: single-client p50", "ms", statistics.median(single), size=size,
+                         samples=single, baseline_name="bare view p50", baseline=bare_p50,
+                         higher_is_better=False, target=bare_p50 * 2))
+        rows[-1]["load_average"] = rows[-2]["load_average"] = load
+    return rows

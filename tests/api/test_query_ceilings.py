@@ -1,0 +1,202 @@
+"""Statements per request stay bounded on every API list: a ceiling, and no growth with rows.
+
+Each list is read after a few rows are made and again after more; the second read may not
+issue more statements than the first, and neither more than the list's ceiling. (Workflows
+and executions lists and details have their own ceilings in tests/workflows and
+tests/executions.) A token client is used, so the count includes the token lookup.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from executions.models import Execution, ExecutionEvent
+from instruments import services as instrument_services
+from symphony_site.actors import Actor, Origin
+from teams import services as team_services
+from tests.templates_app.conftest import summary_version
+from workflows import samples as s
+from workflows import services as workflow_services
+
+ORIGIN = Origin.command()
+
+
+def token_client(personas: Any, who: str) -> Any:
+    from rest_framework.test import APIClient
+
+    _, key = team_services.token_create(actor=Actor.of(personas.users[who]), origin=ORIGIN, name="ceilings")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def _statements(client: Any, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.content[:300])
+    return len(captured)
+
+
+def assert_bounded(client: Any, path: str, add: Callable[[int], None], *, ceiling: int) -> None:
+    add(2)
+    client.get(path)  # once per process caches (roles, compiled graphs) are not what is counted
+    few = _statements(client, path)
+    add(6)
+    many = _statements(client, path)
+    assert many <= few <= ceiling, (path, few, many)
+
+
+@pytest.fixture
+def owner(personas: Any) -> Actor:
+    return Actor.of(personas.users["owner"])
+
+
+@pytest.fixture
+def workflow(personas: Any, owner: Actor) -> Any:
+    return workflow_services.workflow_create(actor=owner, origin=ORIGIN, team=personas.team,
+                                             document=s.linear())
+
+
+def test_tokens_list(personas, owner) -> None:
+    made = iter(range(100))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            team_services.token_create(actor=owner, origin=ORIGIN, name=f"t{next(made)}")
+
+    assert_bounded(token_client(personas, "owner"), "/api/v1/auth/tokens/", add, ceiling=4)
+
+
+def test_teams_list_and_me(personas, owner) -> None:
+    made = iter(range(100))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            team_services.team_create(actor=owner, origin=ORIGIN, name=f"Extra {next(made)}")
+
+    client = token_client(personas, "owner")
+    assert_bounded(client, "/api/v1/teams/", add, ceiling=4)
+    assert_bounded(client, "/api/v1/me/", add, ceiling=4)
+
+
+def test_members_list(personas, owner) -> None:
+    made = iter(range(100))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            user = get_user_model().objects.create_user(username=f"member-{next(made)}")
+            team_services.member_add(actor=owner, origin=ORIGIN, team=personas.team, user=user, role="viewer")
+
+    assert_bounded(token_client(personas, "owner"), f"/api/v1/teams/{personas.team.pk}/members/", add, ceiling=5)
+
+
+def test_audit_list(personas, owner) -> None:
+    made = iter(range(100))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            team_services.team_update(actor=owner, origin=ORIGIN, team=personas.team,
+                                      description=f"Described {next(made)}")
+
+    assert_bounded(token_client(personas, "owner"), f"/api/v1/audit/?team={personas.team.pk}", add, ceiling=6)
+
+
+def test_workflow_versions_list(personas, owner, workflow) -> None:
+    made = iter(range(1, 100))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            document = copy.deepcopy(workflow.current_version.document)
+            document["workflow"]["name"] = f"Linear {next(made)}"
+            workflow_services.workflow_update(actor=owner, origin=ORIGIN, workflow=workflow, document=document)
+            workflow.refresh_from_db()
+
+    assert_bounded(token_client(personas, "owner"), f"/api/v1/workflows/{workflow.pk}/versions/", add, ceiling=5)
+
+
+def test_secrets_list(personas, owner) -> None:
+    made = iter(range(100))
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            instrument_services.secret_create(actor=owner, origin=ORIGIN, team=personas.team,
+                                              name=f"KEY_{next(made)}", value="s3cret-value")
+
+    assert_bounded(token_client(personas, "owner"), f"/api/v1/teams/{personas.team.pk}/secrets/", add, ceiling=5)
+
+
+def test_template_search_and_versions(personas) -> None:
+    from templates_app import services as template_services
+
+    editor = Actor.of(personas.users["editor"])
+    made = iter(range(100))
+    first: list[Any] = []
+
+    def add_templates(count: int) -> None:
+        for _ in range(count):
+            number = next(made)
+            first.append(template_services.template_publish(
+                actor=editor, origin=ORIGIN, team=personas.team, name=f"Summarize text {number}",
+                description="Summaries of any length.", category="summarization", tags=["summarization"],
+                visibility="team", version=summary_version()))
+
+    client = token_client(personas, "viewer")
+    assert_bounded(client, "/api/v1/templates/?q=summarize", add_templates, ceiling=8)
+    assert_bounded(client, "/api/v1/templates/", add_templates, ceiling=8)
+    versions = iter(range(2, 100))
+
+    def add_versions(count: int) -> None:
+        for _ in range(count):
+            template_services.template_version_create(
+                actor=editor, origin=ORIGIN, template=first[0], version=summary_version(f"1.{next(versions)}.0"))
+
+    assert_bounded(client, f"/api/v1/templates/{first[0].slug}/versions/", add_versions, ceiling=6)
+
+
+def test_execution_events_list(personas, owner, workflow) -> None:
+    from django.utils import timezone
+
+    now = timezone.now()
+    execution = Execution.objects.create(team=personas.team, workflow=workflow,
+                                         workflow_version=workflow.current_version, state="running",
+                                         created_at=now, updated_at=now, started_at=now, max_parallel=1,
+                                         node_count=1)
+    seqs = iter(range(1, 1000))
+
+    def add(count: int) -> None:
+        ExecutionEvent.objects.bulk_create([
+            ExecutionEvent(execution=execution, seq=next(seqs), type="log", node_id="a",
+                           data={"level": "info", "message": "x"}, at=now) for _ in range(count)])
+
+    assert_bounded(token_client(personas, "viewer"), f"/api/v1/executions/{execution.pk}/events/", add, ceiling=5)
+
+
+def test_schedules_and_webhooks_lists(personas, owner, workflow) -> None:
+    from executions.triggers.services.schedules import schedule_create
+    from executions.triggers.services.webhooks import webhook_create
+
+    def add_schedules(count: int) -> None:
+        for _ in range(count):
+            schedule_create(actor=owner, origin=ORIGIN, workflow=workflow, cron_expression="0 * * * *")
+
+    def add_webhooks(count: int) -> None:
+        for _ in range(count):
+            webhook_create(actor=owner, origin=ORIGIN, workflow=workflow)
+
+    client = token_client(personas, "viewer")
+    assert_bounded(client, f"/api/v1/workflows/{workflow.pk}/schedules/", add_schedules, ceiling=6)
+    assert_bounded(client, f"/api/v1/workflows/{workflow.pk}/webhooks/", add_webhooks, ceiling=6)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/node-types/", "/api/v1/models/"])
+def test_catalogue_lists(personas, path) -> None:
+    client = token_client(personas, "viewer")
+    client.get(path)
+    assert _statements(client, path) <= 4
