@@ -24,7 +24,6 @@ from workflows import samples as s
 
 from .conftest import document, http_node, run, runs, start, store, wait_for, wait_node, wait_until
 
-
 BRPOP_TIMEOUT_S = 1  # kombu's Redis transport default (we do not change it)
 
 
