@@ -36,7 +36,7 @@ from executions.domain import (
 )
 from executions.engine import events as ev
 from executions.engine.graphs import CompiledVersion, compiled
-from executions.models import Execution, ExecutionTransition, NodeRun
+from executions.models import Execution, NodeRun
 from executions.runtime.flow import (
     EdgeSettlement,
     Settled,
@@ -157,6 +157,10 @@ class Books:
     _dirty: set[str] = field(default_factory=set)
     _workflow_name: str | None = None
     _needs_gate: bool = False
+    # History rows of this transaction's state changes, inserted by the closing statement.
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    # Inline runs claimed in the record's closing round trip (`recording`): `claiming.Claim`s.
+    pre_claimed: list[Any] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -197,9 +201,19 @@ class Books:
         if last != self.execution.event_seq:
             self.execution.event_seq = last
             self._dirty.add("event_seq")
-        if not self._dirty and not extra:
+        if not self._dirty and not extra and not self.transitions:
             return None
         ctes = [(name, sql, list(parameters)) for name, sql, parameters in extra]
+        if self.transitions:
+            # In order of the changes: history is read ordered by id.
+            ctes.append(("history", "INSERT INTO executions_executiontransition (execution_id, from_state, "
+                         "to_state, actor_id, actor_name, reason, at) SELECT %s, v.from_state, v.to_state, "
+                         "v.actor_id, v.actor_name, v.reason, v.at FROM jsonb_to_recordset(%s::jsonb) AS "
+                         "v(n int, from_state text, to_state text, actor_id bigint, actor_name text, reason text, "
+                         "at timestamptz) ORDER BY v.n",
+                         [self.execution.pk, orjson.dumps(
+                             [{"n": number, **row} for number, row in enumerate(self.transitions)]).decode()]))
+            self.transitions = []
         if rows:
             ctes.append(("written", "INSERT INTO executions_executionevent (execution_id, seq, type, node_id, "
                          "data, at) SELECT %s, v.seq, v.type, v.node_id, v.data, %s FROM jsonb_to_recordset(%s::jsonb) "
@@ -226,6 +240,13 @@ class Books:
         for item in self.dispatches:
             send_after_commit(self.execution.pk, item)
         self.dispatches = []
+
+    def record_transition(self, from_state: str | None, to_state: str, *, actor: Actor, reason: str,
+                          at: dt.datetime) -> None:
+        """A history row, written with the closing statement (one statement for the change)."""
+        self.transitions.append({"from_state": from_state, "to_state": to_state,
+                                 "actor_id": actor.user.pk if actor.is_user else None,
+                                 "actor_name": actor.name or "system", "reason": reason[:1000], "at": at})
 
     def event(self, event_type: str, node_id: str | None = None, **data: Any) -> None:
         self.buffer.add(event_type, node_id, data)
@@ -261,10 +282,7 @@ class Books:
         if error is not None:
             changes["error"] = error
         self.set(**changes)
-        ExecutionTransition.objects.create(
-            execution_id=self.execution.pk, from_state=current.value, to_state=wanted.value,
-            actor=actor.user if actor.is_user else None, actor_name=actor.name or "system",
-            reason=reason[:1000], at=now)
+        self.record_transition(current.value, wanted.value, actor=actor, reason=reason, at=now)
         started = current is ExecutionState.PENDING and wanted is ExecutionState.RUNNING
         audit_type = audit_type or ("execution.started" if started else AUDIT_TYPES[wanted])
         auditing.audit_execution(

@@ -97,10 +97,6 @@ class EventBuffer:
                 event_message(execution_id=execution_id, seq=row["seq"], event_type=row["type"],
                               node_id=row["node_id"], at=self.written_at, data=row["data"])
                 for row in self.to_publish])
-            if any(row["type"] in COUNT_CHANGING for row in self.to_publish):
-                from executions.live.progress import mark_on_commit
-
-                mark_on_commit(self.execution_id, self.team_id)
             self.to_publish = []
         for event in self.team_events:
             publish_on_commit(event)

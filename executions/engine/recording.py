@@ -7,7 +7,9 @@ Round trip 1 (a pipeline, in order on the server, each statement after the lock)
 In Python: count the settled edges into the targets and decide each with the runtime's
 `flow.readiness`, then choose what to send (the backlog first, then the newly queued) up to
 `max_parallel` in flight.
-Round trip 2: one statement writes every touched run, the events and the execution row.
+Round trip 2: one statement writes every touched run, the events and the execution row; in the
+same pipeline, the run kept for inline is claimed (`claiming.CLAIM_SQL`), so it needs no
+transaction of its own.
 
 Anything off the common path — the execution not running, a target skipped (skips cascade),
 an input waiting for a person, nothing left to do (the execution finishes) — continues with the
@@ -31,6 +33,7 @@ from executions.engine.books import (
     locked_execution,
     targets_from_rows,
 )
+from executions.engine.claiming import CLAIM_SQL, claim_parameters, claimed_from_row
 from executions.engine.leases import add_reports
 
 # Lock the execution, then write the result only if this attempt still holds the lease; its
@@ -56,7 +59,8 @@ BACKLOG_SQL = ("SELECT id, node_id, queue FROM executions_noderun WHERE executio
                "LIMIT %(limit)s")
 FLAGS_SQL = ("SELECT (SELECT count(*) FROM executions_noderun WHERE execution_id = %(e)s AND (state = 'running' "
              "OR (state = 'queued' AND dispatched_at IS NOT NULL))), EXISTS (SELECT 1 FROM executions_noderun "
-             "WHERE execution_id = %(e)s AND state IN ('pending', 'queued', 'running'))")
+             "WHERE execution_id = %(e)s AND state IN ('pending', 'queued', 'running')), EXISTS (SELECT 1 FROM "
+             "executions_noderun WHERE execution_id = %(e)s AND state = 'failed')")
 
 
 def _json(value: Any) -> str:
@@ -102,11 +106,15 @@ def record_completed(*, execution_id: Any, run_id: int, node_id: str, owner: str
             books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(decided).decode()])
             return _general(books, node_id, [], inline_capacity, frontier=next_frontier, queued=bool(queued))
         rows = decided
-    in_flight, unsettled = flags.fetchone()
+    in_flight, unsettled, failed = flags.fetchone()
     if not queued and not unsettled:
+        # Nothing is left to run or to send: the execution ends here (what `_general` would
+        # find asking `dispatch` again).
         if rows:
             books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
-        return _general(books, node_id, [], inline_capacity, queued=False)
+        books.finish_if_done((False, bool(failed)))
+        books.close()
+        return books
     # What to send: the backlog first (oldest first), then the newly queued, up to max_parallel.
     slots = max(0, books.execution.max_parallel - int(in_flight))
     by_id = {row["id"]: row for row in rows}
@@ -127,10 +135,34 @@ def record_completed(*, execution_id: Any, run_id: int, node_id: str, owner: str
             books.dispatches.append(item)
     extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", [orjson.dumps(rows).decode()])] if rows else []
     statement = books.write_statement(extra)
-    if statement is not None:
+    claims: list[tuple[Dispatch, dict[str, Any], Any]] = []
+    if statement is not None and books.inline:
+        claims = _write_and_claim(raw, statement, execution_id, books.inline)
+    elif statement is not None:
         books._update_runs(*statement)
     books.after_write()
+    # After the record's own events, so `node.started` is published after them (seq order).
+    for item, claim_parameters_used, found in claims:
+        if found is not None:
+            books.pre_claimed.append(claimed_from_row(claim_parameters_used, found))
+            books.inline.remove(item)
     return books
+
+
+def _write_and_claim(raw: Any, statement: tuple[str, list[Any]], execution_id: Any, inline: list[Dispatch]
+                     ) -> list[tuple[Dispatch, dict[str, Any], Any]]:
+    """The closing write and the claims of the runs kept for inline, in one round trip and one
+    transaction: an inline successor then needs no claim of its own after commit. A claim that
+    finds nothing (it cannot, under the lock, but if it did) leaves the run to the plain claim."""
+    claims = [(item, claim_parameters(execution_id, item.run_id)) for item in inline]
+    cursors = []
+    with raw.pipeline():
+        raw.cursor().execute(*statement)
+        for _, parameters in claims:
+            cursor = raw.cursor()
+            cursor.execute(CLAIM_SQL, parameters)
+            cursors.append(cursor)
+    return [(item, parameters, cursor.fetchone()) for (item, parameters), cursor in zip(claims, cursors, strict=True)]
 
 
 def _queue_of(books: Books, run_id: int, node_id: str, queue: str) -> str:

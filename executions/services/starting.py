@@ -21,7 +21,7 @@ from executions.engine import events as ev
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.stepping import body_resolver
-from executions.models import Execution, ExecutionTransition, NodeRun, Trigger
+from executions.models import Execution, NodeRun, Trigger
 from executions.runtime import registry
 from executions.runtime.flow import Settled, settle_outgoing, start_input_problems
 from executions.services.availability import node_views
@@ -78,11 +78,9 @@ def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: Workfl
         max_parallel=max(1, workflow_settings.max_parallel or settings.EXECUTION_DEFAULT_MAX_PARALLEL),
         timeout_s=float(timeout) if timeout else None, node_count=len(graph.facts))
     NodeRun.objects.bulk_create(_node_runs(execution, graph), batch_size=2000)
-    ExecutionTransition.objects.create(
-        execution=execution, from_state=None, to_state=ExecutionState.PENDING.value,
-        actor=actor.user if actor.is_user else None, actor_name=actor.name or "system",
-        reason="re-run" if rerun_of is not None else "created", at=now)
     books = Books.of(execution, actor=actor, origin=origin)
+    books.record_transition(None, ExecutionState.PENDING.value, actor=actor,
+                            reason="re-run" if rerun_of is not None else "created", at=now)
     books.event(ev.EXECUTION_CREATED, trigger=trigger, version=version.version,
                 **({"rerun_of": str(rerun_of.pk)} if rerun_of is not None else {}))
     return execution, books

@@ -1,0 +1,109 @@
+"""What a step costs in statements and round trips: ceilings the hot path must stay under.
+
+The engine's messages are kept in a list instead of the broker, and the step task's function
+is called in this process for each one, so nothing else (a worker started by another test)
+takes a step and the counts are exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from executions import tasks
+from executions.engine import dispatching
+from executions.models import Execution, NodeRun
+from workflows import samples as s
+
+from .conftest import document, start, store
+from .counting import Counts, counting
+
+
+@pytest.fixture
+def messages(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[tuple[str, int]]:
+    """Step messages the engine sends after commit, kept here in order. The inline budget is
+    no limit here (a loaded machine would otherwise change which steps run inline)."""
+    settings.EXECUTION_INLINE_BUDGET_MS = 60_000
+    sent: list[tuple[str, int]] = []
+
+    def keep(task: Any, *, args: Any = (), **options: Any) -> None:
+        transaction.on_commit(lambda: sent.append((args[0], args[1])))
+
+    monkeypatch.setattr(dispatching, "send_task_on_commit", keep)
+    return sent
+
+
+def take_steps(sent: list[tuple[str, int]], *, limit: int = 10_000) -> int:
+    steps = 0
+    while sent and steps < limit:
+        execution_id, run_id = sent.pop(0)
+        tasks.step(execution_id, run_id)
+        steps += 1
+    return steps
+
+
+def two_nodes() -> dict[str, Any]:
+    return document("Two nodes", [s.node_input("in", "any"), s.node_output("out", "any")],
+                    [s.data_edge("e0", "in", "value", "out", "value")])
+
+
+def wide(width: int) -> dict[str, Any]:
+    nodes = [s.node_input("in", "any")] + [
+        s.node_operator(f"n{i}", "select", {"path": "absent", "default": None}) for i in range(width)]
+    edges = [s.data_edge(f"e{i}", "in", "value", f"n{i}", "value") for i in range(width)]
+    return document(f"Wide {width}", nodes, edges, max_parallel=8)
+
+
+def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]]
+                ) -> tuple[Execution, Counts, Counts, int]:
+    workflow = store(personas, built)
+    start(personas, workflow, {"in": 0})  # warm: the compiled version, model caches
+    take_steps(sent)
+    with counting() as starting:
+        execution = start(personas, workflow, {"in": 1})
+    with counting() as stepping:
+        steps = take_steps(sent)
+    execution.refresh_from_db()
+    return execution, starting, stepping, steps
+
+
+# Ceilings: what the engine takes now (docs/executions.md, "Benchmarks"). A change that adds a
+# statement or a round trip to the hot path fails here, and must say why in that table.
+START_STATEMENTS = 7
+START_ROUND_TRIPS = 9
+TWO_NODE_STEP_STATEMENTS = 14
+TWO_NODE_STEP_ROUND_TRIPS = 10
+WIDE_STEP_STATEMENTS = 5
+WIDE_STEP_ROUND_TRIPS = 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_two_node_execution_stays_within_its_statement_ceiling(personas: Any,
+                                                                 messages: list[tuple[str, int]]) -> None:
+    execution, starting, stepping, steps = run_counted(personas, two_nodes(), messages)
+    assert execution.state == "completed"
+    assert execution.outputs == {"out": 1}
+    assert steps == 1  # the output node ran inline, in the input's task
+    assert starting.as_dict() == {"statements": START_STATEMENTS, "round_trips": START_ROUND_TRIPS,
+                                  "transactions": 1}
+    assert stepping.statements <= TWO_NODE_STEP_STATEMENTS
+    assert stepping.round_trips <= TWO_NODE_STEP_ROUND_TRIPS
+    assert messages == []  # nothing left to send
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wide_workflow_step_stays_within_its_statement_ceiling(personas: Any,
+                                                                 messages: list[tuple[str, int]]) -> None:
+    width = 60
+    execution, starting, stepping, _ = run_counted(personas, wide(width), messages)
+    assert execution.state == "completed"
+    assert NodeRun.objects.filter(execution=execution, state="completed").count() == width + 1
+    assert not NodeRun.objects.filter(execution=execution).exclude(state="completed").exists()
+    assert starting.statements == START_STATEMENTS
+    # The input's step queues every no-op (one more statement than a plain step) and the last
+    # one finishes the execution (a few more): the rest are plain steps.
+    finishing = 8
+    assert stepping.statements <= (width + 1) * WIDE_STEP_STATEMENTS + 1 + finishing
+    assert stepping.round_trips <= (width + 1) * WIDE_STEP_ROUND_TRIPS + finishing
