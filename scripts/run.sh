@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: provision, migrate, seed, then run daphne, a Celery worker and beat
+# `make run`: provision, migrate, seed, then run the web server (uvicorn), the Celery workers and beat
 # in the foreground. Ctrl-C stops everything this script started.
 source "$(dirname "$0")/lib.sh"
 
