@@ -154,6 +154,9 @@ class _Feed:
     reader: asyncio.Task[None] | None = None
 
 
+READER_STOP_WAIT_S = 1.0
+
+
 class GroupHub:
     """This process's (this event loop's) channel-layer subscriptions, shared by its connections."""
 
@@ -180,14 +183,18 @@ class GroupHub:
             if feed is None:
                 return
             feed.members.discard(member)
-            if not feed.members:
-                del self.feeds[group]
-                await self.layer.group_discard(group, feed.channel)
-                if feed.reader is not None:
-                    # Waited for, so the layer's receive cleans up inside this event loop.
-                    feed.reader.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await feed.reader
+            if feed.members:
+                return
+            del self.feeds[group]
+        # Outside the lock: the layer's receive can take seconds to wind down after a cancel,
+        # and a connection joining meanwhile (a page reloaded after a command) must not wait
+        # for it. It gets a feed of its own; this one's channel is discarded independently.
+        await self.layer.group_discard(group, feed.channel)
+        if feed.reader is not None:
+            feed.reader.cancel()
+            # Waited for a moment, so the layer's receive usually cleans up inside this event
+            # loop; never for long, so a disconnect is never held up by it.
+            await asyncio.wait({feed.reader}, timeout=READER_STOP_WAIT_S)
 
     async def renew(self, group: str) -> None:
         """Group memberships expire in the layer (a day by default); renew this one."""
@@ -257,28 +264,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.hub.join(group, self)
 
     def deliver(self, message: dict[str, Any]) -> None:
-        """A group message, from the hub's reader: handled at once when the subclass can
-        (`deliver_now`), else queued, never waited on (one stuck connection must not hold up
-        the others); past INBOX_MESSAGES the oldest is dropped."""
-        if self.inbox.empty() and self.deliver_now(message):
-            return
+        """A group message, from the hub's reader: queued, never waited on (one stuck connection
+        must not hold up the others); past INBOX_MESSAGES the oldest is dropped."""
         if self.inbox.qsize() >= INBOX_MESSAGES:
             self.inbox.get_nowait()
         self.inbox.put_nowait(message)
-
-    def deliver_now(self, message: dict[str, Any]) -> bool:
-        """Handle `message` without waiting, if that needs nothing awaited (no database read,
-        room in the outbox); True when done. The default: never, everything goes through the
-        inbox and `dispatch`. Saves a task switch and Channels' dispatch per client and message,
-        which is what a fan-out to hundreds of local clients spends its time on."""
-        return False
-
-    def put_now(self, message: dict[str, Any]) -> bool:
-        """Queue without waiting; False when the outbox has no room (or the stream is closing)."""
-        if getattr(self, "closing", True) or self.outbox.qsize() >= self.queue_limit:
-            return False
-        self.outbox.put_nowait(message)
-        return True
 
     async def _read_inbox(self) -> None:
         while True:

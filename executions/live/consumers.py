@@ -141,32 +141,6 @@ class ExecutionEventsConsumer(LiveConsumer):
                 if self.event_filter.matches(event) and not await self.put(event):
                     return
 
-    def deliver_now(self, message: dict[str, Any]) -> bool:
-        """The common case, handled as the hub reads it: the next events in order, nobody
-        holding the lock (no replay running), room in the outbox for all of them."""
-        kind = message.get("type")
-        if kind == "execution.events":
-            events = message.get("events") or []
-        elif kind == "execution.event":
-            events = [message["event"]]
-        else:
-            return False
-        if self.lock.locked() or self.closing or not events:
-            return False
-        if self.outbox.qsize() + len(events) > self.queue_limit:
-            return False
-        expected = self.handled_seq + 1
-        for event in events:
-            seq = event.get("seq")
-            if not isinstance(seq, int) or seq != expected:
-                return False  # a duplicate, a gap or out of order: the careful path sorts it out
-            expected += 1
-        for event in events:
-            self.handled_seq = event["seq"]
-            if self.event_filter.matches(event):
-                self.put_now(event)
-        return True
-
     async def execution_events(self, message: dict[str, Any]) -> None:
         """One transaction's events, published after its commit (`symphony_site.events`)."""
         await self._take(list(message.get("events") or []))
