@@ -18,7 +18,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import ChainableUndefined, StrictUndefined, Undefined, pass_environment, pass_eval_context
+from jinja2 import (
+    ChainableUndefined,
+    StrictUndefined,
+    Undefined,
+    pass_environment,
+    pass_eval_context,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.filters import do_join, make_attrgetter
 from jinja2.lexer import TokenStream
