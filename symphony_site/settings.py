@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",  # its system checks refuse django-csp 3's settings names
     "teams",
     "audit",
     "workflows",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "symphony_site.request_context.RequestContextMiddleware",
     "symphony_site.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "symphony_site.api.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,6 +181,22 @@ CSRF_COOKIE_HTTPONLY = False  # the composer's JS reads it for X-CSRFToken
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (docs/security.md, "Headers"): scripts only from our own files, but
+# base.html's one-line `has-js` script, allowed by its hash (tests/test_security_headers.py
+# recomputes it from the template). Inline `style=` attributes remain in the templates, hence
+# 'unsafe-inline' for styles only. connect-src falls back to 'self', which covers the page's
+# own ws:/wss: origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'sha256-PyuQPO6OWJEADMTdmcTDMljy9n3xSQzWDMOtPM5LmME='"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)

@@ -12,18 +12,34 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextmanager
-def browser_page(width: int = 1280, height: int = 800, *, extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+def browser_page(width: int = 1280, height: int = 800, *, extra_args: tuple[str, ...] = (),
+                 console_errors: list[str] | None = None) -> Iterator[Any]:
+    """A page in a browser of its own. A console error (a script, style or connection the
+    Content-Security-Policy refused is one) fails the test, as in `Session`; a caller that
+    expects some passes `console_errors` and checks the list itself."""
     from playwright.sync_api import sync_playwright
 
     executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    caller_checks = console_errors is not None
+    console_errors = [] if console_errors is None else console_errors
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(15000)
+            watch_console(page, console_errors)
             yield page
+            # Closed before the server can go, so a live page's WebSocket ends cleanly.
+            page.close()
         finally:
             browser.close()
+    assert caller_checks or console_errors == [], console_errors
+
+
+def watch_console(page: Any, errors: list[str]) -> None:
+    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
 
 
 def log_in(page: Any, base_url: str, username: str, password: str) -> None:
@@ -77,9 +93,7 @@ class Session:
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)
-        page.on("console", lambda message: self.console_errors.append(f"{page.url}: {message.text}")
-                if message.type == "error" else None)
-        page.on("pageerror", lambda error: self.console_errors.append(f"{page.url}: {error}"))
+        watch_console(page, self.console_errors)
         return page
 
     def close(self) -> None:

@@ -39,7 +39,8 @@ def test_the_page_follows_the_run_and_resumes_after_the_server_restarts(engine, 
     # blocking calls between browser steps.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     workflow = store(engine, two_waits())
-    with browser_page() as page:
+    console_errors: list[str] = []
+    with browser_page(console_errors=console_errors) as page:
         log_in(page, daphne.url, engine.users["viewer"].username, PASSWORD)
         execution = start(engine, workflow, {"value": "hi"})
         page.goto(f"{daphne.url}/executions/{execution.pk}/")
@@ -50,15 +51,23 @@ def test_the_page_follows_the_run_and_resumes_after_the_server_restarts(engine, 
         running_fill = fill(page, '[data-node-id="first"] rect')
         page.wait_for_selector('[data-node-id="first"][data-state="completed"]')
         assert fill(page, '[data-node-id="first"] rect') != running_fill
-        page.wait_for_function("document.querySelector('[data-progress-bar]').value > 0")
+        page.wait_for_function("() => document.querySelector('[data-progress-bar]').value > 0")
         assert page.text_content('[data-node-run="first"] [data-field="state"]') == "completed"
 
         # The web server goes away while the second wait runs, and comes back.
         page.wait_for_selector('[data-node-id="second"][data-state="running"]')
+        assert console_errors == []
         daphne.stop()
         page.wait_for_selector("[data-live-status][data-live-state=reconnecting]")
         daphne.start()
         page.wait_for_selector("[data-live-status][data-live-state=live]", timeout=30000)
+        # The outage's own messages, and nothing else: each reconnection attempt the stopped
+        # server refused.
+        refused = (f"{daphne.url}/executions/{execution.pk}/: WebSocket connection to "
+                   f"'{daphne.url.replace('http', 'ws')}/ws/executions/{execution.pk}/?after_seq=")
+        outage, console_errors[:] = list(console_errors), []
+        assert outage and all(error.startswith(refused) and error.endswith(
+            "' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED") for error in outage), outage
 
         page.wait_for_selector('[data-execution-state][data-state="completed"]', timeout=30000)
         finished = wait_for(execution)
@@ -73,3 +82,4 @@ def test_the_page_follows_the_run_and_resumes_after_the_server_restarts(engine, 
                                    "say": "completed", "out": "completed"}
         assert page.eval_on_selector_all("[data-log-tail] li", "items => items.map(item => item.textContent)") == [
             "say: said hi"]
+    assert console_errors == []

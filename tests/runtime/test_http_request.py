@@ -424,3 +424,49 @@ def test_public_addresses_pass(address: str) -> None:
 def test_an_unresolvable_name_is_a_retryable_connection_failure() -> None:
     problem = refused("http://no-such-host.invalid/", allowed=frozenset())
     assert (problem.code, problem.retryable) == ("connection_failed", True)
+
+
+# ------------------------------------------------- address spellings and redirect schemes
+
+
+@pytest.mark.parametrize(("url", "connects_to"), [
+    ("http://0x7f.0.0.1/", "127.0.0.1 (from 0x7f.0.0.1)"),  # hexadecimal part
+    ("http://0177.0.0.1/", "127.0.0.1 (from 0177.0.0.1)"),  # octal part
+    ("http://127.1/", "127.0.0.1 (from 127.1)"),  # short form
+    ("http://0x7f000001/", "127.0.0.1 (from 0x7f000001)"),  # one hexadecimal number
+    ("http://017700000001/", "127.0.0.1 (from 017700000001)"),  # one octal number
+    ("http://0/", "0.0.0.0 (from 0)"),
+    ("http://[0:0:0:0:0:ffff:7f00:1]/", "::ffff:127.0.0.1 (from [0:0:0:0:0:ffff:7f00:1])"),
+    ("http://[fe80::1%25eth0]/", "fe80::1 (from [fe80::1%eth0])"),  # a zone identifier
+    ("http://localhost./", "127.0.0.1 (from localhost.)"),  # the root's trailing dot
+    ("http://LOCALHOST/", "127.0.0.1 (from localhost)"),
+    # User information and fragments that a lax parser would take for the host.
+    ("http://example.com@127.0.0.1/", "'127.0.0.1': 127.0.0.1 is"),
+    ("http://127.0.0.1#@example.com/", "'127.0.0.1': 127.0.0.1 is"),
+    ("http://127.0.0.1\\@example.com/", "'127.0.0.1': 127.0.0.1 is"),
+])
+def test_other_spellings_of_an_internal_address_are_refused(url: str, connects_to: str) -> None:
+    problem = refused(url, allowed=frozenset())
+    assert (problem.code, problem.retryable) == ("address_refused", False)
+    assert connects_to in problem.message
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "dict://127.0.0.1:6379/", "http://①②⑦.0.0.1/",
+    "http://127。0。0。1/",  # ideographic full stops
+])
+def test_other_schemes_and_unicode_digits_are_config_errors(url: str) -> None:
+    problem = refused(url, allowed=frozenset())
+    assert (problem.code, problem.retryable) == ("invalid_config", False)
+
+
+@pytest.mark.parametrize(("target", "code"), [
+    ("file:///etc/passwd", "invalid_config"), ("gopher://127.0.0.1:6379/_INFO", "invalid_config"),
+    ("http://0x7f.0.0.1/", "address_refused"), ("http://example.com@169.254.169.254/", "address_refused"),
+])
+def test_a_redirect_to_another_scheme_or_a_disguised_address_is_refused(
+        server: tuple[str, Recorder], target: str, code: str) -> None:
+    base, recorder = server
+    problem = refused(f"{base}/redirect?to={target}")
+    assert (problem.code, problem.retryable) == (code, False)
+    assert len(recorder.requests) == 1  # the first hop only

@@ -36,7 +36,7 @@ def test_marketplace_search_facets_and_use_template(personas, live_server) -> No
 
         # Instant results: typing fetches the API, no submit.
         page.fill("#tpl-q", "translat")
-        page.wait_for_function("document.querySelectorAll('[data-results] .tpl-card').length < 10")
+        page.wait_for_function("() => document.querySelectorAll('[data-results] .tpl-card').length < 10")
         names = page.locator("[data-results] .tpl-card h3").all_inner_texts()
         assert names[0] == "Translate text"
         assert set(names) == {"Translate text", "Localize UI strings", "Translate and check the translation",
@@ -53,7 +53,7 @@ def test_marketplace_search_facets_and_use_template(personas, live_server) -> No
 
         # Facets narrow the results (a plain link, it works without JavaScript too).
         page.fill("#tpl-q", "")
-        page.wait_for_function("document.querySelectorAll('[data-results] .tpl-card').length == 24")
+        page.wait_for_function("() => document.querySelectorAll('[data-results] .tpl-card').length == 24")
         page.click(".tpl-facets a:text-is('approvals')")
         page.wait_for_load_state("domcontentloaded")
         assert sorted(page.locator("[data-results] .tpl-card h3").all_inner_texts()) == sorted(

@@ -33,7 +33,7 @@ def document_of(page: Any) -> dict[str, Any]:
 
 def wait_valid(page: Any) -> None:
     """Until the page says the workflow is valid and offers to save a version."""
-    page.wait_for_function("document.querySelector('#validation-status').textContent.startsWith('Valid')"
+    page.wait_for_function("() => document.querySelector('#validation-status').textContent.startsWith('Valid')"
                            " && document.querySelector('#save-button').dataset.mode === 'version'")
 
 
@@ -86,7 +86,7 @@ def connect_flow(page: Any, source: str, target: str) -> None:
 
 def click_node(page: Any, node_id: str) -> None:
     page.locator(f'#editor-canvas .node[data-node-id="{node_id}"] .node-name').click()
-    page.wait_for_function(f"document.querySelector('#inspector-title').textContent.startsWith('Node: ')"
+    page.wait_for_function(f"() => document.querySelector('#inspector-title').textContent.startsWith('Node: ')"
                            f" && document.querySelector('#editor-canvas .node.selected')?.dataset.nodeId === {json.dumps(node_id)}")
 
 
@@ -99,7 +99,7 @@ def click_edge(page: Any, edge_id: str, along: float = 0.5) -> None:
       return [screen.x, screen.y];
     }""", [edge_id, along])
     page.mouse.click(*point)
-    page.wait_for_function(f"document.querySelector('#inspector-title').textContent === 'Edge {edge_id}'")
+    page.wait_for_function(f"() => document.querySelector('#inspector-title').textContent === 'Edge {edge_id}'")
 
 
 def settings_field(page: Any, name: str) -> Any:
@@ -160,7 +160,7 @@ def test_mouse_builds_a_branching_workflow_and_the_api_returns_it(browser_sessio
     settings_field(page, "level").select_option("warning")
     click_node(page, draft)
     settings_field(page, "temperature").fill("0.7")
-    page.wait_for_function("window.symphonyEditor.store.node('echo_test_model').config.temperature === 0.7")
+    page.wait_for_function("() => window.symphonyEditor.store.node('echo_test_model').config.temperature === 0.7")
     # The second conditional edge takes the other way.
     click_edge(page, "e6")
     page.locator("#edge-condition").fill("not inputs.value.confident")
@@ -259,7 +259,7 @@ def test_keyboard_alone_builds_a_branching_workflow(browser_session, personas) -
     tab_to(page, "#f-param__condition")
     page.keyboard.press("Control+A")
     page.keyboard.type("inputs.value | length > 0")
-    page.wait_for_function("window.symphonyEditor.store.node('branch').condition === 'inputs.value | length > 0'")
+    page.wait_for_function("() => window.symphonyEditor.store.node('branch').condition === 'inputs.value | length > 0'")
     wait_valid(page)
     built = document_of(page)
     assert edges_by_kind(built) == [
@@ -343,7 +343,7 @@ def test_undo_and_redo(browser_session, personas) -> None:
     assert [node["id"] for node in document_of(page)["nodes"]] == ["input", "output"]
     # Auto-layout places the nodes in layers as one step.
     page.locator("[data-command=layout]").click()
-    page.wait_for_function("window.symphonyEditor.store.undoLabel === 'Auto-layout'")
+    page.wait_for_function("() => window.symphonyEditor.store.undoLabel === 'Auto-layout'")
     placed = {node["id"]: node["position"] for node in document_of(page)["nodes"]}
     # Unconnected, both are in the first layer: one column, one above the other.
     assert placed["input"]["x"] == placed["output"]["x"] == 40
@@ -368,7 +368,7 @@ def test_the_json_tab_and_the_canvas_stay_in_step(browser_session, personas) -> 
     # An edit in the JSON shows on the canvas.
     shown["nodes"][0]["name"] = "Question"
     page.locator("#json-text").fill(json.dumps(shown, indent=2))
-    page.wait_for_function("window.symphonyEditor.store.node('input').name === 'Question'")
+    page.wait_for_function("() => window.symphonyEditor.store.node('input').name === 'Question'")
     page.locator("#tab-button-canvas").click()
     assert page.locator('#editor-canvas .node[data-node-id="input"] .node-name').text_content() == "Question"
 
@@ -399,7 +399,7 @@ def test_an_invalid_workflow_is_only_a_draft_and_comes_back(browser_session, per
     assert page.locator("#save-button").inner_text() == "Save version"
     click_edge(page, "e1", along=0.85)  # near its end: it leaves the port it shares with e6
     page.keyboard.press("Delete")
-    page.wait_for_function("document.querySelector('#validation-status').textContent.includes('problem')")
+    page.wait_for_function("() => document.querySelector('#validation-status').textContent.includes('problem')")
     problem = page.locator("#problem-list .issue.error", has_text="classify").first
     assert page.locator('#editor-canvas .node.has-error[data-node-id="classify"]').count() == 1
     title = page.locator('#editor-canvas .node[data-node-id="classify"] > title').text_content()
@@ -408,7 +408,7 @@ def test_an_invalid_workflow_is_only_a_draft_and_comes_back(browser_session, per
     assert page.locator("#inspector-title").inner_text() == "Node: Classify"
     assert page.locator("#save-button").inner_text() == "Save draft"
     page.locator("#save-button").click()
-    page.wait_for_function("document.querySelector('#save-status').textContent.startsWith('Draft saved')")
+    page.wait_for_function("() => document.querySelector('#save-status').textContent.startsWith('Draft saved')")
     assert WorkflowVersion.objects.filter(workflow=workflow).count() == 1  # never a version
     screenshot(page, "editor-draft")
 

@@ -3,8 +3,8 @@
 See the docstring of ``expressions.py`` (and docs/expressions.md) for why
 Jinja2's ImmutableSandboxedEnvironment and what is added on top of it: a
 step budget and wall-clock guard on every access, call, operator and filter;
-a capped ``range``; refusal of repetition, concatenation, powers and
-``replace`` that would build values over the size limit; a short list of
+a capped ``range``; refusal of repetition, concatenation, powers, ``replace``
+and ``join`` that would build values over the size limit; a short list of
 filters and methods.
 """
 
@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import contextvars
 import math
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import ChainableUndefined, StrictUndefined, Undefined, pass_environment
+from jinja2 import (
+    ChainableUndefined,
+    StrictUndefined,
+    Undefined,
+    pass_environment,
+    pass_eval_context,
+)
 from jinja2.exceptions import SecurityError
-from jinja2.filters import make_attrgetter
+from jinja2.filters import do_join, make_attrgetter
 from jinja2.lexer import TokenStream
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -115,6 +122,10 @@ def measure_size(value: object, limit: int) -> int:
         elif isinstance(current, list | tuple | set | frozenset):
             total += len(current)
             stack.extend(current)
+        elif isinstance(current, int):
+            # Its decimal text: a 4,096-bit integer counted as one would let a list of
+            # them render (`| string`, `| join`, `~`) a thousand times its measured size.
+            total += abs(current).bit_length() // 3 + 1
         else:
             total += 1
     return total
@@ -163,6 +174,19 @@ def safe_replace(value: Any, old: Any, new: Any, count: int | None = None) -> st
     return text.replace(old_text, new_text, -1 if count is None else count)
 
 
+@pass_eval_context
+def safe_join(eval_context: Any, value: Any, separator: Any = "", attribute: Any = None) -> str:
+    """Jinja's ``join``, refused before it runs if the text would be over the size limit:
+    joining is one C call, and a long separator between many items multiplies."""
+    items = list(value)  # a generator (map, select) spent a step per item already
+    budget = spend()
+    limit = budget.limits.max_output_size
+    size = measure_size(items, limit) + len(str(separator)) * max(len(items) - 1, 0)
+    if size > limit:
+        raise ExpressionEvaluationError("join would build a value too large; reduce it")
+    return str(do_join(eval_context, items, separator, attribute))
+
+
 @pass_environment
 def safe_sum(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
     """Jinja's ``sum``, for numbers only: summing lists or strings is quadratic
@@ -201,6 +225,9 @@ class SymphonyEnvironment(ImmutableSandboxedEnvironment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         spend()
+        if isinstance(obj, type):
+            # `dict[...]` would build a typing alias: a class is not a container.
+            return self.undefined(obj=obj, name=str(argument))
         return super().getitem(obj, argument)
 
     def is_safe_callable(self, obj: Any) -> bool:
@@ -225,10 +252,14 @@ class SymphonyEnvironment(ImmutableSandboxedEnvironment):
             raise SecurityError("string formatting with % is not allowed; use ~ to join text")
         if operator == "*":
             for sequence, times in ((left, right), (right, left)):
+                # The measured size, not the length: `[text] * n` repeats references to
+                # one string, and rendering or joining them would build all n copies.
                 if (
                     isinstance(sequence, str | list | tuple)
                     and isinstance(times, int)
-                    and len(sequence) * max(times, 0) > limits.max_output_size
+                    and times > 0
+                    and measure_size(sequence, limits.max_output_size) * times
+                    > limits.max_output_size
                 ):
                     raise ExpressionEvaluationError("repetition would build a value too large")
             if (
@@ -247,7 +278,8 @@ class SymphonyEnvironment(ImmutableSandboxedEnvironment):
             operator == "+"
             and isinstance(left, str | list | tuple)
             and isinstance(right, str | list | tuple)
-            and len(left) + len(right) > limits.max_output_size
+            and measure_size(left, limits.max_output_size) + measure_size(right, limits.max_output_size)
+            > limits.max_output_size
         ):
             raise ExpressionEvaluationError("concatenation would build a value too large")
         try:
@@ -259,9 +291,15 @@ class SymphonyEnvironment(ImmutableSandboxedEnvironment):
 def capped_range(*arguments: int) -> range:
     budget = spend()
     numbers = range(*arguments)
-    if len(numbers) > budget.limits.max_range:
+    try:
+        length = len(numbers)
+    except OverflowError:  # more items than a C size can count
         raise ExpressionEvaluationError(
-            f"range of {len(numbers)} items is over the limit of {budget.limits.max_range}"
+            f"range of more than {sys.maxsize} items is over the limit of {budget.limits.max_range}"
+        ) from None
+    if length > budget.limits.max_range:
+        raise ExpressionEvaluationError(
+            f"range of {length} items is over the limit of {budget.limits.max_range}"
         )
     return numbers
 
@@ -286,6 +324,7 @@ def make_environment(undefined: type[Undefined] = StrictUndefined) -> SymphonyEn
     filters = {name: environment.filters[name] for name in SAFE_FILTERS}
     filters["replace"] = safe_replace
     filters["sum"] = safe_sum
+    filters["join"] = safe_join
     environment.filters = {name: counted_filter(function) for name, function in filters.items()}
     environment.globals = {"range": capped_range, "dict": dict}
     return environment
