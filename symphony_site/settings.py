@@ -358,6 +358,13 @@ CELERY_TASK_DEFAULT_QUEUE = "steps"
 # or a slow node would be delivered twice (the reaper recovers lost work much sooner).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(EXECUTION_MAX_NODE_TIMEOUT_S) + 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Worker processes keep their database connection from task to task (Celery's Django fixup
+# closes it around every task unless this is set, and a new connection per step task was about
+# a fifth of its time). symphony_site/worker_connections.py makes a kept connection safe for the
+# next task; how long one lives is CONN_MAX_AGE's to say, not a count of tasks.
+CELERY_DB_REUSE_MAX = 1_000_000_000
+# Imported by workers only (not by web processes): it connects the handlers that do that.
+CELERY_IMPORTS = ["symphony_site.worker_connections"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The engine's periodic ticks (the reaper, the triggers) have a queue of their own, which every
 # `steps` worker also consumes. On `steps` they waited behind every step message queued before
