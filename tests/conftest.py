@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from teams.models import Membership, Team
 from teams.roles import Role
+from tests.processes import WorkerProcess
 
 PASSWORD = "correct-horse-battery"
 ROLES = ["owner", "admin", "editor", "operator", "viewer"]
@@ -83,31 +84,6 @@ def _ping_workers(timeout: float = 0.5) -> list[str]:
 # Every queue the engine uses (execution steps, slow I/O, model calls, and `control`: the
 # reaper's and the triggers' periodic ticks).
 WORKER_QUEUES = "steps,io,models,control"
-
-
-@dataclass
-class WorkerProcess:
-    """A real `celery worker` started by a test fixture."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-
-    def child_pids(self) -> list[int]:
-        """The prefork pool's worker processes (where tasks run)."""
-        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
-        try:
-            with open(path) as children:
-                return [int(pid) for pid in children.read().split()]
-        except OSError:
-            return []
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 def start_worker(*, pool: str = "prefork", concurrency: int = 2, queues: str = WORKER_QUEUES,

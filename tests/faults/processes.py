@@ -3,8 +3,6 @@ process id of a pool process of a worker it started itself."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.faults.services import ROOT
+from tests.processes import WorkerProcess
 
 WORKER_QUEUES = "steps,io,models,control"
 
@@ -24,10 +23,10 @@ class Processes:
 
     folder: Path
     env: dict[str, str]
-    workers: list[Worker] = field(default_factory=list)
+    workers: list[WorkerProcess] = field(default_factory=list)
     beats: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start_worker(self, concurrency: int = 2) -> Worker:
+    def start_worker(self, concurrency: int = 2) -> WorkerProcess:
         name = f"faults-{uuid.uuid4().hex[:8]}@localhost"
         log = (self.folder / f"worker-{name.split('@')[0]}.log").open("ab")
         process = subprocess.Popen(
@@ -35,7 +34,7 @@ class Processes:
              f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={name}", "--without-gossip",
              "--without-mingle", "--without-heartbeat", "-Q", WORKER_QUEUES],
             env=self.env, cwd=ROOT, stdout=log, stderr=log)
-        worker = Worker(name=name, process=process)
+        worker = WorkerProcess(name=name, process=process)
         self.workers.append(worker)
         return worker
 
@@ -52,7 +51,10 @@ class Processes:
 
     def stop_workers(self, *, kill: bool) -> None:
         for worker in self.workers:
-            worker.stop(kill=kill)
+            if kill:
+                worker.kill()
+            else:
+                worker.stop(grace_s=20)
         self.workers = []
 
     def pool_pids(self) -> set[int]:
@@ -87,34 +89,3 @@ class Processes:
                 process.kill()
                 process.wait(timeout=10)
         self.workers, self.beats = [], []
-
-
-@dataclass
-class Worker:
-    name: str
-    process: subprocess.Popen[bytes]
-
-    def child_pids(self) -> list[int]:
-        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
-        try:
-            with open(path) as children:
-                return [int(pid) for pid in children.read().split()]
-        except OSError:
-            return []
-
-    def stop(self, *, kill: bool) -> None:
-        """SIGKILL the worker and its pool at once (a machine losing them), or a warm shutdown."""
-        if kill:
-            children = self.child_pids()
-            self.process.send_signal(signal.SIGKILL)
-            for pid in children:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            self.process.wait(15)
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
