@@ -38,10 +38,6 @@ from workflows.services import workflow_create
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("celery_worker", "close_stray_connections")]
 
-# The machine is a loaded two-core box: expectations wait long before they fail (they return as
-# soon as they hold).
-WAIT_MS = 30_000
-expect.set_options(timeout=WAIT_MS)
 SEED = Origin.command()
 
 # live.css: the fill of a graph node's shape in each state.
@@ -104,9 +100,10 @@ CATALOG = [
 def count_down() -> dict[str, Any]:
     return s.workflow("Orchestra countdown", [
         s.node_input("start", "integer", name="Start from"),
-        s.node_operator("three", "delay", {"milliseconds": 1500}, name="Three"),
-        s.node_operator("two", "delay", {"milliseconds": 1500}, name="Two"),
-        s.node_operator("one", "delay", {"milliseconds": 1500}, name="One"),
+        # Long enough for the Pause to land while it runs, even on a loaded machine.
+        s.node_operator("three", "delay", {"milliseconds": 3000}, name="Three"),
+        s.node_operator("two", "delay", {"milliseconds": 1000}, name="Two"),
+        s.node_operator("one", "delay", {"milliseconds": 1000}, name="One"),
         s.node_output("result", "integer", name="Result"),
     ], [
         s.data_edge("e1", "start", "value", "three", "value"),
@@ -147,6 +144,15 @@ def flaky_call(server: ScriptedServer) -> dict[str, Any]:
     ])
     built["settings"] = {"error_policy": "pause"}
     return built
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Any:
+    """The machine is a loaded two-core box: expectations wait up to 30 s before they fail (they
+    return as soon as they hold). Playwright's option is global; other modules keep the default."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=None)
 
 
 @pytest.fixture
@@ -258,7 +264,7 @@ def test_two_teams_walk_the_whole_product(browser_session: Any, live_server: Any
     expect(page.locator(".tpl-group legend")).to_have_text(["Message", "Timing", "New workflow"])
     page.get_by_label("Greeting").fill("Good morning")
     page.get_by_label("Sign-off").select_option("Best wishes")
-    page.get_by_label("Pause (milliseconds)").fill("2000")
+    page.get_by_label("Pause (milliseconds)").fill("3000")
     page.get_by_label("Name").fill("Orchestra welcome")
     page.get_by_role("button", name="Use template").click()
     expect(page.locator(".messages")).to_contain_text("Created Orchestra welcome in Orchestra")
@@ -266,9 +272,11 @@ def test_two_teams_walk_the_whole_product(browser_session: Any, live_server: Any
     expect(page).to_have_url(f"{base}/workflows/{made.pk}/")
     assert made.team_id == orchestra.pk
     assert made.template_origin.parameters == {"greeting": "Good morning", "sign_off": "Best wishes",
-                                               "pause_ms": 2000}
+                                               "pause_ms": 3000}
     compose = next(node for node in made.current_version.workflow_document["nodes"] if node["id"] == "compose")
+    settle = next(node for node in made.current_version.workflow_document["nodes"] if node["id"] == "settle")
     assert compose["config"]["template"] == "Good morning, {{ inputs.variables }}! Best wishes."
+    assert settle["config"] == {"milliseconds": 3000}
 
     # 4. Run it from its page and watch it complete: the graph's colours, the counts and the
     # progress bar follow the run without a reload.
