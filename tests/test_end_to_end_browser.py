@@ -134,11 +134,15 @@ def flaky_call(server: ScriptedServer) -> dict[str, Any]:
     stops at the failure for a person to retry the node."""
     built = s.workflow("Orchestra flaky call", [
         s.node_input("x", name="Anything"),
+        # Long enough for the page to be drawn while the run is still running, even on a loaded
+        # machine: the Retry button must then come without a reload.
+        s.node_operator("warm", "delay", {"milliseconds": 3000}, name="Warm up"),
         http_node("call", server.url("/fail/end-to-end?times=1")),
         s.node_operator("read", "select", {"path": "ok", "default": None}, name="Read"),
         s.node_output("out", name="Out"),
     ], [
-        s.control_edge("e1", "x", "call"),
+        s.data_edge("e0", "x", "value", "warm", "value"),
+        s.control_edge("e1", "warm", "call"),
         s.data_edge("e2", "call", "body", "read", "value"),
         s.data_edge("e3", "read", "value", "out", "value"),
     ])
@@ -336,13 +340,23 @@ def test_two_teams_walk_the_whole_product(browser_session: Any, live_server: Any
 
     # 7. The service fails once: the run pauses at the failed node; Retry, then Resume, completes it.
     flaky = run_from_the_list(page, base, "Orchestra flaky call", {"x": "go"})
+    page.evaluate("window.notReloaded = true")
+    node_state(page, "warm", "running")
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()  # drawn for a running execution
+    expect(page.get_by_role("button", name="Retry call")).to_have_count(0)
     execution_state(page, "paused")
     node_state(page, "call", "failed")
     assert graph_fill(page, "call") == FILL["failed"]
-    # The buttons on the page were drawn for a running execution; it says so and offers a reload.
-    expect(page.locator("[data-state-moved]")).to_be_visible()
-    submit(page, page.get_by_role("link", name="Reload the page"))
-    expect(page.locator('[data-node-run="call"]')).to_contain_text("http_error")
+    # The page was drawn for a running execution; its controls follow the run without a reload:
+    # Pause gives way to Resume, and the failed node offers Retry and Skip.
+    expect(page.get_by_role("button", name="Retry call")).to_be_visible()
+    expect(page.get_by_role("button", name="Skip call")).to_be_visible()
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)
+    expect(page.locator("[data-state-moved]")).to_be_hidden()
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator('[data-node-run="call"] [data-field=message]')).to_contain_text(
+        'answered 500. {"error":"try again"}')
     submit(page, page.get_by_role("button", name="Retry call"))
     expect(page.locator(".messages")).to_contain_text(
         "Node call queued again; it runs when you resume the execution.")
@@ -415,7 +429,7 @@ def test_two_teams_walk_the_whole_product(browser_session: Any, live_server: Any
     # Quartet's own log: its creation (sign-ins go to the platform's chain).
     expect(other.locator("tbody tr")).to_have_count(1)
     assert other.locator("tbody td:nth-child(4)").all_inner_texts() == ["team.created"]
-    denied = [f"/workflows/{made.pk}/", f"/executions/{countdown.pk}/",
+    denied = [f"/workflows/{made.pk}/", f"/executions/{countdown.pk}/", f"/executions/{flaky.pk}/controls/",
               f"/templates/{templates['Welcome a colleague'].slug}/"]
     for path in denied:
         assert other.goto(f"{base}{path}").status == 404, path
