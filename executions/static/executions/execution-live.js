@@ -210,9 +210,13 @@ export class ExecutionView {
       current.hidden = false;
       if (current.dataset.partKey === part.dataset.partKey) continue;
       keepTyped(current, part);
-      const focused = current.contains(document.activeElement);
+      // Focus inside the old part goes to its twin in the new one (or the part's first control).
+      const active = current.contains(document.activeElement) ? document.activeElement : null;
       current.replaceWith(part);
-      if (focused) part.querySelector("button:not([disabled]), input:not([disabled]), a[href]")?.focus();
+      if (active) {
+        const twin = active.id ? part.querySelector(`#${CSS.escape(active.id)}`) : null;
+        (twin || part.querySelector("button:not([disabled]), input:not([disabled]), a[href]"))?.focus();
+      }
     }
     const table = this.root.querySelector("[data-has-node-actions]");
     if (table) table.dataset.hasNodeActions = fresh.dataset.hasNodeActions;
