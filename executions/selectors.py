@@ -113,6 +113,12 @@ def progress_runs(execution: Execution) -> list[NodeRun]:
                                                                  "started_at").order_by("id"))
 
 
+def control_runs(execution: Execution) -> list[NodeRun]:
+    """The node runs with only what the controls read (which commands each node accepts)."""
+    return list(NodeRun.objects.filter(execution=execution).only("id", "node_id", "state", "awaiting_input",
+                                                                 "edges_settled").order_by("id"))
+
+
 LOG_TAIL_LINES = 200
 
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("run/<uuid:workflow_id>/", views.run, name="run"),
     path("<uuid:execution_id>/", views.execution_detail, name="detail"),
     path("<uuid:execution_id>/progress/", views.execution_progress, name="progress"),
+    path("<uuid:execution_id>/controls/", views.execution_controls, name="controls"),
     path("<uuid:execution_id>/commands/", views.command, name="command"),
 ]

@@ -36,10 +36,22 @@ def browser_page(width: int = 1280, height: int = 800, *, extra_args: tuple[str,
     assert caller_checks or console_errors == [], console_errors
 
 
-def watch_console(page: Any, errors: list[str]) -> None:
-    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
-            if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+def watch_console(page: Any, errors: list[str], log: list[str] | None = None) -> None:
+    """Collect the page's console errors (and uncaught exceptions) in `errors`, and every console
+    message in `log` when given."""
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            errors.append(f"{page.url}: {message.text}")
+        if log is not None:
+            log.append(f"{message.type}: {page.url}: {message.text}")
+
+    def on_page_error(error: Any) -> None:
+        errors.append(f"{page.url}: {error}")
+        if log is not None:
+            log.append(f"pageerror: {page.url}: {error}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
 
 
 def log_in(page: Any, base_url: str, username: str, password: str) -> None:
@@ -80,6 +92,7 @@ class Session:
         self.base_url = base_url
         self.contexts: list[Any] = []
         self.console_errors: list[str] = []
+        self.console_log: list[str] = []  # every message of every page, kept with a failure
 
     def page(self, user: Any = None, *, width: int = 1300, height: int = 900) -> Any:
         from django.test import Client
@@ -93,8 +106,24 @@ class Session:
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)
-        watch_console(page, self.console_errors)
+        watch_console(page, self.console_errors, self.console_log)
         return page
+
+    def keep_artefacts(self, name: str) -> str:
+        """Screenshot every open page and write the console log to ARTEFACTS/<name>/ (after a
+        failure, so it can be seen what the browser showed). Returns the folder."""
+        folder = os.path.join(ARTEFACTS, "".join(c if c.isalnum() or c in "-_." else "_" for c in name))
+        os.makedirs(folder, exist_ok=True)
+        pages = [page for context in self.contexts for page in context.pages]
+        for number, page in enumerate(pages, start=1):
+            try:
+                page.screenshot(path=os.path.join(folder, f"page-{number}.png"), full_page=True)
+            except Exception as error:  # a crashed or closed page must not hide the test's failure
+                self.console_log.append(f"(no screenshot of page {number}: {error})")
+        with open(os.path.join(folder, "console.log"), "w") as log:
+            log.write("\n".join([*(f"page {n}: {page.url}" for n, page in enumerate(pages, start=1)),
+                                  "", *self.console_log, ""]))
+        return folder
 
     def close(self) -> None:
         for context in self.contexts:

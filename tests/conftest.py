@@ -252,12 +252,26 @@ def live_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[AsgiLi
         server.stop()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test item (`item.report_call`), so a fixture's teardown
+    can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def browser_session(chromium: Any, live_server: Any) -> Iterator[Any]:
-    """Signed-in pages on the live server; fails the test on any console error."""
+def browser_session(chromium: Any, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Signed-in pages on the live server; fails the test on any console error. After a failure
+    (or a console error), screenshots of the open pages and the console log are kept in
+    var/browser-artefacts/<test name>/."""
     from tests.browser import Session
 
     session = Session(chromium, live_server.url)
     yield session
+    report = getattr(request.node, "report_call", None)
+    if (report is not None and report.failed) or session.console_errors:
+        session.keep_artefacts(request.node.name)
     session.close()
     assert session.console_errors == []

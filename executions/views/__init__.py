@@ -2,6 +2,11 @@
 
 from executions.views.actions import command, run
 from executions.views.bulk import bulk
-from executions.views.pages import execution_detail, execution_list, execution_progress
+from executions.views.pages import (
+    execution_controls,
+    execution_detail,
+    execution_list,
+    execution_progress,
+)
 
-__all__ = ["bulk", "command", "execution_detail", "execution_list", "execution_progress", "run"]
+__all__ = ["bulk", "command", "execution_controls", "execution_detail", "execution_list", "execution_progress", "run"]

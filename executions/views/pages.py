@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from executions import selectors
@@ -30,11 +31,11 @@ from executions.domain import (
     ExecutionState,
     NodeRunState,
     NodeView,
+    available_commands,
     command_targets,
 )
 from executions.engine.graphs import compiled
 from executions.models import Execution, NodeRun
-from executions.services.availability import commands_available
 from executions.views import run_form
 from symphony_site.api.errors import ApiError
 from symphony_site.api.pagination import paginate_queryset
@@ -158,6 +159,47 @@ def _run_details(run: NodeRun) -> str:
     return " · ".join(word for word in words if word)
 
 
+def controls_context(request: HttpRequest, execution: Execution, runs: list[NodeRun], graph: Any, *,
+                     input_values: dict[str, Any] | None = None,
+                     input_errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """What the controls show: the buttons, the waiting-input forms and each node's Retry/Skip
+    (the partials `_controls.html`, `_input_forms.html`, `_node_actions.html`). The page renders
+    them at load; the live page swaps in the same partials from `execution_controls` when the run
+    moves on. Each part carries a key of what decides it, so the live page replaces only a part
+    that changed (keeping what someone is typing, and an answer's field errors, otherwise)."""
+    state = ExecutionState(execution.state)
+    views = {run.node_id: NodeView(state=NodeRunState(run.state), awaiting_input=run.awaiting_input,
+                                   edges_settled=run.edges_settled) for run in runs}
+    available = available_commands(state, views.values())
+    retry_targets = set(command_targets(Command.RETRY_NODE, state, views))
+    skip_targets = set(command_targets(Command.SKIP_NODE, state, views))
+    waiting = [graph.facts[node_id].node for node_id in command_targets(Command.PROVIDE_INPUT, state, views)]
+    names = {node.id: node.name for node in graph.workflow.nodes.values()}
+    for run in runs:
+        run.display_name = names.get(run.node_id, run.node_id)  # type: ignore[attr-defined]
+        run.can_retry = run.node_id in retry_targets  # type: ignore[attr-defined]
+        run.can_skip = run.node_id in skip_targets and run.state == NodeRunState.FAILED.value  # type: ignore[attr-defined]
+        run.actions_key = f"{run.can_retry}:{run.can_skip}"  # type: ignore[attr-defined]
+    input_forms = []
+    for node in waiting:
+        form = run_form.groups([node], input_values, input_errors, asking=True)
+        input_forms.append({"node": node, "form": form, "field_errors": run_form.field_errors(form)})
+    allowed = can_operate(request.user, execution.team)
+    commands = [command.value for command in available if command not in NODE_COMMANDS]
+    can_run_again = allowed and not execution.workflow.is_archived
+    reused_count = sum(1 for run in runs if run.state == NodeRunState.COMPLETED.value)
+    return {
+        "execution": execution, "workflow": execution.workflow, "version": execution.workflow_version,
+        "runs": runs, "commands": commands, "can_operate": allowed,
+        "refusal": operate_refusal(request.user, execution.team), "input_forms": input_forms,
+        "has_node_actions": allowed and any(run.can_retry or run.can_skip for run in runs),  # type: ignore[attr-defined]
+        "can_run_again": can_run_again, "reused_count": reused_count,
+        "controls_key": f"{state.value}:{','.join(commands)}:{allowed}:{can_run_again}:{reused_count}",
+        "input_forms_key": f"{','.join(node.id for node in waiting)}:{allowed}",
+        "controls_url": reverse("executions:controls", args=[execution.pk]),
+    }
+
+
 def execution_context(request: HttpRequest, execution: Execution, *,
                       input_values: dict[str, Any] | None = None,
                       input_errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
@@ -175,26 +217,10 @@ def execution_context(request: HttpRequest, execution: Execution, *,
         if node.id in by_id:
             node.details["last_run"] = _run_details(by_id[node.id])
     state = ExecutionState(execution.state)
-    available = commands_available(execution)
-    views = {run.node_id: NodeView(state=NodeRunState(run.state), awaiting_input=run.awaiting_input,
-                                   edges_settled=run.edges_settled) for run in runs}
-    retry_targets = set(command_targets(Command.RETRY_NODE, state, views))
-    skip_targets = set(command_targets(Command.SKIP_NODE, state, views))
-    waiting = [graph.facts[node_id].node for node_id in command_targets(Command.PROVIDE_INPUT, state, views)]
-    names = {node.id: node.name for node in graph.workflow.nodes.values()}
-    for run in runs:
-        run.display_name = names.get(run.node_id, run.node_id)  # type: ignore[attr-defined]
-        run.can_retry = run.node_id in retry_targets  # type: ignore[attr-defined]
-        run.can_skip = run.node_id in skip_targets and run.state == NodeRunState.FAILED.value  # type: ignore[attr-defined]
-    input_forms = []
-    for node in waiting:
-        form = run_form.groups([node], input_values, input_errors, asking=True)
-        input_forms.append({"node": node, "form": form, "field_errors": run_form.field_errors(form)})
-    allowed = can_operate(request.user, execution.team)
     estimate = progress.estimate
     return {
-        "execution": execution, "workflow": execution.workflow, "version": execution.workflow_version,
-        "runs": runs, "progress": progress, "counts": progress.to_dict(),
+        **controls_context(request, execution, runs, graph, input_values=input_values, input_errors=input_errors),
+        "progress": progress, "counts": progress.to_dict(),
         "settled": sum(1 for run in runs if NodeRunState(run.state).is_settled),
         "eta_seconds": estimate.seconds if not state.is_terminal else None,
         "eta_basis": estimate.basis if not state.is_terminal else "",
@@ -202,13 +228,7 @@ def execution_context(request: HttpRequest, execution: Execution, *,
         "history": selectors.history_of(execution),
         "log_lines": selectors.log_tail(execution, up_to_seq=execution.event_seq),
         "log_limit": selectors.LOG_TAIL_LINES,
-        "commands": [command.value for command in available if command not in NODE_COMMANDS],
-        "can_operate": allowed, "refusal": operate_refusal(request.user, execution.team),
-        "input_forms": input_forms,
-        "has_node_actions": allowed and any(run.can_retry or run.can_skip for run in runs),  # type: ignore[attr-defined]
         "show_reason": state not in (ExecutionState.RUNNING, ExecutionState.COMPLETED),
-        "can_run_again": allowed and not execution.workflow.is_archived,
-        "reused_count": sum(1 for run in runs if run.state == NodeRunState.COMPLETED.value),
         "progress_url": reverse("executions:progress", args=[execution.pk]),
         "inputs": execution.inputs, "outputs": execution.outputs,
     }
@@ -229,3 +249,16 @@ def execution_progress(request: HttpRequest, execution_id: Any) -> JsonResponse:
     execution = access_execution(request.user, execution_id)
     progress = selectors.progress_for(execution, selectors.progress_runs(execution))
     return JsonResponse({"state": execution.state, "progress": progress.to_dict()})
+
+
+@login_required
+@require_GET
+@never_cache
+def execution_controls(request: HttpRequest, execution_id: Any) -> HttpResponse:
+    """The page's controls alone, as an HTML fragment from the same partials and rules: what the
+    live page swaps in when the run changes state by itself (`data-controls-url`). A read: it
+    writes nothing, and gives each role exactly what the page would."""
+    execution = access_execution(request.user, execution_id)
+    runs = selectors.control_runs(execution)
+    context = controls_context(request, execution, runs, compiled(execution.workflow_version_id))
+    return render(request, "executions/controls.html", context)

@@ -17,9 +17,9 @@ from executions import demo
 from executions.models import Execution, NodeRun
 from tests.browser import Session, screenshot
 from tests.live.server import daphne  # noqa: F401 (the fixture)
+from workflows import samples as s
 
-from .conftest import start, store, wait_for, wait_until
-from .test_control import flaky
+from .conftest import document, http_node, start, store, wait_for, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("close_stray_connections")]
 
@@ -152,21 +152,22 @@ def test_pause_and_resume_a_slow_run(engine, operator_page) -> None:
     screenshot(page, "operator-execution-paused-desktop")
     submit(page, page.get_by_role("button", name="Resume"))
     assert page.get_by_role("button", name="Pause").is_visible()
-    assert page.locator("[data-state-moved]").is_hidden()
+    page.evaluate("window.notReloaded = true")
     state_is(page, "completed")
-    # The buttons drawn for a running execution give way to a note saying it moved on.
-    assert page.get_by_role("button", name="Pause").is_hidden()
-    assert " ".join(page.text_content("[data-state-moved]").split()) == (
-        "This run is now completed. Reload the page for what you can do now.")
+    # The controls follow the run without a reload: Pause and Cancel give way to Run again.
+    page.get_by_role("link", name="Run again").wait_for()
+    assert page.get_by_role("button", name="Pause").count() == 0
+    assert page.get_by_role("button", name="Cancel execution").count() == 0
+    assert " ".join(page.text_content("[data-live-part=controls]").split()) == (
+        "Run again This run completed; nothing is left to control.")
+    assert page.locator("[data-state-moved]").is_hidden()
+    assert page.evaluate("window.notReloaded") is True
     assert page.eval_on_selector_all("[data-log-tail] li", "items => items.map(item => item.textContent)") == [
         "done: Lift-off after 3"]
     assert page.locator(".log-none").is_hidden()
     assert " ".join(page.text_content(".progress-words").split()) == (
         "6 completed · 0 running · 0 queued · 0 pending · 0 failed · 0 skipped")
     screenshot(page, "operator-execution-moved-on-desktop")
-    submit(page, page.get_by_role("link", name="Reload the page"))
-    assert page.get_by_role("link", name="Run again").is_visible()
-    assert page.get_by_role("button", name="Resume").count() == 0
     assert wait_for(execution).outputs == {"result": 3}
     assert list(execution.transitions.order_by("id").values_list("to_state", "actor_name")) == [
         ("pending", "alpha-operator"), ("running", "alpha-operator"), ("paused", "alpha-operator"),
@@ -193,21 +194,48 @@ def test_answer_a_waiting_input(engine, operator_page) -> None:
     assert wait_for(execution).outputs == {"article": "Big news: The engine runs."}
 
 
+def slow_flaky(http_server: Any) -> dict[str, Any]:
+    """test_control's flaky call (500 once, then 200; error policy `pause`) after a 3 s wait: long
+    enough for the page to be drawn while the run is still running, even on a loaded machine."""
+    return document("Flaky browser-retry", [
+        s.node_input("x", "string"),
+        s.node_operator("warm", "delay", {"milliseconds": 3000}),
+        http_node("call", http_server.url("/fail/browser-retry?times=1")),
+        s.node_operator("read", "select", {"path": "ok", "default": None}),
+        s.node_output("out"),
+    ], [
+        s.data_edge("e0", "x", "value", "warm", "value"),
+        s.control_edge("e1", "warm", "call"),
+        s.data_edge("e2", "call", "body", "read", "value"),
+        s.data_edge("e3", "read", "value", "out", "value"),
+    ], error_policy="pause")
+
+
 def test_retry_a_failed_node(engine, operator_page, http_server) -> None:
     session, page = operator_page
-    workflow = store(engine, flaky(http_server, "browser-retry", 1, error_policy="pause"))
+    workflow = store(engine, slow_flaky(http_server))
     page.goto(f"{session.base_url}/executions/run/{workflow.pk}/")
     page.fill("#f-param__x", "go")
     submit(page, page.get_by_role("button", name="Run", exact=True))
     execution = execution_of(page)
+    page.wait_for_selector('[data-node-id="warm"][data-state="running"]')
+    assert page.get_by_role("button", name="Pause").is_visible()  # drawn for a running execution
+    assert page.get_by_role("button", name="Retry call").count() == 0
+    page.evaluate("window.notReloaded = true")
     state_is(page, "paused")
     page.wait_for_selector('[data-node-id="call"][data-state="failed"]')
-    live(page)
-    page.reload()  # the retry and skip buttons are drawn for the failure the page now knows of
-    live(page)
-    assert "http_error" in page.text_content('[data-node-run="call"]')
+    # The page was drawn for a running execution; Resume, Retry and Skip come without a reload.
+    retry = page.get_by_role("button", name="Retry call")
+    retry.wait_for()
+    assert page.get_by_role("button", name="Skip call").is_visible()
+    assert page.get_by_role("button", name="Resume").is_visible()
+    assert page.get_by_role("button", name="Pause").count() == 0
+    assert page.locator("[data-state-moved]").is_hidden()
+    assert page.evaluate("window.notReloaded") is True
+    assert ("Node 'call': GET " in page.text_content('[data-node-run="call"] [data-field=message]')
+            and 'answered 500. {"error":"try again"}' in page.text_content('[data-node-run="call"]'))
     screenshot(page, "operator-execution-failed-node-desktop")
-    submit(page, page.get_by_role("button", name="Retry call"))
+    submit(page, retry)
     assert "Node call queued again; it runs when you resume the execution." in page.text_content(".messages")
     submit(page, page.get_by_role("button", name="Resume"))
     state_is(page, "completed")

@@ -14,9 +14,12 @@
 //   [data-eta]                 text; data-eta-seconds as rendered
 //   [data-log-tail]            a list; one <li data-level> per log line, at most data-max-lines
 //   [data-count="<state>"]     optional: how many node runs are in that state
-//   [data-controls-for-state]  optional: the controls drawn for the rendered state, hidden while
-//                              the execution is in another; [data-state-moved] (hidden) is shown
-//                              then, its [data-state-moved-to] naming the new state
+//   data-controls-url          optional, on the root: the controls fragment (the same partials
+//                              the page drew them from); after an event that may change them it is
+//                              fetched and each [data-live-part] whose data-part-key differs is
+//                              swapped in; [data-has-node-actions] follows the fragment's
+//   [data-state-moved]         optional, hidden: shown (its [data-state-moved-to] naming the state,
+//                              the stale controls hidden) only when the fragment cannot be had
 
 import { LiveSocket } from "./live-socket.js";
 
@@ -31,9 +34,21 @@ const NODE_STATE = {
   "node.skipped": "skipped",
 };
 const ETA_REFRESH_MS = 2000;
+// A burst of events (a failure, then the pause it causes) makes one request for the controls.
+const CONTROLS_DEBOUNCE_MS = 250;
+const CONTROLS_EVENTS = new Set(["execution.state_changed", "execution.completed", "execution.failed", "node.failed"]);
+const TYPED_FIELDS = "input[id]:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), textarea[id]";
 
 function text(element, value) {
   if (element && element.textContent !== String(value)) element.textContent = String(value);
+}
+
+// What someone typed into a part that is being replaced (a cancel reason, an answer) stays.
+function keepTyped(from, to) {
+  for (const field of from.querySelectorAll(TYPED_FIELDS)) {
+    const twin = field.value ? to.querySelector(`#${CSS.escape(field.id)}`) : null;
+    if (twin && twin.matches(TYPED_FIELDS) && !twin.disabled) twin.value = field.value;
+  }
 }
 
 function seconds(value) {
@@ -49,6 +64,10 @@ export class ExecutionView {
     this.id = root.dataset.executionId;
     this.lastSeq = Number(root.dataset.lastSeq || 0);
     this.progressUrl = root.dataset.progressUrl || "";
+    this.controlsUrl = root.dataset.controlsUrl || "";
+    this.controlsTimer = null;
+    this.controlsBusy = false;
+    this.controlsAgain = false;
     this.states = new Map();
     for (const element of root.querySelectorAll("[data-node-run], [data-node-id]")) {
       const id = element.dataset.nodeRun ?? element.dataset.nodeId;
@@ -59,7 +78,6 @@ export class ExecutionView {
       ? { seconds: Number(eta.dataset.etaSeconds), at: Date.now() } : null;
     this.etaFetched = 0;
     this.executionState = root.querySelector("[data-execution-state]")?.dataset.state || "";
-    this.renderedState = this.executionState;
     this.render();
     this.ticker = setInterval(() => this.renderEta(), 1000);
     this.socket = new LiveSocket({
@@ -89,6 +107,7 @@ export class ExecutionView {
   apply(event) {
     const data = event.data || {};
     const node = event.node_id;
+    const controls = this.controlsMayChange(event);
     if (event.type in NODE_STATE && node) {
       this.setNode(node, NODE_STATE[event.type], event);
       if (SETTLED.has(NODE_STATE[event.type])) this.refreshEta();
@@ -104,6 +123,7 @@ export class ExecutionView {
     } else if (event.type === "log") {
       this.log(event);
     }
+    if (controls) this.scheduleControls();
     this.render();
   }
 
@@ -134,15 +154,88 @@ export class ExecutionView {
       text(element, state.replaceAll("_", " "));
     }
     if (TERMINAL.has(state)) this.eta = null;
-    // The buttons were drawn for the state the page was rendered in; in another state they would
-    // only be refused, so they give way to a note until the page is reloaded (or the state is back).
-    const moved = state !== this.renderedState;
-    const controls = this.root.querySelector("[data-controls-for-state]");
-    if (controls) controls.hidden = moved;
+  }
+
+  // The controls follow the execution's state, a failure (a held one offers Retry and Skip) and a
+  // failed node leaving that state by a command (retried: queued again; skipped). Checked before
+  // the event is applied, while the node's previous state is known.
+  controlsMayChange(event) {
+    if (CONTROLS_EVENTS.has(event.type)) return true;
+    return (event.type === "node.queued" || event.type === "node.skipped") && this.states.get(event.node_id) === "failed";
+  }
+
+  scheduleControls() {
+    if (!this.controlsUrl) {
+      this.controlsStale();
+      return;
+    }
+    clearTimeout(this.controlsTimer);
+    this.controlsTimer = setTimeout(() => this.refreshControls(), CONTROLS_DEBOUNCE_MS);
+  }
+
+  // One request at a time; an event meanwhile asks once more after it, so the last answer is
+  // always read after the last event.
+  refreshControls() {
+    if (this.controlsBusy) {
+      this.controlsAgain = true;
+      return;
+    }
+    this.controlsBusy = true;
+    fetch(this.controlsUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((response) => {
+        // Signed out meanwhile: the request was redirected to the login page.
+        if (!response.ok || response.redirected) throw new Error(`controls: ${response.status}`);
+        return response.text();
+      })
+      .then((html) => this.swapControls(html))
+      .catch(() => this.controlsStale())
+      .finally(() => {
+        this.controlsBusy = false;
+        if (this.controlsAgain) {
+          this.controlsAgain = false;
+          this.refreshControls();
+        }
+      });
+  }
+
+  // Each part of the page whose key differs from the fragment's is replaced by the fragment's;
+  // the others stay as they are, with whatever is typed in them. The fragment's forms carry the
+  // session's CSRF token like the page's.
+  swapControls(html) {
+    const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-controls-fragment]");
+    if (!fresh) throw new Error("controls: not a controls fragment");
+    for (const part of [...fresh.querySelectorAll("[data-live-part]")]) {
+      const current = this.root.querySelector(`[data-live-part="${CSS.escape(part.dataset.livePart)}"]`);
+      if (!current) continue;
+      current.hidden = false;
+      if (current.dataset.partKey === part.dataset.partKey) continue;
+      keepTyped(current, part);
+      // Focus inside the old part goes to its twin in the new one (or the part's first control).
+      const active = current.contains(document.activeElement) ? document.activeElement : null;
+      current.replaceWith(part);
+      if (active) {
+        const twin = active.id ? part.querySelector(`#${CSS.escape(active.id)}`) : null;
+        (twin || part.querySelector("button:not([disabled]), input:not([disabled]), a[href]"))?.focus();
+      }
+    }
+    const table = this.root.querySelector("[data-has-node-actions]");
+    if (table) table.dataset.hasNodeActions = fresh.dataset.hasNodeActions;
+    const note = this.root.querySelector("[data-state-moved]");
+    if (note) note.hidden = true;
+  }
+
+  // Without fresh controls (signed out, offline, a server error) the ones drawn earlier could only
+  // be refused: they give way to a note naming the state, with a reload link.
+  controlsStale() {
+    for (const part of this.root.querySelectorAll('[data-live-part="controls"], [data-live-part="input-forms"]')) {
+      part.hidden = true;
+    }
+    const table = this.root.querySelector("[data-has-node-actions]");
+    if (table) table.dataset.hasNodeActions = "false";
     const note = this.root.querySelector("[data-state-moved]");
     if (note) {
-      note.hidden = !moved;
-      text(note.querySelector("[data-state-moved-to]"), state.replaceAll("_", " "));
+      note.hidden = false;
+      text(note.querySelector("[data-state-moved-to]"), this.executionState.replaceAll("_", " "));
     }
   }
 
