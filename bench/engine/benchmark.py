@@ -8,7 +8,7 @@ tasks) and a beat (the reaper), against the benchmark database and Redis of `mak
 * node steps/s on a 1,000-node wide workflow of no-op operators vs raw no-op tasks/s;
 * per-node hand-off on a 500-node chain (p50/p95) vs a raw self-chaining task, with cheap
   steps run inline (the default) and without;
-* two-node executions/s, start to completed;
+* two-node executions/s, start to completed (started from four processes of their own);
 * control command to effect (pause, resume → next node running, cancel → running node stopped);
 * SIGKILL of the worker process running a node → the node running again;
 * a 10,000-node workflow to completion (wall time, steps/s, peak memory per process), then the
@@ -22,7 +22,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import traceback
 import uuid
@@ -162,7 +161,7 @@ def worker_env(**extra: str) -> dict[str, str]:
 
     database = settings.DATABASES["default"]
     url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "symphony_site.settings", "DATABASE_URL": url,
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.engine.settings", "DATABASE_URL": url,
             "REDIS_URL": settings.REDIS_URL, **ENGINE_ENV, **extra}
 
 
@@ -294,31 +293,39 @@ def raw_hand_off(length: int) -> list[float]:
 
 
 def executions_per_second(bench: Bench, count: int, starters: int = 4) -> float:
-    from django.db import connection
+    """Two-node executions started from `starters` processes of their own (`starter.py`), from the
+    first start to the last completion."""
+    import json
 
     from bench.engine import generate
     from executions.models import Execution
 
     workflow = bench.workflow(generate.two_nodes())
-    finished(bench.start(workflow).pk)  # warm-up
+    finished(bench.start(workflow).pk)  # warm-up: compiles the version in the worker processes
+    processes = [subprocess.Popen([sys.executable, "-m", "bench.engine.starter", str(workflow.pk),
+                                   str(count // starters)], cwd=ROOT, env=worker_env(), stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(starters)]
     ids: list[Any] = []
-    lock = threading.Lock()
-
-    def starter(share: int) -> None:
-        try:
-            for _ in range(share):
-                execution = bench.start(workflow)
-                with lock:
-                    ids.append(execution.pk)
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=starter, args=(count // starters,)) for _ in range(starters)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready":
+                raise RuntimeError("a starter process did not get ready")
+        started = time.perf_counter()
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        for process in processes:
+            assert process.stdout is not None
+            ids.extend(json.loads(process.stdout.readline() or "[]"))
+    finally:
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.close()
+            process.wait(timeout=60)
+    if len(ids) != count // starters * starters:
+        raise RuntimeError(f"the starters started {len(ids)} executions")
     wait(lambda: not Execution.objects.filter(pk__in=ids).exclude(state="completed").exists(), 300,
          "the two-node executions", interval=0.01)
     return len(ids) / (time.perf_counter() - started)
@@ -438,6 +445,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
     for name, value in ENGINE_ENV.items():  # this process starts executions and reads the same clocks
         setattr(settings, name, float(value))
+    settings.DEBUG = False  # as deployed, like the workers (bench/engine/settings.py): no query recording
     width, chain_length, two_node_count, repetitions = (100, 50, 40, 3) if quick else (1000, 500, 400, 20)
     # 99 levels of 101 no-ops and the input: the platform's 10,000-node limit exactly.
     levels, level_width = (10, 50) if quick else (99, 101)

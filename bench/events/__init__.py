@@ -6,7 +6,8 @@ Redis publish → subscribe round trip; what one execution can emit; web process
 * latency: an event is written (one transaction, the engine's writer, published after commit
   through the door) while 1 and then 200 WebSocket clients subscribed to the execution, over
   real sockets, wait; each client's receive time minus the commit time, p50 / p99 over every
-  (event, client) pair. Baseline: PUBLISH → a SUBSCRIBE client on the same Redis, same run.
+  (event, client) pair. The clients run in processes of their own (`clients.py`; two for 200
+  clients). Baseline: PUBLISH → a SUBSCRIBE client on the same Redis, same run.
 * emission: events per second one execution's writer sustains, one event per transaction and
   100 per transaction (the ceiling before any throttling), and what a node calling
   `reporter.progress` / `reporter.log` in a tight loop gets stored per second through the
@@ -17,19 +18,22 @@ Redis publish → subscribe round trip; what one execution can emit; web process
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 AREA = "events"
+# The 200 clients' processes (`bench.events.clients`): two, one per core of the machine the
+# targets were set on, so neither the clients nor the writer are the figure's floor.
+CLIENT_PROCESSES = int(os.environ.get("BENCH_EVENTS_CLIENT_PROCESSES", "2"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -160,57 +164,54 @@ class _Server:
 
 
 class _Clients:
-    """WebSocket clients on their own event loop thread, timestamping every event they get."""
+    """WebSocket clients spread over `processes` processes of their own (`bench.events.clients`),
+    so their reading and timestamping does not share the benchmark's interpreter."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, processes: int = 1) -> None:
         self.url = url
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.connections: list[Any] = []
+        self.processes_wanted = processes
+        self.processes: list[subprocess.Popen[str]] = []
         self.received: dict[int, list[float]] = {}
-        self.lock = threading.Lock()
-
-    def call(self, coroutine: Any, timeout: float = 120) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def open(self, count: int) -> None:
-        self.call(self._open(count))
+        shares = [count // self.processes_wanted + (1 if index < count % self.processes_wanted else 0)
+                  for index in range(self.processes_wanted)]
+        for share in (share for share in shares if share):
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "-m", "bench.events.clients", self.url, str(share)], cwd=ROOT,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        for process in self.processes:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line or "ready" not in json.loads(line):
+                raise RuntimeError(f"a client process did not connect: {line!r}")
 
-    async def _open(self, count: int) -> None:
-        import websockets
-
-        for _ in range(count):
-            connection = await websockets.connect(self.url, max_size=None)
-            for _ in range(2):  # subscribed, caught_up
-                await connection.recv()
-            self.connections.append(connection)
-            self.loop.create_task(self._read(connection))
-
-    async def _read(self, connection: Any) -> None:
-        async for raw in connection:
-            now = time.monotonic()
-            seq = json.loads(raw).get("seq")
-            if isinstance(seq, int):
-                with self.lock:
-                    self.received.setdefault(seq, []).append(now)
-
-    def wait_for(self, seqs: list[int], per_seq: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if all(len(self.received.get(seq, ())) >= per_seq for seq in seqs):
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("clients did not receive every event in time")
+    def wait_for(self, seqs: list[int], timeout: float = 60) -> None:
+        """Every client has every seq (each process answers once its own clients do)."""
+        request = json.dumps({"collect": seqs, "timeout": timeout}) + "\n"
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.write(request)
+            process.stdin.flush()
+        for process in self.processes:
+            assert process.stdout is not None
+            answer = json.loads(process.stdout.readline() or "{}")
+            if "received" not in answer:
+                raise RuntimeError(answer.get("error", "a client process ended"))
+            for seq, times in answer["received"].items():
+                self.received.setdefault(int(seq), []).extend(times)
 
     def close(self) -> None:
-        async def _close() -> None:
-            for connection in self.connections:
-                await connection.close()
-
-        self.call(_close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        for process in self.processes:
+            assert process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write(json.dumps({"close": True}) + "\n")
+                process.stdin.flush()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 # -- measurements ----------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def _redis_round_trips(count: int) -> list[float]:
     return asyncio.run(measure())
 
 
-def _latency(execution: Any, clients: _Clients, *, events: int, spacing_s: float, receivers: int) -> list[float]:
+def _latency(execution: Any, clients: _Clients, *, events: int, spacing_s: float) -> list[float]:
     from executions.models import Execution
 
     first = Execution.objects.values_list("event_seq", flat=True).get(pk=execution.pk) + 1
@@ -252,9 +253,8 @@ def _latency(execution: Any, clients: _Clients, *, events: int, spacing_s: float
         committed[first + offset] = _write(execution.pk)
         time.sleep(spacing_s)
     seqs = list(committed)
-    clients.wait_for(seqs, receivers)
-    with clients.lock:
-        return [(received - committed[seq]) * 1000 for seq in seqs for received in clients.received[seq]]
+    clients.wait_for(seqs)
+    return [(received - committed[seq]) * 1000 for seq in seqs for received in clients.received.pop(seq)]
 
 
 def _emission(execution: Any, *, seconds: float) -> list[dict[str, Any]]:
@@ -314,13 +314,13 @@ def _fan_out(server: _Server, execution: Any, key: str, *, quick: bool, redis_p5
     rows: list[dict[str, Any]] = []
     url = f"ws://127.0.0.1:{server.port}/ws/executions/{execution.pk}/?token={key}"
     for receivers, events, spacing in ((1, 60 if quick else 300, 0.01), (200, 10 if quick else 60, 0.1)):
-        clients = _Clients(url)
+        clients = _Clients(url, processes=CLIENT_PROCESSES if receivers > 1 else 1)
         idle_before = server.rss_kib()
         clients.open(receivers)
         time.sleep(1.0)
         idle_after = server.rss_kib()
-        _latency(execution, clients, events=5, spacing_s=spacing, receivers=receivers)  # warm-up
-        samples = sorted(_latency(execution, clients, events=events, spacing_s=spacing, receivers=receivers))
+        _latency(execution, clients, events=5, spacing_s=spacing)  # warm-up
+        samples = sorted(_latency(execution, clients, events=events, spacing_s=spacing))
         clients.close()
         load = _load_average()
         print(f"{label}, {receivers} client(s): {len(samples)} deliveries, p50 {statistics.median(samples):.1f} ms,"
