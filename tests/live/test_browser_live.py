@@ -9,7 +9,7 @@ import pytest
 from executions.models import NodeRun
 from tests.browser import browser_page, log_in
 from tests.conftest import PASSWORD
-from tests.executions.conftest import start, store, wait_for
+from tests.executions.conftest import command, start, store, wait_for
 from workflows import samples as s
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("close_stray_connections")]
@@ -42,10 +42,13 @@ def test_the_page_follows_the_run_and_resumes_after_the_server_restarts(engine, 
     console_errors: list[str] = []
     with browser_page(console_errors=console_errors) as page:
         log_in(page, daphne.url, engine.users["viewer"].username, PASSWORD)
-        execution = start(engine, workflow, {"value": "hi"})
+        # Created pending and started once the page is live: a loaded machine can take longer
+        # to open the page than the first wait lasts, and the page must see it running.
+        execution = start(engine, workflow, {"value": "hi"}, start=False)
         page.goto(f"{daphne.url}/executions/{execution.pk}/")
         page.evaluate("window.loadedOnce = true")
         page.wait_for_selector("[data-live-status][data-live-state=live]")
+        command(engine, execution, "start")
 
         page.wait_for_selector('[data-node-id="first"][data-state="running"]')
         running_fill = fill(page, '[data-node-id="first"] rect')
