@@ -99,3 +99,22 @@ def test_execution_rows_match_the_serializer(personas: Any) -> None:
     assert plain[1]["progress"]["failed"] == 1
     assert plain[1]["finished_at"] == (now + dt.timedelta(milliseconds=1500)).astimezone(dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_template_rows_match_the_serializer(personas: Any) -> None:
+    from templates_app import services as template_services
+    from templates_app.api import rows as template_rows
+    from templates_app.api.serializers import TemplateSerializer
+    from templates_app.models import Template
+    from tests.templates_app.conftest import summary_version
+
+    for index, (visibility, tags) in enumerate((("team", ["summarization", "llm"]), ("public", []))):
+        template_services.template_publish(
+            actor=Actor.of(personas.users["admin"]), origin=ORIGIN, team=personas.team,
+            name=f"Summarize ünïcode {index}", description="Summaries.", category="summarization", tags=tags,
+            visibility=visibility, version=summary_version())
+    Template.objects.filter(visibility="public").update(rating_average=3.456789, rating_count=3, verified=True)
+    templates = list(Template.objects.select_related("team").order_by("name"))
+    plain = template_rows.template_rows(templates)
+    assert [row["rating_average"] for row in plain] == [0.0, 3.46]
+    _same(plain, TemplateSerializer(templates, many=True).data)
