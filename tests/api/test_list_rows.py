@@ -23,7 +23,8 @@ from workflows import samples as s
 from workflows import selectors as workflow_selectors
 from workflows import services as workflow_services
 from workflows.api import rows as workflow_rows
-from workflows.api.serializers import WorkflowSerializer
+from workflows.access import access_workflow
+from workflows.api.serializers import WorkflowDetailSerializer, WorkflowSerializer
 from workflows.models import Workflow
 
 ORIGIN = Origin.command()
@@ -69,6 +70,11 @@ def test_workflow_rows_match_the_serializer(personas: Any) -> None:
     assert by_name["Ran"]["last_run"] == {"state": "completed"}
     assert by_name["No creator"]["created_by"] is None
     assert by_name["Tagged ünïcode"]["tags"] == ["alpha", "β"]
+    for workflow in Workflow.objects.all():
+        fetched = access_workflow(personas.users["viewer"], workflow.pk)
+        detail = workflow_rows.detail(fetched)
+        assert detail["document"]["workflow"]["name"] == workflow.name
+        _same([detail], [WorkflowDetailSerializer(access_workflow(personas.users["viewer"], workflow.pk)).data])
 
 
 def test_execution_rows_match_the_serializer(personas: Any) -> None:

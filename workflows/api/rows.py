@@ -1,5 +1,6 @@
-"""The workflows list's rows from `.values()` (symphony_site/api/rows.py says why); the same shape
-as `WorkflowSerializer` (tests/api/test_list_rows.py compares them)."""
+"""The workflows list's rows from `.values()`, and one workflow's detail, by plain functions
+(symphony_site/api/rows.py says why); the same shapes as `WorkflowSerializer` and
+`WorkflowDetailSerializer` (tests/api/test_list_rows.py compares them)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from symphony_site.api.rows import text_or_none, timestamp
-from workflows.models import Workflow
+from workflows import selectors
+from workflows.models import Workflow, WorkflowVersion
 
 VERSION = "current_version__"
 LIST_VALUES = (
@@ -61,3 +63,41 @@ def list_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [list_row(row) for row in rows]
+
+
+def _version(version: WorkflowVersion | None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    return {
+        "version": version.version,
+        "schema_version": version.schema_version,
+        "checksum": version.checksum,
+        "node_count": version.node_count,
+        "edge_count": version.edge_count,
+        "change_message": version.change_message,
+        "created_by": version.created_by.username if version.created_by else None,
+        "created_at": timestamp(version.created_at),
+    }
+
+
+def detail(workflow: Workflow) -> dict[str, Any]:
+    """One workflow (from workflows.access.access_workflow, its current version and creators joined
+    in) as `WorkflowDetailSerializer` gives it."""
+    version = workflow.current_version
+    return {
+        "id": str(workflow.pk),
+        "team": str(workflow.team_id),
+        "team_name": workflow.team.name,
+        "name": workflow.name,
+        "description": workflow.description,
+        "tags": [str(tag) for tag in workflow.tags],
+        "category": workflow.category,
+        "archived": workflow.is_archived,
+        "archived_at": timestamp(workflow.archived_at),
+        "created_by": workflow.created_by.username if workflow.created_by else None,
+        "created_at": timestamp(workflow.created_at),
+        "updated_at": timestamp(workflow.updated_at),
+        "current_version": _version(version),
+        "last_run": selectors.last_run_of(workflow),
+        "document": version.document if version is not None else None,
+    }

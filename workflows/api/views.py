@@ -46,7 +46,7 @@ IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-
 
 def _workflow_response(workflow_id: Any, user: Any, status_code: int = 200) -> Response:
     workflow = access_workflow(user, workflow_id)
-    return Response(s.WorkflowDetailSerializer(workflow).data, status=status_code)
+    return Response(rows.detail(workflow), status=status_code)
 
 
 class WorkflowListView(APIView):
