@@ -22,8 +22,8 @@ from symphony_site.actors import Actor, Origin
 from workflows import samples as s
 from workflows import selectors as workflow_selectors
 from workflows import services as workflow_services
-from workflows.api import rows as workflow_rows
 from workflows.access import access_workflow
+from workflows.api import rows as workflow_rows
 from workflows.api.serializers import WorkflowDetailSerializer, WorkflowSerializer
 from workflows.models import Workflow
 
