@@ -58,7 +58,12 @@ def state_counts(execution_ids: list[Any]) -> dict[Any, dict[str, int]]:
 
 def list_progress(execution: Execution, counts: dict[str, int]) -> dict[str, Any]:
     """Progress for a list row: counts and percentage; the estimate is on the detail page."""
-    return progress_of(state=ExecutionState(execution.state), counts=counts, total=execution.node_count,
+    return list_progress_of(state=execution.state, node_count=execution.node_count, counts=counts)
+
+
+def list_progress_of(*, state: str, node_count: int, counts: dict[str, int]) -> dict[str, Any]:
+    """`list_progress` from a row's values."""
+    return progress_of(state=ExecutionState(state), counts=counts, total=node_count,
                        estimate=Estimate(None, "estimated on the execution's own page")).to_dict()
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the same provisioning as `make run`, into a separate database, then
-# every benchmark in bench/ (arguments go to bench/run.py, e.g. --quick or an area).
+# every benchmark in bench/ (arguments go to bench/run.py, e.g. --quick or an area);
+# `profile-api` instead profiles the API in-process (bench/api/profile.py).
 source "$(dirname "$0")/lib.sh"
 
 ensure_venv
@@ -11,4 +12,9 @@ export DEBUG=1
 PATH="$VENV/bin:$PATH"
 cd "$ROOT"
 python manage.py migrate --noinput >/dev/null
-python -m bench.run "$@"
+if [ "${1:-}" = profile-api ]; then
+  shift
+  python -m bench.api.profile "$@"   # the in-process cost per API request (bench/api/profile.py)
+else
+  python -m bench.run "$@"
+fi

@@ -15,12 +15,13 @@ from rest_framework.views import APIView
 
 from executions import selectors, services
 from executions.access import access_execution
+from executions.api import rows
 from executions.api import serializers as s
 from executions.models import Execution
 from executions.services.availability import commands_available
 from executions.services.commands import MISSING
 from symphony_site.api.errors import ValidationFailed
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginate_queryset, parse_limit
+from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_rows_response
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
@@ -91,13 +92,8 @@ class ExecutionListView(APIView):
             started_by=params.get("started_by", "")[:150],
             started_after=_time(params.get("started_after"), "started_after"),
             started_before=_time(params.get("started_before"), "started_before"))
-        limit = parse_limit(params.get("limit"), 50)
-        rows, next_cursor = paginate_queryset(executions, selectors.LIST_ORDERING, limit=limit,
-                                              cursor=params.get("cursor"))
-        counts = selectors.state_counts([row.pk for row in rows])
-        progress = {row.pk: selectors.list_progress(row, counts.get(row.pk, {})) for row in rows}
-        data = s.ExecutionSummarySerializer(rows, many=True, context={"progress": progress}).data
-        return Response({"results": data, "next": next_cursor})
+        return paginated_rows_response(request, rows.list_values(executions), selectors.LIST_ORDERING,
+                                       rows.list_rows)
 
     @extend_schema(request=s.ExecutionCreateSerializer,
                    responses={201: s.ExecutionSerializer, **ERRORS, 409: ErrorSerializer, 413: ErrorSerializer},

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core import signing
@@ -116,6 +116,8 @@ def paginate_queryset(
 
 
 def _attribute(obj: Any, path: str) -> Any:
+    if isinstance(obj, dict):  # a `.values()` row, keyed by the ordering's field names
+        return obj[path]
     for part in path.split("__"):
         obj = getattr(obj, part)
     return obj
@@ -134,6 +136,21 @@ def paginated_response(
     limit = parse_limit(request.query_params.get("limit"), default_limit)
     rows, next_cursor = paginate_queryset(queryset, ordering, limit=limit, cursor=request.query_params.get("cursor"))
     return Response({"results": serializer(rows, many=True, context=context or {}).data, "next": next_cursor})
+
+
+def paginated_rows_response(
+    request: Request,
+    rows: QuerySet[Any],
+    ordering: Sequence[str],
+    shape: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    *,
+    default_limit: int = 50,
+) -> Response:
+    """One page of a `.values()` queryset (holding the ordering's fields), each row shaped by
+    `shape` (symphony_site/api/rows.py), in the list shape."""
+    limit = parse_limit(request.query_params.get("limit"), default_limit)
+    page, next_cursor = paginate_queryset(rows, ordering, limit=limit, cursor=request.query_params.get("cursor"))
+    return Response({"results": shape(page), "next": next_cursor})
 
 
 class KeysetPagination(BasePagination):

@@ -23,6 +23,7 @@ from teams.access import access_team, has_role
 from teams.roles import Role
 from templates_app import selectors, services
 from templates_app.access import access_origin, access_template
+from templates_app.api import rows
 from templates_app.api import serializers as s
 from templates_app.domain.parameters import parameters_json_schema, parse_parameters
 from templates_app.domain.versions import CONSTRAINT_PATTERN, MAX_CONSTRAINT_LENGTH
@@ -67,7 +68,7 @@ class TemplateListView(APIView):
                 limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
             )
         metrics.template_searched("api", watch.seconds)
-        return Response({"results": s.TemplateSerializer(result.templates, many=True).data,
+        return Response({"results": rows.template_rows(result.templates),
                          "next": result.next_cursor, "facets": result.facets,
                          "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback,
                          "corrected_query": result.corrected_query})

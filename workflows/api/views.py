@@ -17,6 +17,7 @@ from symphony_site.api.errors import ApiError, NotFound, ValidationFailed
 from symphony_site.api.pagination import (
     CURSOR_PARAMETERS,
     paginated_response,
+    paginated_rows_response,
 )
 from symphony_site.api.query import query_boolean
 from symphony_site.api.serializers import ErrorSerializer
@@ -25,6 +26,7 @@ from teams.access import access_team
 from teams.roles import Role
 from workflows import documents, graphs, selectors, services
 from workflows.access import access_workflow
+from workflows.api import rows
 from workflows.api import serializers as s
 from workflows.catalog import catalog_entries
 from workflows.serialization import workflow_json_schema
@@ -44,7 +46,7 @@ IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-
 
 def _workflow_response(workflow_id: Any, user: Any, status_code: int = 200) -> Response:
     workflow = access_workflow(user, workflow_id)
-    return Response(s.WorkflowDetailSerializer(workflow).data, status=status_code)
+    return Response(rows.detail(workflow), status=status_code)
 
 
 class WorkflowListView(APIView):
@@ -64,7 +66,8 @@ class WorkflowListView(APIView):
         workflows = selectors.workflows_for_user(
             request.user, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
             archived=bool(query_boolean(params.get("archived"), "archived")))
-        return paginated_response(request, workflows, selectors.LIST_ORDERING, s.WorkflowSerializer)
+        return paginated_rows_response(request, rows.list_values(workflows), selectors.LIST_ORDERING,
+                                       rows.list_rows)
 
     @extend_schema(request=s.WorkflowCreateSerializer, responses={201: s.WorkflowDetailSerializer, **WRITE_ERRORS},
                    tags=TAGS)

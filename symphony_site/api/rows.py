@@ -1,0 +1,27 @@
+"""Read-only list rows as plain dictionaries, in exactly the shape the DRF serializers give.
+
+A list page of 50 rows through ModelSerializers built ~250 model instances and ran a field
+object per value (≈ 30 ms of a 48 ms workflows list, docs/operations.md "Load figures"). The
+lists instead read `.values()` rows and shape them with plain functions; the serializers stay
+the schema's description of the same shape, and tests compare both outputs row for row
+(tests/api/test_list_rows.py). These helpers render each value as the DRF field would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from rest_framework.settings import api_settings
+
+
+def timestamp(value: dt.datetime | None) -> str | None:
+    """As DRF's DateTimeField renders it: in the current time zone, with DATETIME_FORMAT."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.get_current_timezone()).strftime(api_settings.DATETIME_FORMAT)
+
+
+def text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
