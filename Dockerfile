@@ -21,5 +21,6 @@ RUN useradd --system --no-create-home symphony \
  && mkdir -p var && chown -R symphony var
 USER symphony
 EXPOSE 8000
-CMD ["uvicorn", "symphony_site.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-     "--timeout-graceful-shutdown", "10"]
+ENV HOST=0.0.0.0 PORT=8000
+# uvicorn with WEB_CONCURRENCY processes (default 3); its flags: symphony_site/web.py.
+CMD ["python", "-m", "symphony_site.web"]

@@ -121,12 +121,11 @@ class _Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api.settings",
-               "THROTTLE_USER": "10000000/minute"}
+               "THROTTLE_USER": "10000000/minute", "HOST": "127.0.0.1", "PORT": str(self.port),
+               "WEB_CONCURRENCY": str(workers)}
         self.log = open(ROOT / "var" / "bench-api-server.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "symphony_site.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(workers), "--lifespan", "off", "--no-access-log",
-             "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            [sys.executable, "-m", "symphony_site.web"],  # as deployed, on this port
             cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
 
     async def ready(self, client: Any) -> None:

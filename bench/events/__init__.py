@@ -121,9 +121,9 @@ class _Server:
         if kind == "daphne":
             command = ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"]
         else:
-            command = ["uvicorn", "symphony_site.asgi:application", "--host", "127.0.0.1", "--port",
-                       str(self.port), "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-                       "--timeout-graceful-shutdown", "5"]
+            # As deployed (symphony_site/web.py), on this port.
+            command = ["symphony_site.web"]
+            env.update(HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY=str(workers))
         self.process = subprocess.Popen(
             [sys.executable, "-m", *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
             stderr=open(ROOT / "var" / f"bench-events-{kind}.log", "wb"))  # noqa: SIM115
