@@ -143,3 +143,13 @@ def test_retry_timing() -> None:
     assert may_retry(attempt=1, max_attempts=3, retryable=True)
     assert not may_retry(attempt=3, max_attempts=3, retryable=True)
     assert not may_retry(attempt=1, max_attempts=3, retryable=False)
+
+
+def test_the_state_groups_each_state_belongs_to() -> None:
+    # Asked as properties: a property turned back into a method would be a bound method,
+    # truthy for every state, and every set below would hold all of them.
+    assert {state for state in E if state.is_terminal} == {E.COMPLETED, E.FAILED, E.CANCELLED}
+    assert {state for state in E if state.is_active} == {E.RUNNING, E.PAUSED, E.WAITING_FOR_INPUT}
+    assert {state for state in N if state.is_settled} == {N.COMPLETED, N.FAILED, N.SKIPPED}
+    # Failed is settled but not final: retry_node and skip_node still move it.
+    assert {state for state in N if state.is_final} == {N.COMPLETED, N.SKIPPED}
