@@ -105,14 +105,16 @@ for target in "${TARGETS[@]}"; do
   git diff --quiet -- "$module" || die "$module has uncommitted changes; commit them first (mutants are written in place)."
   existing=""
   for test_file in $tests; do [ -e "${test_file%%::*}" ] && existing="$existing $test_file"; done
-  if [ "$kind" = pure ]; then command="$PURE_PYTEST"; else ensure_services; command="$PYTEST"; fi
+  # A mutant that makes the tests run far past their usual time (a loop that never ends) is
+  # stopped at this timeout, and cosmic-ray counts it as killed.
+  if [ "$kind" = pure ]; then command="$PURE_PYTEST"; timeout=60; else ensure_services; command="$PYTEST"; timeout=600; fi
   name="$(echo "$module" | tr '/.' '__')"
   config="$OUT/$name.toml"
   session="$OUT/$name.sqlite"
   cat > "$config" <<TOML
 [cosmic-ray]
 module-path = "$module"
-timeout = 600.0
+timeout = $timeout.0
 excluded-modules = []
 test-command = "$command$existing"
 
