@@ -140,6 +140,12 @@ def test_retry_timing() -> None:
     assert retry_delay_ms(delay_ms=0, multiplier=2.0, failed_attempts=3) == 0
     assert retry_delay_ms(delay_ms=1000, multiplier=10.0, failed_attempts=5000) == 3_600_000
     assert retry_delay_ms(delay_ms=100, multiplier=0.5, failed_attempts=3) == 100  # never shrinks
+    # A multiplier of 1 keeps the delay flat however many attempts failed (no cap needed).
+    assert retry_delay_ms(delay_ms=100, multiplier=1.0, failed_attempts=500) == 100
+    assert retry_delay_ms(delay_ms=100, multiplier=0.5, failed_attempts=500) == 100
+    # A negative delay means none, never a negative one.
+    assert retry_delay_ms(delay_ms=-0.5, multiplier=2.0, failed_attempts=1) == 0
+    assert retry_delay_ms(delay_ms=-200, multiplier=2.0, failed_attempts=2) == 0
     assert may_retry(attempt=1, max_attempts=3, retryable=True)
     assert not may_retry(attempt=3, max_attempts=3, retryable=True)
     assert not may_retry(attempt=1, max_attempts=3, retryable=False)
