@@ -143,6 +143,9 @@ def test_retry_timing() -> None:
     # A multiplier of 1 keeps the delay flat however many attempts failed (no cap needed).
     assert retry_delay_ms(delay_ms=100, multiplier=1.0, failed_attempts=500) == 100
     assert retry_delay_ms(delay_ms=100, multiplier=0.5, failed_attempts=500) == 100
+    # The smallest delays are kept as they are.
+    assert retry_delay_ms(delay_ms=1, multiplier=2.0, failed_attempts=1) == 1
+    assert retry_delay_ms(delay_ms=0.5, multiplier=2.0, failed_attempts=2) == 1
     # A negative delay means none, never a negative one.
     assert retry_delay_ms(delay_ms=-0.5, multiplier=2.0, failed_attempts=1) == 0
     assert retry_delay_ms(delay_ms=-200, multiplier=2.0, failed_attempts=2) == 0
