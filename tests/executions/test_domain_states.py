@@ -151,6 +151,7 @@ def test_retry_timing() -> None:
     assert retry_delay_ms(delay_ms=-200, multiplier=2.0, failed_attempts=2) == 0
     assert may_retry(attempt=1, max_attempts=3, retryable=True)
     assert not may_retry(attempt=3, max_attempts=3, retryable=True)
+    assert not may_retry(attempt=4, max_attempts=3, retryable=True)  # past the budget: no more
     assert not may_retry(attempt=1, max_attempts=3, retryable=False)
 
 
