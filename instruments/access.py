@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from instruments.models import Provider, Secret
+from instruments.models import Provider
 from symphony_site.api.errors import NotFound
 from teams.access import access_team
 from teams.models import Team
@@ -18,13 +18,6 @@ def access_team_for_secrets(user: Any, team_id: Any) -> Team:
 
 def access_team_for_providers(user: Any, team_id: Any) -> Team:
     return access_team(user, team_id, Role.ADMIN, action="manage the team's model providers")
-
-
-def access_secret(team: Team, name: str) -> Secret:
-    secret = Secret.objects.filter(team=team, name=name).first()
-    if secret is None:
-        raise NotFound(f"The team has no secret named {name!r}.")
-    return secret
 
 
 def access_provider(team: Team, name: str) -> Provider:

@@ -10,14 +10,17 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
+from audit.access import access_chain
 from audit.models import AuditEntry, AuditImmutableError, AuditPolicy
 from audit.services import RETENTION_ACTOR, apply_retention
 from symphony_site.actors import Origin
+from symphony_site.api.errors import NotFound
 from teams.models import Membership, Team
 from teams.roles import Role
 from tests.audit.conftest import AuditPersonas
@@ -127,3 +130,16 @@ def test_a_member_of_two_teams_must_name_the_team(people: AuditPersonas, path: s
     assert (error["code"], error["details"]) == (
         "validation_failed", [{"field": "team", "message": "required", "code": "required"}])
     assert client.get(path, {"team": str(people.other_team.pk)}).status_code == 200
+
+
+# --- the platform chain is for staff users only ---------------------------------------------
+
+
+def test_an_object_without_is_staff_does_not_read_the_platform_chain() -> None:
+    # Every Django user has `is_staff`; anything else handed to the access helper (a signed-in
+    # object of another kind) must count as not staff rather than as staff.
+    with pytest.raises(NotFound):
+        access_chain(SimpleNamespace(is_authenticated=True), "platform")
+    with pytest.raises(NotFound):
+        access_chain(SimpleNamespace(is_authenticated=True, is_staff=False), "platform")
+    assert access_chain(SimpleNamespace(is_authenticated=True, is_staff=True), "platform").team is None

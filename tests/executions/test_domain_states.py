@@ -140,6 +140,26 @@ def test_retry_timing() -> None:
     assert retry_delay_ms(delay_ms=0, multiplier=2.0, failed_attempts=3) == 0
     assert retry_delay_ms(delay_ms=1000, multiplier=10.0, failed_attempts=5000) == 3_600_000
     assert retry_delay_ms(delay_ms=100, multiplier=0.5, failed_attempts=3) == 100  # never shrinks
+    # A multiplier of 1 keeps the delay flat however many attempts failed (no cap needed).
+    assert retry_delay_ms(delay_ms=100, multiplier=1.0, failed_attempts=500) == 100
+    assert retry_delay_ms(delay_ms=100, multiplier=0.5, failed_attempts=500) == 100
+    # The smallest delays are kept as they are.
+    assert retry_delay_ms(delay_ms=1, multiplier=2.0, failed_attempts=1) == 1
+    assert retry_delay_ms(delay_ms=0.5, multiplier=2.0, failed_attempts=2) == 1
+    # A negative delay means none, never a negative one.
+    assert retry_delay_ms(delay_ms=-0.5, multiplier=2.0, failed_attempts=1) == 0
+    assert retry_delay_ms(delay_ms=-200, multiplier=2.0, failed_attempts=2) == 0
     assert may_retry(attempt=1, max_attempts=3, retryable=True)
     assert not may_retry(attempt=3, max_attempts=3, retryable=True)
+    assert not may_retry(attempt=4, max_attempts=3, retryable=True)  # past the budget: no more
     assert not may_retry(attempt=1, max_attempts=3, retryable=False)
+
+
+def test_the_state_groups_each_state_belongs_to() -> None:
+    # Asked as properties: a property turned back into a method would be a bound method,
+    # truthy for every state, and every set below would hold all of them.
+    assert {state for state in E if state.is_terminal} == {E.COMPLETED, E.FAILED, E.CANCELLED}
+    assert {state for state in E if state.is_active} == {E.RUNNING, E.PAUSED, E.WAITING_FOR_INPUT}
+    assert {state for state in N if state.is_settled} == {N.COMPLETED, N.FAILED, N.SKIPPED}
+    # Failed is settled but not final: retry_node and skip_node still move it.
+    assert {state for state in N if state.is_final} == {N.COMPLETED, N.SKIPPED}
