@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -270,11 +271,23 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.inbox.get_nowait()
         self.inbox.put_nowait(message)
 
+    async def handle_group_message(self, message: dict[str, Any]) -> None:
+        """Call the message type's handler, as Channels' `dispatch` does, without its first step:
+        `dispatch` awaits `aclose_old_connections()`, a hop to the process's one thread-sensitive
+        executor thread (the thread sync views run on) for every message of every connection —
+        200 watchers of an execution queued 200 hops on that thread per event. The handlers here
+        reach the database only through `database_sync_to_async`, which closes stale connections
+        itself, on the thread that uses them."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def _read_inbox(self) -> None:
         while True:
             message = await self.inbox.get()
             try:
-                await self.dispatch(message)
+                await self.handle_group_message(message)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -274,6 +274,40 @@ def test_a_lost_message_is_filled_from_the_database_before_the_next_one(personas
     assert run(scenario()) == run(astored(execution.pk))
 
 
+def test_group_messages_reach_the_client_without_a_hop_to_the_sync_thread(personas, monkeypatch) -> None:
+    """Channels' `dispatch` awaits `aclose_old_connections()` before every handler: one hop to the
+    process's thread-sensitive executor per message and connection (200 watchers, 200 hops an
+    event). Group messages skip it; the handlers' own database reads still close stale
+    connections through `database_sync_to_async`."""
+    import channels.consumer
+
+    hops: list[int] = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        hops.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    execution = make_execution(personas)
+    cookie = session_cookie(personas.users["viewer"])
+
+    async def scenario():
+        client = await connect(path(execution), [ORIGIN, cookie])
+        await client.control("caught_up")
+        connected_hops = len(hops)
+        for index in range(3):
+            await aemit(execution.pk, [("log", "name", {"level": "info", "message": f"line {index}"})])
+        received = await client.events(3)
+        delivered_hops = len(hops)
+        await client.leave()  # the disconnect goes through Channels' dispatch, with its hop
+        return connected_hops, received, delivered_hops
+
+    connected_hops, received, delivered_hops = run(scenario())
+    assert [event["seq"] for event in received] == [1, 2, 3]
+    assert connected_hops >= 1 and delivered_hops == connected_hops  # none for the three group messages
+
+
 def test_batches_arriving_out_of_order_are_sent_in_order_once(personas) -> None:
     """Two workers publish independently: a later transaction's batch can overtake."""
     from symphony_site.events import execution_group, publish_batch_to_group_on_commit
