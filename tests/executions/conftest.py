@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.db import transaction
 
+from executions import tasks
+from executions.engine import dispatching
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.services import execution_command, execution_start
 from symphony_site.actors import Actor, Origin
@@ -107,6 +110,31 @@ def engine(celery_worker: str, transactional_db: Any, personas: Personas) -> Ite
     """
     yield personas
     settle_executions()
+
+
+@pytest.fixture
+def messages(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[tuple[str, int]]:
+    """Step messages the engine sends after commit, kept here in order (none reaches the broker,
+    so no worker takes a step). The inline budget is no limit here (a loaded machine would
+    otherwise change which steps run inline)."""
+    settings.EXECUTION_INLINE_BUDGET_MS = 60_000
+    sent: list[tuple[str, int]] = []
+
+    def keep(task: Any, *, args: Any = (), **options: Any) -> None:
+        transaction.on_commit(lambda: sent.append((args[0], args[1])))
+
+    monkeypatch.setattr(dispatching, "send_task_on_commit", keep)
+    return sent
+
+
+def take_steps(sent: list[tuple[str, int]], *, limit: int = 10_000) -> int:
+    """Run the step task's function in this process for each kept message, oldest first."""
+    steps = 0
+    while sent and steps < limit:
+        execution_id, run_id = sent.pop(0)
+        tasks.step(execution_id, run_id)
+        steps += 1
+    return steps
 
 
 # --------------------------------------------------------------------------- a local HTTP server

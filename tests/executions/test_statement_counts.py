@@ -10,38 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
 
-from executions import tasks
-from executions.engine import dispatching
 from executions.models import Execution, NodeRun
 from workflows import samples as s
 
-from .conftest import document, start, store
+from .conftest import document, start, store, take_steps
 from .counting import Counts, counting
-
-
-@pytest.fixture
-def messages(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[tuple[str, int]]:
-    """Step messages the engine sends after commit, kept here in order. The inline budget is
-    no limit here (a loaded machine would otherwise change which steps run inline)."""
-    settings.EXECUTION_INLINE_BUDGET_MS = 60_000
-    sent: list[tuple[str, int]] = []
-
-    def keep(task: Any, *, args: Any = (), **options: Any) -> None:
-        transaction.on_commit(lambda: sent.append((args[0], args[1])))
-
-    monkeypatch.setattr(dispatching, "send_task_on_commit", keep)
-    return sent
-
-
-def take_steps(sent: list[tuple[str, int]], *, limit: int = 10_000) -> int:
-    steps = 0
-    while sent and steps < limit:
-        execution_id, run_id = sent.pop(0)
-        tasks.step(execution_id, run_id)
-        steps += 1
-    return steps
 
 
 def two_nodes() -> dict[str, Any]:

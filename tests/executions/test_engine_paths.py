@@ -1,0 +1,248 @@
+"""Engine paths the ordinary runs seldom take, each pinned with exact rows and events.
+
+Added when mutation testing showed these decisions could change with no test noticing
+(docs/testing.md, "Mutation testing"): the take-over of a run whose worker process died, a
+successor kept for inline after a skip, a loop's queue chosen from its body, and the reaper's
+re-check of an execution that ended while it waited for the lock.
+
+The engine's step messages are kept in a list (`messages`, tests/executions/conftest.py) and
+the step task's function runs in this process, so no worker takes a step behind the test's
+back; the reaper test drives two real connections.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.db.models.functions import Now
+
+from audit.models import AuditEntry
+from executions import tasks
+from executions.engine import claiming, reaper, stepping
+from executions.engine.leases import process_identity
+from executions.models import Execution, ExecutionEvent, NodeRun
+from workflows import samples as s
+
+from .conftest import (
+    command,
+    document,
+    history,
+    node_states,
+    runs,
+    start,
+    store,
+    take_steps,
+    wait_until,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def events_of(execution: Execution) -> list[tuple[str, str | None, dict[str, Any]]]:
+    return [(event.type, event.node_id, event.data)
+            for event in ExecutionEvent.objects.filter(execution=execution).order_by("seq")]
+
+
+def dead_owner() -> str:
+    """A lease owner naming a process of this host that has exited (and been reaped): what a
+    worker's pool process killed inside a node leaves on the run it held."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    host, namespace, _ = process_identity().split("/")
+    return f"{host}/{namespace}/{child.pid}/0123456789ab"
+
+
+def test_a_redelivered_message_takes_over_the_run_of_a_dead_process_and_names_its_node(
+        personas: Any, messages: list[tuple[str, int]]) -> None:
+    workflow = store(personas, document("Two nodes", [s.node_input("in", "any"), s.node_output("out", "any")],
+                                        [s.data_edge("e0", "in", "value", "out", "value")]))
+    execution = start(personas, workflow, {"in": 7})
+    [(execution_id, run_id)] = messages
+    messages.clear()
+    first = claiming.claim(execution_id, run_id)
+    assert first is not None and first.attempt == 1
+    # The process that claimed it died inside the node: the run keeps that process's lease.
+    gone = dead_owner()
+    NodeRun.objects.filter(pk=run_id).update(lease_owner=gone)
+
+    retaken = claiming.claim(execution_id, run_id)  # the message, back through reject_on_worker_lost
+
+    assert retaken is not None
+    assert (retaken.node_id, retaken.attempt) == ("in", 2)
+    assert retaken.owner.startswith(process_identity() + "/") and retaken.owner != gone
+    run = NodeRun.objects.get(pk=run_id)
+    assert (run.state, run.attempt, run.lost_leases, run.max_attempts, run.lease_owner) == (
+        "running", 2, 1, 2, retaken.owner)
+    assert run.error == {"code": "worker_lost", "retryable": True,
+                         "message": "The worker running node 'in' stopped answering (its worker process died)."}
+    node_events = [event for event in events_of(execution) if event[0].startswith("node.")]
+    assert node_events == [
+        ("node.queued", "in", {}),
+        ("node.started", "in", {"attempt": 1}),
+        ("node.retrying", "in", {"attempt": 1, "next_attempt": 2, "delay_s": 0, "error": {
+            "code": "worker_lost", "retryable": True,
+            "message": "The worker running node 'in' stopped answering (its worker process died)."}}),
+        ("node.started", "in", {"attempt": 2}),
+    ]
+    assert messages == []  # the retaken run runs in this task: no message for it
+
+    stepping.record(retaken, stepping.execute(retaken))
+    assert take_steps(messages) == 1
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": 7})
+
+
+def branch_then_template() -> dict[str, Any]:
+    """n > 0: `positive` (a cheap template) runs and `negative` is skipped. The skip takes the
+    record of `route` off its fast path, so `positive` comes back kept for inline, not claimed."""
+    return document("Branch", [
+        s.node_input("n", "integer"),
+        s.node_control("route", "branch", condition="inputs.value > 0"),
+        s.node_operator("positive", "template", {"template": "positive {{ inputs.variables }}"}),
+        s.node_operator("negative", "template", {"template": "not positive"}),
+        s.node_output("out", "string"),
+    ], [
+        s.data_edge("e1", "n", "value", "route", "value"),
+        s.data_edge("e2", "route", "value", "positive", "variables"),
+        s.conditional_edge("e3", "route", "negative", "inputs.value <= 0"),
+        s.data_edge("e4", "positive", "text", "out", "value"),
+    ])
+
+
+def test_a_kept_successor_runs_inline_while_the_budget_lasts(personas: Any,
+                                                            messages: list[tuple[str, int]]) -> None:
+    execution = start(personas, store(personas, branch_then_template()), {"n": 5})
+    [(execution_id, run_id)] = messages
+    messages.clear()
+
+    tasks.step(execution_id, run_id)  # one task: n, route, positive (kept, then claimed), out
+
+    assert messages == []
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": "positive 5"})
+    assert node_states(execution) == {"n": "completed", "route": "completed", "positive": "completed",
+                                      "negative": "skipped", "out": "completed"}
+    assert all(run.attempt == 1 for run in runs(execution).values() if run.state == "completed")
+
+
+def test_without_a_budget_every_successor_goes_through_the_broker(personas: Any, settings: Any,
+                                                                  messages: list[tuple[str, int]]) -> None:
+    settings.EXECUTION_INLINE_BUDGET_MS = 0
+    execution = start(personas, store(personas, branch_then_template()), {"n": 5})
+    sent_for: list[str] = []
+    while messages:
+        execution_id, run_id = messages.pop(0)
+        sent_for.append(NodeRun.objects.get(pk=run_id).node_id)
+        tasks.step(execution_id, run_id)
+
+    assert sent_for == ["n", "route", "positive", "out"]  # one message, one task per node
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": "positive 5"})
+
+
+def loop_over(body: str) -> dict[str, Any]:
+    return document(f"Loop over {body}", [
+        s.node_input("items", "array<string>"),
+        s.node_control("each", "loop", over="inputs.value", body=body),
+        s.node_output("out", "array"),
+    ], [s.data_edge("e1", "items", "value", "each", "value"), s.data_edge("e2", "each", "value", "out", "value")])
+
+
+def test_a_loops_queue_is_chosen_from_its_body(personas: Any, messages: list[tuple[str, int]]) -> None:
+    store(personas, document("cheap-body", [
+        s.node_input("item", "string"), s.node_operator("loud", "template", {"template": "{{ inputs.variables }}!"}),
+        s.node_output("result", "string"),
+    ], [s.data_edge("e1", "item", "value", "loud", "variables"), s.data_edge("e2", "loud", "text", "result", "value")]))
+    store(personas, document("waiting-body", [
+        s.node_input("item", "string"), s.node_operator("pause", "delay", {"milliseconds": 1}),
+        s.node_output("result", "string"),
+    ], [s.data_edge("e1", "item", "value", "pause", "value"), s.data_edge("e2", "pause", "value", "result", "value")]))
+
+    queues = {}
+    for body in ("cheap-body", "waiting-body", "no-such-body"):
+        execution = start(personas, store(personas, loop_over(body)), {"items": ["a"]})
+        queues[body] = {run.node_id: run.queue for run in runs(execution).values()}
+
+    assert queues == {
+        "cheap-body": {"items": "steps", "each": "steps", "out": "steps"},  # cheap operators only
+        "waiting-body": {"items": "steps", "each": "io", "out": "steps"},  # a delay waits: io
+        "no-such-body": {"items": "steps", "each": "io", "out": "steps"},  # unknown: the safe queue
+    }
+
+
+def backend_waits_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def test_the_reaper_leaves_alone_an_execution_that_ended_while_it_waited_for_the_lock(
+        personas: Any, messages: list[tuple[str, int]]) -> None:
+    """The reaper reads its candidates without a lock; the execution may end before the reaper
+    holds its row. Forced here: a second connection holds the row while the reaper reads the
+    candidate and waits on the lock, then cancels the execution and commits."""
+    waiting = document("Waits for a person", [
+        s.node_input("topic", "string", interactive=True, prompt="Which topic?"), s.node_output("out", "string"),
+    ], [s.data_edge("e1", "topic", "value", "out", "value")], timeout_s=0.2)
+    execution = start(personas, store(personas, waiting))
+    assert Execution.objects.get(pk=execution.pk).state == "waiting_for_input"
+    wait_until(lambda: Execution.objects.filter(pk=execution.pk, deadline_at__lt=Now()).exists(),
+               timeout=10, what="the deadline to pass")
+
+    locked, release = threading.Event(), threading.Event()
+    reaper_backend: list[int] = []
+    answers: list[int] = []
+    failures: list[BaseException] = []
+
+    def finish_under_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                Execution.objects.select_for_update().get(pk=execution.pk)
+                locked.set()
+                release.wait(timeout=30)
+                command(personas, execution, "cancel", reason="no longer needed")
+        except BaseException as error:  # reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    def reap_deadlines() -> None:
+        try:
+            connection.ensure_connection()
+            reaper_backend.append(connection.connection.info.backend_pid)
+            answers.append(reaper.enforce_deadlines())
+        except BaseException as error:  # reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=finish_under_the_lock)
+    holder.start()
+    assert locked.wait(timeout=10)
+    sweeper = threading.Thread(target=reap_deadlines)
+    sweeper.start()
+    deadline = time.monotonic() + 20
+    while not (reaper_backend and backend_waits_on_a_lock(reaper_backend[0])) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    blocked = bool(reaper_backend) and backend_waits_on_a_lock(reaper_backend[0])
+    release.set()
+    for thread in (holder, sweeper):
+        thread.join(timeout=30)
+
+    assert failures == []
+    assert blocked  # the reaper had read its candidate and was waiting on the row
+    assert answers == [0]
+    done = Execution.objects.get(pk=execution.pk)
+    assert (done.state, done.error) == ("cancelled", None)
+    assert history(done) == [(None, "pending", "alpha-operator"), ("pending", "running", "alpha-operator"),
+                             ("running", "waiting_for_input", "engine"),
+                             ("waiting_for_input", "cancelled", "alpha-operator")]
+    assert not AuditEntry.objects.filter(execution_id=execution.pk, event_type="execution.failed").exists()
+    assert not ExecutionEvent.objects.filter(execution=execution, type="execution.failed").exists()
