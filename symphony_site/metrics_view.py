@@ -1,7 +1,8 @@
 """GET /metrics: the Prometheus text format, for a bearer of METRICS_TOKEN or an allowed address.
 
-Samples of every process (web, Celery workers, beat; with PROMETHEUS_MULTIPROC_SHARED every container) are read from the
-multiprocess directory; executions by state and queue depths are read live.
+Samples of every process (web, Celery workers, beat; with PROMETHEUS_MULTIPROC_SHARED, of
+every container) are read from the multiprocess files; executions by state and queue depths
+are read live.
 A refusal uses the API's error shape: 401 for a wrong token, 403 for an
 address that is not allowed (with no token).
 """
