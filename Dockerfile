@@ -18,7 +18,7 @@ RUN useradd --system --no-create-home symphony \
  && DEBUG=0 SECRET_KEY=build-only DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
     ALLOWED_HOSTS=build SECRETS_KEYS=YnVpbGQtb25seS1rZXktbm90LWZvci1hbnktdXNlISE= \
     python manage.py collectstatic --noinput >/dev/null \
- && mkdir -p var && chown -R symphony var
+ && mkdir -p var /var/lib/symphony/metrics && chown -R symphony var /var/lib/symphony
 USER symphony
 EXPOSE 8000
 ENV HOST=0.0.0.0 PORT=8000

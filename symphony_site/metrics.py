@@ -13,7 +13,11 @@ docs/operations.md lists every metric with its type and labels.
 
 from __future__ import annotations
 
+import glob
+import os
+import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +26,8 @@ from django.conf import settings
 # before the import below decides, once, whether values live in files or in memory.
 MULTIPROCESS_DIR = settings.PROMETHEUS_MULTIPROC_DIR
 
-from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
+from prometheus_client import Counter, Gauge, Histogram, multiprocess  # noqa: E402
+from prometheus_client.metrics_core import Metric  # noqa: E402
 
 # Node steps run from milliseconds (operators inline) to minutes (model calls, delays).
 NODE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
@@ -104,6 +109,51 @@ def template_searched(channel: str, seconds: float) -> None:
 def http_answered(*, view: str, method: str, status: int, seconds: float) -> None:
     HTTP_REQUESTS.labels(view, method, str(status)).inc()
     HTTP_SECONDS.labels(view).observe(seconds)
+
+
+# A gauge in a "live" mode keeps one file per process, named by its pid.
+LIVE_GAUGE_FILE = re.compile(r"^gauge_live[a-z]+_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def forget_dead_processes(path: str | None = None) -> list[int]:
+    """Delete the live-gauge files of this host's processes that have died (a web process killed
+    and restarted by its supervisor), so their open WebSockets stop counting; answer their pids.
+
+    A process that crashes never decrements its gauge, and prometheus-client only drops those
+    files when told the process is dead. Pids are checked on this host only: with
+    PROMETHEUS_MULTIPROC_SHARED, the other hosts' directories are theirs to clean."""
+    path = path or settings.PROMETHEUS_MULTIPROC_DIR
+    dead = sorted({int(match.group(1)) for name in os.listdir(path)
+                   if (match := LIVE_GAUGE_FILE.match(name)) and not _alive(int(match.group(1)))})
+    for pid in dead:
+        multiprocess.mark_process_dead(pid, path)
+    return dead
+
+
+class ProcessFiles:
+    """A collector adding up every process's samples: this host's directory, or with
+    PROMETHEUS_MULTIPROC_SHARED every host's subdirectory of the shared one."""
+
+    def __init__(self, shared: str = "", own: str = "") -> None:
+        self.shared = shared if shared else settings.PROMETHEUS_MULTIPROC_SHARED
+        self.own = own or settings.PROMETHEUS_MULTIPROC_DIR
+
+    def files(self) -> list[str]:
+        pattern = os.path.join(self.shared, "*", "*.db") if self.shared else os.path.join(self.own, "*.db")
+        return sorted(glob.glob(pattern))
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(multiprocess.MultiProcessCollector.merge(self.files(), accumulate=True))
 
 
 class Stopwatch:

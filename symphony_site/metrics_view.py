@@ -1,7 +1,8 @@
 """GET /metrics: the Prometheus text format, for a bearer of METRICS_TOKEN or an allowed address.
 
-Samples of every process (daphne, Celery workers, beat) are read from the
-multiprocess directory; executions by state and queue depths are read live.
+Samples of every process (web, Celery workers, beat; with PROMETHEUS_MULTIPROC_SHARED, of
+every container) are read from the multiprocess files; executions by state and queue depths
+are read live.
 A refusal uses the API's error shape: 401 for a wrong token, 403 for an
 address that is not allowed (with no token).
 """
@@ -15,7 +16,7 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from symphony_site import metrics
 from symphony_site.api.errors import error_response
@@ -50,8 +51,9 @@ def metrics_endpoint(request: HttpRequest) -> HttpResponse:
                               "address in METRICS_ALLOWED_ADDRESSES.", 403)
     from executions.metrics import collectors
 
+    metrics.forget_dead_processes()
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=metrics.MULTIPROCESS_DIR)
+    registry.register(metrics.ProcessFiles())
     for collector in collectors():
         registry.register(collector)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -7,6 +7,7 @@ Development (DEBUG=1) gets local defaults matching `make run`; production
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -400,6 +401,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # `scripts/test.sh` empty it before starting anything. prometheus-client reads the variable
 # when first imported, which `symphony_site.metrics` does only after these settings load.
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / "prometheus")) or ""
+# Several hosts sharing one volume (docker-compose: web, workers and beat are containers, each
+# with its own process ids): each writes under <shared>/<hostname>/, so two containers' pid 7
+# never share a file, and /metrics adds up every subdirectory.
+PROMETHEUS_MULTIPROC_SHARED = env_str("PROMETHEUS_MULTIPROC_SHARED", "") or ""
+if PROMETHEUS_MULTIPROC_SHARED:
+    PROMETHEUS_MULTIPROC_DIR = os.path.join(PROMETHEUS_MULTIPROC_SHARED, socket.gethostname())
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
 os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
 # GET /metrics answers a request bearing this token, or one from an allowed address (exact

@@ -65,3 +65,21 @@ def test_dockerfile_installs_the_same_dependencies() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
     assert 'tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]' in dockerfile
+
+
+def test_every_container_writes_metrics_to_one_shared_volume() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert "metrics" in compose["volumes"]
+    for name in ["web", "worker", "worker-io", "worker-models", "beat"]:
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_SHARED"] == "/var/lib/symphony/metrics", name
+        assert services[name]["volumes"] == ["metrics:/var/lib/symphony/metrics"], name
+    # The web empties the volume before it starts; everything else starts once it is healthy.
+    web = services["web"]["command"]
+    assert web.index("clear_metrics") > web.index("migrate") and web.index("clear_metrics") < web.index("exec ")
+    assert "web" not in services["web"]["depends_on"]
+    for name in ["worker", "worker-io", "worker-models", "beat"]:
+        assert services[name]["depends_on"]["web"]["condition"] == "service_healthy", name
+    # The image's user can write there (a new named volume copies the directory's owner).
+    assert "mkdir -p var /var/lib/symphony/metrics && chown -R symphony var /var/lib/symphony" in (
+        ROOT / "Dockerfile").read_text()
