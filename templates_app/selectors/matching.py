@@ -14,11 +14,12 @@ import math
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
+from teams.models import Team
 from templates_app.access import EDITOR_ROLES
 from templates_app.domain.search_query import (
     MIN_PREFIX_LENGTH,
@@ -30,6 +31,7 @@ from templates_app.domain.search_query import (
     words_to_look_up,
 )
 from templates_app.domain.search_text import Chunk
+from templates_app.models import Template
 
 # Candidates per stage (the package docstring, 2).
 NAME_LIMIT = 50
@@ -265,6 +267,8 @@ class Page:
     # How many candidates, and whether any name holds the words (the typo check).
     total: int = 0
     name_match: bool = False
+    # The page's templates (at most the page's length), read in the same statement, their teams attached.
+    templates: list[Template] = field(default_factory=list)
 
 
 # Sort name → the candidate column it orders by (always descending, then id).
@@ -318,16 +322,67 @@ _PAGE_SQL = """
            (SELECT count(*) FROM candidates) AS count,
            (SELECT coalesce(bool_or(name_match), FALSE) FROM candidates) AS name_match,
            ARRAY(SELECT count(s.stage) FROM generate_series(1, {stage_count}) AS n
-                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found
+                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found, {no_row}
     UNION ALL
-    (SELECT 'row', c.id, c.{key}, NULL, NULL, NULL, NULL FROM candidates c
-     WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows})
+    (SELECT 'row', p.id, p.key, NULL, NULL, NULL, NULL, {row}
+     FROM (SELECT c.id, c.{key} AS key FROM candidates c
+           WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows}) p
+     JOIN templates_app_template t ON t.id = p.id JOIN teams_team team ON team.id = t.team_id)
     UNION ALL
-    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL FROM candidates c WHERE c.category <> ''
-     GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
+    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL, {no_row} FROM candidates c
+     WHERE c.category <> '' GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
     UNION ALL
-    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL FROM candidates c, unnest(c.tags) AS tag
+    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL, {no_row} FROM candidates c, unnest(c.tags) AS tag
      GROUP BY tag ORDER BY count(*) DESC, tag COLLATE "C" LIMIT {facets})"""
+
+
+# Written for search and never shown: not worth reading back for a page.
+SEARCH_ONLY_COLUMNS = ("search_vector", "name_vector", "search_extra_name", "search_extra_tags",
+                       "search_extra_description", "search_checksum")
+
+
+@dataclass(frozen=True)
+class _PageColumns:
+    """The columns of a page's templates and their teams, read in the candidates statement."""
+
+    template: list[Any]
+    team: list[Any]
+
+    def select(self) -> str:
+        return ", ".join([*(f"t.{model_field.column}" for model_field in self.template),
+                          *(f"team.{model_field.column}" for model_field in self.team)])
+
+    def nulls(self) -> str:
+        # Typed, so every part of the UNION agrees on each column's type.
+        return ", ".join(f"NULL::{model_field.db_type(connection)}" for model_field in [*self.template, *self.team])
+
+    def build(self, values: tuple[Any, ...]) -> Template:
+        """The Template (its team attached, as select_related does) from one row's values."""
+        split = len(self.template)
+        template = Template.from_db(connection.alias, [model_field.attname for model_field in self.template],
+                                    _converted(self.template, values[:split]))
+        team = Team.from_db(connection.alias, [model_field.attname for model_field in self.team],
+                            _converted(self.team, values[split:]))
+        Template._meta.get_field("team").set_cached_value(template, team)
+        return template
+
+
+def _converted(model_fields: list[Any], values: tuple[Any, ...]) -> list[Any]:
+    """Values as the ORM would hand them to the model: through each field's own converter, if it has one."""
+    return [model_field.from_db_value(value, None, connection) if hasattr(model_field, "from_db_value") else value
+            for model_field, value in zip(model_fields, values, strict=True)]
+
+
+_page_columns: _PageColumns | None = None
+
+
+def _columns() -> _PageColumns:
+    global _page_columns
+    if _page_columns is None:
+        _page_columns = _PageColumns(
+            template=[field for field in Template._meta.concrete_fields if field.name not in SEARCH_ONLY_COLUMNS],
+            team=list(Team._meta.concrete_fields))
+    return _page_columns
 
 
 def _page(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *, filtered: bool) -> Page:
@@ -363,8 +418,10 @@ def _page(where: str, params: list[Any], query: SearchQuery, request: PageReques
     if request.after is not None:
         after = f"(c.{key} < %s OR (c.{key} = %s AND c.id > %s::uuid))"
         after_params = [request.after[0], request.after[0], request.after[1]]
+    columns = _columns()
     sql = _PAGE_SQL.format(stages=" UNION ALL ".join(stages), stage_count=len(stages), ranked=_RANKED, key=key,
-                           after=after, rows=request.limit + 1, facets=FACET_LIMIT)
+                           after=after, rows=request.limit + 1, facets=FACET_LIMIT, row=columns.select(),
+                           no_row=columns.nulls())
     query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
@@ -403,21 +460,23 @@ def _page(where: str, params: list[Any], query: SearchQuery, request: PageReques
             cursor.execute(_RESET)
             raise
     page = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
-    for kind, row_id, row_key, value, count, name_match, found in fetched:
+    rows: list[tuple[float, uuid.UUID, tuple[Any, ...]]] = []
+    for kind, row_id, row_key, value, count, name_match, found, *template in fetched:
         if kind == "summary":
             page.total, page.name_match = count, name_match
             # A stage that reached its limit may have left matches out.
             page.complete = all(number < limit for number, limit in zip(found, limits, strict=True))
         elif kind == "row":
-            page.ids.append(row_id)
-            page.keys.append(row_key)
+            rows.append((row_key, row_id, tuple(template)))
         else:
             page.facets[kind].append({"value": value, "count": count})
     # The database returns each part in its order; the facets' ties by value as Python compares text.
     for facet in page.facets.values():
         facet.sort(key=lambda item: (-item["count"], item["value"]))
-    order = sorted(range(len(page.ids)), key=lambda index: (-page.keys[index], page.ids[index].int))
-    page.ids, page.keys = [page.ids[index] for index in order], [page.keys[index] for index in order]
+    rows.sort(key=lambda row: (-row[0], row[1].int))
+    page.keys = [row[0] for row in rows]
+    page.ids = [row[1] for row in rows]
+    page.templates = [columns.build(row[2]) for row in rows[:request.limit]]
     return page
 
 
