@@ -57,10 +57,10 @@ def _label(sql: str) -> str:
     text = " ".join(_SETTINGS.match(sql).group(2).split())  # type: ignore[union-attr]
     if "WITH q AS" in text:
         return "candidates+page+facets"
-    if "tsvector_to_array" in text:
-        return "words+teams"
     if "templates_app_searchword s WHERE s.word %" in text or "near AS" in text:
         return "typo corrections"
+    if "tsvector_to_array" in text:
+        return "words+teams"
     if "pg_stats" in text:
         return "statistics"
     if text.startswith('SELECT "templates_app_template"'):
