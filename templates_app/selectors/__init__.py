@@ -27,9 +27,9 @@ Search (docs/templates.md, "Search"):
    no stage reached its limit, and ``facets_exact`` says so.
 
 Steps 1 to 5 are in `matching.py`, whose one statement also sorts and pages
-the candidates (keyset on the sort value and id) and counts the facets, so
-only the page's ids and the counts reach Python; this module reads the
-cursor, writes the next one and loads the page's rows. Without a query the
+the candidates (keyset on the sort value and id), reads the page's rows with
+their teams and counts the facets, so only the page and the counts reach
+Python; this module reads the cursor and writes the next one. Without a query the
 list is a keyset-paginated index scan in the requested order, and facets are
 counted over the first ``FACET_SAMPLE`` rows of it.
 """

@@ -2,8 +2,8 @@
 
 The steps the package docstring numbers 1 to 5: the query's words and the
 user's teams in one round trip; the candidate stages, their ranking, the
-requested page of them in the requested order and the facets in one
-statement; and typo correction. `matches` is the entry point.
+requested page of them in the requested order with its rows and the facets
+in one statement; and typo correction. `matches` is the entry point.
 """
 
 from __future__ import annotations
