@@ -27,9 +27,9 @@ Search (docs/templates.md, "Search"):
    no stage reached its limit, and ``facets_exact`` says so.
 
 Steps 1 to 5 are in `matching.py`, whose one statement also sorts and pages
-the candidates (keyset on the sort value and id) and counts the facets, so
-only the page's ids and the counts reach Python; this module reads the
-cursor, writes the next one and loads the page's rows. Without a query the
+the candidates (keyset on the sort value and id), reads the page's rows with
+their teams and counts the facets, so only the page and the counts reach
+Python; this module reads the cursor and writes the next one. Without a query the
 list is a keyset-paginated index scan in the requested order, and facets are
 counted over the first ``FACET_SAMPLE`` rows of it.
 """
@@ -56,6 +56,7 @@ from templates_app.domain.versions import (
 from templates_app.models import Instantiation, Template, TemplateVersion
 from templates_app.selectors.matching import (
     FACET_LIMIT,
+    SEARCH_ONLY_COLUMNS,
     Filters,
     PageRequest,
     filter_sql,
@@ -66,7 +67,7 @@ from templates_app.selectors.matching import (
 
 FACET_SAMPLE = 1000
 SORTS = ("relevance", "popular", "newest", "rating")
-__all__ = ["FACET_LIMIT", "FACET_SAMPLE", "SORTS", "SearchResult", "forget_statistics", "query_words",
+__all__ = ["FACET_LIMIT", "FACET_SAMPLE", "SEARCH_ONLY_COLUMNS", "SORTS", "SearchResult", "forget_statistics", "query_words",
            "search_templates"]
 
 
@@ -112,7 +113,7 @@ def _search_with_query(user: Any, raw_query: str, filters: Filters, sort: str,
         value = page.keys[limit - 1]
         next_cursor = encode_cursor([int(value) if sort == "popular" else value, str(page.ids[limit - 1])],
                                     f"templates:query:{sort}")
-    return SearchResult(templates=_load(page.ids[:limit]), next_cursor=next_cursor, facets=page.facets,
+    return SearchResult(templates=page.templates, next_cursor=next_cursor, facets=page.facets,
                         facets_exact=page.complete, typo_fallback=typo, corrected_query=corrected)
 
 
@@ -126,13 +127,8 @@ def _sortable(value: Any) -> float:
     return float(value)
 
 
-# Written for search and never shown: not worth reading back for a page.
-_SEARCH_ONLY_COLUMNS = ("search_vector", "name_vector", "search_extra_name", "search_extra_tags",
-                        "search_extra_description", "search_checksum")
-
-
 def _load(ids: list[Any]) -> list[Template]:
-    rows = Template.objects.filter(pk__in=ids).select_related("team").defer(*_SEARCH_ONLY_COLUMNS)
+    rows = Template.objects.filter(pk__in=ids).select_related("team").defer(*SEARCH_ONLY_COLUMNS)
     by_id = {t.pk: t for t in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
 

@@ -2,8 +2,8 @@
 
 The steps the package docstring numbers 1 to 5: the query's words and the
 user's teams in one round trip; the candidate stages, their ranking, the
-requested page of them in the requested order and the facets in one
-statement; and typo correction. `matches` is the entry point.
+requested page of them in the requested order with its rows and the facets
+in one statement; and typo correction. `matches` is the entry point.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import math
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
+from teams.models import Team
 from templates_app.access import EDITOR_ROLES
 from templates_app.domain.search_query import (
     MIN_PREFIX_LENGTH,
@@ -30,6 +31,7 @@ from templates_app.domain.search_query import (
     words_to_look_up,
 )
 from templates_app.domain.search_text import Chunk
+from templates_app.models import Template
 
 # Candidates per stage (the package docstring, 2).
 NAME_LIMIT = 50
@@ -123,11 +125,15 @@ def _word_info(words: list[str], user: Any = None) -> tuple[dict[str, _WordInfo]
     info: dict[str, _WordInfo] = {}
     teams = _Teams(member=[], editor=[])
     for word, english, simple, known, member, editor in rows:
-        # One plain word is one lexeme; should the parser ever cut it, the longest piece stands for it.
-        info[word] = _WordInfo(lexemes=Lexemes(english=max(english, key=len) if english else None,
-                                               simple=max(simple, key=len) if simple else word), known=known)
+        info[word] = _WordInfo(lexemes=_lexemes(word, english, simple), known=known)
         teams = _Teams(member=member, editor=editor)
     return info, teams
+
+
+def _lexemes(word: str, english: list[str], simple: list[str]) -> Lexemes:
+    # One plain word is one lexeme; should the parser ever cut it, the longest piece stands for it.
+    return Lexemes(english=max(english, key=len) if english else None,
+                   simple=max(simple, key=len) if simple else word)
 
 
 def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
@@ -139,8 +145,15 @@ def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
     return sql, [teams.member, teams.editor]
 
 
-def _search_query(chunks: list[Chunk], user: Any = None) -> tuple[SearchQuery, dict[str, _WordInfo], _Teams]:
-    info, teams = _word_info(words_to_look_up(chunks), user)
+def _search_query(chunks: list[Chunk], user: Any = None, *,
+                  known: dict[str, _WordInfo] | None = None) -> tuple[SearchQuery, dict[str, _WordInfo], _Teams]:
+    """The tsqueries of `chunks`, each word's information and `user`'s teams; the words are looked up unless
+    `known` already holds every one (the teams are then not read)."""
+    words = words_to_look_up(chunks)
+    if known is not None and all(word in known for word in words):
+        info, teams = {word: known[word] for word in words}, _Teams(member=[], editor=[])
+    else:
+        info, teams = _word_info(words, user)
     last = chunks[-1].parts[-1]
     # A known whole word needs no prefix: its stem already matches its forms,
     # and an exact lexeme is far cheaper to look up than a prefix.
@@ -265,6 +278,8 @@ class Page:
     # How many candidates, and whether any name holds the words (the typo check).
     total: int = 0
     name_match: bool = False
+    # The page's templates (at most the page's length), read in the same statement, their teams attached.
+    templates: list[Template] = field(default_factory=list)
 
 
 # Sort name → the candidate column it orders by (always descending, then id).
@@ -318,16 +333,64 @@ _PAGE_SQL = """
            (SELECT count(*) FROM candidates) AS count,
            (SELECT coalesce(bool_or(name_match), FALSE) FROM candidates) AS name_match,
            ARRAY(SELECT count(s.stage) FROM generate_series(1, {stage_count}) AS n
-                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found
+                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found, {no_row}
     UNION ALL
-    (SELECT 'row', c.id, c.{key}, NULL, NULL, NULL, NULL FROM candidates c
-     WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows})
+    (SELECT 'row', p.id, p.key, NULL, NULL, NULL, NULL, {row}
+     FROM (SELECT c.id, c.{key} AS key FROM candidates c
+           WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows}) p
+     JOIN templates_app_template t ON t.id = p.id JOIN teams_team team ON team.id = t.team_id)
     UNION ALL
-    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL FROM candidates c WHERE c.category <> ''
-     GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
+    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL, {no_row} FROM candidates c
+     WHERE c.category <> '' GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
     UNION ALL
-    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL FROM candidates c, unnest(c.tags) AS tag
+    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL, {no_row} FROM candidates c, unnest(c.tags) AS tag
      GROUP BY tag ORDER BY count(*) DESC, tag COLLATE "C" LIMIT {facets})"""
+
+
+# Written for search and never shown: not worth reading back for a page.
+SEARCH_ONLY_COLUMNS = ("search_vector", "name_vector", "search_extra_name", "search_extra_tags",
+                       "search_extra_description", "search_checksum")
+
+
+class _PageColumns:
+    """The columns of a page's templates and their teams, read in the candidates statement."""
+
+    def __init__(self) -> None:
+        self.template = [model_field for model_field in Template._meta.concrete_fields
+                         if model_field.name not in SEARCH_ONLY_COLUMNS]
+        self.team = list(Team._meta.concrete_fields)
+        self.template_names = [model_field.attname for model_field in self.template]
+        self.team_names = [model_field.attname for model_field in self.team]
+        self.select = ", ".join([*(f"t.{model_field.column}" for model_field in self.template),
+                                 *(f"team.{model_field.column}" for model_field in self.team)])
+        # Typed, so every part of the UNION agrees on each column's type.
+        self.nulls = ", ".join(f"NULL::{model_field.db_type(connection)}"
+                               for model_field in [*self.template, *self.team])
+        self.team_field = Template._meta.get_field("team")
+
+    def build(self, values: tuple[Any, ...]) -> Template:
+        """The Template (its team attached, as select_related does) from one row's values."""
+        split = len(self.template)
+        template = Template.from_db(connection.alias, self.template_names, _converted(self.template, values[:split]))
+        team = Team.from_db(connection.alias, self.team_names, _converted(self.team, values[split:]))
+        self.team_field.set_cached_value(template, team)
+        return template
+
+
+def _converted(model_fields: list[Any], values: tuple[Any, ...]) -> list[Any]:
+    """Values as the ORM would hand them to the model: through each field's own converter, if it has one."""
+    return [model_field.from_db_value(value, None, connection) if hasattr(model_field, "from_db_value") else value
+            for model_field, value in zip(model_fields, values, strict=True)]
+
+
+_page_columns: _PageColumns | None = None
+
+
+def _columns() -> _PageColumns:
+    global _page_columns
+    if _page_columns is None:
+        _page_columns = _PageColumns()
+    return _page_columns
 
 
 def _page(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *, filtered: bool) -> Page:
@@ -363,8 +426,10 @@ def _page(where: str, params: list[Any], query: SearchQuery, request: PageReques
     if request.after is not None:
         after = f"(c.{key} < %s OR (c.{key} = %s AND c.id > %s::uuid))"
         after_params = [request.after[0], request.after[0], request.after[1]]
+    columns = _columns()
     sql = _PAGE_SQL.format(stages=" UNION ALL ".join(stages), stage_count=len(stages), ranked=_RANKED, key=key,
-                           after=after, rows=request.limit + 1, facets=FACET_LIMIT)
+                           after=after, rows=request.limit + 1, facets=FACET_LIMIT, row=columns.select,
+                           no_row=columns.nulls)
     query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
@@ -389,6 +454,12 @@ def _page(where: str, params: list[Any], query: SearchQuery, request: PageReques
         # Few names hold the words: read them all from the name index's bitmap
         # rather than walk the names shortest first until enough match.
         settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
+    return _read_page(_fetch(sql, all_params, settings), limits, request, columns)
+
+
+def _fetch(sql: str, all_params: list[Any], settings: list[str]) -> list[Any]:
+    """The rows of `sql` run under `settings`, set and reset in the same round trip (client-side binding:
+    server-side binding allows one statement per round trip, and bought no time, docs/templates.md)."""
     if settings:
         sql = "".join(f"SET {setting}; " for setting in dict.fromkeys(settings)) + sql + "; " + _RESET
     with connection.cursor() as cursor:
@@ -402,32 +473,41 @@ def _page(where: str, params: list[Any], query: SearchQuery, request: PageReques
                 raise
             cursor.execute(_RESET)
             raise
+    return fetched
+
+
+def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, columns: _PageColumns) -> Page:
     page = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
-    for kind, row_id, row_key, value, count, name_match, found in fetched:
+    rows: list[tuple[float, uuid.UUID, tuple[Any, ...]]] = []
+    for kind, row_id, row_key, value, count, name_match, found, *template in fetched:
         if kind == "summary":
             page.total, page.name_match = count, name_match
             # A stage that reached its limit may have left matches out.
             page.complete = all(number < limit for number, limit in zip(found, limits, strict=True))
         elif kind == "row":
-            page.ids.append(row_id)
-            page.keys.append(row_key)
+            rows.append((row_key, row_id, tuple(template)))
         else:
             page.facets[kind].append({"value": value, "count": count})
     # The database returns each part in its order; the facets' ties by value as Python compares text.
     for facet in page.facets.values():
         facet.sort(key=lambda item: (-item["count"], item["value"]))
-    order = sorted(range(len(page.ids)), key=lambda index: (-page.keys[index], page.ids[index].int))
-    page.ids, page.keys = [page.ids[index] for index in order], [page.keys[index] for index in order]
+    rows.sort(key=lambda row: (-row[0], row[1].int))
+    page.keys = [row[0] for row in rows]
+    page.ids = [row[1] for row in rows]
+    page.templates = [columns.build(row[2]) for row in rows[:request.limit]]
     return page
 
 
-def _corrections(words: list[str]) -> dict[str, str]:
-    """The vocabulary word each of `words` was most likely meant to be, for those that have one: one round trip.
+def _corrections(words: list[str]) -> dict[str, tuple[str, Lexemes]]:
+    """The vocabulary word each of `words` was most likely meant to be, with its lexemes, for those that have
+    one: one round trip.
 
     Words one typo away (`one_edit_variants`, looked up by equality) come
     first, the one in most names winning (PostgreSQL's statistics of the
     name vector; rarer words count as none), then trigram similarity; failing
     those, the most similar word by trigrams (longer words, bigger typos).
+    The corrections' stems come in the same round trip, so the corrected
+    search needs no lookup of its own.
     """
     if not words:
         return {}
@@ -441,24 +521,29 @@ def _corrections(words: list[str]) -> dict[str, str]:
             " FROM unnest(%s::text[], %s::text[]) AS v(original, variants),"
             " unnest(string_to_array(v.variants, ' ')) AS variant"
             " JOIN templates_app_searchword s ON s.word = variant)"
-            " SELECT original, word, similarity, TRUE FROM near"
+            " SELECT f.original, f.word, f.similarity, f.one_typo,"
+            " tsvector_to_array(to_tsvector('english', f.word)), tsvector_to_array(to_tsvector('simple', f.word))"
+            " FROM (SELECT original, word, similarity, TRUE FROM near"
             " UNION ALL"
             " SELECT w.word, (SELECT s.word FROM templates_app_searchword s WHERE s.word %% w.word"
             " ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1), 0, FALSE"
-            " FROM unnest(%s::text[]) AS w(word) WHERE w.word NOT IN (SELECT original FROM near)",
+            " FROM unnest(%s::text[]) AS w(word) WHERE w.word NOT IN (SELECT original FROM near))"
+            " AS f(original, word, similarity, one_typo)",
             [words, [" ".join(sorted(one_edit_variants(word))) for word in words], words])
         rows = cursor.fetchall()
     shares = _lexeme_shares("name_vector")
     best: dict[str, tuple[bool, float, float, str]] = {}
-    for original, correction, similarity, one_typo in rows:
+    lexemes: dict[str, Lexemes] = {}
+    for original, correction, similarity, one_typo, english, simple in rows:
         if not correction or correction == original:
             continue
+        lexemes[correction] = _lexemes(correction, english, simple)
         score = (one_typo, shares.get(correction, 0.0), similarity, correction)
         # Highest wins; for equal scores the alphabetically first word, so the choice is stable.
         if original not in best or score[:3] > best[original][:3] or (
                 score[:3] == best[original][:3] and correction < best[original][3]):
             best[original] = score
-    return {original: score[3] for original, score in best.items()}
+    return {original: (score[3], lexemes[score[3]]) for original, score in best.items()}
 
 
 def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tuple[Page, bool, str | None]:
@@ -485,8 +570,11 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     corrections = _corrections(unknown)
     if not corrections:
         return found, False, None
-    fixed_text = " ".join(corrections.get(part, part) for chunk in chunks for part in chunk.parts)
-    fixed_query, _, _ = _search_query(query_chunks(fixed_text))
+    fixed_text = " ".join(corrections[part][0] if part in corrections else part
+                          for chunk in chunks for part in chunk.parts)
+    # Words of the vocabulary are whole words; the others were looked up with the query.
+    known = {**info, **{word: _WordInfo(lexemes=lexemes, known=True) for word, lexemes in corrections.values()}}
+    fixed_query, _, _ = _search_query(query_chunks(fixed_text), known=known)
     fixed = _page(where, params, fixed_query, request, filtered=filtered)
     if fixed.total and (not found.total or fixed.name_match):
         return fixed, True, fixed_text

@@ -127,16 +127,36 @@ def invoices(personas) -> list[str]:
     return made
 
 
-def test_search_reads_three_queries_and_a_typo_six(personas, invoices, django_assert_num_queries) -> None:
+def test_search_reads_two_queries_and_a_typo_four(personas, invoices, django_assert_num_queries) -> None:
     viewer = personas.users["viewer"]
     search_templates(viewer, query="invoces")  # reads the statistics the planner shortcuts use (cached a minute)
-    # The words' stems and the user's teams; the candidates, ranked; the page's rows.
-    with django_assert_num_queries(3):
-        assert len(search_templates(viewer, query="invoice").templates) == 7
-    # ...then the corrections, the corrected words' stems, and their candidates.
-    with django_assert_num_queries(6):
+    # The words' stems and the user's teams; the candidates, ranked, with the page's rows and their teams.
+    with django_assert_num_queries(2):
+        result = search_templates(viewer, query="invoice")
+        assert len(result.templates) == 7
+        assert {template.team.slug for template in result.templates} == {personas.team.slug}
+    # ...then the corrections with their stems, and the corrected words' candidates.
+    with django_assert_num_queries(4):
         result = search_templates(viewer, query="invoces")
     assert (result.typo_fallback, result.corrected_query) == (True, "invoices")
+
+
+def test_the_page_read_with_the_candidates_is_what_the_orm_reads(personas, invoices) -> None:
+    from templates_app.selectors import SEARCH_ONLY_COLUMNS
+
+    found = search_templates(personas.users["viewer"], query="invoice").templates
+    by_orm = {template.pk: template for template in
+              Template.objects.filter(pk__in=[t.pk for t in found]).select_related("team")}
+    assert len(found) == len(by_orm) == 7
+    for template in found:
+        expected = by_orm[template.pk]
+        assert template.get_deferred_fields() == set(SEARCH_ONLY_COLUMNS)
+        for model_field in Template._meta.concrete_fields:
+            if model_field.attname not in SEARCH_ONLY_COLUMNS:
+                assert getattr(template, model_field.attname) == getattr(expected, model_field.attname)
+        for model_field in template.team._meta.concrete_fields:
+            assert getattr(template.team, model_field.attname) == getattr(expected.team, model_field.attname)
+        assert not template._state.adding and template._state.db == expected._state.db
 
 
 @pytest.mark.parametrize("query,corrected,expected", [
