@@ -136,7 +136,8 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
         decided, next_frontier, queued = books.decide(settled, targets_from_rows(pending.fetchall()))
         if next_frontier or any(row["awaiting"] for row in decided):
             books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(decided).decode()])
-            return _general(books, next_frontier, frozenset(), [], inline_capacity, queued=bool(queued))
+            return _general(books, next_frontier, frozenset(), [], inline_capacity, queued=bool(queued),
+                            changed=True)
         rows = decided
     in_flight, unsettled, failed_any = flags.fetchone()
     if not queued and not unsettled:
@@ -218,10 +219,12 @@ def _queue_of(books: Books, run_id: int, node_id: str, queue: str) -> str:
 
 
 def _general(books: Books, settled: list[tuple[str, Any]], marked: frozenset[str], failed: list[tuple[Any, Any]],
-             inline_capacity: int, *, queued: bool = False) -> list[Batch]:
+             inline_capacity: int, *, queued: bool = False, changed: bool = False) -> list[Batch]:
     """The rest of the recording through the general bookkeeping, in the same transaction:
     the recorded nodes' edges (`settled`; those in `marked` were flagged by the record), then each
-    failed attempt this batch still holds (retried, or failed for good under the error policy)."""
+    failed attempt this batch still holds (retried, or failed for good under the error policy).
+    A batch that recorded nothing (every lease lost) changes nothing more."""
+    changed = changed or bool(marked)
     if books.state.is_active and settled:
         queued = books.settle(settled, marked=marked) or queued
     elif books.state.is_terminal and any(books.graph.facts[node_id].kind == "output" for node_id in marked):
@@ -235,10 +238,14 @@ def _general(books: Books, settled: list[tuple[str, Any]], marked: frozenset[str
             if claimed.run_id not in held:
                 _dropped(claimed)
                 continue
+            changed = True
             add_reports(books, claimed.node_id, None, result.reports[1])
             record_failed_attempt(books, run_id=claimed.run_id, node_id=claimed.node_id,
                                   lease_owner=claimed.owner, error=result.failure.to_dict(),
                                   retryable=result.failure.retryable, inputs=result.inputs)
+    if not changed:
+        books.close()
+        return []
     known = books.dispatch(inline_capacity=inline_capacity, report=not queued)
     if known is not None:
         books.finish_if_done(known)
