@@ -452,8 +452,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     bench = Bench()
     rows: list[dict[str, Any]] = []
 
-    # BENCH_ENGINE_ONLY=wide,chain,… measures only the phases named (their names below).
-    only = {name.strip() for name in os.environ.get("BENCH_ENGINE_ONLY", "").split(",") if name.strip()}
+    # BENCH_ENGINE_ONLY="wide workflow;chain;…" measures only the phases named (their names below).
+    only = {name.strip() for name in os.environ.get("BENCH_ENGINE_ONLY", "").split(";") if name.strip()}
 
     def phase(name: str, measure: Callable[[], list[dict[str, Any]]]) -> None:
         """One figure's rows; a phase that fails says so in the table instead of losing the rest."""
