@@ -184,6 +184,10 @@ def step(execution_id: Any, run_ids: list[int]) -> None:
         graph = batch[0].graph
         results = [(claimed, run_one(claimed)) for claimed in batch]
         capacity = inline_capacity() if time.monotonic() < budget_end else 0
-        todo.extend(record_batch(results, inline_capacity=capacity))
+        # Lines written while a batch is recorded name its execution, and its node when it has one.
+        single = {"node_id": batch[0].node_id} if len(batch) == 1 else {}
+        with structlog.contextvars.bound_contextvars(execution_id=str(execution_id), team=str(batch[0].team_id),
+                                                     **single):
+            todo.extend(record_batch(results, inline_capacity=capacity))
     if leftovers and graph is not None:
         send_now(execution_id, leftovers, graph)
