@@ -20,8 +20,9 @@ from executions.engine import reaper, stepping
              # only frees a worker process stuck past the longest node timeout allowed.
              soft_time_limit=int(settings.EXECUTION_MAX_NODE_TIMEOUT_S) + 60,
              time_limit=int(settings.EXECUTION_MAX_NODE_TIMEOUT_S) + 120)
-def step(execution_id: str, run_id: int) -> None:
-    stepping.step(execution_id, int(run_id))
+def step(execution_id: str, run_id: int, more: list[int] | None = None) -> None:
+    # `more`: the other cheap runs of a batch message (claimed, run and recorded together).
+    stepping.step(execution_id, [int(run_id), *(int(other) for other in more or ())])
 
 
 @shared_task(name="executions.reap", ignore_result=True, soft_time_limit=100, time_limit=120)

@@ -293,8 +293,11 @@ EXECUTION_SHORT_BACKOFF_S = env_float("EXECUTION_SHORT_BACKOFF_S", 2.0)
 # How many lost leases (a worker died) a node run survives before it fails.
 EXECUTION_LOST_LEASE_RETRIES = env_int("EXECUTION_LOST_LEASE_RETRIES", 2)
 # Cheap operators that became ready run inline in the task that readied them, up to this many
-# per step and this much time per task (0 turns inlining off).
+# batches per step and this much time per task (0 turns inlining off).
 EXECUTION_INLINE_MAX = env_int("EXECUTION_INLINE_MAX", 1)
+# The most cheap node runs of one execution a step task claims, runs and records together (one
+# claim, one record transaction for all); 0 or 1: one run per claim and record.
+EXECUTION_BATCH_MAX = env_int("EXECUTION_BATCH_MAX", 16)
 EXECUTION_INLINE_BUDGET_MS = env_float("EXECUTION_INLINE_BUDGET_MS", 50.0)
 EXECUTION_REAPER_INTERVAL_S = env_float("EXECUTION_REAPER_INTERVAL_S", 1.0)
 # Log lines a node may write to its execution's event stream.

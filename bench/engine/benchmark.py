@@ -452,8 +452,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     bench = Bench()
     rows: list[dict[str, Any]] = []
 
+    # BENCH_ENGINE_ONLY="wide workflow;chain;…" measures only the phases named (their names below).
+    only = {name.strip() for name in os.environ.get("BENCH_ENGINE_ONLY", "").split(";") if name.strip()}
+
     def phase(name: str, measure: Callable[[], list[dict[str, Any]]]) -> None:
         """One figure's rows; a phase that fails says so in the table instead of losing the rest."""
+        if only and name not in only:
+            return
         try:
             rows.extend(measure())
         except Exception as error:
@@ -530,14 +535,31 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 row("node steps/s, wide workflow, every step through the broker", width + 1, "steps/s",
                     engine_rate, baseline_name="raw Celery no-op tasks/s (same run)", baseline=raw)]
 
-    with running(WorkerGroup(worker_env())) as workers:
-        phase("wide workflow", wide)
-        phase("chain", chain)
-        phase("two-node executions", small_executions)
-        phase("commands", commands)
-        phase("SIGKILL recovery", lambda: recovery(workers))
-        phase("10,000-node workflow", lambda: large(workers))
-        phase("10,000-node workflow, workers killed", lambda: large_killed(workers))
-    with running(WorkerGroup(worker_env(EXECUTION_INLINE_MAX="0")), with_beat=False):
-        phase("without inline steps", without_inline)
+    def unbatched() -> list[dict[str, Any]]:
+        engine_rate, raw = throughput(bench, width)
+        return [row("node steps/s, wide workflow, one run per claim and record (EXECUTION_BATCH_MAX=1)",
+                    width + 1, "steps/s", engine_rate, baseline_name="raw Celery no-op tasks/s (same run)",
+                    baseline=raw, target=round(raw * 0.5, 1))]
+
+    def wanted(*names: str) -> bool:
+        return not only or bool(only & set(names))
+
+    main_phases = ("wide workflow", "chain", "two-node executions", "commands", "SIGKILL recovery",
+                   "10,000-node workflow", "10,000-node workflow, workers killed")
+    if wanted(*main_phases):
+        with running(WorkerGroup(worker_env())) as workers:
+            phase("wide workflow", wide)
+            phase("chain", chain)
+            phase("two-node executions", small_executions)
+            phase("commands", commands)
+            phase("SIGKILL recovery", lambda: recovery(workers))
+            phase("10,000-node workflow", lambda: large(workers))
+            phase("10,000-node workflow, workers killed", lambda: large_killed(workers))
+
+    if wanted("without inline steps"):
+        with running(WorkerGroup(worker_env(EXECUTION_INLINE_MAX="0")), with_beat=False):
+            phase("without inline steps", without_inline)
+    if wanted("without batches"):
+        with running(WorkerGroup(worker_env(EXECUTION_BATCH_MAX="1")), with_beat=False):
+            phase("without batches", unbatched)
     return rows

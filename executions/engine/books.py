@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -89,6 +90,27 @@ class Dispatch:
     node_id: str
     queue: str
     countdown: float | None = None
+    # Further cheap runs the same message carries: its task claims, runs and records them together
+    # (`EXECUTION_BATCH_MAX`).
+    more: tuple[int, ...] = ()
+
+
+def batched(items: Sequence[Dispatch], graph: CompiledVersion) -> list[Dispatch]:
+    """Step messages for these runs: cheap runs (no countdown) of one queue go together, up to
+    `EXECUTION_BATCH_MAX` a message; every other run gets a message of its own."""
+    size = max(1, int(settings.EXECUTION_BATCH_MAX))
+    messages: list[Dispatch] = []
+    groups: dict[str, list[Dispatch]] = {}
+    for item in items:
+        if size > 1 and item.countdown is None and not item.more and graph.facts[item.node_id].cheap:
+            groups.setdefault(item.queue, []).append(item)
+        else:
+            messages.append(item)
+    for group in groups.values():
+        for first in range(0, len(group), size):
+            chunk = group[first:first + size]
+            messages.append(replace(chunk[0], more=tuple(item.run_id for item in chunk[1:])))
+    return messages
 
 
 # The pending targets of settled edges, read after the execution's lock was taken.
@@ -159,8 +181,9 @@ class Books:
     _needs_gate: bool = False
     # History rows of this transaction's state changes, inserted by the closing statement.
     transitions: list[dict[str, Any]] = field(default_factory=list)
-    # Inline runs claimed in the record's closing round trip (`recording`): `claiming.Claim`s.
-    pre_claimed: list[Any] = field(default_factory=list)
+    # Inline runs claimed in the record's closing round trip (`recording`): batches of
+    # `claiming.Claim`s, one lease owner each.
+    pre_claimed: list[list[Any]] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -237,7 +260,7 @@ class Books:
         self.buffer.publish()
         from executions.engine.dispatching import send_after_commit
 
-        for item in self.dispatches:
+        for item in batched(self.dispatches, self.graph):
             send_after_commit(self.execution.pk, item)
         self.dispatches = []
 

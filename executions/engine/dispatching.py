@@ -8,6 +8,7 @@ from symphony_site.events import send_task_on_commit
 
 if TYPE_CHECKING:
     from executions.engine.books import Dispatch
+    from executions.engine.graphs import CompiledVersion
 
 
 def send_after_commit(execution_id: Any, item: Dispatch) -> None:
@@ -17,12 +18,16 @@ def send_after_commit(execution_id: Any, item: Dispatch) -> None:
     options: dict[str, Any] = {"queue": item.queue or "steps"}
     if item.countdown:
         options["countdown"] = item.countdown
-    send_task_on_commit(step, args=[str(execution_id), item.run_id], **options)
+    args: list[Any] = [str(execution_id), item.run_id]
+    if item.more:
+        args.append(list(item.more))  # a batch: one message, one claim for all of them
+    send_task_on_commit(step, args=args, **options)
 
 
-def send_now(execution_id: Any, item: Dispatch) -> None:
-    """A run kept for inline that the task had no time left for: send it after all."""
-    from executions.models import NodeRun
+def send_now(execution_id: Any, items: list[Dispatch], graph: CompiledVersion) -> None:
+    """Runs kept for inline that the task had no time left for: send them after all, cheap ones of
+    one queue together up to `EXECUTION_BATCH_MAX` a message."""
+    from executions.engine.books import batched
 
-    queue = item.queue or NodeRun.objects.values_list("queue", flat=True).get(pk=item.run_id)
-    send_after_commit(execution_id, type(item)(run_id=item.run_id, node_id=item.node_id, queue=queue))
+    for item in batched(items, graph):
+        send_after_commit(execution_id, item)

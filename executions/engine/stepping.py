@@ -1,26 +1,30 @@
-"""One step: claim a queued node run, run its node outside any transaction, record the result.
+"""One step: claim queued node runs, run their nodes outside any transaction, record the results.
 
     claim   one statement (`claiming`; its own transaction, or the previous record's for an
-            inline successor): Queued → Running only while the execution runs, with a lease
+            inline batch): Queued → Running only while the execution runs, with a lease each
             (owner, expiry from the database clock); `node.started` is written with it and
             the inputs' outputs are read with it
     run     no transaction: inputs resolved from upstream outputs, `registry.run_node`, the
             outgoing edges settled in memory (a condition that fails fails the attempt);
             the process's lease keeper renews the lease while the node runs
-    record  one short transaction: the result is written only if this attempt still holds
-            the lease; successors are counted, decided, queued or skipped; up to
+    record  one short transaction: each result is written only if this batch still holds that
+            run's lease; successors are counted, decided, queued or skipped; up to
             `max_parallel` are dispatched after commit
 
-A duplicated or late message finds the run no longer queued and does nothing; a
-result whose lease was taken over is dropped; so every node's result is
-recorded once and no successor is dispatched twice. Cheap operators made ready
-by a step may run inline in the same task, within a small time budget, instead
-of paying a broker round trip each.
+A batch is what one claim took: the runs one message names (one run, or up to
+`EXECUTION_BATCH_MAX` cheap ones of one execution) or the cheap runs a record kept for its
+task. Its runs are claimed in one statement, run one after another, and recorded in one
+transaction: one lock, one commit and one event flush for all of them.
+
+A duplicated or late message finds its runs no longer queued and does nothing; a
+result whose lease was taken over is dropped (only that run's: the batch's others are
+recorded); so every node's result is recorded once and no successor is dispatched twice.
+Cheap operators made ready by a step may run inline in the same task, within a small time
+budget, instead of paying a broker round trip each.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,16 +36,13 @@ from django.conf import settings
 from django.db import transaction
 
 from executions.engine import recording
-from executions.engine.books import Books, Dispatch
-from executions.engine.claiming import Claim, claim
-from executions.engine.dispatching import send_now
-from executions.engine.leases import (
-    EngineReporter,
-    RunningNode,
-    add_reports,
-    keeper,
+from executions.engine.books import Dispatch
+from executions.engine.claiming import Claim, claim_batch
+from executions.engine.claiming import (
+    claim as claim,  # the one-run claim, for callers of this module
 )
-from executions.engine.outcomes import record_failed_attempt
+from executions.engine.dispatching import send_now
+from executions.engine.leases import EngineReporter, RunningNode, keeper
 from executions.runtime import registry
 from executions.runtime.contract import NodeContext, NodeFailure, NodeOutcome
 from executions.runtime.flow import Arrival, Settled, resolve_inputs, settle_outgoing
@@ -49,7 +50,6 @@ from instruments.worker import node_context_fields
 from symphony_site import metrics
 from workflows.domain import Workflow
 
-logger = logging.getLogger(__name__)
 step_logger = structlog.get_logger("symphony.step")
 
 @dataclass(frozen=True, slots=True)
@@ -122,77 +122,72 @@ def execute(claimed: Claim) -> Result:
         lease_keeper.unregister(running)
 
 
-def record(claimed: Claim, result: Result, *, inline_capacity: int = 0) -> list[Dispatch | Claim]:
-    """Write the result if this attempt still holds the lease; answer the runs kept for inline
-    (those claimed with the record first)."""
-    _, lines = result.reports  # the attempt's log lines; its last progress is superseded
+def record(claimed: Claim, result: Result, *, inline_capacity: int = 0) -> list[recording.Batch]:
+    """Write one run's result if this attempt still holds the lease (a batch of one)."""
+    return record_batch([(claimed, result)], inline_capacity=inline_capacity)
+
+
+def record_batch(results: list[tuple[Claim, Result]], *, inline_capacity: int = 0) -> list[recording.Batch]:
+    """Write a batch's results (one transaction, one execution-row lock): each run's only if this
+    batch still holds its lease. Answers the batches kept for this task (claimed with the record
+    first, then those only kept)."""
     with transaction.atomic():
-        if result.outcome is not None:
-            books = recording.record_completed(
-                execution_id=claimed.execution_id, run_id=claimed.run_id, node_id=claimed.node_id,
-                owner=claimed.owner, attempt=claimed.attempt, outcome=result.outcome, inputs=result.inputs,
-                settlements=result.settlements, lines=lines, max_parallel=claimed.max_parallel,
-                inline_capacity=inline_capacity)
-            if books is None:
-                return _dropped(claimed)
-            return [*books.pre_claimed, *books.inline]
-        assert result.failure is not None
-        opened = Books.open(claimed.execution_id)
-        if opened is None:
-            return []
-        add_reports(opened, claimed.node_id, None, lines)
-        if not record_failed_attempt(
-                opened, run_id=claimed.run_id, node_id=claimed.node_id, lease_owner=claimed.owner,
-                error=result.failure.to_dict(), retryable=result.failure.retryable, inputs=result.inputs):
-            transaction.set_rollback(True)
-            return _dropped(claimed)
-        opened.close()
-        return [*opened.inline]
+        return recording.record_batch(results, inline_capacity=inline_capacity)
 
 
-def _dropped(claimed: Claim) -> list[Dispatch | Claim]:
-    # Another attempt owns the node now (the lease lapsed): this result is dropped, and nothing it
-    # would have caused happens.
-    logger.info("Dropped the result of node %s (run %s): its lease was lost", claimed.node_id, claimed.run_id)
-    return []
+def inline_capacity() -> int:
+    """Runs a record may keep for this task: `EXECUTION_INLINE_MAX` batches of up to
+    `EXECUTION_BATCH_MAX` each."""
+    return max(0, int(settings.EXECUTION_INLINE_MAX)) * max(1, int(settings.EXECUTION_BATCH_MAX))
 
 
-def step(execution_id: Any, run_id: int) -> None:
-    """The step task's body: this run, then cheap successors inline while the budget lasts.
+def run_one(claimed: Claim) -> Result:
+    """Run one claimed node (no transaction open), with its metrics and log line."""
+    facts = claimed.graph.facts[claimed.node_id]
+    # Every log line written while this node runs and is recorded names it (docs/operations.md).
+    with structlog.contextvars.bound_contextvars(execution_id=str(claimed.execution_id), node_id=claimed.node_id,
+                                                 team=str(claimed.team_id)):
+        started = time.perf_counter()
+        result = execute(claimed)
+        seconds = time.perf_counter() - started
+        failure_code = result.failure.code if result.failure is not None else None
+        metrics.node_attempt(node_kind=facts.kind, node_type=facts.type_name, attempt=claimed.attempt,
+                             seconds=seconds, failure_code=failure_code)
+        step_logger.info("node.attempt", node_type=facts.type_name, attempt=claimed.attempt,
+                         outcome="failed" if failure_code else "completed", error_code=failure_code,
+                         duration_ms=round(seconds * 1000, 2))
+    return result
 
-    A successor comes back from the record either claimed already (in the record's closing
-    round trip: it is running under this task's lease and must run here) or only kept (claimed
-    here if the budget still allows, else sent through the broker)."""
+
+def step(execution_id: Any, run_ids: list[int]) -> None:
+    """The step task's body: the message's runs (one batch), then cheap runs kept inline while the
+    budget lasts.
+
+    A batch comes back from the record either claimed already (in the record's closing round
+    trip: its runs are running under this task's lease and must run here) or only kept (claimed
+    here if the budget still allows, else sent through the broker). Each batch runs its nodes one
+    after another and records them together; the claim of the next batch is where a pause or a
+    cancel is seen (nothing is claimed unless the execution runs)."""
     budget_end = time.monotonic() + settings.EXECUTION_INLINE_BUDGET_MS / 1000
-    todo: deque[Dispatch | Claim] = deque([Dispatch(run_id=run_id, node_id="", queue="")])
+    todo: deque[recording.Batch] = deque([claim_batch(execution_id, run_ids)])
     leftovers: list[Dispatch] = []
-    first = True
+    graph = None
     while todo:
-        item = todo.popleft()
-        if isinstance(item, Claim):
-            claimed: Claim | None = item
-        elif not first and time.monotonic() >= budget_end:
-            leftovers.append(item)
+        batch = todo.popleft()
+        if batch and isinstance(batch[0], Dispatch):
+            if time.monotonic() >= budget_end:
+                leftovers.extend(batch)
+                continue
+            batch = claim_batch(execution_id, [item.run_id for item in batch])
+        if not batch:
             continue
-        else:
-            claimed = claim(execution_id, item.run_id)
-        first = False
-        if claimed is None:
-            continue
-        facts = claimed.graph.facts[claimed.node_id]
-        # Every log line written while this node runs and is recorded names it (docs/operations.md).
-        with structlog.contextvars.bound_contextvars(execution_id=str(execution_id), node_id=claimed.node_id,
-                                                     team=str(claimed.team_id)):
-            started = time.perf_counter()
-            result = execute(claimed)
-            seconds = time.perf_counter() - started
-            failure_code = result.failure.code if result.failure is not None else None
-            metrics.node_attempt(node_kind=facts.kind, node_type=facts.type_name, attempt=claimed.attempt,
-                                 seconds=seconds, failure_code=failure_code)
-            step_logger.info("node.attempt", node_type=facts.type_name, attempt=claimed.attempt,
-                             outcome="failed" if failure_code else "completed", error_code=failure_code,
-                             duration_ms=round(seconds * 1000, 2))
-            capacity = settings.EXECUTION_INLINE_MAX if time.monotonic() < budget_end else 0
-            todo.extend(record(claimed, result, inline_capacity=capacity))
-    for leftover in leftovers:
-        send_now(execution_id, leftover)
+        graph = batch[0].graph
+        results = [(claimed, run_one(claimed)) for claimed in batch]
+        capacity = inline_capacity() if time.monotonic() < budget_end else 0
+        # Lines written while a batch is recorded name its execution, and its node when it has one.
+        single = {"node_id": batch[0].node_id} if len(batch) == 1 else {}
+        with structlog.contextvars.bound_contextvars(execution_id=str(execution_id), team=str(batch[0].team_id),
+                                                     **single):
+            todo.extend(record_batch(results, inline_capacity=capacity))
+    if leftovers and graph is not None:
+        send_now(execution_id, leftovers, graph)

@@ -121,7 +121,8 @@ def messages(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[tuple[str, 
     sent: list[tuple[str, int]] = []
 
     def keep(task: Any, *, args: Any = (), **options: Any) -> None:
-        transaction.on_commit(lambda: sent.append((args[0], args[1])))
+        # (execution id, run id), and the other runs of a batch message when it carries some
+        transaction.on_commit(lambda: sent.append(tuple(args)))
 
     monkeypatch.setattr(dispatching, "send_task_on_commit", keep)
     return sent
@@ -131,8 +132,7 @@ def take_steps(sent: list[tuple[str, int]], *, limit: int = 10_000) -> int:
     """Run the step task's function in this process for each kept message, oldest first."""
     steps = 0
     while sent and steps < limit:
-        execution_id, run_id = sent.pop(0)
-        tasks.step(execution_id, run_id)
+        tasks.step(*sent.pop(0))
         steps += 1
     return steps
 

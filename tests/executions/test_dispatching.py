@@ -20,10 +20,9 @@ from django.conf import settings
 
 from executions.engine.books import Dispatch
 from executions.engine.dispatching import send_after_commit, send_now
-from executions.models import NodeRun
 from workflows import samples as s
 
-from .conftest import document, start, store, wait_for
+from .conftest import document, store
 
 PROBE_QUEUE = "dispatch-probe"  # consumed by no worker
 
@@ -72,14 +71,24 @@ def test_a_message_waits_for_the_commit(broker, transactional_db) -> None:
     assert [message["args"] for message in sent(broker)] == [["7", 11]]  # nothing for the rollback
 
 
-def test_send_now_reads_the_runs_queue_when_the_item_has_none(broker, engine) -> None:
-    # An interactive input waits for its answer: the execution sends no step message of its own.
-    built = document("Waits", [s.node_input("topic", "string", interactive=True, prompt="Topic?"),
-                               s.node_output("out", "string")],
-                     [s.data_edge("e1", "topic", "value", "out", "value")])
-    execution = wait_for(start(engine, store(engine, built)), ("waiting_for_input",))
-    waiting = NodeRun.objects.get(execution=execution, node_id="topic")
-    NodeRun.objects.filter(pk=waiting.pk).update(queue=PROBE_QUEUE)
-    send_now(execution.pk, Dispatch(run_id=waiting.pk, node_id="topic", queue=""))
-    assert [(message["args"], message["routing_key"]) for message in sent(broker)] == [
-        ([str(execution.pk), waiting.pk], PROBE_QUEUE)]
+def test_send_now_sends_cheap_leftovers_together_and_others_alone(broker, settings, transactional_db,
+                                                                  personas) -> None:
+    """Runs a task kept for inline but had no time left for: cheap ones of one queue share a
+    message, up to EXECUTION_BATCH_MAX; a run that is not cheap, or waits for a countdown, goes
+    alone."""
+    from executions.engine.graphs import compiled
+
+    settings.EXECUTION_BATCH_MAX = 2
+    built = document("Mixed", [s.node_input("in", "any"),
+                               *(s.node_operator(f"c{i}", "select", {"path": "x"}) for i in range(3)),
+                               s.node_operator("wait", "delay", {"milliseconds": 1})],
+                     [*(s.data_edge(f"e{i}", "in", "value", f"c{i}", "value") for i in range(3)),
+                      s.data_edge("e9", "in", "value", "wait", "value")])
+    workflow = store(personas, built)
+    graph = compiled(workflow.current_version_id)
+    send_now(7, [Dispatch(run_id=21, node_id="c0", queue=PROBE_QUEUE),
+                 Dispatch(run_id=22, node_id="wait", queue=PROBE_QUEUE),
+                 Dispatch(run_id=23, node_id="c1", queue=PROBE_QUEUE),
+                 Dispatch(run_id=24, node_id="c2", queue=PROBE_QUEUE, countdown=0.5),
+                 Dispatch(run_id=25, node_id="c2", queue=PROBE_QUEUE)], graph)
+    assert [message["args"] for message in sent(broker)] == [["7", 22], ["7", 24], ["7", 21, [23]], ["7", 25]]

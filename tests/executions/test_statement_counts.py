@@ -68,8 +68,9 @@ def test_a_two_node_execution_stays_within_its_statement_ceiling(personas: Any,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_wide_workflow_step_stays_within_its_statement_ceiling(personas: Any,
+def test_a_wide_workflow_step_stays_within_its_statement_ceiling(personas: Any, settings: Any,
                                                                  messages: list[tuple[str, int]]) -> None:
+    settings.EXECUTION_BATCH_MAX = 1  # one run per claim and record, as before batches (test_batches.py)
     width = 60
     execution, starting, stepping, _ = run_counted(personas, wide(width), messages)
     assert execution.state == "completed"
