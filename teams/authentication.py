@@ -106,10 +106,12 @@ def user_for_key(key: str, *, with_teams: bool = False) -> tuple[Any, ApiToken] 
     return user, token
 
 
+# A view with this attribute set (MeView) has the token's statement read the user's teams too.
+READS_TEAMS_ATTRIBUTE = "token_reads_teams"
+
+
 class TokenAuthentication(authentication.BaseAuthentication):
     keyword = "Token"
-    # Whether the lookup also reads the user's teams (MeView's subclass).
-    with_teams = False
 
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
@@ -121,7 +123,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        found = user_for_key(key, with_teams=self.with_teams)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        found = user_for_key(key, with_teams=bool(getattr(view, READS_TEAMS_ATTRIBUTE, False)))
         if found is None:
             raise exceptions.AuthenticationFailed("The token is invalid or has been revoked.")
         return found
@@ -130,17 +133,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class TokenWithTeamsAuthentication(TokenAuthentication):
-    """The same token check, reading the user's teams in the same statement (`/me/`)."""
-
-    with_teams = True
-
-
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Describes `Authorization: Token <key>` in the OpenAPI schema."""
 
     target_class = "teams.authentication.TokenAuthentication"
-    match_subclasses = True
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

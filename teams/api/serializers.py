@@ -94,7 +94,7 @@ class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     teams = serializers.SerializerMethodField()
 
     def get_teams(self, user: Any) -> list[dict[str, Any]]:
-        # A token request read them with the token (teams.authentication.TokenWithTeamsAuthentication).
+        # A token request read them with the token (MeView.token_reads_teams, teams/authentication.py).
         read_with_token = user.__dict__.get(TEAMS_ATTRIBUTE)
         if read_with_token is not None:
             return read_with_token  # type: ignore[no-any-return]

@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from symphony_site.actors import Actor
-from symphony_site.api.authentication import CsrfSessionAuthentication
 from symphony_site.api.errors import ApiError, NotFound
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.serializers import ErrorSerializer, page_of
@@ -22,7 +21,6 @@ from symphony_site.origins import actor_from_request, api_origin
 from teams import selectors, services
 from teams.access import access_team
 from teams.api import serializers as s
-from teams.authentication import TokenWithTeamsAuthentication
 from teams.login_limits import LoginGuard, LoginLimited
 from teams.models import ApiToken, Membership, Team
 from teams.roles import Role
@@ -100,8 +98,9 @@ class TokenDetailView(APIView):
 
 
 class MeView(APIView):
-    # The token's statement reads the user's teams too: one statement for the whole request.
-    authentication_classes = [TokenWithTeamsAuthentication, CsrfSessionAuthentication]
+    # The token's statement reads the user's teams too: one statement for the whole request
+    # (teams/authentication.py).
+    token_reads_teams = True
 
     @extend_schema(responses={200: s.MeSerializer, **ERRORS}, tags=["auth"])
     def get(self, request: Request) -> Response:
