@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "symphony_site.api.middleware.ApiMethodMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, skipped on API paths (no API view shows a flash message).
+    "symphony_site.api.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "teams.middleware.CurrentTeamMiddleware",
     "symphony_site.api.middleware.ServiceErrorPageMiddleware",

@@ -1,5 +1,7 @@
 """The executions list's rows from `.values()` (symphony_site/api/rows.py says why); the same shape
-as `ExecutionSummarySerializer` (tests/api/test_list_rows.py compares them)."""
+as `ExecutionSummarySerializer`. One execution's full shape (`detail`), as `ExecutionSerializer`
+gives it, from the instances the page loads. tests/api/test_list_rows.py compares both with the
+serializers."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from executions import selectors
-from executions.models import Execution
+from executions.domain import Command
+from executions.models import Execution, ExecutionTransition, NodeRun
 from symphony_site.api.rows import text_or_none, timestamp
 
 LIST_VALUES = (
@@ -44,3 +47,77 @@ def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "started_at": timestamp(row["started_at"]),
         "finished_at": timestamp(row["finished_at"]),
     } for row in rows]
+
+
+# -- one execution in full ----------------------------------------------------------------------
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def node_run_row(run: NodeRun) -> dict[str, Any]:
+    """`NodeRunSerializer`'s shape."""
+    return {
+        "node_id": run.node_id,
+        "node_kind": run.node_kind,
+        "node_type": run.node_type,
+        "state": run.state,
+        "attempt": int(run.attempt),
+        "max_attempts": int(run.max_attempts),
+        "started_at": timestamp(run.started_at),
+        "finished_at": timestamp(run.finished_at),
+        "duration_ms": _float_or_none(run.duration_ms),
+        "output": run.output,
+        "error": run.error,
+        "progress": _float_or_none(run.progress),
+        "message": run.message,
+        "skip_reason": run.skip_reason or None,
+        "awaiting_input": bool(run.awaiting_input),
+        "reused_from": text_or_none(run.reused_from_id),
+        "cached": bool(run.cached),
+        "usage": run.usage,
+    }
+
+
+def transition_row(transition: ExecutionTransition) -> dict[str, Any]:
+    """`TransitionSerializer`'s shape."""
+    return {
+        "from_state": transition.from_state,
+        "to_state": transition.to_state,
+        "actor": transition.actor_name,
+        "reason": transition.reason,
+        "at": timestamp(transition.at),
+    }
+
+
+def detail(execution: Execution, *, runs: list[NodeRun], history: list[ExecutionTransition],
+           progress: dict[str, Any], commands: list[Command]) -> dict[str, Any]:
+    """`ExecutionSerializer`'s shape (the execution from `access_execution`, with its workflow and
+    version loaded); tests/api/test_list_rows.py compares them."""
+    from instruments.selectors import execution_usage
+
+    return {
+        "id": str(execution.pk),
+        "team": str(execution.team_id),
+        "workflow": str(execution.workflow_id),
+        "workflow_name": execution.workflow.name,
+        "version": str(execution.workflow_version.version),
+        "state": execution.state,
+        "state_reason": execution.state_reason,
+        "inputs": execution.inputs,
+        "outputs": execution.outputs,
+        "error": execution.error,
+        "progress": progress,
+        "node_runs": [node_run_row(run) for run in runs],
+        "history": [transition_row(transition) for transition in history],
+        "available_commands": [command.value for command in commands],
+        "trigger": execution.trigger,
+        "started_by": execution.started_by_name or None,
+        "rerun_of": text_or_none(execution.rerun_of_id),
+        "created_at": timestamp(execution.created_at),
+        "started_at": timestamp(execution.started_at),
+        "finished_at": timestamp(execution.finished_at),
+        "usage": execution_usage([{"node_id": run.node_id, "usage": run.usage, "cached": run.cached,
+                                   "reused_from": run.reused_from_id} for run in runs]),
+    }

@@ -18,7 +18,7 @@ from executions.access import access_execution
 from executions.api import rows
 from executions.api import serializers as s
 from executions.models import Execution
-from executions.services.availability import commands_available
+from executions.services.availability import commands_available_from
 from executions.services.commands import MISSING
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_rows_response
@@ -32,12 +32,12 @@ TAGS = ["executions"]
 
 
 def execution_body(execution: Execution) -> dict[str, Any]:
-    """The full execution shape: node runs, history, progress with its estimate, commands now."""
+    """The full execution shape: node runs, history, progress with its estimate, commands now —
+    `ExecutionSerializer`'s shape, built by plain functions (executions/api/rows.py)."""
     runs = selectors.node_runs_of(execution)
-    context = {"node_runs": runs, "history": selectors.history_of(execution),
-               "progress": selectors.progress_for(execution, runs).to_dict(),
-               "available_commands": commands_available(execution)}
-    return s.ExecutionSerializer(execution, context=context).data  # type: ignore[return-value]
+    return rows.detail(execution, runs=runs, history=selectors.history_of(execution),
+                       progress=selectors.progress_for(execution, runs).to_dict(),
+                       commands=commands_available_from(execution, runs))
 
 
 def _detail(user: Any, execution_id: Any, status_code: int = 200) -> Response:

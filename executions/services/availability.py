@@ -19,3 +19,12 @@ def node_views(execution_id: Any) -> list[NodeView]:
 
 def commands_available(execution: Execution) -> list[Command]:
     return available_commands(ExecutionState(execution.state), node_views(execution.pk))
+
+
+def commands_available_from(execution: Execution, runs: list[NodeRun]) -> list[Command]:
+    """`commands_available` from node runs already loaded (the execution's page has them all):
+    the same views, without a statement of its own."""
+    views = {(run.state, run.awaiting_input, run.edges_settled) for run in runs}
+    return available_commands(ExecutionState(execution.state), [
+        NodeView(state=NodeRunState(state), awaiting_input=awaiting, edges_settled=settled)
+        for state, awaiting, settled in views])

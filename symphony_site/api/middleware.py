@@ -1,4 +1,5 @@
-"""API requests refused before any view runs: oversized or empty bodies, wrong methods."""
+"""API requests refused before any view runs: oversized or empty bodies, wrong methods; and what
+an API request skips (the pages' flash messages)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import middleware as messages_middleware
 from django.http import HttpRequest, HttpResponse
 
 from symphony_site.api.errors import ApiError, error_response, is_api_path
@@ -135,3 +137,14 @@ class ServiceErrorPageMiddleware:
         if isinstance(exception, PermissionDenied):
             return views.forbidden(request, exception)
         return None
+
+
+class MessageMiddleware(messages_middleware.MessageMiddleware):
+    """Django's flash messages, for pages only: an API request answers JSON and never shows or
+    keeps a message (no API view adds one), so it does not build the message storage (a cookie
+    and a session storage per request) nor look at it again on the way out. Django's own
+    `process_response` does nothing for a request without storage."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not is_api_path(request.path):
+            super().process_request(request)

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from symphony_site.api.serializers import StrictSerializer
+from teams.authentication import TEAMS_ATTRIBUTE
 from teams.models import ApiToken, Membership, Team
 from teams.roles import Role
 
@@ -93,6 +94,10 @@ class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     teams = serializers.SerializerMethodField()
 
     def get_teams(self, user: Any) -> list[dict[str, Any]]:
+        # A token request read them with the token (MeView.token_reads_teams, teams/authentication.py).
+        read_with_token = user.__dict__.get(TEAMS_ATTRIBUTE)
+        if read_with_token is not None:
+            return read_with_token  # type: ignore[no-any-return]
         return [
             {"id": str(m.team_id), "name": m.team.name, "role": m.role}
             for m in user.memberships.select_related("team").order_by("team__name")

@@ -98,6 +98,10 @@ class TokenDetailView(APIView):
 
 
 class MeView(APIView):
+    # The token's statement reads the user's teams too: one statement for the whole request
+    # (teams/authentication.py).
+    token_reads_teams = True
+
     @extend_schema(responses={200: s.MeSerializer, **ERRORS}, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(s.MeSerializer(request.user).data)

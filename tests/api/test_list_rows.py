@@ -124,3 +124,72 @@ def test_template_rows_match_the_serializer(personas: Any) -> None:
     plain = template_rows.template_rows(templates)
     assert [row["rating_average"] for row in plain] == [0.0, 3.46]
     _same(plain, TemplateSerializer(templates, many=True).data)
+
+
+def test_execution_detail_matches_the_serializer(personas: Any) -> None:
+    from executions.access import access_execution
+    from executions.api.serializers import ExecutionSerializer
+    from executions.models import ExecutionTransition
+    from executions.services.availability import commands_available, commands_available_from
+
+    workflow = _workflow(personas, "Detail")
+    now = timezone.now()
+    later = now + dt.timedelta(milliseconds=2500)
+    earlier = Execution.objects.create(
+        team=personas.team, workflow=workflow, workflow_version=workflow.current_version, state="failed",
+        node_count=2, created_at=now, updated_at=now, max_parallel=4, started_at=now, finished_at=later,
+        started_by=personas.users["operator"], started_by_name="alpha-operator", state_reason="node b failed",
+        inputs={"a": "ünïcode"}, error={"code": "node_failed", "message": "b failed", "details": [{"node_id": "b"}]})
+    running = Execution.objects.create(
+        team=personas.team, workflow=workflow, workflow_version=workflow.current_version, state="running",
+        node_count=2, trigger="rerun", rerun_of=earlier, created_at=later, updated_at=later, max_parallel=4,
+        started_at=later, outputs={"b": [1, 2.5, None]})
+    usage = {"model": "m", "provider": "p", "tokens_in": 10, "tokens_out": 4, "cost": 0.0012, "currency": "USD",
+             "cached": False}
+    NodeRun.objects.bulk_create([
+        NodeRun(execution=earlier, node_id="a", node_kind="input", node_type="input", state="completed",
+                attempt=1, max_attempts=1, started_at=now, finished_at=later, output={"value": "x"}, usage=usage,
+                cached=True, progress=1.0, message="done"),
+        NodeRun(execution=earlier, node_id="b", node_kind="output", node_type="output", state="failed",
+                attempt=2, max_attempts=3, started_at=now, error={"code": "boom", "message": "no", "retryable": True}),
+        NodeRun(execution=running, node_id="a", node_kind="input", node_type="input", state="completed",
+                attempt=1, started_at=later, finished_at=later, reused_from=earlier, usage=usage,
+                output={"value": "x"}),
+        NodeRun(execution=running, node_id="b", node_kind="output", node_type="output", state="running",
+                attempt=1, started_at=later, lease_expires_at=later + dt.timedelta(seconds=30), progress=0.25,
+                message="a quarter", awaiting_input=False),
+    ])
+    ExecutionTransition.objects.bulk_create([
+        ExecutionTransition(execution=earlier, from_state=None, to_state="pending", actor_name="alpha-operator", at=now),
+        ExecutionTransition(execution=earlier, from_state="pending", to_state="running", actor_name="system",
+                            reason="started", at=now),
+        ExecutionTransition(execution=earlier, from_state="running", to_state="failed", actor_name="system",
+                            reason="node b failed", at=later),
+    ])
+    details = {}
+    for execution_id in (earlier.pk, running.pk):
+        execution = access_execution(personas.users["viewer"], execution_id)
+        runs = execution_selectors.node_runs_of(execution)
+        history = execution_selectors.history_of(execution)
+        progress = execution_selectors.progress_for(execution, runs).to_dict()
+        commands = commands_available(execution)
+        assert commands_available_from(execution, runs) == commands
+        plain = execution_rows.detail(execution, runs=runs, history=history, progress=progress, commands=commands)
+        serialized = ExecutionSerializer(execution, context={
+            "node_runs": runs, "history": history, "progress": progress, "available_commands": commands}).data
+        _same([plain], [serialized])
+        assert list(plain) == list(serialized)
+        details[execution_id] = plain
+    failed, rerun = details[earlier.pk], details[running.pk]
+    assert [(row["from_state"], row["to_state"]) for row in failed["history"]] == [
+        (None, "pending"), ("pending", "running"), ("running", "failed")]
+    assert failed["node_runs"][0]["duration_ms"] == 2500.0
+    assert failed["node_runs"][1]["duration_ms"] is None and failed["node_runs"][1]["skip_reason"] is None
+    assert failed["usage"]["total"]["calls"] == 1 and failed["usage"]["total"]["cached"] == 0
+    assert failed["available_commands"] == ["rerun"]
+    assert rerun["available_commands"] == ["pause", "cancel"]
+    assert rerun["rerun_of"] == str(earlier.pk) and rerun["started_by"] is None
+    assert rerun["node_runs"][0]["reused_from"] == str(earlier.pk)
+    assert rerun["node_runs"][1]["progress"] == 0.25
+    # A re-used node is listed but spent nothing in this execution.
+    assert rerun["usage"]["total"]["calls"] == 0 and list(rerun["usage"]["by_node"]) == ["a"]

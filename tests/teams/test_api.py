@@ -223,6 +223,92 @@ def test_revoked_token_stops_working(personas, api) -> None:
     assert error_of(response)["code"] == "authentication_failed"
 
 
+def _token_api(personas, who: str) -> tuple[object, str]:
+    from rest_framework.test import APIClient
+
+    from symphony_site.actors import Actor, Origin
+    from teams.services import token_create
+
+    token, key = token_create(actor=Actor.of(personas.users[who]), origin=Origin.command(), name=f"{who} key")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client, str(token.pk)
+
+
+def test_a_token_in_use_is_refused_on_the_very_next_request_after_revocation(personas) -> None:
+    # Nothing about a token's validity is kept between requests (teams/authentication.py).
+    client, token_id = _token_api(personas, "owner")
+    assert client.get("/api/v1/me/").status_code == 200
+    assert client.get(f"/api/v1/teams/{personas.team.pk}/").status_code == 200
+    assert personas.client("owner").delete(f"/api/v1/auth/tokens/{token_id}/").status_code == 200
+    for path in ("/api/v1/me/", f"/api/v1/teams/{personas.team.pk}/"):
+        response = client.get(path)
+        assert response.status_code == 401
+        assert error_of(response)["code"] == "authentication_failed"
+
+
+def test_a_deactivated_users_token_is_refused_on_the_next_request(personas) -> None:
+    from django.contrib.auth import get_user_model
+
+    client, _ = _token_api(personas, "editor")
+    assert client.get("/api/v1/teams/").status_code == 200
+    get_user_model().objects.filter(pk=personas.users["editor"].pk).update(is_active=False)
+    response = client.get("/api/v1/teams/")
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "authentication_failed"
+
+
+def test_me_by_token_is_one_statement_with_the_same_answer(personas) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = personas.users["owner"]
+    for name, role in (("Zeta", "viewer"), ("Gamma", "admin")):
+        Membership.objects.create(team=Team.objects.create(name=name, slug=name.lower()), user=owner, role=role)
+    client, token_id = _token_api(personas, "owner")
+    assert client.get("/api/v1/me/").status_code == 200  # the first use records last_used_at
+    with CaptureQueriesContext(connection) as captured:
+        by_token = client.get("/api/v1/me/")
+    assert by_token.status_code == 200
+    assert len(captured) == 1
+    # The session (and force_authenticate) path reads the teams through the ORM: the same answer.
+    assert by_token.json() == personas.client("owner").get("/api/v1/me/").json()
+    assert by_token.json()["teams"] == [
+        {"id": str(personas.team.pk), "name": "Alpha", "role": "owner"},
+        {"id": str(Team.objects.get(name="Gamma").pk), "name": "Gamma", "role": "admin"},
+        {"id": str(Team.objects.get(name="Zeta").pk), "name": "Zeta", "role": "viewer"},
+    ]
+    assert by_token.json()["username"] == "alpha-owner"
+    # A user without teams: an empty list, not null.
+    Membership.objects.filter(user=owner).delete()
+    assert client.get("/api/v1/me/").json()["teams"] == []
+    assert ApiToken.objects.get(pk=token_id).last_used_at is not None
+
+
+def test_last_used_is_written_at_most_once_a_minute(personas) -> None:
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    client, token_id = _token_api(personas, "viewer")
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/api/v1/teams/").status_code == 200
+    used = ApiToken.objects.get(pk=token_id).last_used_at
+    assert used is not None
+    assert sum(query["sql"].startswith("UPDATE") for query in first.captured_queries) == 1
+    with CaptureQueriesContext(connection) as second:
+        assert client.get("/api/v1/teams/").status_code == 200
+    assert not any(query["sql"].startswith("UPDATE") for query in second.captured_queries)
+    assert ApiToken.objects.get(pk=token_id).last_used_at == used
+    # Older than a minute: the next request moves it forward.
+    ApiToken.objects.filter(pk=token_id).update(last_used_at=used - dt.timedelta(seconds=61))
+    assert client.get("/api/v1/teams/").status_code == 200
+    assert ApiToken.objects.get(pk=token_id).last_used_at >= used
+    assert timezone.now() - ApiToken.objects.get(pk=token_id).last_used_at < dt.timedelta(seconds=30)
+
+
 @pytest.mark.parametrize("header", ["Token", "Token a b", "Token sym_unknown"])
 def test_malformed_or_unknown_token_header(personas, api, header) -> None:
     api.credentials(HTTP_AUTHORIZATION=header)
