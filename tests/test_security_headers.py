@@ -66,9 +66,10 @@ def test_the_policy_allows_no_inline_script_but_base_html_s_and_no_eval() -> Non
 def test_admin_pages_carry_the_same_policy(personas) -> None:
     """No relaxed policy for the admin: its pages have no inline style either (Symphony's own
     admin styles are in symphony/admin.css, linked by templates/admin/base_site.html)."""
-    client = Client()
-    client.force_login(make_user("staff", is_staff=True, is_superuser=True))
-    for path in ["/admin/", "/admin/audit/auditentry/", "/admin/templates_app/template/", "/admin/login/"]:
+    staff = Client()
+    staff.force_login(make_user("staff", is_staff=True, is_superuser=True))
+    for client, path in [(staff, "/admin/"), (staff, "/admin/audit/auditentry/"),
+                         (staff, "/admin/templates_app/template/"), (Client(), "/admin/login/")]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert directives(response["Content-Security-Policy"]) == POLICY, path
