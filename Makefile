@@ -10,7 +10,7 @@ test:  ## ruff, makemigrations --check and the whole suite against real Postgres
 test-thorough:  ## The suite with Hypothesis's thorough profile (1,000+ examples per property)
 	@HYPOTHESIS_PROFILE=thorough bash scripts/test.sh
 
-test-faults:  ## The fault suite's long form: 100+ worker kills, Redis/PostgreSQL/worker/beat restarts, its figures
+test-faults:  ## The fault suite's long form: 100+ worker kills, Redis/PostgreSQL/worker/beat restarts, its figures; then the long Schemathesis run
 	@bash scripts/faults.sh
 
 test-mutation:  ## cosmic-ray over the access, services and selectors modules (long; not part of `make test`)

@@ -32,8 +32,8 @@ def readable_json(value: Any, *, summary: str = "") -> str:
     if len(text) <= SHORT_JSON and not summary:
         return format_html("<code>{}</code>", text)
     pretty = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    return format_html('<details><summary>{}</summary><pre style="white-space: pre-wrap; max-height: 30rem; '
-                       'overflow: auto">{}</pre></details>', summary or text[:SHORT_JSON - 1] + "…", pretty)
+    return format_html('<details><summary>{}</summary><pre class="folded">{}</pre></details>',
+                       summary or text[:SHORT_JSON - 1] + "…", pretty)
 
 
 def _duration(started: Any, finished: Any) -> str:

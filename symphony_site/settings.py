@@ -185,14 +185,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy (docs/security.md, "Headers"): scripts only from our own files, but
 # base.html's one-line `has-js` script, allowed by its hash (tests/test_security_headers.py
-# recomputes it from the template). Inline `style=` attributes remain in the templates, hence
-# 'unsafe-inline' for styles only. connect-src falls back to 'self', which covers the page's
-# own ws:/wss: origin.
+# recomputes it from the template); styles only from our own files, with no inline `style=`
+# attribute or style block anywhere, the admin's and the API docs' pages included (scripts may
+# still set an element's style object, which CSP does not govern). connect-src falls back to
+# 'self', which covers the page's own ws:/wss: origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'sha256-PyuQPO6OWJEADMTdmcTDMljy9n3xSQzWDMOtPM5LmME='"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

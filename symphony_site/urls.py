@@ -25,8 +25,10 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}symphony/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, and our template its page
+    # rules: the CSP allows no inline script or style.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs/swagger_ui.html"),
+         name="api-docs"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/", views.api_not_found),
     # Webhook deliveries (hooks/…) and each workflow's triggers page, before workflows/.

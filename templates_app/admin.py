@@ -24,8 +24,7 @@ from workflows.serialization import pretty
 
 def _collapsed(summary: str, text: str) -> str:
     """Long text folded behind its summary: no walls of JSON on the page."""
-    return format_html('<details><summary>{}</summary><pre style="white-space: pre-wrap; max-height: 30rem; '
-                       'overflow: auto">{}</pre></details>', summary, text)
+    return format_html('<details><summary>{}</summary><pre class="folded">{}</pre></details>', summary, text)
 
 
 class ReadOnlyMixin:

@@ -17,8 +17,8 @@ def _pretty_document(document: Any) -> str:
         text = pretty(document, show_metadata=True, color=False)
     except Exception as error:  # a display helper must never break the admin page
         text = f"(cannot pretty-print this document: {type(error).__name__})"
-    return format_html('<details><summary>Show the document tree</summary><pre style="white-space: pre-wrap; '
-                       'max-height: 40rem; overflow: auto">{}</pre></details>', text)
+    return format_html('<details><summary>Show the document tree</summary><pre class="folded tall">'
+                       '{}</pre></details>', text)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

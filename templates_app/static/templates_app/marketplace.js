@@ -21,7 +21,7 @@
   }
 
   function card(t) {
-    const width = Math.round((t.rating_average / 5) * 100);
+    const quarters = Math.round(t.rating_average * 4);  // of a star: templates.css draws the fill
     const badges = [
       t.verified ? '<span class="badge ok" title="Checked by Symphony staff">✓ Verified</span>' : "",
       t.featured ? '<span class="badge">Featured</span>' : "",
@@ -33,7 +33,7 @@
     return `<article class="tpl-card${t.featured ? " featured" : ""}">
       <header><h3><a href="${encodeURIComponent(t.slug)}/">${escapeHtml(t.name)}</a></h3><div class="tpl-badges">${badges}</div></header>
       <p class="tpl-description">${escapeHtml(description)}</p>
-      <div class="tpl-meta"><span class="stars" aria-label="Rated ${t.rating_average.toFixed(1)} out of 5 by ${t.rating_count}"><span class="stars-fill" style="width: ${width}%">★★★★★</span>★★★★★</span>
+      <div class="tpl-meta"><span class="stars" aria-label="Rated ${t.rating_average.toFixed(1)} out of 5 by ${t.rating_count}"><span class="stars-fill" data-quarters="${quarters}">★★★★★</span>★★★★★</span>
         <span class="muted small">(${t.rating_count})</span>
         <span class="muted small" title="Workflows made from it">▶ ${t.usage_count} use${t.usage_count === 1 ? "" : "s"}</span>
         <span class="muted small">v${escapeHtml(t.latest_version)}</span></div>

@@ -15,6 +15,10 @@
     if (!svg) return;
     var full = { x: 0, y: 0, w: +svg.dataset.width, h: +svg.dataset.height };
     var view = Object.assign({}, full);
+    var maxHeight = 640;  // workflows.css's cap, which is all a page without this script has
+    // A small graph is not drawn larger than its own size. Set through the style object: the
+    // Content-Security-Policy refuses style="" in the markup, not this.
+    svg.style.maxHeight = Math.min(full.h, maxHeight) + "px";
 
     function apply() {
       svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(Math.round).join(" "));
@@ -37,7 +41,6 @@
     // A graph that would shrink below a readable size opens at full size from its left edge
     // (pan or zoom out to see the rest) instead of shrinking many nodes to dots.
     var box = svg.getBoundingClientRect();
-    var maxHeight = 640;
     if (box.width && Math.min(box.width / full.w, maxHeight / full.h) < READABLE_SCALE) {
       var height = Math.min(full.h, maxHeight);
       view.w = box.width / READABLE_SCALE;

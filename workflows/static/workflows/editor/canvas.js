@@ -334,7 +334,7 @@ export class Canvas {
       const over = this.inputUnder(event.clientX, event.clientY);
       this.wire.setAttribute("d", curve(from, to));
       this.wire.classList.toggle("refused", Boolean(over && over.classList.contains("refuse")));
-      this.wire.style.display = "";
+      this.wire.classList.remove("off");
       if (over !== gesture.over) {
         gesture.over = over;
         if (over && over.classList.contains("refuse")) this.setHint(`Refused: ${over.dataset.refusal}`);
@@ -345,13 +345,13 @@ export class Canvas {
       const at = this.at(node);
       this.wire.setAttribute("d", curve({ x: at.x + NODE_WIDTH, y: at.y + FLOW_OFFSET_Y }, this.toWorld(event)));
       this.wire.classList.remove("refused");
-      this.wire.style.display = "";
+      this.wire.classList.remove("off");
     } else if (gesture.type === "marquee") {
       const point = this.toWorld(event);
       const box = rectangle(gesture.origin, point);
       Object.entries({ x: box.x, y: box.y, width: box.width, height: box.height })
         .forEach(([key, value]) => this.marquee.setAttribute(key, value));
-      this.marquee.style.display = "";
+      this.marquee.classList.remove("off");
     }
   }
 
@@ -384,7 +384,7 @@ export class Canvas {
       if (nodeElement) this.actions.connectFlow(gesture.source, nodeElement.dataset.nodeId);
       else this.setHint("");
     } else if (gesture.type === "marquee") {
-      this.marquee.style.display = "none";
+      this.marquee.classList.add("off");
       const box = rectangle(gesture.origin, this.toWorld(event));
       const inside = this.store.nodes.filter((node) => {
         const at = this.at(node);
@@ -433,7 +433,7 @@ export class Canvas {
   }
 
   endWire() {
-    this.wire.style.display = "none";
+    this.wire.classList.add("off");
     this.svg.classList.remove("connecting", "connecting-flow");
     this.render();
   }
@@ -442,7 +442,7 @@ export class Canvas {
     this.gesture = null;
     this.dragOffsets = null;
     this.endWire();
-    this.marquee.style.display = "none";
+    this.marquee.classList.add("off");
     this.svg.classList.remove("panning");
     this.schedule();
   }
