@@ -42,6 +42,9 @@ def options(environ: dict[str, str] | None = None) -> dict[str, Any]:
 def main() -> None:
     import uvicorn
 
+    # Every request runs on a thread of its own, so the processes borrow database connections
+    # from a pool (settings.py, DATABASE_POOL) instead of opening one per request.
+    os.environ.setdefault("DATABASE_POOL", "1")
     uvicorn.run(APPLICATION, **options())
 
 
