@@ -9,11 +9,9 @@ PROMETHEUS_MULTIPROC_SHARED it empties every host's subdirectory of the shared v
 
 from __future__ import annotations
 
-import glob
 import os
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -21,9 +19,9 @@ class Command(BaseCommand):
     help = "Delete every process's metric files (run before the web, workers and beat start)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        shared = settings.PROMETHEUS_MULTIPROC_SHARED
-        pattern = os.path.join(shared, "*", "*.db") if shared else os.path.join(settings.PROMETHEUS_MULTIPROC_DIR, "*.db")
-        files = glob.glob(pattern)
+        from symphony_site.metrics import ProcessFiles
+
+        files = ProcessFiles().files()  # the files /metrics adds up: this host's, or every host's
         for path in files:
             os.remove(path)
         self.stdout.write(f"Deleted {len(files)} metric files.")
