@@ -1,9 +1,10 @@
 """Finding and ranking the candidates for a search box's text (docs/templates.md, "Search").
 
 The steps the package docstring numbers 1 to 5: the query's words and the
-user's teams in one round trip; the candidate stages, their ranking, the
-requested page of them in the requested order with its rows and the facets
-in one statement; and typo correction. `matches` is the entry point.
+user's teams in one round trip (`words.py`); the candidate stages, their
+ranking, the requested page of them in the requested order with its rows and
+the facets in one statement; and typo correction, whose lookup travels with
+that statement when a word looks mistyped. `matches` is the entry point.
 """
 
 from __future__ import annotations
@@ -26,12 +27,19 @@ from templates_app.domain.search_query import (
     Lexemes,
     SearchQuery,
     build_query,
-    one_edit_variants,
     query_chunks,
     words_to_look_up,
 )
 from templates_app.domain.search_text import Chunk
 from templates_app.models import Template
+from templates_app.selectors.words import (
+    Teams,
+    WordInfo,
+    best_corrections,
+    correction_statement,
+    corrections,
+    word_info,
+)
 
 # Candidates per stage (the package docstring, 2).
 NAME_LIMIT = 50
@@ -89,55 +97,8 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses) or "TRUE", params
 
 
-@dataclass(frozen=True)
-class _WordInfo:
-    lexemes: Lexemes
-    # In the vocabulary of names, tags and categories (SearchWord): a whole word, not a half-typed one.
-    known: bool
-
-
-@dataclass(frozen=True)
-class _Teams:
-    """The teams whose `team` templates a user sees, and those whose `private` ones too."""
-
-    member: list[Any]
-    editor: list[Any]
-
-
-def _word_info(words: list[str], user: Any = None) -> tuple[dict[str, _WordInfo], _Teams]:
-    """Each word's English stem (None for a stop word), plain form and whether it is a known word,
-    and `user`'s teams: one round trip.
-
-    Stems come from the database (its stemmer and stop words), so the main
-    query sees constants the planner can estimate; so do the teams, which
-    keep membership subqueries out of every stage of that query.
-    """
-    user_id = user.pk if getattr(user, "is_authenticated", False) else None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT w.word, tsvector_to_array(to_tsvector('english', w.word)),"
-            " tsvector_to_array(to_tsvector('simple', w.word)),"
-            " EXISTS (SELECT 1 FROM templates_app_searchword s WHERE s.word = w.word),"
-            " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s),"
-            " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s AND role = ANY(%s))"
-            " FROM unnest(%s::text[]) AS w(word)", [user_id, user_id, list(EDITOR_ROLES), words])
-        rows = cursor.fetchall()
-    info: dict[str, _WordInfo] = {}
-    teams = _Teams(member=[], editor=[])
-    for word, english, simple, known, member, editor in rows:
-        info[word] = _WordInfo(lexemes=_lexemes(word, english, simple), known=known)
-        teams = _Teams(member=member, editor=editor)
-    return info, teams
-
-
-def _lexemes(word: str, english: list[str], simple: list[str]) -> Lexemes:
-    # One plain word is one lexeme; should the parser ever cut it, the longest piece stands for it.
-    return Lexemes(english=max(english, key=len) if english else None,
-                   simple=max(simple, key=len) if simple else word)
-
-
-def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
-    """`visibility_sql` with the user's teams already read (`_word_info`)."""
+def _search_visibility_sql(user: Any, teams: Teams) -> tuple[str, list[Any]]:
+    """`visibility_sql` with the user's teams already read (`words.word_info`)."""
     if not getattr(user, "is_authenticated", False):
         return "FALSE", []
     sql = ("(t.visibility = 'public' OR (t.visibility = 'team' AND t.team_id = ANY(%s::uuid[]))"
@@ -146,14 +107,14 @@ def _search_visibility_sql(user: Any, teams: _Teams) -> tuple[str, list[Any]]:
 
 
 def _search_query(chunks: list[Chunk], user: Any = None, *,
-                  known: dict[str, _WordInfo] | None = None) -> tuple[SearchQuery, dict[str, _WordInfo], _Teams]:
+                  known: dict[str, WordInfo] | None = None) -> tuple[SearchQuery, dict[str, WordInfo], Teams]:
     """The tsqueries of `chunks`, each word's information and `user`'s teams; the words are looked up unless
     `known` already holds every one (the teams are then not read)."""
     words = words_to_look_up(chunks)
     if known is not None and all(word in known for word in words):
-        info, teams = {word: known[word] for word in words}, _Teams(member=[], editor=[])
+        info, teams = {word: known[word] for word in words}, Teams(member=[], editor=[])
     else:
-        info, teams = _word_info(words, user)
+        info, teams = word_info(words, user)
     last = chunks[-1].parts[-1]
     # A known whole word needs no prefix: its stem already matches its forms,
     # and an exact lexeme is far cheaper to look up than a prefix.
@@ -393,8 +354,25 @@ def _columns() -> _PageColumns:
     return _page_columns
 
 
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: list[Any]
+    # Session settings it runs under, set and reset around it in the same round trip.
+    settings: list[str] = field(default_factory=list)
+    # The page statement's stage limits (`_read_page`).
+    limits: list[int] = field(default_factory=list)
+
+
 def _page(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *, filtered: bool) -> Page:
     """One page of the candidates of every stage (the package docstring), ranked, with facets: one round trip."""
+    statement = _page_statement(where, params, query, request, filtered=filtered)
+    return _read_page(_fetch([statement])[0], statement.limits, request, _columns())
+
+
+def _page_statement(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *,
+                    filtered: bool) -> _Statement:
+    """The statement of `_page`."""
     stages: list[str] = []
     stage_params: list[Any] = []
     limits: list[int] = []
@@ -454,26 +432,34 @@ def _page(where: str, params: list[Any], query: SearchQuery, request: PageReques
         # Few names hold the words: read them all from the name index's bitmap
         # rather than walk the names shortest first until enough match.
         settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
-    return _read_page(_fetch(sql, all_params, settings), limits, request, columns)
+    return _Statement(sql=sql, params=all_params, settings=settings, limits=limits)
 
 
-def _fetch(sql: str, all_params: list[Any], settings: list[str]) -> list[Any]:
-    """The rows of `sql` run under `settings`, set and reset in the same round trip (client-side binding:
+def _fetch(statements: list[_Statement]) -> list[list[Any]]:
+    """The rows of each statement, each run under its settings, all in one round trip (client-side binding:
     server-side binding allows one statement per round trip, and bought no time, docs/templates.md)."""
-    if settings:
-        sql = "".join(f"SET {setting}; " for setting in dict.fromkeys(settings)) + sql + "; " + _RESET
+    parts: list[str] = []
+    all_params: list[Any] = []
+    for statement in statements:
+        settings = "".join(f"SET {setting}; " for setting in dict.fromkeys(statement.settings))
+        parts.append(settings + statement.sql + ("; " + _RESET if settings else ""))
+        all_params += statement.params
+    results: list[list[Any]] = []
     with connection.cursor() as cursor:
         try:
-            cursor.execute(sql, all_params)
-            while cursor.description is None and cursor.nextset():
-                pass
-            fetched = cursor.fetchall()
+            cursor.execute("; ".join(parts), all_params)
+            # Every result with columns is one statement's rows; SET and RESET have none.
+            while True:
+                if cursor.description is not None:
+                    results.append(cursor.fetchall())
+                if not cursor.nextset():
+                    break
         except Exception:
             if connection.in_atomic_block:
                 raise
             cursor.execute(_RESET)
             raise
-    return fetched
+    return results
 
 
 def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, columns: _PageColumns) -> Page:
@@ -498,54 +484,6 @@ def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, colu
     return page
 
 
-def _corrections(words: list[str]) -> dict[str, tuple[str, Lexemes]]:
-    """The vocabulary word each of `words` was most likely meant to be, with its lexemes, for those that have
-    one: one round trip.
-
-    Words one typo away (`one_edit_variants`, looked up by equality) come
-    first, the one in most names winning (PostgreSQL's statistics of the
-    name vector; rarer words count as none), then trigram similarity; failing
-    those, the most similar word by trigrams (longer words, bigger typos).
-    The corrections' stems come in the same round trip, so the corrected
-    search needs no lookup of its own.
-    """
-    if not words:
-        return {}
-    with connection.cursor() as cursor:
-        # Each word's variants travel as one space-separated string (words hold
-        # no spaces): hundreds of array elements would cost more to quote than
-        # to look up. The trigram search, the slower one, runs only for words
-        # with no neighbour one typo away.
-        cursor.execute(
-            "WITH near AS MATERIALIZED (SELECT v.original, s.word, similarity(s.word, v.original) AS similarity"
-            " FROM unnest(%s::text[], %s::text[]) AS v(original, variants),"
-            " unnest(string_to_array(v.variants, ' ')) AS variant"
-            " JOIN templates_app_searchword s ON s.word = variant)"
-            " SELECT f.original, f.word, f.similarity, f.one_typo,"
-            " tsvector_to_array(to_tsvector('english', f.word)), tsvector_to_array(to_tsvector('simple', f.word))"
-            " FROM (SELECT original, word, similarity, TRUE FROM near"
-            " UNION ALL"
-            " SELECT w.word, (SELECT s.word FROM templates_app_searchword s WHERE s.word %% w.word"
-            " ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1), 0, FALSE"
-            " FROM unnest(%s::text[]) AS w(word) WHERE w.word NOT IN (SELECT original FROM near))"
-            " AS f(original, word, similarity, one_typo)",
-            [words, [" ".join(sorted(one_edit_variants(word))) for word in words], words])
-        rows = cursor.fetchall()
-    shares = _lexeme_shares("name_vector")
-    best: dict[str, tuple[bool, float, float, str]] = {}
-    lexemes: dict[str, Lexemes] = {}
-    for original, correction, similarity, one_typo, english, simple in rows:
-        if not correction or correction == original:
-            continue
-        lexemes[correction] = _lexemes(correction, english, simple)
-        score = (one_typo, shares.get(correction, 0.0), similarity, correction)
-        # Highest wins; for equal scores the alphabetically first word, so the choice is stable.
-        if original not in best or score[:3] > best[original][:3] or (
-                score[:3] == best[original][:3] and correction < best[original][3]):
-            best[original] = score
-    return {original: (score[3], lexemes[score[3]]) for original, score in best.items()}
-
-
 def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tuple[Page, bool, str | None]:
     """A page of the candidates for `text`, corrected for typos when that finds more (the package docstring, 4)."""
     chunks = query_chunks(text)
@@ -556,7 +494,23 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     params = [*visibility_params, *filter_params]
     filtered = filter_condition != "TRUE"
     empty = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
-    found = _page(where, params, query, request, filtered=filtered) if not query.empty else empty
+    # A word of three letters or more that no vocabulary word is or starts
+    # with (not "summ", a half-typed "summary") will likely be corrected below:
+    # its corrections are looked up in the same round trip as the first page.
+    suspects = [part for chunk in chunks for part in chunk.parts
+                if len(part) >= MIN_PREFIX_LENGTH and not info[part].known and not info[part].starts_known
+                and info[part].lexemes.english]
+    looked_up: dict[str, tuple[str, Lexemes]] | None = None
+    if query.empty:
+        found = empty
+    elif suspects:
+        statement = _page_statement(where, params, query, request, filtered=filtered)
+        sql, correction_params = correction_statement(suspects)
+        rows, correction_rows = _fetch([statement, _Statement(sql=sql, params=correction_params)])
+        found = _read_page(rows, statement.limits, request, _columns())
+        looked_up = best_corrections(correction_rows, _lexeme_shares("name_vector"))
+    else:
+        found = _page(where, params, query, request, filtered=filtered)
     if found.name_match:
         return found, False, None
     # Nothing matched the words as typed, or no name did: correct the words no
@@ -567,13 +521,16 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     unknown = [part for chunk in chunks for part in chunk.parts
                if not info[part].known and len(part) >= MIN_PREFIX_LENGTH and info[part].lexemes.english
                and info[part].lexemes.english not in common]
-    corrections = _corrections(unknown)
-    if not corrections:
+    if looked_up is not None and set(unknown) <= set(suspects):
+        # Each word's correction is its own (`words.best_corrections`): those of the suspects stand.
+        fixes = {word: looked_up[word] for word in unknown if word in looked_up}
+    else:
+        fixes = corrections(unknown, _lexeme_shares("name_vector"))
+    if not fixes:
         return found, False, None
-    fixed_text = " ".join(corrections[part][0] if part in corrections else part
-                          for chunk in chunks for part in chunk.parts)
+    fixed_text = " ".join(fixes[part][0] if part in fixes else part for chunk in chunks for part in chunk.parts)
     # Words of the vocabulary are whole words; the others were looked up with the query.
-    known = {**info, **{word: _WordInfo(lexemes=lexemes, known=True) for word, lexemes in corrections.values()}}
+    known = {**info, **{word: WordInfo(lexemes=lexemes, known=True) for word, lexemes in fixes.values()}}
     fixed_query, _, _ = _search_query(query_chunks(fixed_text), known=known)
     fixed = _page(where, params, fixed_query, request, filtered=filtered)
     if fixed.total and (not found.total or fixed.name_match):

@@ -127,7 +127,7 @@ def invoices(personas) -> list[str]:
     return made
 
 
-def test_search_reads_two_queries_and_a_typo_four(personas, invoices, django_assert_num_queries) -> None:
+def test_search_reads_two_queries_and_a_typo_three(personas, invoices, django_assert_num_queries) -> None:
     viewer = personas.users["viewer"]
     search_templates(viewer, query="invoces")  # reads the statistics the planner shortcuts use (cached a minute)
     # The words' stems and the user's teams; the candidates, ranked, with the page's rows and their teams.
@@ -135,10 +135,44 @@ def test_search_reads_two_queries_and_a_typo_four(personas, invoices, django_ass
         result = search_templates(viewer, query="invoice")
         assert len(result.templates) == 7
         assert {template.team.slug for template in result.templates} == {personas.team.slug}
-    # ...then the corrections with their stems, and the corrected words' candidates.
-    with django_assert_num_queries(4):
+    # A word no vocabulary word is or starts: its corrections, with their stems, come in the candidates'
+    # round trip (one execute, two statements), then the corrected words' candidates.
+    with django_assert_num_queries(3):
         result = search_templates(viewer, query="invoces")
     assert (result.typo_fallback, result.corrected_query) == (True, "invoices")
+    assert len(result.templates) == 7
+
+
+def test_a_half_typed_word_is_not_looked_up_as_a_typo(personas, invoices, django_assert_num_queries) -> None:
+    viewer = personas.users["viewer"]
+    search_templates(viewer, query="invoi")
+    # "invoi" starts "invoice": no corrections travel with the candidates, and none are needed.
+    with django_assert_num_queries(2) as captured:
+        result = search_templates(viewer, query="invoi")
+    assert all("searchword s WHERE s.word %" not in query["sql"] for query in captured.captured_queries)
+    assert (result.typo_fallback, len(result.templates)) == (False, 7)
+
+
+@pytest.mark.parametrize("query", ["ntoion posts", "pyhton sample", "notio posts", "pythonn sample", "posts ntoion",
+                                   "smaple notion", "qqqzz", "python qqqzz"])
+def test_corrections_read_with_the_first_page_are_those_read_after_it(personas, monkeypatch, query) -> None:
+    from templates_app.selectors import matching, words
+
+    for name in ["Sync blog posts from Notion to Webflow", "Generate sample data with Python",
+                 "Post notices to Slack", "Collect pythons facts"]:
+        make(personas.team, name)
+    viewer = personas.users["viewer"]
+    together = search_templates(viewer, query=query)
+
+    def nothing_looks_mistyped(*args, **kwargs):
+        info, teams = words.word_info(*args, **kwargs)
+        return {word: words.WordInfo(lexemes=item.lexemes, known=item.known) for word, item in info.items()}, teams
+
+    # Every word taken for a half-typed one: the corrections are looked up after the first page, as before.
+    monkeypatch.setattr(matching, "word_info", nothing_looks_mistyped)
+    after = search_templates(viewer, query=query)
+    assert (names(together), together.typo_fallback, together.corrected_query) == (
+        names(after), after.typo_fallback, after.corrected_query)
 
 
 def test_the_page_read_with_the_candidates_is_what_the_orm_reads(personas, invoices) -> None:
