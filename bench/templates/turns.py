@@ -6,7 +6,10 @@ The other revision's `templates_app/selectors/` is copied out of git into a
 temporary package and imported beside the current one (same process, same
 connection, same catalog — the latency benchmark's, loaded if the database
 holds another), and the two take turns on each query, so the machine's load
-falls on both alike. Prints p50 / p95 in ms per group with the load average.
+falls on both alike. Prints p50 / p95 in ms per group with the load average,
+and what depends far less on the load: statements per search, and the CPU
+time per search of this process and of its PostgreSQL backend (the
+backend's from /proc/PID/schedstat, so the database must run on this host).
 Only the selectors differ: models, migrations and the domain code are this
 checkout's, so a revision whose selectors need other code cannot be compared.
 """
@@ -42,6 +45,14 @@ def _other_selectors(revision: str, folder: Path) -> Any:
     return importlib.import_module(name)
 
 
+def _backend_cpu_ns(pid: int) -> int:
+    """The CPU time the process `pid` has run, in nanoseconds (0 when it is not on this host)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -58,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
+    from django.db import connection
     from django.test.utils import override_settings
 
     from bench.templates import FILTERED, PREFIXES, TYPICAL, TYPOS, VERY_COMMON, _prepare
@@ -68,7 +80,16 @@ def main(argv: list[str] | None = None) -> None:
         "typo": [{"query": query} for query in TYPOS], "prefix": [{"query": query} for query in PREFIXES],
         "filtered": [{"query": query, "category": category, "tag": tag} for query, category, tag in FILTERED]}
     user = _prepare(options.size)
-    with tempfile.TemporaryDirectory() as folder, override_settings(DEBUG=False):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    statements = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with tempfile.TemporaryDirectory() as folder, override_settings(DEBUG=False), connection.execute_wrapper(count):
         other = _other_selectors(options.revision, Path(folder))
         for group in options.groups.split(","):
             cases = groups[group]
@@ -77,15 +98,23 @@ def main(argv: list[str] | None = None) -> None:
                 for _, search in searches:
                     search(user, limit=20, **arguments)
             samples: dict[str, list[float]] = {label: [] for label, _ in searches}
+            # Per revision: statements, this process's CPU and the backend's, in ms, summed over its searches.
+            costs: dict[str, list[float]] = {label: [0, 0.0, 0.0] for label, _ in searches}
             for round_number in range(options.rounds):
                 for index, arguments in enumerate(cases):
                     order = searches if (round_number + index) % 2 == 0 else searches[::-1]
                     for label, search in order:
+                        statements[0], client, server = 0, time.process_time(), _backend_cpu_ns(backend)
                         started = time.perf_counter()
                         search(user, limit=20, **arguments)
                         samples[label].append((time.perf_counter() - started) * 1000)
-            figures = " | ".join(f"{label} p50 {_percentiles(values)[0]:6.2f} p95 {_percentiles(values)[1]:6.2f}"
-                                 for label, values in samples.items())
+                        costs[label][0] += statements[0]
+                        costs[label][1] += (time.process_time() - client) * 1000
+                        costs[label][2] += (_backend_cpu_ns(backend) - server) / 1e6
+            figures = " | ".join(
+                f"{label} p50 {_percentiles(values)[0]:6.2f} p95 {_percentiles(values)[1]:6.2f}"
+                f" (statements {costs[label][0] / len(values):.1f}, CPU client {costs[label][1] / len(values):.2f}"
+                f" + server {costs[label][2] / len(values):.2f} ms)" for label, values in samples.items())
             print(f"{group:9} {figures} | load {os.getloadavg()[0]:.2f}", flush=True)
 
 

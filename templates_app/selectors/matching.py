@@ -279,10 +279,13 @@ _UNRANKED = ("NULL::float8 AS rank, NULL::boolean AS name_match, NULL::float8 AS
 # prefix stage too; the rows only they found are then read together and
 # ranked the same way. The stages' conditions take the query as a literal,
 # so the planner can estimate how many rows match; the ranking reads it from
-# `q`, where an empty part is NULL and matches nothing. The answer is a
-# summary row (how many candidates and stage rows, whether a name matched),
-# the page's rows in order, and the facets — never the hundreds of
-# candidates themselves, which would cost Python more than the query.
+# `q`, where an empty part is NULL and matches nothing. The answer is the
+# page's rows, each beside the summary (how many candidates and stage rows,
+# whether a name matched, the facets as arrays), or the summary alone — never
+# the hundreds of candidates themselves, which would cost Python more than
+# the query. One SELECT rather than a UNION of summary, rows and facets: each
+# branch of a UNION repeats the forty-odd columns of a page row, and planning
+# them cost more than running the rest (docs/templates.md, "Sixth session").
 _PAGE_SQL = """
     WITH q AS (SELECT nullif(%s, '')::tsquery AS body, nullif(%s, '')::tsquery AS name_all,
                       nullif(%s, '')::tsquery AS name, nullif(%s, '')::tsquery AS typed,
@@ -296,23 +299,26 @@ _PAGE_SQL = """
         SELECT t.id, {ranked}
         FROM templates_app_template t, q
         WHERE t.id = ANY(ARRAY(SELECT id FROM staged WHERE rank IS NULL
-                               EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL)))
-    SELECT 'summary' AS kind, NULL::uuid AS id, NULL::float8 AS key, NULL::text AS value,
-           (SELECT count(*) FROM candidates) AS count,
-           (SELECT coalesce(bool_or(name_match), FALSE) FROM candidates) AS name_match,
-           ARRAY(SELECT count(s.stage) FROM generate_series(1, {stage_count}) AS n
-                 LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found, {no_row}
-    UNION ALL
-    (SELECT 'row', p.id, p.key, NULL, NULL, NULL, NULL, {row}
-     FROM (SELECT c.id, c.{key} AS key FROM candidates c
-           WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows}) p
-     JOIN templates_app_template t ON t.id = p.id JOIN teams_team team ON team.id = t.team_id)
-    UNION ALL
-    (SELECT 'category', NULL, NULL, c.category, count(*), NULL, NULL, {no_row} FROM candidates c
-     WHERE c.category <> '' GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets})
-    UNION ALL
-    (SELECT 'tag', NULL, NULL, tag, count(*), NULL, NULL, {no_row} FROM candidates c, unnest(c.tags) AS tag
-     GROUP BY tag ORDER BY count(*) DESC, tag COLLATE "C" LIMIT {facets})"""
+                               EXCEPT SELECT id FROM staged WHERE rank IS NOT NULL))),
+    category_facet AS MATERIALIZED (
+        SELECT c.category AS value, count(*) AS count FROM candidates c WHERE c.category <> ''
+        GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C" LIMIT {facets}),
+    tag_facet AS MATERIALIZED (
+        SELECT tag AS value, count(*) AS count FROM candidates c, unnest(c.tags) AS tag
+        GROUP BY tag ORDER BY count(*) DESC, tag COLLATE "C" LIMIT {facets})
+    SELECT s.count, s.name_match, s.found, s.category_values, s.category_counts, s.tag_values, s.tag_counts,
+           p.id, p.key, {row}
+    FROM (SELECT (SELECT count(*) FROM candidates) AS count,
+                 (SELECT coalesce(bool_or(name_match), FALSE) FROM candidates) AS name_match,
+                 ARRAY(SELECT count(s.stage) FROM generate_series(1, {stage_count}) AS n
+                       LEFT JOIN staged s ON s.stage = n GROUP BY n ORDER BY n) AS found,
+                 ARRAY(SELECT value FROM category_facet) AS category_values,
+                 ARRAY(SELECT count FROM category_facet) AS category_counts,
+                 ARRAY(SELECT value FROM tag_facet) AS tag_values,
+                 ARRAY(SELECT count FROM tag_facet) AS tag_counts) s
+    LEFT JOIN ((SELECT c.id, c.{key} AS key FROM candidates c
+                WHERE {after} ORDER BY c.{key} DESC, c.id LIMIT {rows}) p
+               JOIN templates_app_template t ON t.id = p.id JOIN teams_team team ON team.id = t.team_id) ON TRUE"""
 
 
 # Written for search and never shown: not worth reading back for a page.
@@ -331,9 +337,6 @@ class _PageColumns:
         self.team_names = [model_field.attname for model_field in self.team]
         self.select = ", ".join([*(f"t.{model_field.column}" for model_field in self.template),
                                  *(f"team.{model_field.column}" for model_field in self.team)])
-        # Typed, so every part of the UNION agrees on each column's type.
-        self.nulls = ", ".join(f"NULL::{model_field.db_type(connection)}"
-                               for model_field in [*self.template, *self.team])
         self.team_field = Template._meta.get_field("team")
 
     def build(self, values: tuple[Any, ...]) -> Template:
@@ -420,7 +423,7 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     columns = _columns()
     sql = _PAGE_SQL.format(stages=" UNION ALL ".join(stages), stage_count=len(stages), ranked=_RANKED, key=key,
                            after=after, rows=request.limit + 1, facets=FACET_LIMIT, row=columns.select,
-                           no_row=columns.nulls)
+)
     query_params = [query.body, query.name_all, query.name, query.typed, query.phrase,
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
@@ -476,17 +479,21 @@ def _fetch(statements: list[_Statement]) -> list[list[Any]]:
 
 
 def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, columns: _PageColumns) -> Page:
-    page = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
+    page = Page(ids=[], keys=[], facets={}, complete=True)
     rows: list[tuple[float, uuid.UUID, tuple[Any, ...]]] = []
-    for kind, row_id, row_key, value, count, name_match, found, *template in fetched:
-        if kind == "summary":
-            page.total, page.name_match = count, name_match
-            # A stage that reached its limit may have left matches out.
-            page.complete = all(number < limit for number, limit in zip(found, limits, strict=True))
-        elif kind == "row":
+    # Every row carries the summary; without a page row it comes alone, its row columns NULL.
+    (count, name_match, found, category_values, category_counts, tag_values, tag_counts, *_) = fetched[0]
+    page.total, page.name_match = count, name_match
+    # A stage that reached its limit may have left matches out.
+    page.complete = all(number < limit for number, limit in zip(found, limits, strict=True))
+    page.facets = {"category": [{"value": value, "count": number}
+                                for value, number in zip(category_values, category_counts, strict=True)],
+                   "tag": [{"value": value, "count": number}
+                           for value, number in zip(tag_values, tag_counts, strict=True)]}
+    for row in fetched:
+        row_id, row_key, *template = row[7:]
+        if row_id is not None:
             rows.append((row_key, row_id, tuple(template)))
-        else:
-            page.facets[kind].append({"value": value, "count": count})
     # The database returns each part in its order; the facets' ties by value as Python compares text.
     for facet in page.facets.values():
         facet.sort(key=lambda item: (-item["count"], item["value"]))
