@@ -133,6 +133,11 @@ def _search_query(chunks: list[Chunk], user: Any = None, *,
 # Above this share of all templates a query's words are "very common": scanning
 # the table until enough rows match beats building the index's bitmap of them all.
 COMMON_SHARE = 0.2
+# ...and above this one for a half-typed word (a prefix): the index must first
+# join the rows of every word the prefix starts ("sla": "slack", "slas", …)
+# before it returns any, so the scan pays off sooner (docs/templates.md,
+# "Sixth session").
+COMMON_PREFIX_SHARE = 0.1
 # Above this share of names, walking the covering index shortest name first
 # until NAME_WALK_LIMIT match beats reading every matching row from the table.
 COMMON_NAME_SHARE = 0.01
@@ -435,7 +440,9 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     # reset in the same round trip as the query.
     settings: list[str] = []
     body_shares = _part_shares(query.body, "search_vector")
-    if filtered or not body_shares or min(body_shares) < COMMON_SHARE:
+    common_shares = [COMMON_PREFIX_SHARE if ":*" in part else COMMON_SHARE for part in _top_level_parts(query.body)]
+    if filtered or not body_shares or any(share < common for share, common in zip(body_shares, common_shares,
+                                                                                  strict=True)):
         # For a rarer word (or a filtered search) the index's bitmap is the fast
         # path, not a scan of the table until enough rows match. (No other
         # index can serve the body stage.) Without filters
