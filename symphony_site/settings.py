@@ -111,6 +111,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_POOL = env_bool("DATABASE_POOL", False)
 if DATABASE_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both at once
+    # Django's pool check is a round trip per borrowed connection; this engine checks the socket
+    # instead and asks PostgreSQL only when it has written something (symphony_site/pooled_postgresql).
+    DATABASES["default"]["ENGINE"] = "symphony_site.pooled_postgresql"
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2), "max_size": env_int("DATABASE_POOL_MAX", 10),
         "timeout": env_float("DATABASE_POOL_TIMEOUT_S", 10.0)}

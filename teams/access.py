@@ -96,7 +96,9 @@ ROLE_ANNOTATION = "_symphony_team_role"
 def _with_role(queryset: QuerySet[M], user: Any, team_field: str) -> QuerySet[M]:
     if _is_anonymous(user):
         return queryset
-    role = Membership.objects.filter(team=OuterRef(team_field), user=user).values("role")[:1]
+    # No ordering: a user has one membership per team (membership_unique), and Membership's
+    # default ordering joined the team and the user into the subquery of every access check.
+    role = Membership.objects.filter(team=OuterRef(team_field), user=user).order_by().values("role")[:1]
     return queryset.annotate(**{ROLE_ANNOTATION: Subquery(role)})
 
 
@@ -126,8 +128,13 @@ def access_object(
     label: str = "Object",
 ) -> M:
     """Fetch one team-owned object: not found unless the user is in its team; forbidden below `minimum`."""
+    # The user's role in the row's team, read by the row's statement, is also what keeps other
+    # teams out: no role, no row (a membership join as well made PostgreSQL plan a statement
+    # with two more tables on every request; docs/operations.md, "Sixth session").
+    rows = (queryset.none() if _is_anonymous(user) else
+            _with_role(queryset, user, team_field).filter(**{f"{ROLE_ANNOTATION}__isnull": False}))
     try:
-        obj = _with_role(scoped(queryset, user, team_field=team_field), user, team_field).get(pk=pk)
+        obj = rows.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound(f"{label} not found.") from None
     team = getattr(obj, team_field)

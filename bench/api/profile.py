@@ -82,7 +82,7 @@ def profile(paths: dict[str, str], key: str, *, requests: int) -> list[dict[str,
         with CaptureQueriesContext(connection) as queries, RedisRoundTrips() as redis:
             client.get(path)
         # Read now: the property reads the connection's log, which later requests change.
-        statements = [query["sql"][:160] for query in queries.captured_queries]
+        statements = [query["sql"][:int(os.environ.get("SQL_WIDTH", "160"))] for query in queries.captured_queries]
         started = time.perf_counter()
         for _ in range(requests):
             client.get(path)

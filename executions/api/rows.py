@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from executions import selectors
 from executions.domain import Command
 from executions.models import Execution, ExecutionTransition, NodeRun
-from symphony_site.api.rows import text_or_none, timestamp
+from symphony_site.api.rows import Stamp, text_or_none, timestamp, timestamps
 
 LIST_VALUES = (
     "id", "team_id", "workflow_id", "workflow__name", "workflow_version__version", "state", "state_reason",
@@ -29,6 +29,7 @@ def list_values(executions: QuerySet[Execution]) -> QuerySet[Any]:
 def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The page's rows with their progress (node-run counts for all of them in one query)."""
     counts = selectors.state_counts([row["id"] for row in rows])
+    stamp = timestamps()
     return [{
         "id": str(row["id"]),
         "team": str(row["team_id"]),
@@ -43,9 +44,9 @@ def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "trigger": row["trigger"],
         "started_by": row["started_by_name"] or None,
         "rerun_of": text_or_none(row["rerun_of_id"]),
-        "created_at": timestamp(row["created_at"]),
-        "started_at": timestamp(row["started_at"]),
-        "finished_at": timestamp(row["finished_at"]),
+        "created_at": stamp(row["created_at"]),
+        "started_at": stamp(row["started_at"]),
+        "finished_at": stamp(row["finished_at"]),
     } for row in rows]
 
 
@@ -56,7 +57,7 @@ def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def node_run_row(run: NodeRun) -> dict[str, Any]:
+def node_run_row(run: NodeRun, stamp: Stamp = timestamp) -> dict[str, Any]:
     """`NodeRunSerializer`'s shape."""
     return {
         "node_id": run.node_id,
@@ -65,8 +66,8 @@ def node_run_row(run: NodeRun) -> dict[str, Any]:
         "state": run.state,
         "attempt": int(run.attempt),
         "max_attempts": int(run.max_attempts),
-        "started_at": timestamp(run.started_at),
-        "finished_at": timestamp(run.finished_at),
+        "started_at": stamp(run.started_at),
+        "finished_at": stamp(run.finished_at),
         "duration_ms": _float_or_none(run.duration_ms),
         "output": run.output,
         "error": run.error,
@@ -80,14 +81,14 @@ def node_run_row(run: NodeRun) -> dict[str, Any]:
     }
 
 
-def transition_row(transition: ExecutionTransition) -> dict[str, Any]:
+def transition_row(transition: ExecutionTransition, stamp: Stamp = timestamp) -> dict[str, Any]:
     """`TransitionSerializer`'s shape."""
     return {
         "from_state": transition.from_state,
         "to_state": transition.to_state,
         "actor": transition.actor_name,
         "reason": transition.reason,
-        "at": timestamp(transition.at),
+        "at": stamp(transition.at),
     }
 
 
@@ -97,6 +98,7 @@ def detail(execution: Execution, *, runs: list[NodeRun], history: list[Execution
     version loaded); tests/api/test_list_rows.py compares them."""
     from instruments.selectors import execution_usage
 
+    stamp = timestamps()
     return {
         "id": str(execution.pk),
         "team": str(execution.team_id),
@@ -109,15 +111,15 @@ def detail(execution: Execution, *, runs: list[NodeRun], history: list[Execution
         "outputs": execution.outputs,
         "error": execution.error,
         "progress": progress,
-        "node_runs": [node_run_row(run) for run in runs],
-        "history": [transition_row(transition) for transition in history],
+        "node_runs": [node_run_row(run, stamp) for run in runs],
+        "history": [transition_row(transition, stamp) for transition in history],
         "available_commands": [command.value for command in commands],
         "trigger": execution.trigger,
         "started_by": execution.started_by_name or None,
         "rerun_of": text_or_none(execution.rerun_of_id),
-        "created_at": timestamp(execution.created_at),
-        "started_at": timestamp(execution.started_at),
-        "finished_at": timestamp(execution.finished_at),
+        "created_at": stamp(execution.created_at),
+        "started_at": stamp(execution.started_at),
+        "finished_at": stamp(execution.finished_at),
         "usage": execution_usage([{"node_id": run.node_id, "usage": run.usage, "cached": run.cached,
                                    "reused_from": run.reused_from_id} for run in runs]),
     }

@@ -41,7 +41,7 @@ def execution_body(execution: Execution) -> dict[str, Any]:
 
 
 def _detail(user: Any, execution_id: Any, status_code: int = 200) -> Response:
-    return Response(execution_body(access_execution(user, execution_id)), status=status_code)
+    return Response(execution_body(access_execution(user, execution_id, with_document=False)), status=status_code)
 
 
 def _time(raw: str | None, name: str) -> dt.datetime | None:

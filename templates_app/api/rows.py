@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from symphony_site.api.rows import timestamp
+from symphony_site.api.rows import Stamp, timestamp, timestamps
 from templates_app.models import Template
 
 
-def template_row(template: Template) -> dict[str, Any]:
+def template_row(template: Template, stamp: Stamp = timestamp) -> dict[str, Any]:
     return {
         "slug": template.slug,
         "name": template.name,
@@ -27,10 +27,11 @@ def template_row(template: Template) -> dict[str, Any]:
         "latest_version": template.latest_version,
         "node_types": [str(node_type) for node_type in template.node_types],
         "model_ids": [str(model_id) for model_id in template.model_ids],
-        "created_at": timestamp(template.created_at),
-        "updated_at": timestamp(template.updated_at),
+        "created_at": stamp(template.created_at),
+        "updated_at": stamp(template.updated_at),
     }
 
 
 def template_rows(templates: list[Template]) -> list[dict[str, Any]]:
-    return [template_row(template) for template in templates]
+    stamp = timestamps()
+    return [template_row(template, stamp) for template in templates]

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from symphony_site.api.rows import text_or_none, timestamp
+from symphony_site.api.rows import Stamp, text_or_none, timestamp, timestamps
 from workflows import selectors
 from workflows.models import Workflow, WorkflowVersion
 
@@ -26,7 +26,7 @@ def list_values(workflows: QuerySet[Workflow]) -> QuerySet[Any]:
     return workflows.values(*LIST_VALUES)
 
 
-def _current_version(row: dict[str, Any]) -> dict[str, Any] | None:
+def _current_version(row: dict[str, Any], stamp: Stamp) -> dict[str, Any] | None:
     if row["current_version_id"] is None:
         return None
     return {
@@ -37,11 +37,11 @@ def _current_version(row: dict[str, Any]) -> dict[str, Any] | None:
         "edge_count": row[f"{VERSION}edge_count"],
         "change_message": row[f"{VERSION}change_message"],
         "created_by": row[f"{VERSION}created_by__username"],
-        "created_at": timestamp(row[f"{VERSION}created_at"]),
+        "created_at": stamp(row[f"{VERSION}created_at"]),
     }
 
 
-def list_row(row: dict[str, Any]) -> dict[str, Any]:
+def list_row(row: dict[str, Any], stamp: Stamp) -> dict[str, Any]:
     state = row["last_run_state"]
     return {
         "id": str(row["id"]),
@@ -52,17 +52,18 @@ def list_row(row: dict[str, Any]) -> dict[str, Any]:
         "tags": [str(tag) for tag in row["tags"]],
         "category": row["category"],
         "archived": row["archived_at"] is not None,
-        "archived_at": timestamp(row["archived_at"]),
+        "archived_at": stamp(row["archived_at"]),
         "created_by": text_or_none(row["created_by__username"]),
-        "created_at": timestamp(row["created_at"]),
-        "updated_at": timestamp(row["updated_at"]),
-        "current_version": _current_version(row),
+        "created_at": stamp(row["created_at"]),
+        "updated_at": stamp(row["updated_at"]),
+        "current_version": _current_version(row, stamp),
         "last_run": {"state": state} if state else None,
     }
 
 
 def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [list_row(row) for row in rows]
+    stamp = timestamps()
+    return [list_row(row, stamp) for row in rows]
 
 
 def _version(version: WorkflowVersion | None) -> dict[str, Any] | None:

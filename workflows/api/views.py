@@ -45,7 +45,7 @@ IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-
 
 
 def _workflow_response(workflow_id: Any, user: Any, status_code: int = 200) -> Response:
-    workflow = access_workflow(user, workflow_id)
+    workflow = access_workflow(user, workflow_id, with_origin=False)
     return Response(rows.detail(workflow), status=status_code)
 
 
