@@ -41,9 +41,13 @@ def test_a_rename_is_saved_and_audited_and_the_same_name_again_changes_nothing(d
     assert team.name == "Wet Lab"
     team_update(actor=owner, origin=ORIGIN, team=team, name="Wet Lab")
     assert Team.objects.get(pk=team.pk).name == "Wet Lab"
+    # A name that sorts before the old one is a change too.
+    team_update(actor=owner, origin=ORIGIN, team=team, name="Annex")
+    assert Team.objects.get(pk=team.pk).name == "Annex"
     assert team_entries(team) == [
         ("team.created", {"name": "Lab"}),
         ("team.updated", {"changes": {"name": ["Lab", "Wet Lab"]}}),
+        ("team.updated", {"changes": {"name": ["Wet Lab", "Annex"]}}),
     ]
 
 
