@@ -11,14 +11,15 @@ from executions.models import Execution
 from symphony_site.actors import Actor, Origin
 from workflows import samples as s
 from workflows import selectors, services
+from teams.models import Membership
 from workflows.models import Workflow
 
 ORIGIN = Origin.command()
 
 
-def _workflow(personas: Any, name: str, description: str = "", team: Any = None) -> Workflow:
-    document = s.workflow(name, [s.node_input("a"), s.node_output("b")], [s.data_edge("e1", "a", "value", "b", "value")])
-    document["description"] = description
+def _workflow(personas: Any, name: str, description: str = "", team: Any = None, tags: tuple[str, ...] = ()) -> Workflow:
+    document = s.workflow(name, [s.node_input("a"), s.node_output("b")], [s.data_edge("e1", "a", "value", "b", "value")],
+                          description=description, tags=tags)
     owner = personas.users["editor"] if team is None else personas.users["outsider"]
     return services.workflow_create(actor=Actor.of(owner), origin=ORIGIN, team=team or personas.team, document=document)
 
@@ -44,3 +45,18 @@ def test_each_row_carries_the_state_of_its_latest_execution(personas: Any) -> No
     rows = {workflow.name: (workflow.last_run_state, selectors.last_run_of(workflow))
             for workflow in selectors.workflows_for_user(personas.users["viewer"])}
     assert rows == {"Ran": ("completed", {"state": "completed"}), "Never ran": (None, None)}
+
+
+def test_the_tag_filter_offers_the_tags_of_the_users_teams_or_of_one_team(personas: Any) -> None:
+    _workflow(personas, "Nightly", tags=("etl", "nightly"))
+    _workflow(personas, "Weekly", tags=("etl", "weekly"))
+    archived = _workflow(personas, "Old", tags=("retired",))
+    services.workflow_archive(actor=Actor.of(personas.users["editor"]), origin=ORIGIN, workflow=archived)
+    _workflow(personas, "Beta's", team=personas.other_team, tags=("beta-only",))
+    viewer = personas.users["viewer"]
+    assert selectors.all_tags(viewer) == ["etl", "nightly", "weekly"]
+    Membership.objects.create(team=personas.other_team, user=viewer, role="viewer")
+    assert selectors.all_tags(viewer) == ["beta-only", "etl", "nightly", "weekly"]
+    assert selectors.all_tags(viewer, personas.team.pk) == ["etl", "nightly", "weekly"]
+    assert selectors.all_tags(viewer, personas.other_team.pk) == ["beta-only"]
+    assert selectors.all_tags(personas.users["outsider"]) == ["beta-only"]
