@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from executions.models import Execution
 from symphony_site.actors import Actor, Origin
+from teams.models import Membership
 from workflows import samples as s
 from workflows import selectors, services
-from teams.models import Membership
 from workflows.models import Workflow
 
 ORIGIN = Origin.command()
