@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from templates_app.models import Template
 from templates_app.selectors.matching import Filters, PageRequest, _Statistics, matches
 
@@ -33,3 +36,24 @@ def test_a_page_reads_one_row_past_its_limit_and_shows_the_limit(personas) -> No
     page, _, _ = matches(personas.users["outsider"], "report", Filters(), PageRequest(sort="relevance", limit=2))
     assert (page.ids, page.templates) == ([], [])
 
+
+
+def test_a_filtered_search_never_caps_the_body_bitmap(personas) -> None:
+    """gin_fuzzy_search_limit samples the body stage's matches: harmless for an unfiltered page,
+    but with a filter AND-ed on it would drop real matches, so a filtered search never sets it."""
+    Template.objects.create(slug="daily-report", team=personas.team, name="Daily report", category="reporting",
+                            visibility="team", latest_version="1.0.0")
+    Template.objects.create(slug="weekly-report", team=personas.team, name="Weekly report", category="finance",
+                            visibility="team", latest_version="1.0.0")
+    searches = {}
+    for label, filters in (("plain", Filters()), ("category", Filters(category="reporting")),
+                           ("verified", Filters(verified=False))):
+        with CaptureQueriesContext(connection) as captured:
+            page, _, _ = matches(personas.users["viewer"], "report", filters, PageRequest(sort="relevance", limit=5))
+        settings = [query["sql"] for query in captured.captured_queries if "SET " in query["sql"]]
+        assert len(settings) == 1
+        searches[label] = (sorted(template.name for template in page.templates),
+                           "SET enable_seqscan = off" in settings[0], "SET gin_fuzzy_search_limit =" in settings[0])
+    assert searches == {"plain": (["Daily report", "Weekly report"], True, True),
+                        "category": (["Daily report"], True, False),
+                        "verified": (["Daily report", "Weekly report"], True, False)}
