@@ -38,3 +38,13 @@ def test_chains_are_listed_platform_first_then_teams_by_name(db) -> None:
         record_event(team=team, actor=SYSTEM, origin=Origin.command(), event_type="team.created", target=team)
     record_event(team=None, actor=SYSTEM, origin=Origin.command(), event_type="auth.logout")
     assert [chain.label for chain in selectors.chains()] == ["Platform", "Alpha", "Mu", "Zeta"]
+
+
+def test_anchors_name_each_chains_team_by_slug_and_the_platform_by_none(db) -> None:
+    team = Team.objects.create(name="Alpha", slug="alpha")
+    team_entry = record_event(team=team, actor=SYSTEM, origin=Origin.command(), event_type="team.created", target=team)
+    platform_entry = record_event(team=None, actor=SYSTEM, origin=Origin.command(), event_type="auth.logout")
+    assert sorted(selectors.anchors(), key=lambda anchor: anchor["team"] is None) == [
+        {"chain": str(team.pk), "team": "alpha", "sequence": 1, "hash": team_entry.hash},
+        {"chain": "platform", "team": None, "sequence": 1, "hash": platform_entry.hash},
+    ]
