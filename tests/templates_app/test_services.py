@@ -1,7 +1,12 @@
-"""The template services asked directly: what a version's body is cleaned to before it is stored."""
+"""The template services asked directly: what a version's body is cleaned to, and a chosen slug."""
 
 from __future__ import annotations
 
+from audit.models import AuditEntry
+from symphony_site.actors import Actor, Origin
+from symphony_site.api.errors import Conflict, ValidationFailed
+from templates_app.models import Template
+from templates_app.services import template_publish
 from templates_app.services.preparation import prepare_version
 from tests.templates_app.conftest import summary_version
 
@@ -17,3 +22,27 @@ def test_examples_are_named_by_position_when_unnamed_and_names_cut_at_200_charac
         {"name": "Example 3", "description": "", "parameters": {"model": "openai/gpt-4o-mini"}},
     ]
     assert len(prepared.instantiated) == 3
+
+
+def test_a_chosen_slug_is_kept_when_it_is_a_free_lowercase_slug_and_refused_otherwise(personas) -> None:
+    editor = Actor.of(personas.users["editor"])
+
+    def publish(slug: str | None, name: str = "Summaries") -> Template:
+        return template_publish(actor=editor, origin=Origin.command(), team=personas.team, name=name,
+                                version=summary_version(), slug=slug)
+
+    assert publish("team-summaries").slug == "team-summaries"
+    refused = {}
+    for slug in ("Team Summaries", "", "origins", "from-workflow", "team-summaries"):
+        try:
+            publish(slug, name=f"Other {len(refused)}")
+        except (ValidationFailed, Conflict) as error:
+            refused[slug] = (type(error).__name__, error.details[0].get("field") if error.details else None)
+    assert refused == {
+        "Team Summaries": ("ValidationFailed", "slug"), "": ("ValidationFailed", "slug"),
+        "origins": ("ValidationFailed", "slug"), "from-workflow": ("ValidationFailed", "slug"),
+        "team-summaries": ("Conflict", None),
+    }
+    assert list(Template.objects.values_list("slug", flat=True)) == ["team-summaries"]
+    assert list(AuditEntry.objects.filter(event_type="template.published").values_list("details__slug", flat=True)) \
+        == ["team-summaries"]
