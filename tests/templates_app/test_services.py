@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from audit.models import AuditEntry
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, ValidationFailed
 from templates_app.models import Template
-from templates_app.services import template_publish
+from templates_app.services import template_publish, template_update
 from templates_app.services.preparation import prepare_version
 from tests.templates_app.conftest import summary_version
 
@@ -46,3 +48,23 @@ def test_a_chosen_slug_is_kept_when_it_is_a_free_lowercase_slug_and_refused_othe
     assert list(Template.objects.values_list("slug", flat=True)) == ["team-summaries"]
     assert list(AuditEntry.objects.filter(event_type="template.published").values_list("details__slug", flat=True)) \
         == ["team-summaries"]
+
+
+def test_a_description_is_at_most_ten_thousand_characters_on_publish_and_on_update(personas) -> None:
+    editor = Actor.of(personas.users["editor"])
+    template = template_publish(actor=editor, origin=Origin.command(), team=personas.team, name="Summaries",
+                                version=summary_version(), description="p" * 10_000)
+    for description in ("u" * 10_001, 42):
+        with pytest.raises(ValidationFailed) as refused:
+            template_update(actor=editor, origin=Origin.command(), template=template, description=description)
+        assert refused.value.details == [{"field": "description", "code": "invalid",
+                                          "message": "must be text of at most 10,000 characters"}]
+    with pytest.raises(ValidationFailed) as refused:
+        template_publish(actor=editor, origin=Origin.command(), team=personas.team, name="Longer",
+                         version=summary_version(), description="p" * 10_001)
+    assert refused.value.details[0]["field"] == "description"
+    assert Template.objects.get().description == "p" * 10_000
+    template_update(actor=editor, origin=Origin.command(), template=template, description="u" * 10_000)
+    assert Template.objects.get().description == "u" * 10_000
+    assert list(AuditEntry.objects.filter(event_type__startswith="template.").order_by("sequence")
+                .values_list("event_type", flat=True)) == ["template.published", "template.updated"]
