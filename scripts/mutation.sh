@@ -52,12 +52,12 @@ TARGETS=(
   "executions/services/starting.py|db|tests/executions/test_engine_paths.py::test_a_loops_queue_is_chosen_from_its_body tests/executions/test_api.py tests/executions/test_engine_basics.py"
   "executions/services/commands.py|db|tests/executions/test_engine_state_machine.py tests/executions/test_control.py"
   "executions/services/bulk.py|db|tests/executions/test_bulk.py"
-  "teams/services.py|db|tests/teams/test_api.py tests/teams/test_owner_race.py tests/teams/test_access.py tests/teams/test_audit_coverage.py"
-  "workflows/selectors.py|db|tests/workflows/test_api.py tests/workflows/test_views.py"
-  "workflows/services.py|db|tests/workflows/test_api.py tests/workflows/test_concurrency.py tests/workflows/test_models.py"
-  "templates_app/selectors.py|db|tests/templates_app/test_search.py tests/templates_app/test_api.py"
-  "templates_app/services|db|tests/templates_app/test_api.py tests/templates_app/test_deprecation_roles.py tests/templates_app/test_origin.py tests/templates_app/test_versions.py"
-  "audit/selectors.py|db|tests/audit/test_api.py tests/audit/test_small_rules.py tests/audit/test_views.py"
+  "teams/services.py|db|tests/teams/test_services.py tests/teams/test_audit_coverage.py tests/teams/test_owner_race.py tests/teams/test_access.py tests/teams/test_api.py"
+  "workflows/selectors.py|db|tests/workflows/test_selectors.py tests/workflows/test_api.py tests/workflows/test_views.py"
+  "workflows/services.py|db|tests/workflows/test_services.py tests/workflows/test_concurrency.py tests/workflows/test_models.py tests/workflows/test_api.py"
+  "templates_app/selectors|db|tests/templates_app/test_matching.py tests/templates_app/test_search.py tests/templates_app/test_origin.py tests/templates_app/test_api.py"
+  "templates_app/services|db|tests/templates_app/test_services.py tests/templates_app/test_origin.py tests/templates_app/test_deprecation_roles.py tests/templates_app/test_save_as_page.py tests/templates_app/test_api.py tests/templates_app/test_versions.py tests/test_events.py::test_template_events_reach_the_publishing_team_and_private_ones_none"
+  "audit/selectors.py|db|tests/audit/test_selectors.py tests/audit/test_verification_rows.py tests/audit/test_small_rules.py tests/audit/test_api.py tests/audit/test_views.py"
   "audit/services|db|tests/audit/test_append.py tests/audit/test_small_rules.py tests/audit/test_prune.py tests/audit/test_api.py"
 )
 

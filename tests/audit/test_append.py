@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
 from audit import domain, selectors
@@ -132,6 +132,19 @@ def test_batch_appends_one_contiguous_run(people: AuditPersonas) -> None:
     assert [entry.sequence for entry in batch] == [2, 3, 4, 5, 6]
     assert AuditEntry.objects.filter(team=people.team).count() == 6
     assert selectors.verify(selectors.Chain(people.team)).as_dict() == {"valid": True, "checked": 6, "first_break": None}
+
+
+def test_a_batch_is_stamped_with_the_database_clock_not_the_previous_entrys_time(people: AuditPersonas) -> None:
+    first = record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(),
+                         event_type="team.updated")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        between = cursor.fetchone()[0]
+    batch = record_events_batch(team=people.team, actor=Actor.of(people.users["owner"]), origin=Origin.command(),
+                                events=[{"event_type": "member.added", "details": {"n": index}} for index in range(3)])
+    assert first.occurred_at < between <= batch[0].occurred_at
+    stored = AuditEntry.objects.filter(team=people.team, sequence__gt=1).order_by("sequence")
+    assert list(stored.values_list("occurred_at", flat=True)) == [batch[0].occurred_at] * 3
 
 
 def test_execution_id_is_normalised(people: AuditPersonas) -> None:

@@ -63,6 +63,13 @@ def test_prune_exports_deletes_and_checkpoints_so_the_chain_still_verifies(
                         export_to=tmp_path / "second.ndjson")
     assert (later.count, later.first_sequence, later.last_sequence, later.last_hash) == (4, 4, 7, checkpoint.hash)
     assert remaining(people) == [8]
+    # The new checkpoint records the range this prune removed: from after the old checkpoint's range.
+    assert AuditEntry.objects.get(team=people.team, sequence=8).details == {
+        "first_sequence": 4, "last_sequence": 7, "count": 4, "last_hash": checkpoint.hash,
+        "before": domain.format_time(checkpoint.occurred_at + dt.timedelta(seconds=1)),
+        "export_file": "second.ndjson",
+        "export_sha256": hashlib.sha256((tmp_path / "second.ndjson").read_bytes()).hexdigest(),
+    }
     assert selectors.verify(selectors.Chain(people.team)).as_dict() == {"valid": True, "checked": 1, "first_break": None}
     assert record_event(team=people.team, actor=Actor.system("system"), origin=Origin.task(),
                         event_type="team.updated").sequence == 9

@@ -75,3 +75,18 @@ def test_the_service_refuses_a_viewer_too(personas) -> None:
     template.refresh_from_db()
     assert template.deprecated is False
     assert deprecation_entries() == []
+
+
+def test_the_service_deprecates_unless_told_otherwise_and_records_each_change_once(personas) -> None:
+    template = publish(personas, visibility="team")
+    editor = Actor.of(personas.users["editor"])
+    services.template_deprecate(actor=editor, origin=Origin.command(), template=template, reason="Use v2")
+    services.template_deprecate(actor=editor, origin=Origin.command(), template=template)
+    assert Template.objects.get(pk=template.pk).deprecated is True
+    services.template_deprecate(actor=editor, origin=Origin.command(), template=template, deprecated=False)
+    assert Template.objects.get(pk=template.pk).deprecated is False
+    assert [(entry.reason, entry.details) for entry in
+            AuditEntry.objects.filter(event_type="template.deprecated").order_by("sequence")] == [
+        ("Use v2", {"slug": template.slug, "deprecated": True}),
+        ("", {"slug": template.slug, "deprecated": False}),
+    ]

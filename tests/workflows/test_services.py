@@ -8,7 +8,7 @@ import pytest
 
 from audit.models import AuditEntry
 from symphony_site.actors import Actor, Origin
-from symphony_site.api.errors import Conflict
+from symphony_site.api.errors import Conflict, ValidationFailed
 from workflows import samples, services
 from workflows.models import Workflow, WorkflowVersion
 
@@ -76,3 +76,16 @@ def test_names_too_long_for_the_platform_are_refused(personas) -> None:
                                  document=samples.linear() | {"name": "x" * 201})
     assert caught.value.details[0]["path"] == ["name"]
     assert Workflow.objects.count() == 0
+
+
+@pytest.mark.parametrize("version", ["banana", "1.2", "-1.0.0"])
+def test_a_version_number_that_is_not_one_is_a_validation_error_and_saves_nothing(personas, stored, version) -> None:
+    before = AuditEntry.objects.count()
+    with pytest.raises(ValidationFailed) as raised:
+        services.workflow_update(actor=Actor.of(personas.users["editor"]), origin=Origin.command(),
+                                 workflow=stored, name="Renamed", version=version)
+    assert raised.value.details[0]["field"] == "version"
+    stored.refresh_from_db()
+    assert (stored.name, stored.current_version.version, WorkflowVersion.objects.count()) == (
+        "Answer a question", "1.0.0", 1)
+    assert AuditEntry.objects.count() == before
