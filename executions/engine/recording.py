@@ -28,9 +28,9 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection
 
 from executions.engine import events as ev
+from executions.engine import prepared
 from executions.engine.books import (
     LOCKED_COLUMNS,
     TARGETS_SQL,
@@ -96,19 +96,18 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
                for claimed, result in completed]
     parameters = {"e": execution_id, "owner": owner, "results": _json(written), "targets": targets,
                   "limit": first.max_parallel}  # fixed at creation: the claim's copy holds
-    connection.ensure_connection()
-    raw = connection.connection
+    recorded_cursor = prepared.cursor()
+    raw = recorded_cursor.connection
     with raw.pipeline():
-        recorded_cursor = raw.cursor()
-        recorded_cursor.execute(RECORD_SQL, parameters)
-        pending = raw.cursor()
-        backlog = raw.cursor()
-        flags = raw.cursor()
+        recorded_cursor.execute(RECORD_SQL, parameters, prepare=True)
+        pending = prepared.cursor()
+        backlog = prepared.cursor()
+        flags = prepared.cursor()
         if not failed:  # a failure leaves the common path: these would not be read
             if targets:
-                pending.execute(TARGETS_SQL, parameters)
-            backlog.execute(BACKLOG_SQL, parameters)
-            flags.execute(FLAGS_SQL, parameters)
+                pending.execute(TARGETS_SQL, parameters, prepare=True)
+            backlog.execute(BACKLOG_SQL, parameters, prepare=True)
+            flags.execute(FLAGS_SQL, parameters, prepare=True)
     found = recorded_cursor.fetchall()
     if not found:
         return []  # the execution is gone
@@ -203,10 +202,10 @@ def _write_and_claim(raw: Any, statement: tuple[str, list[Any]], execution_id: A
     claims = [claim_parameters(execution_id, [item.run_id for item in batch]) for batch in batches]
     cursors = []
     with raw.pipeline():
-        raw.cursor().execute(*statement)
+        prepared.cursor().execute(*statement, prepare=True)
         for parameters in claims:
-            cursor = raw.cursor()
-            cursor.execute(CLAIM_SQL, parameters)
+            cursor = prepared.cursor()
+            cursor.execute(CLAIM_SQL, parameters, prepare=True)
             cursors.append(cursor)
     return [(parameters, cursor.fetchall()) for parameters, cursor in zip(claims, cursors, strict=True)]
 
