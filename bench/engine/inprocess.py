@@ -88,6 +88,16 @@ def main(count: int, profile: str) -> None:
         transaction.on_commit(lambda: sent.append(tuple(args)))
 
     dispatching.send_task_on_commit = keep  # type: ignore[assignment]
+    from symphony_site import events as door
+
+    sends = [0]  # channel-layer group messages (each one Redis round trip or more, in the publisher)
+    original_send = door._Publisher.send
+
+    def counted_send(self: Any, group: str, message: dict[str, Any]) -> None:
+        sends[0] += 1
+        original_send(self, group, message)
+
+    door._Publisher.send = counted_send  # type: ignore[method-assign]
 
     def steps() -> int:
         taken = 0
@@ -120,6 +130,7 @@ def main(count: int, profile: str) -> None:
     profiler = cProfile.Profile() if profile == "two" else None
     start_cpu, step_cpu = Cpu(backend), Cpu(backend)
     counted: list[Any] = []
+    sends[0] = 0
     for _ in range(count):
         with counting() as starting, start_cpu.measure():
             execution = timed(lambda: bench.start(two), profiler, start_ms)
@@ -128,7 +139,8 @@ def main(count: int, profile: str) -> None:
         counted = [starting, stepping]
     starting, stepping = counted
     state = Execution.objects.get(pk=execution.pk).state
-    say(f"two-node execution ({count}, last {state}), load average {os.getloadavg()[0]:.2f}")
+    say(f"two-node execution ({count}, last {state}), load average {os.getloadavg()[0]:.2f}, "
+        f"channel-layer sends per execution {sends[0] / count:.2f}")
     say(f"  start: {starting.as_dict()}, {start_cpu.per(count)}, wall p50 {statistics.median(start_ms):.2f} ms")
     say(f"  steps: {stepping.as_dict()}, {step_cpu.per(count)}, wall p50 {statistics.median(step_ms):.2f} ms")
     if "-v" in sys.argv:
@@ -148,12 +160,14 @@ def main(count: int, profile: str) -> None:
     chain_cpu = Cpu(backend)
     wall: list[float] = []
     hops = CHAIN_LENGTH + 1
+    sends[0] = 0
     with counting() as chained, chain_cpu.measure():
         taken = timed(steps, chain_profiler, wall)
     state = Execution.objects.get(pk=execution.pk).state
     say(f"chain of {CHAIN_LENGTH} no-ops ({state}, {taken} task(s)), load average {os.getloadavg()[0]:.2f}")
     say(f"  per node: statements {chained.statements / hops:.2f}, round trips {chained.round_trips / hops:.2f}, "
-        f"transactions {chained.transactions / hops:.2f}, {chain_cpu.per(hops)}, wall {wall[0] / hops:.2f} ms")
+        f"transactions {chained.transactions / hops:.2f}, channel-layer sends {sends[0] / hops:.2f}, "
+        f"{chain_cpu.per(hops)}, wall {wall[0] / hops:.2f} ms")
     if profiler or chain_profiler:
         stats = pstats.Stats(profiler or chain_profiler, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(30)

@@ -184,6 +184,8 @@ class Books:
     # Inline runs claimed in the record's closing round trip (`recording`): batches of
     # `claiming.Claim`s, one lease owner each.
     pre_claimed: list[list[Any]] = field(default_factory=list)
+    # Audit entries of this transaction, appended (in order) after the closing statement.
+    audits: list[dict[str, Any]] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -216,6 +218,21 @@ class Books:
         if statement is not None:
             self._update_runs(*statement)
         self.after_write()
+
+    def audit(self, **entry: Any) -> None:
+        """An audit entry about this execution (`auditing.audit_execution`'s arguments but the
+        execution), appended to the team's chain in this transaction, after its closing statement.
+
+        Appending takes the team's chain-head row lock until commit, and every start and every
+        end of the team's executions appends: taken as the transaction's last statement, the
+        lock is held for the commit only, not for the rest of the bookkeeping after a state
+        change. Entries keep their order (`after_write` appends them)."""
+        self.audits.append(entry)
+
+    def append_audits(self) -> None:
+        for entry in self.audits:
+            auditing.audit_execution(execution=self.execution, **entry)
+        self.audits = []
 
     def write_statement(self, extra: Sequence[tuple[str, str, list[Any]]] = ()) -> tuple[str, list[Any]] | None:
         """One statement: `extra` data-modifying CTEs (name, SQL, parameters), the gathered events
@@ -255,9 +272,13 @@ class Books:
         return (f"{prefix}UPDATE executions_execution SET {', '.join(assignments)} WHERE id = %s",
                 [*parameters, *values, self.execution.pk])
 
-    def after_write(self) -> None:
-        """Schedule the written events' publication and the step messages, for after commit."""
-        self.buffer.publish()
+    def after_write(self, *, then: Sequence[dict[str, Any]] = ()) -> None:
+        """After the closing statement: append the transaction's audit entries, then schedule the
+        written events' publication and the step messages for after commit. `then`: channel
+        messages of events written later in the same transaction (a claim in the record's closing
+        round trip), published in the same message after these."""
+        self.append_audits()
+        self.buffer.publish(then=then)
         from executions.engine.dispatching import send_after_commit
 
         for item in batched(self.dispatches, self.graph):
@@ -308,10 +329,9 @@ class Books:
         self.record_transition(current.value, wanted.value, actor=actor, reason=reason, at=now)
         started = current is ExecutionState.PENDING and wanted is ExecutionState.RUNNING
         audit_type = audit_type or ("execution.started" if started else AUDIT_TYPES[wanted])
-        auditing.audit_execution(
-            execution=self.execution, actor=actor, origin=self.origin, event_type=audit_type,
-            reason=reason, workflow_name=self.workflow_name(),
-            details={"from_state": current.value, "to_state": wanted.value, **(details or {})})
+        self.audit(actor=actor, origin=self.origin, event_type=audit_type, reason=reason,
+                   workflow_name=self.workflow_name(),
+                   details={"from_state": current.value, "to_state": wanted.value, **(details or {})})
         data = {"from": current.value, "to": wanted.value, "reason": reason, "actor": actor.name or "system"}
         if started:
             self.event(ev.EXECUTION_STARTED, trigger=self.execution.trigger)

@@ -128,8 +128,18 @@ def claim_batch(execution_id: Any, run_ids: Sequence[int]) -> list[Claim]:
 def claimed_from_rows(parameters: dict[str, Any], found: Sequence[Any]) -> list[Claim]:
     """The claims CLAIM_SQL's rows answer; their `node.started` events leave after commit, as one
     batch."""
+    claims, messages = claims_and_events(parameters, found)
+    if messages:
+        publish_batch_to_group_on_commit(execution_group(parameters["e"]), messages)
+    return claims
+
+
+def claims_and_events(parameters: dict[str, Any], found: Sequence[Any]
+                      ) -> tuple[list[Claim], list[dict[str, Any]]]:
+    """The claims CLAIM_SQL's rows answer, and their `node.started` events as channel messages
+    (for the caller to publish after commit)."""
     if not found:
-        return []
+        return [], []
     execution_id, at = parameters["e"], parameters["at"]
     claims = []
     messages = []
@@ -147,8 +157,7 @@ def claimed_from_rows(parameters: dict[str, Any], found: Sequence[Any]) -> list[
                              "started_at": _iso(started_at)},
             execution_inputs=_decoded(inputs), execution_left_s=left, source_outputs=_decoded(source_outputs),
             max_parallel=max_parallel))
-    publish_batch_to_group_on_commit(execution_group(execution_id), messages)
-    return claims
+    return claims, messages
 
 
 def _decoded(value: Any) -> dict[str, Any]:

@@ -22,7 +22,11 @@ EXPLICIT_ONLY = 2**31 - 1
 
 def cursor() -> psycopg.Cursor:
     """A server-binding cursor on Django's connection (opened if needed), inside whatever
-    transaction the caller is in; run the step's statements on it with `prepare=True`."""
+    transaction the caller is in; run the step's statements on it with `prepare=True`.
+
+    As Django's own cursors do, a connection whose server went away (a restart, a terminated
+    backend) is replaced here before its first use in a task, when health checks are on."""
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:

@@ -40,7 +40,7 @@ from executions.engine.books import (
     locked_execution,
     targets_from_rows,
 )
-from executions.engine.claiming import CLAIM_SQL, claim_parameters, claimed_from_rows
+from executions.engine.claiming import CLAIM_SQL, claim_parameters, claims_and_events
 from executions.engine.leases import add_reports
 from executions.engine.outcomes import record_failed_attempt
 
@@ -172,12 +172,15 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
         claims = _write_and_claim(raw, statement, execution_id, batches_of(books.inline))
     elif statement is not None:
         books._update_runs(*statement)
-    books.after_write()
-    # After the record's own events, so the `node.started` events are published after them (seq order).
+    # The claims' `node.started` events follow the record's own (seq order) in the same channel
+    # message: one publish per step, not one for the record and one for the claim.
+    started: list[dict[str, Any]] = []
     for claim_parameters_used, claimed_rows in claims:
-        claimed = claimed_from_rows(claim_parameters_used, claimed_rows)
+        claimed, messages = claims_and_events(claim_parameters_used, claimed_rows)
+        started.extend(messages)
         if claimed:
             books.pre_claimed.append(claimed)
+    books.after_write(then=started)
     taken = {claimed.run_id for batch in books.pre_claimed for claimed in batch}
     return [*books.pre_claimed, *batches_of([item for item in books.inline if item.run_id not in taken])]
 
