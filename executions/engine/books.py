@@ -372,19 +372,26 @@ class Books:
                 self.event(ev.NODE_SKIPPED, node_id, reason=skip_reason)
         self.collect_outputs()
 
-    def collect_outputs(self) -> None:
-        """The execution's outputs: every output node that completed (or was given a substitute)."""
-        output_ids = [node_id for node_id, facts in self.graph.facts.items() if facts.kind == "output"]
-        rows = NodeRun.objects.filter(
-            execution_id=self.execution.pk, node_id__in=output_ids, output__isnull=False,
-            state__in=[NodeRunState.COMPLETED.value, NodeRunState.SKIPPED.value],
-        ).values_list("node_id", "output")
-        self.set(outputs=workflow_outputs(self.graph.workflow, dict(rows)))
+    def output_node_ids(self) -> list[str]:
+        return [node_id for node_id, facts in self.graph.facts.items() if facts.kind == "output"]
 
-    def finish_if_done(self, known: tuple[bool, bool] | None = None) -> bool:
+    def collect_outputs(self, known: dict[str, Any] | None = None) -> None:
+        """The execution's outputs: every output node that completed (or was given a substitute).
+        `known`: every output node's stored output, when the caller has them all (the record that
+        completed them), so none is read back."""
+        if known is None:
+            known = dict(NodeRun.objects.filter(
+                execution_id=self.execution.pk, node_id__in=self.output_node_ids(), output__isnull=False,
+                state__in=[NodeRunState.COMPLETED.value, NodeRunState.SKIPPED.value],
+            ).values_list("node_id", "output"))
+        self.set(outputs=workflow_outputs(self.graph.workflow, known))
+
+    def finish_if_done(self, known: tuple[bool, bool] | None = None, *,
+                       outputs: dict[str, Any] | None = None) -> bool:
         """Completed or failed once no node run is left to settle (only while running).
 
-        `known` is (unsettled, failed) when the caller already asked (`dispatch(report=True)`).
+        `known` is (unsettled, failed) when the caller already asked (`dispatch(report=True)`);
+        `outputs` every output node's stored output, when the caller has them (`collect_outputs`).
         """
         if self.state is not ExecutionState.RUNNING:
             return False
@@ -401,7 +408,7 @@ class Books:
         done = finished_state(unsettled=int(unsettled), failed=int(failed))
         if done is None:
             return False
-        self.collect_outputs()
+        self.collect_outputs(outputs)
         if done is ExecutionState.COMPLETED:
             self.move(done, reason="every node settled")
         else:
@@ -630,6 +637,32 @@ class Books:
             else:
                 self.dispatches.append(item)
         return answer
+
+    def plain_start(self, sources: Sequence[str]) -> bool:
+        """Whether a start can queue its sources and dispatch them in one statement
+        (`queue_sources`): every node enabled (no skip to settle first), no interactive input (no
+        node can wait for a person, so nothing gates the run), and something to run."""
+        return bool(sources) and not self.graph.has_interactive_inputs and all(
+            facts.node.enabled for facts in self.graph.facts.values())
+
+    def queue_sources(self, sources: Sequence[str]) -> None:
+        """At a plain start (`plain_start`): the sources queued and the first `max_parallel` of
+        them (by id, the order `dispatch` would take them in) marked sent, in one statement, with
+        what `queue_ready` then `dispatch` would write and send. Nothing of a new execution is in
+        flight yet, so all `max_parallel` slots are free."""
+        rows = self._update_runs(
+            # Only runs still pending: the execution's row is locked and it was just created or
+            # taken from pending, so this is every source; the condition keeps a repeat a no-op.
+            "WITH picked AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM executions_noderun "
+            "WHERE execution_id = %(e)s AND node_id = ANY(%(sources)s) AND state = 'pending') "
+            "UPDATE executions_noderun AS r SET state = 'queued', queued_at = now(), due_at = NULL, "
+            "dispatched_at = CASE WHEN picked.k <= %(limit)s THEN now() END FROM picked WHERE r.id = picked.id "
+            "RETURNING r.id, r.node_id, r.queue, r.dispatched_at IS NOT NULL",
+            {"e": self.execution.pk, "sources": list(sources), "limit": self.execution.max_parallel})
+        for run_id, node_id, queue, sent in sorted(rows):
+            self.event(ev.NODE_QUEUED, node_id)
+            if sent:
+                self.dispatches.append(Dispatch(run_id=run_id, node_id=node_id, queue=queue))
 
     def redispatch_all_queued(self) -> None:
         """After a pause or a wait: messages refused meanwhile are gone; send every queued run

@@ -144,7 +144,7 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
         # find asking `dispatch` again).
         if rows:
             books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
-        books.finish_if_done((False, bool(failed_any)))
+        books.finish_if_done((False, bool(failed_any)), outputs=_recorded_outputs(books, recorded))
         books.close()
         return []
     # What to send: the backlog first (oldest first), then the newly queued, up to max_parallel.
@@ -183,6 +183,16 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
     books.after_write(then=started)
     taken = {claimed.run_id for batch in books.pre_claimed for claimed in batch}
     return [*books.pre_claimed, *batches_of([item for item in books.inline if item.run_id not in taken])]
+
+
+def _recorded_outputs(books: Books, recorded: list[tuple[Any, Any]]) -> dict[str, Any] | None:
+    """Every output node's output as stored, when this record wrote them all (a small workflow's
+    last record usually does): the execution's outputs then need no read. None otherwise."""
+    written = {claimed.node_id: result.outcome.outputs for claimed, result in recorded
+               if books.graph.facts[claimed.node_id].kind == "output"}
+    if not set(books.output_node_ids()) <= written.keys():
+        return None
+    return {node_id: orjson.loads(_json(dict(outputs))) for node_id, outputs in written.items()}
 
 
 def batches_of(items: list[Dispatch]) -> list[list[Dispatch]]:
