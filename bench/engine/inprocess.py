@@ -4,7 +4,7 @@
 
 The real `execution_start`, then the step task's function on the step messages the engine
 would have sent (kept in a list instead of the broker), COUNT times; and one chain of
-CHAIN_LENGTH no-ops stepped the same way (inline, one task). Prints, per phase:
+CHAIN_LENGTH no-ops stepped the same way (inline, one task; `INPROCESS_CHAIN` sets the length, 200). Prints, per phase:
 
 * statements, round trips and transactions counted at the psycopg cursor
   (`tests/executions/counting.py`): deterministic whatever the load;
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-CHAIN_LENGTH = 200
+CHAIN_LENGTH = int(os.environ.get("INPROCESS_CHAIN", "200"))
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -133,7 +133,15 @@ WRITE_RUNS_SQL = (
     "dispatched_at = CASE WHEN v.dispatch THEN now() ELSE r.dispatched_at END "
     "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pending int, taken int, dead int, arrived text[], "
     "sources text[], dead_reason text, state text, skip_reason text, awaiting boolean, message text, "
-    "dispatch boolean) WHERE r.id = v.id")
+    "dispatch boolean) WHERE r.id = v.id AND r.id = ANY(%s::bigint[])")
+
+
+def write_runs_parameters(rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """WRITE_RUNS_SQL's parameters: the rows, and their ids again. The planner expects a hundred
+    rows from `jsonb_to_recordset` whatever it holds, and on a node-run table of a few thousand
+    rows it then scanned the whole table to join them; the ids as an array let it look each
+    run up by its key."""
+    return [orjson.dumps(rows).decode(), [row["id"] for row in rows]]
 
 
 def targets_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, _Target]:
@@ -527,7 +535,7 @@ class Books:
             return [], False
         targets = targets_from_rows(self._update_runs(TARGETS_SQL, {"e": self.execution.pk, "targets": target_ids}))
         rows, next_frontier, queued = self.decide(frontier, targets)
-        self._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
+        self._update_runs(WRITE_RUNS_SQL, write_runs_parameters(rows))
         return next_frontier, bool(queued)
 
     def decide(self, frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]], targets: dict[str, _Target]

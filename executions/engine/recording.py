@@ -39,6 +39,7 @@ from executions.engine.books import (
     Dispatch,
     locked_execution,
     targets_from_rows,
+    write_runs_parameters,
 )
 from executions.engine.claiming import CLAIM_SQL, claim_parameters, claims_and_events
 from executions.engine.leases import add_reports
@@ -134,7 +135,7 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
     if targets:
         decided, next_frontier, queued = books.decide(settled, targets_from_rows(pending.fetchall()))
         if next_frontier or any(row["awaiting"] for row in decided):
-            books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(decided).decode()])
+            books._update_runs(WRITE_RUNS_SQL, write_runs_parameters(decided))
             return _general(books, next_frontier, frozenset(), [], inline_capacity, queued=bool(queued),
                             changed=True)
         rows = decided
@@ -143,7 +144,7 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
         # Nothing is left to run or to send: the execution ends here (what `_general` would
         # find asking `dispatch` again).
         if rows:
-            books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
+            books._update_runs(WRITE_RUNS_SQL, write_runs_parameters(rows))
         books.finish_if_done((False, bool(failed_any)), outputs=_recorded_outputs(books, recorded))
         books.close()
         return []
@@ -165,7 +166,7 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
             inline_capacity -= 1
         else:
             books.dispatches.append(item)
-    extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", [orjson.dumps(rows).decode()])] if rows else []
+    extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", write_runs_parameters(rows))] if rows else []
     statement = books.write_statement(extra)
     claims: list[tuple[dict[str, Any], Any]] = []
     if statement is not None and books.inline:
