@@ -193,6 +193,11 @@ class NodeRun(models.Model):
                                     | Q(state=NodeRunState.QUEUED.value, dispatched_at__isnull=False))),
             models.Index(fields=["execution", "queued_at", "id"], name="node_run_backlog",
                          condition=Q(state=NodeRunState.QUEUED.value, dispatched_at__isnull=True)),
+            # "Did a node fail?", per execution: asked by every record (its flags) and when an
+            # execution finishes; without it the question reads every run of the execution, so a
+            # chain's steps grew with its length.
+            models.Index(fields=["execution"], name="node_run_failed",
+                         condition=Q(state=NodeRunState.FAILED.value)),
             # Duration history of each node type for estimates.
             models.Index(fields=["node_type", "-finished_at"], name="node_run_type_history",
                          condition=Q(state=NodeRunState.COMPLETED.value, reused_from__isnull=True,

@@ -133,7 +133,15 @@ WRITE_RUNS_SQL = (
     "dispatched_at = CASE WHEN v.dispatch THEN now() ELSE r.dispatched_at END "
     "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, pending int, taken int, dead int, arrived text[], "
     "sources text[], dead_reason text, state text, skip_reason text, awaiting boolean, message text, "
-    "dispatch boolean) WHERE r.id = v.id")
+    "dispatch boolean) WHERE r.id = v.id AND r.id = ANY(%s::bigint[])")
+
+
+def write_runs_parameters(rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """WRITE_RUNS_SQL's parameters: the rows, and their ids again. The planner expects a hundred
+    rows from `jsonb_to_recordset` whatever it holds, and on a node-run table of a few thousand
+    rows it then scanned the whole table to join them; the ids as an array let it look each
+    run up by its key."""
+    return [orjson.dumps(rows).decode(), [row["id"] for row in rows]]
 
 
 def targets_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, _Target]:
@@ -184,6 +192,8 @@ class Books:
     # Inline runs claimed in the record's closing round trip (`recording`): batches of
     # `claiming.Claim`s, one lease owner each.
     pre_claimed: list[list[Any]] = field(default_factory=list)
+    # Audit entries of this transaction, appended (in order) after the closing statement.
+    audits: list[dict[str, Any]] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -216,6 +226,21 @@ class Books:
         if statement is not None:
             self._update_runs(*statement)
         self.after_write()
+
+    def audit(self, **entry: Any) -> None:
+        """An audit entry about this execution (`auditing.audit_execution`'s arguments but the
+        execution), appended to the team's chain in this transaction, after its closing statement.
+
+        Appending takes the team's chain-head row lock until commit, and every start and every
+        end of the team's executions appends: taken as the transaction's last statement, the
+        lock is held for the commit only, not for the rest of the bookkeeping after a state
+        change. Entries keep their order (`after_write` appends them)."""
+        self.audits.append(entry)
+
+    def append_audits(self) -> None:
+        for entry in self.audits:
+            auditing.audit_execution(execution=self.execution, **entry)
+        self.audits = []
 
     def write_statement(self, extra: Sequence[tuple[str, str, list[Any]]] = ()) -> tuple[str, list[Any]] | None:
         """One statement: `extra` data-modifying CTEs (name, SQL, parameters), the gathered events
@@ -255,9 +280,13 @@ class Books:
         return (f"{prefix}UPDATE executions_execution SET {', '.join(assignments)} WHERE id = %s",
                 [*parameters, *values, self.execution.pk])
 
-    def after_write(self) -> None:
-        """Schedule the written events' publication and the step messages, for after commit."""
-        self.buffer.publish()
+    def after_write(self, *, then: Sequence[dict[str, Any]] = ()) -> None:
+        """After the closing statement: append the transaction's audit entries, then schedule the
+        written events' publication and the step messages for after commit. `then`: channel
+        messages of events written later in the same transaction (a claim in the record's closing
+        round trip), published in the same message after these."""
+        self.append_audits()
+        self.buffer.publish(then=then)
         from executions.engine.dispatching import send_after_commit
 
         for item in batched(self.dispatches, self.graph):
@@ -308,10 +337,9 @@ class Books:
         self.record_transition(current.value, wanted.value, actor=actor, reason=reason, at=now)
         started = current is ExecutionState.PENDING and wanted is ExecutionState.RUNNING
         audit_type = audit_type or ("execution.started" if started else AUDIT_TYPES[wanted])
-        auditing.audit_execution(
-            execution=self.execution, actor=actor, origin=self.origin, event_type=audit_type,
-            reason=reason, workflow_name=self.workflow_name(),
-            details={"from_state": current.value, "to_state": wanted.value, **(details or {})})
+        self.audit(actor=actor, origin=self.origin, event_type=audit_type, reason=reason,
+                   workflow_name=self.workflow_name(),
+                   details={"from_state": current.value, "to_state": wanted.value, **(details or {})})
         data = {"from": current.value, "to": wanted.value, "reason": reason, "actor": actor.name or "system"}
         if started:
             self.event(ev.EXECUTION_STARTED, trigger=self.execution.trigger)
@@ -352,19 +380,26 @@ class Books:
                 self.event(ev.NODE_SKIPPED, node_id, reason=skip_reason)
         self.collect_outputs()
 
-    def collect_outputs(self) -> None:
-        """The execution's outputs: every output node that completed (or was given a substitute)."""
-        output_ids = [node_id for node_id, facts in self.graph.facts.items() if facts.kind == "output"]
-        rows = NodeRun.objects.filter(
-            execution_id=self.execution.pk, node_id__in=output_ids, output__isnull=False,
-            state__in=[NodeRunState.COMPLETED.value, NodeRunState.SKIPPED.value],
-        ).values_list("node_id", "output")
-        self.set(outputs=workflow_outputs(self.graph.workflow, dict(rows)))
+    def output_node_ids(self) -> list[str]:
+        return [node_id for node_id, facts in self.graph.facts.items() if facts.kind == "output"]
 
-    def finish_if_done(self, known: tuple[bool, bool] | None = None) -> bool:
+    def collect_outputs(self, known: dict[str, Any] | None = None) -> None:
+        """The execution's outputs: every output node that completed (or was given a substitute).
+        `known`: every output node's stored output, when the caller has them all (the record that
+        completed them), so none is read back."""
+        if known is None:
+            known = dict(NodeRun.objects.filter(
+                execution_id=self.execution.pk, node_id__in=self.output_node_ids(), output__isnull=False,
+                state__in=[NodeRunState.COMPLETED.value, NodeRunState.SKIPPED.value],
+            ).values_list("node_id", "output"))
+        self.set(outputs=workflow_outputs(self.graph.workflow, known))
+
+    def finish_if_done(self, known: tuple[bool, bool] | None = None, *,
+                       outputs: dict[str, Any] | None = None) -> bool:
         """Completed or failed once no node run is left to settle (only while running).
 
-        `known` is (unsettled, failed) when the caller already asked (`dispatch(report=True)`).
+        `known` is (unsettled, failed) when the caller already asked (`dispatch(report=True)`);
+        `outputs` every output node's stored output, when the caller has them (`collect_outputs`).
         """
         if self.state is not ExecutionState.RUNNING:
             return False
@@ -381,7 +416,7 @@ class Books:
         done = finished_state(unsettled=int(unsettled), failed=int(failed))
         if done is None:
             return False
-        self.collect_outputs()
+        self.collect_outputs(outputs)
         if done is ExecutionState.COMPLETED:
             self.move(done, reason="every node settled")
         else:
@@ -500,7 +535,7 @@ class Books:
             return [], False
         targets = targets_from_rows(self._update_runs(TARGETS_SQL, {"e": self.execution.pk, "targets": target_ids}))
         rows, next_frontier, queued = self.decide(frontier, targets)
-        self._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
+        self._update_runs(WRITE_RUNS_SQL, write_runs_parameters(rows))
         return next_frontier, bool(queued)
 
     def decide(self, frontier: list[tuple[str, list[tuple[Edge, EdgeSettlement]]]], targets: dict[str, _Target]
@@ -610,6 +645,32 @@ class Books:
             else:
                 self.dispatches.append(item)
         return answer
+
+    def plain_start(self, sources: Sequence[str]) -> bool:
+        """Whether a start can queue its sources and dispatch them in one statement
+        (`queue_sources`): every node enabled (no skip to settle first), no interactive input (no
+        node can wait for a person, so nothing gates the run), and something to run."""
+        return bool(sources) and not self.graph.has_interactive_inputs and all(
+            facts.node.enabled for facts in self.graph.facts.values())
+
+    def queue_sources(self, sources: Sequence[str]) -> None:
+        """At a plain start (`plain_start`): the sources queued and the first `max_parallel` of
+        them (by id, the order `dispatch` would take them in) marked sent, in one statement, with
+        what `queue_ready` then `dispatch` would write and send. Nothing of a new execution is in
+        flight yet, so all `max_parallel` slots are free."""
+        rows = self._update_runs(
+            # Only runs still pending: the execution's row is locked and it was just created or
+            # taken from pending, so this is every source; the condition keeps a repeat a no-op.
+            "WITH picked AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM executions_noderun "
+            "WHERE execution_id = %(e)s AND node_id = ANY(%(sources)s) AND state = 'pending') "
+            "UPDATE executions_noderun AS r SET state = 'queued', queued_at = now(), due_at = NULL, "
+            "dispatched_at = CASE WHEN picked.k <= %(limit)s THEN now() END FROM picked WHERE r.id = picked.id "
+            "RETURNING r.id, r.node_id, r.queue, r.dispatched_at IS NOT NULL",
+            {"e": self.execution.pk, "sources": list(sources), "limit": self.execution.max_parallel})
+        for run_id, node_id, queue, sent in sorted(rows):
+            self.event(ev.NODE_QUEUED, node_id)
+            if sent:
+                self.dispatches.append(Dispatch(run_id=run_id, node_id=node_id, queue=queue))
 
     def redispatch_all_queued(self) -> None:
         """After a pause or a wait: messages refused meanwhile are gone; send every queued run

@@ -16,10 +16,11 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from executions.engine import events as ev
+from executions.engine import prepared
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.leases import new_lease_owner, owner_is_dead_here
@@ -54,8 +55,10 @@ class Claim:
 # is seen, and event numbers stay in commit order), move the named runs Queued → Running with a
 # lease from the database clock only while the execution runs, write one `node.started` each
 # with the next sequence numbers (in the order the runs were named), and read what the nodes
-# need: the execution's facts and their inputs' outputs. A batch's runs share one lease owner,
-# but each row keeps its own lease: one taken over does not touch the others.
+# need: the execution's facts and their inputs' outputs (one lookup per source node on the
+# (execution, node) key: filtering the execution's runs instead made each step of a long chain
+# read every run before it). A batch's runs share one lease owner, but each row keeps its own
+# lease: one taken over does not touch the others.
 CLAIM_SQL = """
 WITH e AS (
     SELECT id, team_id, workflow_version_id, state, trigger, started_at, deadline_at, max_parallel
@@ -84,8 +87,9 @@ WITH e AS (
 )
 SELECT e.team_id, e.workflow_version_id, e.state, e.trigger, e.started_at, e.deadline_at, e.max_parallel,
     n.id, n.node_id, n.attempt, n.arrived_edges, s.event_seq - n.total + n.k,
-    (SELECT jsonb_object_agg(source.node_id, source.output) FROM executions_noderun AS source
-     WHERE source.execution_id = %(e)s AND source.node_id = ANY(n.input_sources)),
+    (SELECT jsonb_object_agg(source.node_id, source.output)
+     FROM unnest(n.input_sources) AS wanted(node_id)
+     JOIN executions_noderun AS source ON source.execution_id = %(e)s AND source.node_id = wanted.node_id),
     CASE WHEN n.node_kind = 'input' THEN (SELECT inputs FROM executions_execution WHERE id = %(e)s) END
 FROM e JOIN n ON true JOIN s ON true
 ORDER BY n.k
@@ -108,15 +112,15 @@ def claim_batch(execution_id: Any, run_ids: Sequence[int]) -> list[Claim]:
     """The runs of `run_ids` still queued, Running under one fresh lease owner (one statement),
     only while the execution is running; in the order named."""
     parameters = claim_parameters(execution_id, run_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, parameters)
+    with prepared.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, parameters, prepare=True)
         found = cursor.fetchall()
     if not found:
         if not _took_over_dead_owner(execution_id, run_ids):
             return []
         parameters["at"] = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(CLAIM_SQL, parameters)
+        with prepared.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, parameters, prepare=True)
             found = cursor.fetchall()
     return claimed_from_rows(parameters, found)
 
@@ -124,8 +128,18 @@ def claim_batch(execution_id: Any, run_ids: Sequence[int]) -> list[Claim]:
 def claimed_from_rows(parameters: dict[str, Any], found: Sequence[Any]) -> list[Claim]:
     """The claims CLAIM_SQL's rows answer; their `node.started` events leave after commit, as one
     batch."""
+    claims, messages = claims_and_events(parameters, found)
+    if messages:
+        publish_batch_to_group_on_commit(execution_group(parameters["e"]), messages)
+    return claims
+
+
+def claims_and_events(parameters: dict[str, Any], found: Sequence[Any]
+                      ) -> tuple[list[Claim], list[dict[str, Any]]]:
+    """The claims CLAIM_SQL's rows answer, and their `node.started` events as channel messages
+    (for the caller to publish after commit)."""
     if not found:
-        return []
+        return [], []
     execution_id, at = parameters["e"], parameters["at"]
     claims = []
     messages = []
@@ -143,8 +157,7 @@ def claimed_from_rows(parameters: dict[str, Any], found: Sequence[Any]) -> list[
                              "started_at": _iso(started_at)},
             execution_inputs=_decoded(inputs), execution_left_s=left, source_outputs=_decoded(source_outputs),
             max_parallel=max_parallel))
-    publish_batch_to_group_on_commit(execution_group(execution_id), messages)
-    return claims
+    return claims, messages
 
 
 def _decoded(value: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ events go out as one channel message to `execution.<id>`:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,18 +85,19 @@ class EventBuffer:
         self.to_publish.extend(rows)
         return rows, self.last_seq
 
-    def publish(self) -> None:
-        """Schedule the events taken so far (and the team's events) for after commit."""
-        if self.to_publish:
-            if any(row["type"] in COUNT_CHANGING for row in self.to_publish):
+    def publish(self, *, then: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Schedule the events taken so far (and the team's events) for after commit, followed in
+        the same channel message by `then` (messages of events with later seqs)."""
+        if self.to_publish or then:
+            if then or any(row["type"] in COUNT_CHANGING for row in self.to_publish):
                 from executions.live.progress import mark_on_commit
 
                 mark_on_commit(self.execution_id, self.team_id)
             execution_id = str(self.execution_id)
             publish_batch_to_group_on_commit(execution_group(self.execution_id), [
-                event_message(execution_id=execution_id, seq=row["seq"], event_type=row["type"],
-                              node_id=row["node_id"], at=self.written_at, data=row["data"])
-                for row in self.to_publish])
+                *(event_message(execution_id=execution_id, seq=row["seq"], event_type=row["type"],
+                                node_id=row["node_id"], at=self.written_at, data=row["data"])
+                  for row in self.to_publish), *then])
             self.to_publish = []
         for event in self.team_events:
             publish_on_commit(event)

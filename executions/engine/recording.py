@@ -28,9 +28,9 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection
 
 from executions.engine import events as ev
+from executions.engine import prepared
 from executions.engine.books import (
     LOCKED_COLUMNS,
     TARGETS_SQL,
@@ -39,8 +39,9 @@ from executions.engine.books import (
     Dispatch,
     locked_execution,
     targets_from_rows,
+    write_runs_parameters,
 )
-from executions.engine.claiming import CLAIM_SQL, claim_parameters, claimed_from_rows
+from executions.engine.claiming import CLAIM_SQL, claim_parameters, claims_and_events
 from executions.engine.leases import add_reports
 from executions.engine.outcomes import record_failed_attempt
 
@@ -96,19 +97,18 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
                for claimed, result in completed]
     parameters = {"e": execution_id, "owner": owner, "results": _json(written), "targets": targets,
                   "limit": first.max_parallel}  # fixed at creation: the claim's copy holds
-    connection.ensure_connection()
-    raw = connection.connection
+    recorded_cursor = prepared.cursor()
+    raw = recorded_cursor.connection
     with raw.pipeline():
-        recorded_cursor = raw.cursor()
-        recorded_cursor.execute(RECORD_SQL, parameters)
-        pending = raw.cursor()
-        backlog = raw.cursor()
-        flags = raw.cursor()
+        recorded_cursor.execute(RECORD_SQL, parameters, prepare=True)
+        pending = prepared.cursor()
+        backlog = prepared.cursor()
+        flags = prepared.cursor()
         if not failed:  # a failure leaves the common path: these would not be read
             if targets:
-                pending.execute(TARGETS_SQL, parameters)
-            backlog.execute(BACKLOG_SQL, parameters)
-            flags.execute(FLAGS_SQL, parameters)
+                pending.execute(TARGETS_SQL, parameters, prepare=True)
+            backlog.execute(BACKLOG_SQL, parameters, prepare=True)
+            flags.execute(FLAGS_SQL, parameters, prepare=True)
     found = recorded_cursor.fetchall()
     if not found:
         return []  # the execution is gone
@@ -135,7 +135,7 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
     if targets:
         decided, next_frontier, queued = books.decide(settled, targets_from_rows(pending.fetchall()))
         if next_frontier or any(row["awaiting"] for row in decided):
-            books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(decided).decode()])
+            books._update_runs(WRITE_RUNS_SQL, write_runs_parameters(decided))
             return _general(books, next_frontier, frozenset(), [], inline_capacity, queued=bool(queued),
                             changed=True)
         rows = decided
@@ -144,8 +144,8 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
         # Nothing is left to run or to send: the execution ends here (what `_general` would
         # find asking `dispatch` again).
         if rows:
-            books._update_runs(WRITE_RUNS_SQL, [orjson.dumps(rows).decode()])
-        books.finish_if_done((False, bool(failed_any)))
+            books._update_runs(WRITE_RUNS_SQL, write_runs_parameters(rows))
+        books.finish_if_done((False, bool(failed_any)), outputs=_recorded_outputs(books, recorded))
         books.close()
         return []
     # What to send: the backlog first (oldest first), then the newly queued, up to max_parallel.
@@ -166,21 +166,34 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
             inline_capacity -= 1
         else:
             books.dispatches.append(item)
-    extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", [orjson.dumps(rows).decode()])] if rows else []
+    extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", write_runs_parameters(rows))] if rows else []
     statement = books.write_statement(extra)
     claims: list[tuple[dict[str, Any], Any]] = []
     if statement is not None and books.inline:
         claims = _write_and_claim(raw, statement, execution_id, batches_of(books.inline))
     elif statement is not None:
         books._update_runs(*statement)
-    books.after_write()
-    # After the record's own events, so the `node.started` events are published after them (seq order).
+    # The claims' `node.started` events follow the record's own (seq order) in the same channel
+    # message: one publish per step, not one for the record and one for the claim.
+    started: list[dict[str, Any]] = []
     for claim_parameters_used, claimed_rows in claims:
-        claimed = claimed_from_rows(claim_parameters_used, claimed_rows)
+        claimed, messages = claims_and_events(claim_parameters_used, claimed_rows)
+        started.extend(messages)
         if claimed:
             books.pre_claimed.append(claimed)
+    books.after_write(then=started)
     taken = {claimed.run_id for batch in books.pre_claimed for claimed in batch}
     return [*books.pre_claimed, *batches_of([item for item in books.inline if item.run_id not in taken])]
+
+
+def _recorded_outputs(books: Books, recorded: list[tuple[Any, Any]]) -> dict[str, Any] | None:
+    """Every output node's output as stored, when this record wrote them all (a small workflow's
+    last record usually does): the execution's outputs then need no read. None otherwise."""
+    written = {claimed.node_id: result.outcome.outputs for claimed, result in recorded
+               if books.graph.facts[claimed.node_id].kind == "output"}
+    if not set(books.output_node_ids()) <= written.keys():
+        return None
+    return {node_id: orjson.loads(_json(dict(outputs))) for node_id, outputs in written.items()}
 
 
 def batches_of(items: list[Dispatch]) -> list[list[Dispatch]]:
@@ -203,10 +216,10 @@ def _write_and_claim(raw: Any, statement: tuple[str, list[Any]], execution_id: A
     claims = [claim_parameters(execution_id, [item.run_id for item in batch]) for batch in batches]
     cursors = []
     with raw.pipeline():
-        raw.cursor().execute(*statement)
+        prepared.cursor().execute(*statement, prepare=True)
         for parameters in claims:
-            cursor = raw.cursor()
-            cursor.execute(CLAIM_SQL, parameters)
+            cursor = prepared.cursor()
+            cursor.execute(CLAIM_SQL, parameters, prepare=True)
             cursors.append(cursor)
     return [(parameters, cursor.fetchall()) for parameters, cursor in zip(claims, cursors, strict=True)]
 

@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 from django.db import transaction
 
-from executions import auditing
 from executions.domain import (
     Command,
     CommandInvalid,
@@ -134,11 +133,10 @@ def _retry_node(books: Books, *, node_id: str, reason: str, actor: Actor, **_: A
         "WHERE execution_id = %s AND node_id = %s AND state = 'failed' AND NOT edges_settled",
         [facts.max_attempts, books.execution.pk, node_id])
     books.event(ev.NODE_QUEUED, node_id, retried_by=_who(actor))
-    auditing.audit_execution(execution=books.execution, actor=actor, origin=books.origin,
-                             event_type="execution.node_retried", reason=reason,
-                             workflow_name=books.workflow_name(),
-                             details={"command": "retry_node", "node_id": node_id,
-                                      "state": books.state.value})
+    books.audit(actor=actor, origin=books.origin,
+                event_type="execution.node_retried", reason=reason,
+                workflow_name=books.workflow_name(),
+                details={"command": "retry_node", "node_id": node_id, "state": books.state.value})
     books.dispatch()
 
 
@@ -165,11 +163,11 @@ def _skip_node(books: Books, *, node_id: str, output: Any, reason: str, actor: A
         "WHERE execution_id = %s AND node_id = %s AND state IN ('failed', 'pending')",
         [orjson.dumps(substitute).decode(), f"skipped by {_who(actor)}"[:200], books.execution.pk, node_id])
     books.event(ev.NODE_SKIPPED, node_id, reason=f"skipped by {_who(actor)}", substitute_output=bool(substitute))
-    auditing.audit_execution(execution=books.execution, actor=actor, origin=books.origin,
-                             event_type="execution.node_skipped", reason=reason,
-                             workflow_name=books.workflow_name(),
-                             details={"command": "skip_node", "node_id": node_id,
-                                      "substitute_ports": sorted(substitute), "state": books.state.value})
+    books.audit(actor=actor, origin=books.origin,
+                event_type="execution.node_skipped", reason=reason,
+                workflow_name=books.workflow_name(),
+                details={"command": "skip_node", "node_id": node_id,
+                         "substitute_ports": sorted(substitute), "state": books.state.value})
     # Downstream proceeds as if the node had completed with the substitute output.
     books.settle([(node_id, settlements)])
     _after_node_command(books, actor)
@@ -191,11 +189,11 @@ def _provide_input(books: Books, *, node_id: str, value: Any, reason: str, actor
     books.set(inputs=inputs)
     NodeRun.objects.filter(execution_id=books.execution.pk, node_id=node_id).update(awaiting_input=False,
                                                                                    message="")
-    auditing.audit_execution(execution=books.execution, actor=actor, origin=books.origin,
-                             event_type="execution.input_provided", reason=reason,
-                             workflow_name=books.workflow_name(),
-                             details={"command": "provide_input", "node_id": node_id,
-                                      "value_type": type(value).__name__})
+    books.audit(actor=actor, origin=books.origin,
+                event_type="execution.input_provided", reason=reason,
+                workflow_name=books.workflow_name(),
+                details={"command": "provide_input", "node_id": node_id,
+                         "value_type": type(value).__name__})
     books.queue_ready([node_id])
     _after_node_command(books, actor)
 

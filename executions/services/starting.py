@@ -90,12 +90,16 @@ def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
           reused: list[tuple[str, Any]] | None = None) -> None:
     """Pending → running: skip disabled nodes, settle reused ones, queue the sources, dispatch."""
     books.move(ExecutionState.RUNNING, reason=reason, audit_type="execution.started", details=details)
+    sources = books.graph.index.sources()
+    if not reused and books.plain_start(sources):
+        books.queue_sources(sources)  # what the lines below do for such a start, in one statement
+        return
     books.skip_disabled_at_start()
     if reused:
         books.settle((node_id, settle_outgoing(books.graph.index, node_id, state=Settled.COMPLETED,
                                                outputs=output or {}))
                      for node_id, output in reused)
-    books.queue_ready(books.graph.index.sources())
+    books.queue_ready(sources)
     # Nothing has failed at start (a re-run copies completed nodes only).
     if books.gate(failures_possible=False) is ExecutionState.RUNNING:
         books.finish_if_done(books.dispatch(report=True))

@@ -23,7 +23,6 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework import status
 
-from executions import auditing
 from executions.domain import ExecutionState
 from executions.engine.graphs import compiled
 from executions.models import QueuedStart, TeamLimit
@@ -121,8 +120,8 @@ def hold(books: Books, admission: Admission) -> None:
                                workflow_id=execution.workflow_id, held_by=admission.scope,
                                queued_at=timezone.now())
     books.set(state_reason=f"Queued: {admission.message}."[:1000])
-    auditing.audit_execution(
-        execution=execution, actor=books.actor, origin=books.origin, event_type="execution.queued",
+    books.audit(
+        actor=books.actor, origin=books.origin, event_type="execution.queued",
         reason=f"{admission.message}", workflow_name=books.workflow_name(),
         details={"scope": admission.scope, "limit": admission.limit, "running": admission.running,
                  "trigger": execution.trigger})

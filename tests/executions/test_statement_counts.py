@@ -30,11 +30,38 @@ def wide(width: int) -> dict[str, Any]:
     return document(f"Wide {width}", nodes, edges, max_parallel=8)
 
 
-def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]]
-                ) -> tuple[Execution, Counts, Counts, int]:
+def chain(length: int) -> dict[str, Any]:
+    nodes = [s.node_input("in", "any")] + [
+        s.node_operator(f"n{i}", "select", {"path": "absent", "default": None}) for i in range(length)]
+    edges = [s.data_edge("e0", "in", "value", "n0", "value")] + [
+        s.data_edge(f"e{i}", f"n{i - 1}", "value", f"n{i}", "value") for i in range(1, length)]
+    return document(f"Chain {length}", nodes, edges)
+
+
+@pytest.fixture
+def channel_sends(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The groups of the channel-layer messages this process sends (each one Redis round trip or
+    more in the publisher thread), still sent."""
+    from symphony_site import events as door
+
+    groups: list[str] = []
+    send = door._Publisher.send
+
+    def counted(self: Any, group: str, message: dict[str, Any]) -> None:
+        groups.append(group)
+        send(self, group, message)
+
+    monkeypatch.setattr(door._Publisher, "send", counted)
+    return groups
+
+
+def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]],
+                groups: list[str] | None = None) -> tuple[Execution, Counts, Counts, int]:
     workflow = store(personas, built)
     start(personas, workflow, {"in": 0})  # warm: the compiled version, model caches
     take_steps(sent)
+    if groups is not None:
+        groups.clear()
     with counting() as starting:
         execution = start(personas, workflow, {"in": 1})
     with counting() as stepping:
@@ -45,12 +72,21 @@ def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]
 
 # Ceilings: what the engine takes now (docs/executions.md, "Benchmarks"). A change that adds a
 # statement or a round trip to the hot path fails here, and must say why in that table.
-START_STATEMENTS = 7
-START_ROUND_TRIPS = 9
-TWO_NODE_STEP_STATEMENTS = 14
-TWO_NODE_STEP_ROUND_TRIPS = 10
+# Sixth session: a plain start queues and sends its sources in one statement (7 → 6), and the
+# record that completes every output node does not read the outputs back (14 → 13).
+START_STATEMENTS = 6
+START_ROUND_TRIPS = 8
+TWO_NODE_STEP_STATEMENTS = 13
+TWO_NODE_STEP_ROUND_TRIPS = 9
 WIDE_STEP_STATEMENTS = 5
 WIDE_STEP_ROUND_TRIPS = 3
+# A chain's hop (sixth session, docs/executions.md): the record (one pipeline), its closing write
+# with the successor's claim (one pipeline) and the commit; one channel-layer message carries the
+# record's events and the claim's `node.started`. The same at every position of the chain.
+CHAIN_HOP_STATEMENTS = 6
+CHAIN_HOP_ROUND_TRIPS = 3
+CHAIN_HOP_TRANSACTIONS = 1
+CHAIN_HOP_CHANNEL_SENDS = 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,3 +118,22 @@ def test_a_wide_workflow_step_stays_within_its_statement_ceiling(personas: Any, 
     finishing = 8
     assert stepping.statements <= (width + 1) * WIDE_STEP_STATEMENTS + 1 + finishing
     assert stepping.round_trips <= (width + 1) * WIDE_STEP_ROUND_TRIPS + finishing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chain_hop_stays_within_its_ceiling_wherever_it_is_in_the_chain(
+        personas: Any, messages: list[tuple[str, int]], channel_sends: list[str]) -> None:
+    short, long = 10, 40
+    counted = {}
+    for length in (short, long):
+        execution, _, stepping, steps = run_counted(personas, chain(length), messages, channel_sends)
+        assert execution.state == "completed"
+        assert steps == 1  # every no-op ran inline, in the input's task
+        counted[length] = (stepping, channel_sends.count(f"execution.{execution.pk}"))
+    (short_counts, short_sends), (long_counts, long_sends) = counted[short], counted[long]
+    hops = long - short  # what the longer chain's thirty extra nodes cost, so the ends cancel out
+    assert long_counts.statements - short_counts.statements == hops * CHAIN_HOP_STATEMENTS
+    assert long_counts.round_trips - short_counts.round_trips <= hops * CHAIN_HOP_ROUND_TRIPS
+    assert long_counts.transactions - short_counts.transactions == hops * CHAIN_HOP_TRANSACTIONS
+    assert long_sends - short_sends == hops * CHAIN_HOP_CHANNEL_SENDS
+    assert messages == []
