@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_date, parse_datetime
 
 from audit import event_types
 from audit.models import AuditEntry
 from symphony_site.api.errors import ValidationFailed
+from symphony_site.instants import NotAMoment, parse_moment
 
 FILTER_NAMES = ("actor", "event_type", "execution", "target_type", "target_id", "since", "until")
 
@@ -76,23 +76,9 @@ def _parse_time(raw: str, field: str, problems: list[dict[str, str]]) -> dt.date
     if not raw:
         return None
     try:
-        moment = parse_datetime(raw)
-        if moment is None:
-            day = parse_date(raw)
-            if day is not None:
-                moment = dt.datetime.combine(day, dt.time.min)
-    except ValueError:
-        moment = None
-    if moment is None:
-        problems.append(_problem(field, "not an ISO 8601 date or time, e.g. 2026-11-21T09:30:00Z"))
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    # In UTC: PostgreSQL refuses offsets past 15:59 that ISO 8601 allows (+18:06 was a 500).
-    try:
-        return moment.astimezone(dt.UTC)
-    except OverflowError:  # 0001-01-01T00:00-01:00 is before year 1 in UTC
-        problems.append(_problem(field, "outside the years 1 to 9999 once in UTC"))
+        return parse_moment(raw, dates=True)
+    except NotAMoment as problem:
+        problems.append(_problem(field, str(problem)))
         return None
 
 

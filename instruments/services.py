@@ -37,6 +37,10 @@ from teams.access import require_role
 from teams.models import Team
 from teams.roles import Role
 
+# A provider's bounds, which the API schema states too (instruments/api/serializers.py).
+REQUEST_TIMEOUT_S = (0.1, 600)
+MAX_RETRIES = (0, 10)
+
 SECRET_VALUE_MAX_LENGTH = 10_000
 PROVIDER_MODELS_MAX = 200
 CAPABILITIES = ("chat", "embedding")
@@ -236,9 +240,9 @@ def _provider_fields(team: Team, fields: Mapping[str, Any]) -> dict[str, Any]:
         cleaned["offered_models"] = _check_models(fields["models"])
     if "request_timeout_s" in fields:
         cleaned["request_timeout_s"] = float(_check_number(
-            "request_timeout_s", fields["request_timeout_s"], 0.1, 600, integer=False))
+            "request_timeout_s", fields["request_timeout_s"], *REQUEST_TIMEOUT_S, integer=False))
     if "max_retries" in fields:
-        cleaned["max_retries"] = _check_number("max_retries", fields["max_retries"], 0, 10,
+        cleaned["max_retries"] = _check_number("max_retries", fields["max_retries"], *MAX_RETRIES,
                                                integer=True)
     return cleaned
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -23,6 +22,7 @@ from executions.services.commands import MISSING
 from symphony_site.api.errors import ValidationFailed
 from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_rows_response
 from symphony_site.api.serializers import ErrorSerializer
+from symphony_site.instants import NotAMoment, parse_moment
 from symphony_site.origins import actor_from_request, api_origin
 from teams.access import access_team
 from workflows.access import access_workflow
@@ -47,13 +47,11 @@ def _detail(user: Any, execution_id: Any, status_code: int = 200) -> Response:
 def _time(raw: str | None, name: str) -> dt.datetime | None:
     if raw is None:
         return None
-    parsed = parse_datetime(raw)  # an empty value is refused like any other that is not a time
-    if parsed is None:
+    try:
+        return parse_moment(raw)  # an empty value is refused like any other that is not a time
+    except NotAMoment as problem:
         raise ValidationFailed(f"{name} is an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.",
-                               details=[{"field": name, "code": "invalid", "message": "not an ISO 8601 time"}])
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+                               details=[{"field": name, "code": "invalid", "message": str(problem)}]) from None
 
 
 LIST_PARAMETERS = [

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from instruments.models import PROVIDER_NAME_PATTERN, SECRET_NAME_PATTERN, Provider, Secret
+from instruments.services import MAX_RETRIES, REQUEST_TIMEOUT_S
 from symphony_site.api.serializers import StrictSerializer
 
 
@@ -70,8 +71,10 @@ class ProviderWriteSerializer(StrictSerializer):
     api_key_secret = serializers.CharField(max_length=64, required=False, allow_blank=True)
     models = serializers.JSONField(required=False, help_text='[{"name": "llama3.2", '
                                    '"capability": "chat"}] or ["llama3.2"]; empty: any model.')
-    request_timeout_s = serializers.FloatField(required=False)
-    max_retries = serializers.IntegerField(required=False)
+    # The service's bounds, stated in the schema so that a client knows them before it is refused.
+    request_timeout_s = serializers.FloatField(required=False, min_value=REQUEST_TIMEOUT_S[0],
+                                               max_value=REQUEST_TIMEOUT_S[1])
+    max_retries = serializers.IntegerField(required=False, min_value=MAX_RETRIES[0], max_value=MAX_RETRIES[1])
 
 
 class ProviderUpdateSerializer(ProviderWriteSerializer):

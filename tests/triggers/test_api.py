@@ -228,3 +228,29 @@ def test_bodies_of_the_wrong_shape_are_refused_as_the_schema_says(personas, setu
     assert error_of(response)["code"] == "validation_failed"
     assert field in [detail["field"] for detail in error_of(response)["details"]]
     assert snapshot() == before and trigger_entries() == entries
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [0, 100_001, 2**62])
+def test_a_team_limit_past_its_documented_bounds_is_refused_and_changes_nothing(personas, setup, limit) -> None:
+    """The schema states the bound the service keeps (1 to 100,000): Schemathesis' long form sent
+    a 21-digit integer, valid under a schema that said only "from 1"."""
+    before, entries = snapshot(), trigger_entries()
+    response = personas.client("owner").put(f"/api/v1/teams/{personas.team.pk}/limits/",
+                                            {"concurrency": {"limit": limit, "on_limit": "queue"}}, format="json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "validation_failed"
+    assert [detail["field"] for detail in error_of(response)["details"]] == ["concurrency.limit"]
+    assert snapshot() == before and trigger_entries() == entries
+
+
+def test_the_schema_states_the_limit_and_provider_bounds_the_services_keep() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    assert components["LimitRequest"]["properties"]["limit"] == {"type": "integer", "minimum": 1,
+                                                                 "maximum": 100_000}
+    provider = components["ProviderWriteRequest"]["properties"]
+    assert (provider["max_retries"], provider["request_timeout_s"]) == (
+        {"type": "integer", "minimum": 0, "maximum": 10},
+        {"type": "number", "format": "double", "minimum": 0.1, "maximum": 600})

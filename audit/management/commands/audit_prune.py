@@ -6,21 +6,18 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.dateparse import parse_date, parse_datetime
 
 from audit import services
 from audit.management.commands._chains import chain_from_argument
 from symphony_site.actors import Origin
+from symphony_site.instants import NotAMoment, parse_moment
 
 
 def _parse_before(raw: str) -> dt.datetime:
-    moment = parse_datetime(raw)
-    if moment is None:
-        day = parse_date(raw)
-        if day is None:
-            raise CommandError(f"--before {raw!r} is not an ISO 8601 date or time.")
-        moment = dt.datetime.combine(day, dt.time.min)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    try:
+        return parse_moment(raw, dates=True)
+    except NotAMoment as problem:
+        raise CommandError(f"--before {raw!r}: {problem}.") from None
 
 
 class Command(BaseCommand):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from executions.models import RunAfter, Schedule, Webhook, WebhookDelivery
 from executions.triggers.domain.cron import CatchUp
 from executions.triggers.domain.signatures import ALGORITHMS, HEADER_NAME
+from executions.triggers.services.limits import MAX_LIMIT
 from symphony_site.api.serializers import ObjectField, StrictSerializer
 
 CATCH_UP = [policy.value for policy in CatchUp]
@@ -148,7 +149,9 @@ class RunAfterUpdateSerializer(StrictSerializer):
 
 
 class LimitSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    limit = serializers.IntegerField(min_value=1)
+    # The bound is the service's, stated in the schema too: a client reading "any integer from 1"
+    # sent 21 digits, which the JSON parser's 64-bit bound refused (Schemathesis, long form).
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT)
     on_limit = serializers.ChoiceField(choices=ON_LIMIT)
 
 
