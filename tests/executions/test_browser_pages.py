@@ -125,7 +125,12 @@ def test_run_a_demo_workflow_from_its_page_and_watch_it_complete(engine, operato
 
 def test_pause_and_resume_a_slow_run(engine, operator_page) -> None:
     session, page = operator_page
-    workflow = store(engine, demo.count_down())
+    # The first wait is longer than the demo's two seconds: the page must load and see "three"
+    # running before it ends, and under a loaded suite (two xdist workers, a browser, the engine's
+    # workers) the load took longer once and the test waited for a state already gone.
+    document = demo.count_down()
+    next(node for node in document["nodes"] if node["id"] == "three")["config"]["milliseconds"] = 6000
+    workflow = store(engine, document)
     page.goto(f"{session.base_url}/executions/run/{workflow.pk}/")
     page.fill("#f-param__start", "3")
     submit(page, page.get_by_role("button", name="Run", exact=True))
