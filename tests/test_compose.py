@@ -46,6 +46,10 @@ def test_commands_match_the_procfile() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["python", "-m", "symphony_site.web"]' in dockerfile and "ENV HOST=0.0.0.0 PORT=8000" in dockerfile
     assert procfile["beat"].startswith("celery -A symphony_site beat")
+    # Beat sends the reaper and the triggers' tick every second: at INFO that was two lines a
+    # second in `make run`'s console, burying the web's and workers' lines. Warnings still show.
+    assert "--loglevel=WARNING" in procfile["beat"].split()
+    assert "--loglevel=WARNING" in services["beat"]["command"]
     # One worker per queue group, consuming the same queues in both.
     for service, process, queue in [("worker", "worker", "steps,control"), ("worker-io", "worker_io", "io"),
                                     ("worker-models", "worker_models", "models")]:
