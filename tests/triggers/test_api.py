@@ -231,16 +231,23 @@ def test_bodies_of_the_wrong_shape_are_refused_as_the_schema_says(personas, setu
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("limit", [0, 100_001, 2**62])
-def test_a_team_limit_past_its_documented_bounds_is_refused_and_changes_nothing(personas, setup, limit) -> None:
-    """The schema states the bound the service keeps (1 to 100,000): Schemathesis' long form sent
-    a 21-digit integer, valid under a schema that said only "from 1"."""
+@pytest.mark.parametrize(("concurrency", "field"), [
+    ({"limit": 0, "on_limit": "queue"}, "concurrency.limit"),
+    ({"limit": 100_001, "on_limit": "queue"}, "concurrency.limit"),
+    ({"limit": 2**62, "on_limit": "queue"}, "concurrency.limit"),
+    ({"limit": 3, "on_limit": "queue", "burst": 5}, "concurrency.burst"),
+])
+def test_a_team_limit_past_its_documented_shape_is_refused_and_changes_nothing(personas, setup, concurrency,
+                                                                               field) -> None:
+    """The schema states the bound the service keeps (1 to 100,000) and closes the object:
+    Schemathesis' long form sent 21-digit integers as the limit and under keys of its own, valid
+    under a schema that said only "from 1" and left the object open."""
     before, entries = snapshot(), trigger_entries()
     response = personas.client("owner").put(f"/api/v1/teams/{personas.team.pk}/limits/",
-                                            {"concurrency": {"limit": limit, "on_limit": "queue"}}, format="json")
+                                            {"concurrency": concurrency}, format="json")
     assert response.status_code == 400
     assert error_of(response)["code"] == "validation_failed"
-    assert [detail["field"] for detail in error_of(response)["details"]] == ["concurrency.limit"]
+    assert [detail["field"] for detail in error_of(response)["details"]] == [field]
     assert snapshot() == before and trigger_entries() == entries
 
 
@@ -250,6 +257,7 @@ def test_the_schema_states_the_limit_and_provider_bounds_the_services_keep() -> 
     components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
     assert components["LimitRequest"]["properties"]["limit"] == {"type": "integer", "minimum": 1,
                                                                  "maximum": 100_000}
+    assert components["LimitRequest"]["additionalProperties"] is False
     provider = components["ProviderWriteRequest"]["properties"]
     assert (provider["max_retries"], provider["request_timeout_s"]) == (
         {"type": "integer", "minimum": 0, "maximum": 10},

@@ -148,9 +148,10 @@ class RunAfterUpdateSerializer(StrictSerializer):
     enabled = serializers.BooleanField(required=False)
 
 
-class LimitSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    # The bound is the service's, stated in the schema too: a client reading "any integer from 1"
-    # sent 21 digits, which the JSON parser's 64-bit bound refused (Schemathesis, long form).
+class LimitSerializer(StrictSerializer):
+    # The bound is the service's, stated in the schema too, and the object is closed: the long
+    # Schemathesis form sent 21-digit integers as the limit and under keys of its own, both
+    # valid under a schema that said only "minimum 1" and left the object open.
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT)
     on_limit = serializers.ChoiceField(choices=ON_LIMIT)
 
