@@ -16,15 +16,12 @@ from typing import Any
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
+Stamp = Callable[[dt.datetime | None], str | None]
+
 
 def timestamp(value: dt.datetime | None) -> str | None:
     """As DRF's DateTimeField renders it: in the current time zone, with DATETIME_FORMAT."""
-    if value is None:
-        return None
-    return value.astimezone(timezone.get_current_timezone()).strftime(api_settings.DATETIME_FORMAT)
-
-
-Stamp = Callable[[dt.datetime | None], str | None]
+    return timestamps()(value)
 
 
 def timestamps() -> Stamp:
