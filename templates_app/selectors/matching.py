@@ -32,6 +32,7 @@ from templates_app.domain.search_query import (
 )
 from templates_app.domain.search_text import Chunk
 from templates_app.models import Template
+from templates_app.selectors.statements import GENERIC, Statement, fetch
 from templates_app.selectors.words import (
     Teams,
     WordInfo,
@@ -222,10 +223,6 @@ def _top_level_parts(tsquery: str) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-_RESET = ("RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan; "
-          "RESET gin_fuzzy_search_limit")
-
-
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -369,35 +366,25 @@ def _columns() -> _PageColumns:
     return _page_columns
 
 
-@dataclass(frozen=True)
-class _Statement:
-    sql: str
-    params: list[Any]
-    # Session settings it runs under, set and reset around it in the same round trip.
-    settings: list[str] = field(default_factory=list)
-    # The page statement's stages: the count at which each may have left matches out (`_read_page`).
-    limits: list[int] = field(default_factory=list)
-
-
 def _page(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *, filtered: bool) -> Page:
     """One page of the candidates of every stage (the package docstring), ranked, with facets: one round trip."""
     statement = _page_statement(where, params, query, request, filtered=filtered)
-    return _read_page(_fetch([statement])[0], statement.limits, request, _columns())
+    return _read_page(fetch([statement])[0], statement.limits, request, _columns())
 
 
 def _page_statement(where: str, params: list[Any], query: SearchQuery, request: PageRequest, *,
-                    filtered: bool) -> _Statement:
+                    filtered: bool) -> Statement:
     """The statement of `_page`."""
     stages: list[str] = []
     stage_params: list[Any] = []
     limits: list[int] = []
 
-    def stage(condition: str, value: str, order: str, limit: int, *, ranked: bool = False,
+    def stage(condition: str, values: list[str], order: str, limit: int, *, ranked: bool = False,
               table: str = "templates_app_template t", exhaustive: bool = True) -> None:
         columns, tables = (_RANKED, f"{table}, q") if ranked else (_UNRANKED, table)
         stages.append(f"(SELECT {len(stages) + 1} AS stage, t.id, {columns} FROM {tables}"
                       f" WHERE {condition} AND {where} {order} LIMIT {limit})")
-        stage_params.extend([value, *params])
+        stage_params.extend([*values, *params])
         # A stage that reads only part of the table may leave matches out whatever it found.
         limits.append(limit if exhaustive else 0)
 
@@ -411,15 +398,28 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     for name_query in (query.name_all, query.name):
         if name_query and walk_names:
             # The shortest names, from the covering index alone (what the match and visibility read).
-            stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id", NAME_WALK_LIMIT,
+            stage("t.name_vector @@ %s::tsquery", [name_query], "ORDER BY t.name_length, t.id", NAME_WALK_LIMIT,
                   table=("(SELECT id, name_vector, visibility, team_id, name_length FROM templates_app_template"
                          f" ORDER BY name_length, id LIMIT {NAME_WALK_SPAN}) t"), exhaustive=False)
         elif name_query:
-            stage("t.name_vector @@ %s::tsquery", name_query, "ORDER BY t.name_length, t.id", NAME_LIMIT)
+            stage("t.name_vector @@ %s::tsquery", [name_query], "ORDER BY t.name_length, t.id", NAME_LIMIT)
+    # The statement runs on a plan made without the words (`statements.py`), so
+    # the path each stage takes is written into it, never left to an estimate
+    # of the words' share: a scan of the table for very common words (the
+    # function form of @@ is one no index can serve), the index's bitmap
+    # otherwise (the settings below).
+    body_shares = _part_shares(query.body, "search_vector")
+    common_shares = [COMMON_PREFIX_SHARE if ":*" in part else COMMON_SHARE for part in _top_level_parts(query.body)]
+    scan_body = not filtered and bool(body_shares) and all(
+        share >= common for share, common in zip(body_shares, common_shares, strict=True))
     if query.body:
-        stage("t.search_vector @@ %s::tsquery", query.body, "", BODY_LIMIT + 1, ranked=True)
+        stage("ts_match_vq(t.search_vector, %s::tsquery)" if scan_body else "t.search_vector @@ %s::tsquery",
+              [query.body], "", BODY_LIMIT + 1, ranked=True)
     if query.phrase:
-        stage("t.name_key LIKE %s", _like_prefix(query.phrase), "", PREFIX_LIMIT)
+        # LIKE's prefix becomes an index range only for a pattern known when planning; the range spelled
+        # out serves any (the pattern index compares bytes; chr(1114111) sorts after any letter).
+        stage("t.name_key ~>=~ %s AND t.name_key ~<~ %s AND t.name_key LIKE %s",
+              [query.phrase, query.phrase + "\U0010ffff", _like_prefix(query.phrase)], "", PREFIX_LIMIT)
     key = SORT_KEYS[request.sort]
     after, after_params = "TRUE", []
     if request.after is not None:
@@ -438,11 +438,8 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     # no template holds; the session settings below send each stage down the
     # path our own estimate (`_part_shares`) says is short. They are set and
     # reset in the same round trip as the query.
-    settings: list[str] = []
-    body_shares = _part_shares(query.body, "search_vector")
-    common_shares = [COMMON_PREFIX_SHARE if ":*" in part else COMMON_SHARE for part in _top_level_parts(query.body)]
-    if filtered or not body_shares or any(share < common for share, common in zip(body_shares, common_shares,
-                                                                                  strict=True)):
+    settings: list[str] = [GENERIC]
+    if not scan_body:
         # For a rarer word (or a filtered search) the index's bitmap is the fast
         # path, not a scan of the table until enough rows match. (No other
         # index can serve the body stage.) Without filters
@@ -455,34 +452,7 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
         # Few names hold the words: read them all from the name index's bitmap
         # rather than walk the names shortest first until enough match.
         settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
-    return _Statement(sql=sql, params=all_params, settings=settings, limits=limits)
-
-
-def _fetch(statements: list[_Statement]) -> list[list[Any]]:
-    """The rows of each statement, each run under its settings, all in one round trip (client-side binding:
-    server-side binding allows one statement per round trip, and bought no time, docs/templates.md)."""
-    parts: list[str] = []
-    all_params: list[Any] = []
-    for statement in statements:
-        settings = "".join(f"SET {setting}; " for setting in dict.fromkeys(statement.settings))
-        parts.append(settings + statement.sql + ("; " + _RESET if settings else ""))
-        all_params += statement.params
-    results: list[list[Any]] = []
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute("; ".join(parts), all_params)
-            # Every result with columns is one statement's rows; SET and RESET have none.
-            while True:
-                if cursor.description is not None:
-                    results.append(cursor.fetchall())
-                if not cursor.nextset():
-                    break
-        except Exception:
-            if connection.in_atomic_block:
-                raise
-            cursor.execute(_RESET)
-            raise
-    return results
+    return Statement(sql=sql, params=all_params, settings=settings, limits=limits)
 
 
 def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, columns: _PageColumns) -> Page:
@@ -533,7 +503,7 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     elif suspects:
         statement = _page_statement(where, params, query, request, filtered=filtered)
         sql, correction_params = correction_statement(suspects)
-        rows, correction_rows = _fetch([statement, _Statement(sql=sql, params=correction_params)])
+        rows, correction_rows = fetch([statement, Statement(sql=sql, params=correction_params)])
         found = _read_page(rows, statement.limits, request, _columns())
         looked_up = best_corrections(correction_rows, _lexeme_shares("name_vector"))
     else:

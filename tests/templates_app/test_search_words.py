@@ -127,7 +127,7 @@ def invoices(personas) -> list[str]:
     return made
 
 
-def test_search_reads_two_queries_and_a_typo_three(personas, invoices, django_assert_num_queries) -> None:
+def test_search_reads_two_statements_and_a_typo_four(personas, invoices, django_assert_num_queries) -> None:
     viewer = personas.users["viewer"]
     search_templates(viewer, query="invoces")  # reads the statistics the planner shortcuts use (cached a minute)
     # The words' stems and the user's teams; the candidates, ranked, with the page's rows and their teams.
@@ -136,8 +136,9 @@ def test_search_reads_two_queries_and_a_typo_three(personas, invoices, django_as
         assert len(result.templates) == 7
         assert {template.team.slug for template in result.templates} == {personas.team.slug}
     # A word no vocabulary word is or starts: its corrections, with their stems, come in the candidates'
-    # round trip (one execute, two statements), then the corrected words' candidates.
-    with django_assert_num_queries(3):
+    # round trip (two statements in one pipeline, selectors/statements.py), then the corrected words'
+    # candidates.
+    with django_assert_num_queries(4):
         result = search_templates(viewer, query="invoces")
     assert (result.typo_fallback, result.corrected_query) == (True, "invoices")
     assert len(result.templates) == 7
