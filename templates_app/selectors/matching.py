@@ -380,11 +380,12 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     limits: list[int] = []
 
     def stage(condition: str, values: list[str], order: str, limit: int, *, ranked: bool = False,
-              table: str = "templates_app_template t", exhaustive: bool = True) -> None:
+              table: str = "templates_app_template t", table_values: tuple[str, ...] = (),
+              exhaustive: bool = True) -> None:
         columns, tables = (_RANKED, f"{table}, q") if ranked else (_UNRANKED, table)
         stages.append(f"(SELECT {len(stages) + 1} AS stage, t.id, {columns} FROM {tables}"
                       f" WHERE {condition} AND {where} {order} LIMIT {limit})")
-        stage_params.extend([*values, *params])
+        stage_params.extend([*table_values, *values, *params])
         # A stage that reads only part of the table may leave matches out whatever it found.
         limits.append(limit if exhaustive else 0)
 
@@ -402,7 +403,9 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
                   table=("(SELECT id, name_vector, visibility, team_id, name_length FROM templates_app_template"
                          f" ORDER BY name_length, id LIMIT {NAME_WALK_SPAN}) t"), exhaustive=False)
         elif name_query:
-            stage("t.name_vector @@ %s::tsquery", [name_query], "ORDER BY t.name_length, t.id", NAME_LIMIT)
+            # Every matching name from the name index's bitmap, then the shortest: ordered by an
+            # expression no index lists, so the plan never walks all names shortest first instead.
+            stage("t.name_vector @@ %s::tsquery", [name_query], "ORDER BY t.name_length + 0, t.id", NAME_LIMIT)
     # The statement runs on a plan made without the words (`statements.py`), so
     # the path each stage takes is written into it, never left to an estimate
     # of the words' share: a scan of the table for very common words (the
@@ -418,8 +421,14 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     if query.phrase:
         # LIKE's prefix becomes an index range only for a pattern known when planning; the range spelled
         # out serves any (the pattern index compares bytes; chr(1114111) sorts after any letter).
-        stage("t.name_key ~>=~ %s AND t.name_key ~<~ %s AND t.name_key LIKE %s",
-              [query.phrase, query.phrase + "\U0010ffff", _like_prefix(query.phrase)], "", PREFIX_LIMIT)
+        # The range is read alone from the covering index (OFFSET 0 keeps the filters out of that
+        # scan): planned without the values, the filters' own indexes looked as selective and were
+        # AND-ed in (a tag's 44,093 entries read to keep none of the range's); the filters are then
+        # checked on the index's entries, without reading the table.
+        stage("t.name_key LIKE %s", [_like_prefix(query.phrase)], "", PREFIX_LIMIT,
+              table=("(SELECT id, name_key, visibility, team_id, category, tags, node_types, model_ids, verified"
+                     " FROM templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s OFFSET 0) t"),
+              table_values=(query.phrase, query.phrase + "\U0010ffff"))
     key = SORT_KEYS[request.sort]
     after, after_params = "TRUE", []
     if request.after is not None:
@@ -448,10 +457,6 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
         # would drop real matches from the AND.
         settings += ["enable_seqscan = off"]
         settings += [] if filtered else [f"gin_fuzzy_search_limit = {GIN_FUZZY_LIMIT}"]
-    if not walk_names:
-        # Few names hold the words: read them all from the name index's bitmap
-        # rather than walk the names shortest first until enough match.
-        settings += ["enable_indexscan = off", "enable_indexonlyscan = off"]
     return Statement(sql=sql, params=all_params, settings=settings, limits=limits)
 
 
