@@ -266,7 +266,7 @@ def _search_with_query(user: Any, words: list[str], raw_query: str, filters: _Fi
         value = last[key_names[0]]
         next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last["id"])],
                                     f"templates:query:{sort}")
-    return SearchResult(templates=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
+    return SearchResult(loaded=_load([row["id"] for row in page]), next_cursor=next_cursor, facets=facets,
                         facets_exact=exact, typo_fallback=typo, corrected_query=corrected)
 
 

@@ -68,7 +68,7 @@ class TemplateListView(APIView):
                 limit=parse_limit(params.get("limit"), 20), cursor=params.get("cursor") or None,
             )
         metrics.template_searched("api", watch.seconds)
-        return Response({"results": rows.template_rows(result.templates),
+        return Response({"results": rows.search_rows(result),
                          "next": result.next_cursor, "facets": result.facets,
                          "facets_exact": result.facets_exact, "typo_fallback": result.typo_fallback,
                          "corrected_query": result.corrected_query})

@@ -58,6 +58,7 @@ from templates_app.selectors.matching import (
     FACET_LIMIT,
     SEARCH_ONLY_COLUMNS,
     Filters,
+    Page,
     PageRequest,
     filter_sql,
     forget_statistics,
@@ -73,12 +74,21 @@ __all__ = ["FACET_LIMIT", "FACET_SAMPLE", "SEARCH_ONLY_COLUMNS", "SORTS", "Searc
 
 @dataclass
 class SearchResult:
-    templates: list[Template]
     next_cursor: str | None
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     facets_exact: bool = True
     typo_fallback: bool = False
     corrected_query: str | None = None
+    # The page: its templates as read by the ORM, or its rows as the search statement returned them
+    # (`matching.Page`, whose templates are built from them only when asked for).
+    loaded: list[Template] | None = None
+    page: Page | None = None
+
+    @property
+    def templates(self) -> list[Template]:
+        if self.loaded is None:
+            self.loaded = self.page.templates if self.page is not None else []
+        return self.loaded
 
 
 def query_words(text: str) -> list[str]:
@@ -113,7 +123,7 @@ def _search_with_query(user: Any, raw_query: str, filters: Filters, sort: str,
         value = page.keys[limit - 1]
         next_cursor = encode_cursor([int(value) if sort == "popular" else value, str(page.ids[limit - 1])],
                                     f"templates:query:{sort}")
-    return SearchResult(templates=page.templates, next_cursor=next_cursor, facets=page.facets,
+    return SearchResult(page=page, next_cursor=next_cursor, facets=page.facets,
                         facets_exact=page.complete, typo_fallback=typo, corrected_query=corrected)
 
 
@@ -167,7 +177,7 @@ def _search_without_query(user: Any, filters: Filters, sort: str, limit: int, cu
         value, last_id = rows[-1][1], rows[-1][0]
         next_cursor = encode_cursor([value.isoformat() if hasattr(value, "isoformat") else value, str(last_id)],
                                     f"templates:browse:{sort}")
-    return SearchResult(templates=_load([row[0] for row in rows]), next_cursor=next_cursor,
+    return SearchResult(loaded=_load([row[0] for row in rows]), next_cursor=next_cursor,
                         facets=_facets(sample[:FACET_SAMPLE]), facets_exact=len(sample) <= FACET_SAMPLE)
 
 

@@ -10,6 +10,7 @@ that statement when a word looks mistyped. `matches` is the entry point.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import re
@@ -248,8 +249,15 @@ class Page:
     # How many candidates, and whether any name holds the words (the typo check).
     total: int = 0
     name_match: bool = False
-    # The page's templates (at most the page's length), read in the same statement, their teams attached.
-    templates: list[Template] = field(default_factory=list)
+    # The page's rows (at most the page's length) as the statement returned them: each template's
+    # columns, then its team's (`page_positions` names them).
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @functools.cached_property
+    def templates(self) -> list[Template]:
+        """The page's templates, their teams attached, built from its rows when first asked for (the API
+        shapes the rows without them, `templates_app.api.rows`)."""
+        return [_columns().build(values) for values in self.rows]
 
 
 # Sort name → the candidate column it orders by (always descending, then id).
@@ -340,6 +348,8 @@ class _PageColumns:
         self.select = ", ".join([*(f"t.{model_field.column}" for model_field in self.template),
                                  *(f"team.{model_field.column}" for model_field in self.team)])
         self.team_field = Template._meta.get_field("team")
+        self.positions = {name: index for index, name in
+                          enumerate([*self.template_names, *(f"team.{name}" for name in self.team_names)])}
 
     def build(self, values: tuple[Any, ...]) -> Template:
         """The Template (its team attached, as select_related does) from one row's values."""
@@ -357,6 +367,12 @@ def _converted(model_fields: list[Any], values: tuple[Any, ...]) -> list[Any]:
 
 
 _page_columns: _PageColumns | None = None
+
+
+def page_positions() -> dict[str, int]:
+    """Where each column is in a page's rows (`Page.rows`): a template's by attribute name (`team_id`,
+    `created_at`), its team's as `team.` and the attribute name."""
+    return _columns().positions
 
 
 def _columns() -> _PageColumns:
@@ -482,7 +498,7 @@ def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, colu
     rows.sort(key=lambda row: (-row[0], row[1].int))
     page.keys = [row[0] for row in rows]
     page.ids = [row[1] for row in rows]
-    page.templates = [columns.build(row[2]) for row in rows[:request.limit]]
+    page.rows = [row[2] for row in rows[:request.limit]]
     return page
 
 
