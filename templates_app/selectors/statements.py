@@ -11,10 +11,10 @@ first or all matching ones) is spelled out in the statement's text by `matching.
 so a different path is a different statement with a plan of its own, never a plan chosen for
 another word's share.
 
-The session settings a statement runs under are set and reset around it in one psycopg pipeline:
-one round trip for the settings, the statements and the resets. A plan is kept per statement text
-whatever the settings of a later run, so the settings are written into the text (a comment): other
-settings, another statement.
+The settings a statement runs under are set with it in one psycopg pipeline, one round trip, for
+the pipeline's implicit transaction only (inside a caller's transaction, reset after it). A plan is
+kept per statement text whatever the settings of a later run, so the settings are written into the
+text (a comment): other settings, another statement.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from psycopg import pq
 
 # Django opens its connections with prepared statements off (`prepare_threshold` None), which also
 # refuses an explicit `prepare=True`; past this many runs psycopg would prepare a statement on its
 # own. Only these cursors (and the engine's, executions/engine/prepared.py) ask, and they ask
 # explicitly, so it never does.
 EXPLICIT_ONLY = 2**31 - 1
+TIMESTAMPTZ_OID = 1184
 # Plan once without the values and keep that plan, from the first run (the default, `auto`, plans
 # the first five runs with their values and may keep planning every run after them).
 GENERIC = "plan_cache_mode = force_generic_plan"
@@ -64,37 +66,55 @@ class _Logged:
     query: bytes
 
 
+# Settings are set for the implicit transaction the pipeline's statements share outside a transaction
+# (PostgreSQL undoes them at its end, no reset needed); inside one, for the rest of it, so they are
+# put back to their defaults after the statements.
+_SET = "SELECT set_config(s.name, s.value, TRUE) FROM unnest(%s::text[], %s::text[]) AS s(name, value)"
+_RESET = "SELECT set_config(name, reset_val, TRUE) FROM pg_settings WHERE name = ANY(%s::text[])"
+# Django registers a timestamp loader of its own, in Python, for every connection; psycopg's compiled
+# one reads the same values (aware, in the connection's time zone, UTC) for a few calls fewer per value.
+_TIMESTAMPTZ = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)
+
+
 def fetch(statements: list[Statement]) -> list[list[Any]]:
     """The rows of each statement, each prepared and run on its generic plan under its settings, all in
-    one round trip."""
+    one round trip. The statements without settings run first; those with settings must share them."""
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:
         raw.prepare_threshold = EXPLICIT_ONLY
-    wrapped = [connection._prepare_cursor(_PreparingCursor(raw)) for _ in statements]
-    # Settings and their reset are plain text, neither prepared nor logged: they are not the search's
-    # statements.
+    order = sorted(range(len(statements)), key=lambda index: bool(statements[index].settings))
+    settings = [list(dict.fromkeys(statement.settings)) for statement in statements if statement.settings]
+    if any(other != settings[0] for other in settings):
+        raise ValueError("statements fetched together must run under the same settings")
+    names = [setting.split("=")[0].strip() for setting in settings[0]] if settings else []
+    values = [setting.split("=", 1)[1].strip() for setting in settings[0]] if settings else []
+    cursors = []
+    for _ in statements:
+        cursor = _PreparingCursor(raw)
+        if _TIMESTAMPTZ is not None:
+            cursor.adapters.register_loader(TIMESTAMPTZ_OID, _TIMESTAMPTZ)
+        cursors.append(connection._prepare_cursor(cursor))
+    # Settings are not the search's statements: neither logged nor counted.
     plain = psycopg.Cursor(raw)
     try:
         with connection.wrap_database_errors, raw.pipeline():
-            for cursor, statement in zip(wrapped, statements, strict=True):
-                settings = list(dict.fromkeys(statement.settings))
-                for setting in settings:
-                    plain.execute(f"SET {setting}", prepare=False)
+            settings_sent = False
+            for index in order:
+                statement = statements[index]
+                if statement.settings and not settings_sent:
+                    plain.execute(_SET, [names, values], prepare=True)
+                    settings_sent = True
                 # A plan is kept per text, whatever the settings of a later run: the settings it was
                 # made under are part of the text, so other settings make another statement.
-                cursor.execute(f"/* {', '.join(settings)} */ {statement.sql}" if settings else statement.sql,
-                               statement.params)
-                for setting in settings:
-                    plain.execute(f"RESET {_name(setting)}", prepare=False)
+                cursors[index].execute(f"/* {', '.join(statement.settings)} */ {statement.sql}"
+                                       if statement.settings else statement.sql, statement.params)
+            if names and connection.in_atomic_block:
+                plain.execute(_RESET, [names], prepare=True)
         # A failure leaves no setting behind: outside a transaction the pipeline's statements are one
-        # implicit transaction, which the failure undoes with its SETs; inside one, its rollback does.
-        return [cursor.fetchall() for cursor in wrapped]
+        # implicit transaction, which the failure ends; inside one, its rollback undoes them.
+        return [cursor.fetchall() for cursor in cursors]
     finally:
-        for cursor in wrapped:
+        for cursor in cursors:
             cursor.close()
         plain.close()
-
-
-def _name(setting: str) -> str:
-    return setting.split("=")[0].strip()
