@@ -515,9 +515,14 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     # A word of three letters or more that no vocabulary word is or starts
     # with (not "summ", a half-typed "summary") will likely be corrected below:
     # its corrections are looked up in the same round trip as the first page.
+    # Not a word among the descriptions' most common ones ("workflow", "team"):
+    # it matches, and a word that matches is not corrected (below); looking its
+    # corrections up cost the very common searches a trigram search of the
+    # vocabulary each (docs/templates.md, "Seventh session").
+    common_words = _lexeme_shares("search_vector")
     suspects = [part for chunk in chunks for part in chunk.parts
                 if len(part) >= MIN_PREFIX_LENGTH and not info[part].known and not info[part].starts_known
-                and info[part].lexemes.english]
+                and info[part].lexemes.english and info[part].lexemes.english not in common_words]
     looked_up: dict[str, tuple[str, Lexemes]] | None = None
     if query.empty:
         found = empty
