@@ -35,8 +35,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("filtered", {"query": "invoices", "category": "finance", "tag": "json"}),
     ("common", {"query": "data"}),
 ]
-# The session settings a statement may start with, and the reset it may end with (selectors/matching.py).
-_SETTINGS = re.compile(r"^((?:SET [^;]+; )*)(.*?)(; RESET .*)?$", re.DOTALL)
+# The settings a statement names in its leading comment (selectors/statements.py).
+_SETTINGS = re.compile(r"^(?:/\* (.*?) \*/ )?(.*)$", re.DOTALL)
 
 
 class _Recorder:
@@ -69,18 +69,31 @@ def _label(sql: str) -> str:
 
 
 def _explain(sql: str, params: Any) -> str:
-    from django.db import connection
+    """The plan the statement ran on: for a search statement, its generic plan (prepared under its
+    settings, then `EXPLAIN EXECUTE` with the same values), in a transaction rolled back after it."""
+    import psycopg
+    from django.db import connection, transaction
+    from psycopg._queries import PostgresQuery
+    from psycopg.adapt import Transformer
 
-    settings, statement, reset = _SETTINGS.match(sql).groups()  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        if settings:
-            cursor.execute(settings)
-        try:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
-            plan = "\n".join(line for line, in cursor.fetchall())
-        finally:
-            if reset:
-                cursor.execute(reset.lstrip("; "))
+    settings, _ = _SETTINGS.match(sql).groups()  # type: ignore[union-attr]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in settings.split(", ") if settings else []:
+            cursor.execute(f"SET LOCAL {setting}")
+        if not settings:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        else:
+            raw = connection.connection
+            name = "bench_profile_statement"
+            converted = PostgresQuery(Transformer(raw))
+            converted.convert(sql, params)
+            text = converted.query.decode()  # the $n form psycopg sends
+            cursor.execute(f"DEALLOCATE ALL; PREPARE {name} AS {text}")
+            literals = psycopg.ClientCursor(raw).mogrify(
+                f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
+            cursor.execute(literals)
+        plan = "\n".join(line for line, in cursor.fetchall())
+        transaction.set_rollback(True)
     return plan
 
 
