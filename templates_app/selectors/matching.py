@@ -287,9 +287,10 @@ _UNRANKED = ("NULL::float8 AS rank, NULL::boolean AS name_match, NULL::float8 AS
 # stage ranks the rows it reads as it reads them; the name stages read only
 # ids — for a word in many names from the covering index alone — and the
 # prefix stage too; the rows only they found are then read together and
-# ranked the same way. The stages' conditions take the query as a literal,
-# so the planner can estimate how many rows match; the ranking reads it from
-# `q`, where an empty part is NULL and matches nothing. The answer is the
+# ranked the same way. The statement runs on a generic plan, made without the
+# query (`statements.py`), so each stage's path is written into its text
+# (`_page_statement`); the ranking reads the query from `q`, where an empty
+# part is NULL and matches nothing. The answer is the
 # page's rows, each beside the summary (how many candidates and stage rows,
 # whether a name matched, the facets as arrays), or the summary alone — never
 # the hundreds of candidates themselves, which would cost Python more than
@@ -458,11 +459,10 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
     all_params = [*query_params, *stage_params, *after_params]
-    # The planner cannot know how many rows a word it has no statistics for
-    # matches, and guesses a share that can send it down a long scan for a word
-    # no template holds; the session settings below send each stage down the
-    # path our own estimate (`_part_shares`) says is short. They are set and
-    # reset in the same round trip as the query.
+    # A plan made without the words cannot know how many rows they match; the
+    # text above and the settings below send each stage down the path our own
+    # estimate (`_part_shares`) says is short. The settings are part of the
+    # statement's text (`statements.fetch`), so each combination has its own plan.
     settings: list[str] = [GENERIC]
     if not scan_body:
         # For a rarer word (or a filtered search) the index's bitmap is the fast
