@@ -3,9 +3,10 @@
 
 Planning the candidates statement was about 40 % of the backend's time per search. Here each
 statement is bound on the server and prepared on the connection the first time its text is seen
-(psycopg keeps them per connection, keyed by the text and the parameters' types), and runs under
-`plan_cache_mode = force_generic_plan`, so PostgreSQL plans it once, without the parameters' values,
-and reuses that plan. That is only right because the statements are written plan-stable: each path
+(psycopg keeps them per connection, keyed by the text and the parameters' types); the candidates
+statement runs under `plan_cache_mode = force_generic_plan`, so PostgreSQL plans it once, without
+the parameters' values, and reuses that plan (a typo's corrections statement, with no settings,
+is only prepared). That is only right because the statements are written plan-stable: each path
 the planner used to choose by a word's share (a scan or the index's bitmap, the names shortest
 first or all matching ones) is spelled out in the statement's text by `matching._page_statement`,
 so a different path is a different statement with a plan of its own, never a plan chosen for
