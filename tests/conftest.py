@@ -183,6 +183,11 @@ def _settle_executions_after_transactional_tests(request: pytest.FixtureRequest)
     yield
     if transactional:
         settle_executions()
+        from executions.live.progress import settle_progress
+
+        # The progress thread counts what the test (and the line above) changed; a round left
+        # for later would run after this test's database is closed to the next test.
+        assert settle_progress(10.0), "the progress thread's round did not end"
 
 
 @pytest.fixture(scope="session")

@@ -25,17 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
+from bench.server import Server
+
 AREA = "api"
-ROOT = Path(__file__).resolve().parents[2]
 P95_LIMIT_MS = 100.0
 WORKFLOWS = 200
 EXECUTIONS = 200
@@ -110,43 +107,6 @@ def _setup() -> tuple[str, dict[str, str]]:
         "execution detail": f"/api/v1/executions/{execution.pk}/",
     }
     return key, paths
-
-
-# -- the server ----------------------------------------------------------------------------
-
-
-class _Server:
-    """`uvicorn` with several worker processes, as Procfile and compose run it."""
-
-    def __init__(self, workers: int) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api.settings",
-               "THROTTLE_USER": "10000000/minute", "HOST": "127.0.0.1", "PORT": str(self.port),
-               "WEB_CONCURRENCY": str(workers)}
-        self.log = open(ROOT / "var" / "bench-api-server.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "symphony_site.web"],  # as deployed, on this port
-            cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
-
-    async def ready(self, client: Any) -> None:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                # Not /healthz: it wants a Celery worker, which this bench does not start.
-                if (await client.get("/bench/bare/")).status_code == 200:
-                    return
-            except Exception:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API server did not start (var/bench-api-server.log)")
-            await asyncio.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
 
 
 # -- the load generator --------------------------------------------------------------------
@@ -229,8 +189,7 @@ def _row(name: str, unit: str, value: float, *, size: str, samples: list[float] 
     return row
 
 
-async def _measure(key: str, paths: dict[str, str], *, port: int, quick: bool,
-                   server: _Server) -> dict[str, tuple[list[float], float, str]]:
+async def _measure(key: str, paths: dict[str, str], *, port: int, quick: bool) -> dict[str, tuple[list[float], float, str]]:
     import logging
 
     import httpx
@@ -241,7 +200,6 @@ async def _measure(key: str, paths: dict[str, str], *, port: int, quick: bool,
     results: dict[str, tuple[list[float], float, str]] = {}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits,
                                  timeout=30) as client:
-        await server.ready(client)
         for name, path in paths.items():
             await _single_client(client, path, 20)  # warm-up: every worker's connections and caches
             await _open_loop(client, path, 50, 0.5)
@@ -258,9 +216,12 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     key, paths = _setup()
     workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
     print(f"API load: {workers} uvicorn workers; load average {_load_average()}", flush=True)
-    server = _Server(workers)
+    # Ready once the bare view answers (not /healthz: it wants a Celery worker, which this bench
+    # does not start).
+    server = Server("uvicorn", workers, log="bench-api-server.log", ready_path="/bench/bare/", env={
+        **os.environ, "DJANGO_SETTINGS_MODULE": "bench.api.settings", "THROTTLE_USER": "10000000/minute"})
     try:
-        results = asyncio.run(_measure(key, paths, port=server.port, quick=quick, server=server))
+        results = asyncio.run(_measure(key, paths, port=server.port, quick=quick))
     finally:
         server.stop()
     bare_single, bare_rate, _ = results["bare Django JSON view"]

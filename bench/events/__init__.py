@@ -21,20 +21,19 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from bench.server import ROOT, Server
 
 AREA = "events"
 # The 200 clients' processes (`bench.events.clients`): two, one per core of the machine the
 # targets were set on, so neither the clients nor the writer are the figure's floor.
 CLIENT_PROCESSES = int(os.environ.get("BENCH_EVENTS_CLIENT_PROCESSES", "2"))
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _row(name: str, size: Any, unit: str, value: float, *, samples: list[float] | None = None,
@@ -105,62 +104,6 @@ def _write(execution_id: Any, count: int = 1) -> float:
             buffer.add("log", "a", {"level": "info", "message": "bench"})
         Execution.objects.filter(pk=execution.pk).update(event_seq=buffer.write())
     return time.monotonic()
-
-
-class _Server:
-    """The web server: `daphne` (one process), or `uvicorn` with `workers` processes as Procfile
-    and compose run it (connections spread over the processes; each has its own GroupHub)."""
-
-    def __init__(self, kind: str = "daphne", workers: int = 1) -> None:
-        self.kind, self.workers = kind, workers
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
-                                                                      "symphony_site.settings")}
-        if kind == "daphne":
-            command = ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"]
-        else:
-            # As deployed (symphony_site/web.py), on this port.
-            command = ["symphony_site.web"]
-            env.update(HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY=str(workers))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-            stderr=open(ROOT / "var" / f"bench-events-{kind}.log", "wb"))  # noqa: SIM115
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{kind} did not start") from None
-                time.sleep(0.1)
-        if kind != "daphne":
-            time.sleep(3.0)  # every worker process imports the site before it accepts
-
-    def _pids(self) -> list[int]:
-        pids = [self.process.pid]
-        try:
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return pids + [int(pid) for pid in children]
-
-    def rss_kib(self) -> int:
-        """Resident memory of the server's processes (the supervisor and its workers)."""
-        total = 0
-        for pid in self._pids():
-            try:
-                with open(f"/proc/{pid}/status") as status:
-                    total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-            except OSError:
-                continue
-        return total
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 class _Clients:
@@ -308,7 +251,7 @@ def _load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def _fan_out(server: _Server, execution: Any, key: str, *, quick: bool, redis_p50: float,
+def _fan_out(server: Server, execution: Any, key: str, *, quick: bool, redis_p50: float,
              redis_p99: float) -> list[dict[str, Any]]:
     label = "daphne, 1 process" if server.kind == "daphne" else f"uvicorn, {server.workers} processes"
     rows: list[dict[str, Any]] = []
@@ -356,8 +299,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     ]
     # One daphne process (how the web ran before), then the production server, same run.
     workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-    for kind, count in (("daphne", 1), ("uvicorn", workers)):
-        server = _Server(kind, count)
+    kinds: tuple[tuple[Literal["daphne", "uvicorn"], int], ...] = (("daphne", 1), ("uvicorn", workers))
+    for kind, count in kinds:
+        server = Server(kind, count, log=f"bench-events-{kind}.log")
         try:
             rows += _fan_out(server, execution, key, quick=quick, redis_p50=redis_p50, redis_p99=redis_p99)
         finally:

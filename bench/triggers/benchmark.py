@@ -19,7 +19,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import uuid
 from typing import Any
 
 from bench.engine.benchmark import ROOT, WorkerGroup, row, running, worker_env
+from bench.server import Server
 
 AREA = "triggers"
 WORKFLOW = {"name": "Bench trigger", "nodes": [
@@ -36,12 +36,6 @@ WORKFLOW = {"name": "Bench trigger", "nodes": [
     {"id": "out", "kind": "output", "name": "out", "data_type": "any"}],
     "edges": [{"id": "e0", "kind": "data", "source": "in", "source_port": "value", "target": "out",
                "target_port": "value"}]}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _rows(name: str, size: Any, unit: str, samples: list[float], baseline_name: str, baseline: list[float],
@@ -69,33 +63,6 @@ class ProbeWorkers(WorkerGroup):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the benchmark worker did not start")
         return time.monotonic()
-
-
-class Server:
-    """daphne on a free local port, with the benchmark's database and Redis."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "symphony_site.asgi:application"],
-            cwd=ROOT, env={**env, "ALLOWED_HOSTS": "127.0.0.1,localhost"}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start") from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def _call(connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None) -> tuple[int, float]:
@@ -156,7 +123,7 @@ def webhook_accept(quick: bool) -> list[dict[str, Any]]:
     calls, seconds, clients = (40, 3.0, 4) if quick else (300, 10.0, 4)
     env = worker_env()
     with running(WorkerGroup(env), with_beat=False):
-        server = Server(env)
+        server = Server("daphne", env={**env, "ALLOWED_HOSTS": "127.0.0.1,localhost"})
         try:
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
             for _ in range(10):  # warm-up

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
@@ -66,13 +65,25 @@ class _Tracker:
         self.lock = threading.Lock()
         self.marked: dict[str, str] = {}
         self.wake = threading.Event()
+        # Set while nothing is marked and no round is under way; `hurry` ends a pause early.
+        self.idle = threading.Event()
+        self.idle.set()
+        self.hurry = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="symphony-team-progress", daemon=True)
         self.thread.start()
 
     def mark(self, execution_id: str, team_id: str) -> None:
         with self.lock:
             self.marked[execution_id] = team_id
+            self.idle.clear()
         self.wake.set()
+
+    def settle(self, timeout: float) -> bool:
+        """Publish what is marked now, without waiting out the pause, and wait for the round."""
+        if self.idle.is_set():
+            return True
+        self.hurry.set()
+        return self.idle.wait(timeout)
 
     def _loop(self) -> None:
         while True:
@@ -89,7 +100,11 @@ class _Tracker:
                 # A connection left open would outlive the process's work (and block dropping a
                 # test database); one connect per interval is cheap.
                 _close_connection()
-            time.sleep(settings.EXECUTION_TEAM_PROGRESS_INTERVAL_S)
+            with self.lock:
+                if not self.marked:
+                    self.idle.set()
+            self.hurry.wait(settings.EXECUTION_TEAM_PROGRESS_INTERVAL_S)
+            self.hurry.clear()
 
 
 def _close_connection() -> None:
@@ -104,6 +119,20 @@ def _close_connection() -> None:
 
 _tracker_instance: _Tracker | None = None
 _tracker_lock = threading.Lock()
+
+
+def settle_progress(timeout: float = 5.0) -> bool:
+    """Publish the counts of every execution marked so far in this process now, and block until
+    the thread's round is over (its database connection closed); False when `timeout` passed first.
+
+    For whoever must know the thread is done with the database: a test's end, before its
+    database is emptied and closed to the next test (pytest-django refuses any access then, from
+    every thread, so a round left for later would fail in whichever test came next).
+    """
+    instance = _tracker_instance
+    if instance is None or instance.pid != os.getpid():
+        return True
+    return instance.settle(timeout)
 
 
 def _tracker() -> _Tracker:

@@ -4,6 +4,11 @@ Each list is read after a few rows are made and again after more; the second rea
 issue more statements than the first, and neither more than the list's ceiling. (Workflows
 and executions lists and details have their own ceilings in tests/workflows and
 tests/executions.) A token client is used, so the count includes the token lookup.
+
+The teams, users, workflow and tokens every list needs are made once for the class
+(`setUpTestData`, committed to nothing: the class runs in a transaction that is rolled back
+after it); each test runs in a savepoint of its own, so the rows one test adds are gone before
+the next, as with a database of its own.
 """
 
 from __future__ import annotations
@@ -12,29 +17,22 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from executions.models import Execution, ExecutionEvent
 from instruments import services as instrument_services
 from symphony_site.actors import Actor, Origin
 from teams import services as team_services
+from tests.conftest import Personas, create_personas
 from tests.templates_app.conftest import summary_version
 from workflows import samples as s
 from workflows import services as workflow_services
 
 ORIGIN = Origin.command()
-
-
-def token_client(personas: Any, who: str) -> Any:
-    from rest_framework.test import APIClient
-
-    _, key = team_services.token_create(actor=Actor.of(personas.users[who]), origin=ORIGIN, name="ceilings")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def _statements(client: Any, path: str) -> int:
@@ -53,151 +51,159 @@ def assert_bounded(client: Any, path: str, add: Callable[[int], None], *, ceilin
     assert many <= few <= ceiling, (path, few, many)
 
 
-@pytest.fixture
-def owner(personas: Any) -> Actor:
-    return Actor.of(personas.users["owner"])
+class TestListCeilings(TestCase):
+    personas: Personas
+    owner: Actor
+    workflow: Any
+    keys: dict[str, str]
 
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.personas = create_personas()
+        cls.owner = Actor.of(cls.personas.users["owner"])
+        cls.workflow = workflow_services.workflow_create(actor=cls.owner, origin=ORIGIN, team=cls.personas.team,
+                                                         document=s.linear())
+        cls.keys = {who: team_services.token_create(actor=Actor.of(cls.personas.users[who]), origin=ORIGIN,
+                                                    name="ceilings")[1]
+                    for who in ("owner", "viewer")}
 
-@pytest.fixture
-def workflow(personas: Any, owner: Actor) -> Any:
-    return workflow_services.workflow_create(actor=owner, origin=ORIGIN, team=personas.team,
-                                             document=s.linear())
+    def token_client(self, who: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {self.keys[who]}")
+        return client
 
+    def test_tokens_list(self) -> None:
+        made = iter(range(100))
 
-def test_tokens_list(personas, owner) -> None:
-    made = iter(range(100))
+        def add(count: int) -> None:
+            for _ in range(count):
+                team_services.token_create(actor=self.owner, origin=ORIGIN, name=f"t{next(made)}")
 
-    def add(count: int) -> None:
-        for _ in range(count):
-            team_services.token_create(actor=owner, origin=ORIGIN, name=f"t{next(made)}")
+        assert_bounded(self.token_client("owner"), "/api/v1/auth/tokens/", add, ceiling=4)
 
-    assert_bounded(token_client(personas, "owner"), "/api/v1/auth/tokens/", add, ceiling=4)
+    def test_teams_list_and_me(self) -> None:
+        made = iter(range(100))
 
+        def add(count: int) -> None:
+            for _ in range(count):
+                team_services.team_create(actor=self.owner, origin=ORIGIN, name=f"Extra {next(made)}")
 
-def test_teams_list_and_me(personas, owner) -> None:
-    made = iter(range(100))
+        client = self.token_client("owner")
+        assert_bounded(client, "/api/v1/teams/", add, ceiling=4)
+        # The token, its user and their teams: one statement (teams/authentication.py).
+        assert_bounded(client, "/api/v1/me/", add, ceiling=1)
 
-    def add(count: int) -> None:
-        for _ in range(count):
-            team_services.team_create(actor=owner, origin=ORIGIN, name=f"Extra {next(made)}")
+    def test_members_list(self) -> None:
+        made = iter(range(100))
 
-    client = token_client(personas, "owner")
-    assert_bounded(client, "/api/v1/teams/", add, ceiling=4)
-    # The token, its user and their teams: one statement (teams/authentication.py).
-    assert_bounded(client, "/api/v1/me/", add, ceiling=1)
+        def add(count: int) -> None:
+            for _ in range(count):
+                user = get_user_model().objects.create_user(username=f"member-{next(made)}")
+                team_services.member_add(actor=self.owner, origin=ORIGIN, team=self.personas.team, user=user,
+                                         role="viewer")
 
+        assert_bounded(self.token_client("owner"), f"/api/v1/teams/{self.personas.team.pk}/members/", add,
+                       ceiling=5)
 
-def test_members_list(personas, owner) -> None:
-    made = iter(range(100))
+    def test_audit_list(self) -> None:
+        made = iter(range(100))
 
-    def add(count: int) -> None:
-        for _ in range(count):
-            user = get_user_model().objects.create_user(username=f"member-{next(made)}")
-            team_services.member_add(actor=owner, origin=ORIGIN, team=personas.team, user=user, role="viewer")
+        def add(count: int) -> None:
+            for _ in range(count):
+                team_services.team_update(actor=self.owner, origin=ORIGIN, team=self.personas.team,
+                                          description=f"Described {next(made)}")
 
-    assert_bounded(token_client(personas, "owner"), f"/api/v1/teams/{personas.team.pk}/members/", add, ceiling=5)
+        assert_bounded(self.token_client("owner"), f"/api/v1/audit/?team={self.personas.team.pk}", add, ceiling=6)
 
+    def test_workflow_versions_list(self) -> None:
+        workflow = self.workflow
+        made = iter(range(1, 100))
 
-def test_audit_list(personas, owner) -> None:
-    made = iter(range(100))
+        def add(count: int) -> None:
+            for _ in range(count):
+                document = copy.deepcopy(workflow.current_version.document)
+                document["workflow"]["name"] = f"Linear {next(made)}"
+                workflow_services.workflow_update(actor=self.owner, origin=ORIGIN, workflow=workflow,
+                                                  document=document)
+                workflow.refresh_from_db()
 
-    def add(count: int) -> None:
-        for _ in range(count):
-            team_services.team_update(actor=owner, origin=ORIGIN, team=personas.team,
-                                      description=f"Described {next(made)}")
+        assert_bounded(self.token_client("owner"), f"/api/v1/workflows/{workflow.pk}/versions/", add, ceiling=5)
 
-    assert_bounded(token_client(personas, "owner"), f"/api/v1/audit/?team={personas.team.pk}", add, ceiling=6)
+    def test_secrets_list(self) -> None:
+        made = iter(range(100))
 
+        def add(count: int) -> None:
+            for _ in range(count):
+                instrument_services.secret_create(actor=self.owner, origin=ORIGIN, team=self.personas.team,
+                                                  name=f"KEY_{next(made)}", value="s3cret-value")
 
-def test_workflow_versions_list(personas, owner, workflow) -> None:
-    made = iter(range(1, 100))
+        assert_bounded(self.token_client("owner"), f"/api/v1/teams/{self.personas.team.pk}/secrets/", add,
+                       ceiling=5)
 
-    def add(count: int) -> None:
-        for _ in range(count):
-            document = copy.deepcopy(workflow.current_version.document)
-            document["workflow"]["name"] = f"Linear {next(made)}"
-            workflow_services.workflow_update(actor=owner, origin=ORIGIN, workflow=workflow, document=document)
-            workflow.refresh_from_db()
+    def test_template_search_and_versions(self) -> None:
+        from templates_app import services as template_services
 
-    assert_bounded(token_client(personas, "owner"), f"/api/v1/workflows/{workflow.pk}/versions/", add, ceiling=5)
+        editor = Actor.of(self.personas.users["editor"])
+        made = iter(range(100))
+        first: list[Any] = []
 
+        def add_templates(count: int) -> None:
+            for _ in range(count):
+                number = next(made)
+                first.append(template_services.template_publish(
+                    actor=editor, origin=ORIGIN, team=self.personas.team, name=f"Summarize text {number}",
+                    description="Summaries of any length.", category="summarization", tags=["summarization"],
+                    visibility="team", version=summary_version()))
 
-def test_secrets_list(personas, owner) -> None:
-    made = iter(range(100))
+        client = self.token_client("viewer")
+        assert_bounded(client, "/api/v1/templates/?q=summarize", add_templates, ceiling=8)
+        assert_bounded(client, "/api/v1/templates/", add_templates, ceiling=8)
+        versions = iter(range(2, 100))
 
-    def add(count: int) -> None:
-        for _ in range(count):
-            instrument_services.secret_create(actor=owner, origin=ORIGIN, team=personas.team,
-                                              name=f"KEY_{next(made)}", value="s3cret-value")
+        def add_versions(count: int) -> None:
+            for _ in range(count):
+                template_services.template_version_create(
+                    actor=editor, origin=ORIGIN, template=first[0], version=summary_version(f"1.{next(versions)}.0"))
 
-    assert_bounded(token_client(personas, "owner"), f"/api/v1/teams/{personas.team.pk}/secrets/", add, ceiling=5)
+        assert_bounded(client, f"/api/v1/templates/{first[0].slug}/versions/", add_versions, ceiling=6)
 
+    def test_execution_events_list(self) -> None:
+        from django.utils import timezone
 
-def test_template_search_and_versions(personas) -> None:
-    from templates_app import services as template_services
+        now = timezone.now()
+        execution = Execution.objects.create(team=self.personas.team, workflow=self.workflow,
+                                             workflow_version=self.workflow.current_version, state="running",
+                                             created_at=now, updated_at=now, started_at=now, max_parallel=1,
+                                             node_count=1)
+        seqs = iter(range(1, 1000))
 
-    editor = Actor.of(personas.users["editor"])
-    made = iter(range(100))
-    first: list[Any] = []
+        def add(count: int) -> None:
+            ExecutionEvent.objects.bulk_create([
+                ExecutionEvent(execution=execution, seq=next(seqs), type="log", node_id="a",
+                               data={"level": "info", "message": "x"}, at=now) for _ in range(count)])
 
-    def add_templates(count: int) -> None:
-        for _ in range(count):
-            number = next(made)
-            first.append(template_services.template_publish(
-                actor=editor, origin=ORIGIN, team=personas.team, name=f"Summarize text {number}",
-                description="Summaries of any length.", category="summarization", tags=["summarization"],
-                visibility="team", version=summary_version()))
+        assert_bounded(self.token_client("viewer"), f"/api/v1/executions/{execution.pk}/events/", add, ceiling=5)
 
-    client = token_client(personas, "viewer")
-    assert_bounded(client, "/api/v1/templates/?q=summarize", add_templates, ceiling=8)
-    assert_bounded(client, "/api/v1/templates/", add_templates, ceiling=8)
-    versions = iter(range(2, 100))
+    def test_schedules_and_webhooks_lists(self) -> None:
+        from executions.triggers.services.schedules import schedule_create
+        from executions.triggers.services.webhooks import webhook_create
 
-    def add_versions(count: int) -> None:
-        for _ in range(count):
-            template_services.template_version_create(
-                actor=editor, origin=ORIGIN, template=first[0], version=summary_version(f"1.{next(versions)}.0"))
+        workflow = self.workflow
 
-    assert_bounded(client, f"/api/v1/templates/{first[0].slug}/versions/", add_versions, ceiling=6)
+        def add_schedules(count: int) -> None:
+            for _ in range(count):
+                schedule_create(actor=self.owner, origin=ORIGIN, workflow=workflow, cron_expression="0 * * * *")
 
+        def add_webhooks(count: int) -> None:
+            for _ in range(count):
+                webhook_create(actor=self.owner, origin=ORIGIN, workflow=workflow)
 
-def test_execution_events_list(personas, owner, workflow) -> None:
-    from django.utils import timezone
+        client = self.token_client("viewer")
+        assert_bounded(client, f"/api/v1/workflows/{workflow.pk}/schedules/", add_schedules, ceiling=6)
+        assert_bounded(client, f"/api/v1/workflows/{workflow.pk}/webhooks/", add_webhooks, ceiling=6)
 
-    now = timezone.now()
-    execution = Execution.objects.create(team=personas.team, workflow=workflow,
-                                         workflow_version=workflow.current_version, state="running",
-                                         created_at=now, updated_at=now, started_at=now, max_parallel=1,
-                                         node_count=1)
-    seqs = iter(range(1, 1000))
-
-    def add(count: int) -> None:
-        ExecutionEvent.objects.bulk_create([
-            ExecutionEvent(execution=execution, seq=next(seqs), type="log", node_id="a",
-                           data={"level": "info", "message": "x"}, at=now) for _ in range(count)])
-
-    assert_bounded(token_client(personas, "viewer"), f"/api/v1/executions/{execution.pk}/events/", add, ceiling=5)
-
-
-def test_schedules_and_webhooks_lists(personas, owner, workflow) -> None:
-    from executions.triggers.services.schedules import schedule_create
-    from executions.triggers.services.webhooks import webhook_create
-
-    def add_schedules(count: int) -> None:
-        for _ in range(count):
-            schedule_create(actor=owner, origin=ORIGIN, workflow=workflow, cron_expression="0 * * * *")
-
-    def add_webhooks(count: int) -> None:
-        for _ in range(count):
-            webhook_create(actor=owner, origin=ORIGIN, workflow=workflow)
-
-    client = token_client(personas, "viewer")
-    assert_bounded(client, f"/api/v1/workflows/{workflow.pk}/schedules/", add_schedules, ceiling=6)
-    assert_bounded(client, f"/api/v1/workflows/{workflow.pk}/webhooks/", add_webhooks, ceiling=6)
-
-
-@pytest.mark.parametrize("path", ["/api/v1/node-types/", "/api/v1/models/"])
-def test_catalogue_lists(personas, path) -> None:
-    client = token_client(personas, "viewer")
-    client.get(path)
-    assert _statements(client, path) <= 4
+    def test_catalogue_lists(self) -> None:
+        for path in ("/api/v1/node-types/", "/api/v1/models/"):
+            client = self.token_client("viewer")
+            client.get(path)
+            assert _statements(client, path) <= 4, path

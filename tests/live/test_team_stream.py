@@ -119,3 +119,47 @@ def test_the_progress_thread_outlives_an_unreachable_database(monkeypatch, caplo
     progress._close_connection()
     assert [record.getMessage() for record in caplog.records] == [
         "Could not check the progress thread's database connection"]
+
+
+def test_a_progress_round_due_at_a_tests_end_is_over_before_its_database_closes(
+        personas, transactional_db, django_db_blocker, caplog) -> None:
+    """A mark arriving while the progress thread pauses is counted at the end of the pause: after
+    the test that made it, when pytest-django refuses the next test (one without a database) any
+    access, from every thread; the thread logged "Database access not allowed" there. The suite's
+    teardown (tests/conftest.py) settles the thread first, as this test does: the round is
+    published at once, and nothing is left to touch the closed database."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+    from django.conf import settings
+
+    from executions.live import progress
+    from symphony_site.events import TEAM_HANDLER, flush_published, team_group
+
+    execution = make_execution(personas)
+    execution_id, team_id = str(execution.pk), str(personas.team.pk)
+    tracker = progress._tracker()
+
+    async def scenario() -> tuple[bool, list[dict]]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(team_group(team_id), channel)
+        tracker.mark(execution_id, team_id)  # counted at once; the thread then pauses
+        assert await asyncio.to_thread(tracker.idle.wait, 5)
+        tracker.mark(execution_id, team_id)  # during the pause
+        settled = await asyncio.to_thread(progress.settle_progress)
+        with django_db_blocker.block():  # as for the next test, until past the end of the pause
+            await asyncio.sleep(settings.EXECUTION_TEAM_PROGRESS_INTERVAL_S + 0.5)
+        await asyncio.to_thread(flush_published)
+        messages = [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(2)]
+        await layer.group_discard(team_group(team_id), channel)
+        return settled, messages
+
+    settled, messages = run(scenario())
+    assert settled is True
+    pending = {"total": 3, "pending": 3, "queued": 0, "running": 0, "completed": 0, "failed": 0, "skipped": 0,
+               "percentage": 0.0}
+    assert [(message["type"], message["event"]["type"], message["event"]["target"],
+             message["event"]["data"]["progress"]) for message in messages] == [
+        (TEAM_HANDLER, "execution.progress", {"type": "execution", "id": execution_id}, pending)] * 2
+    assert [record.getMessage() for record in caplog.records if record.name == progress.__name__] == []
