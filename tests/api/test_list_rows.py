@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core import signing
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
 
 from executions import selectors as execution_selectors
 from executions.api import rows as execution_rows
 from executions.api.serializers import ExecutionSummarySerializer
 from executions.models import Execution, NodeRun
 from symphony_site.actors import Actor, Origin
+from symphony_site.api.pagination import CURSOR_SALT, paginate_queryset
 from workflows import samples as s
 from workflows import selectors as workflow_selectors
 from workflows import services as workflow_services
@@ -30,9 +33,10 @@ from workflows.models import Workflow
 ORIGIN = Origin.command()
 
 
-def _workflow(personas: Any, name: str, **fields: Any) -> Workflow:
+def _workflow(personas: Any, name: str, *, team: Any = None, **fields: Any) -> Workflow:
+    actor = personas.users["editor"] if team is None else personas.users["outsider"]
     workflow = workflow_services.workflow_create(
-        actor=Actor.of(personas.users["editor"]), origin=ORIGIN, team=personas.team,
+        actor=Actor.of(actor), origin=ORIGIN, team=team or personas.team,
         document=s.workflow(name, [s.node_input("a"), s.node_output("b")],
                             [s.data_edge("e1", "a", "value", "b", "value")]))
     if fields:
@@ -45,36 +49,108 @@ def _same(plain: list[dict[str, Any]], serialized: Any) -> None:
     assert JSONRenderer().render(plain) == JSONRenderer().render(serialized)
 
 
-def test_workflow_rows_match_the_serializer(personas: Any) -> None:
-    plain_workflow = _workflow(personas, "Plain")
-    _workflow(personas, "Tagged ünïcode", tags=["alpha", "β"], category="ops", description="Line\nnext")
+def _api(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _cursor_values(cursor: str | None, scope: str) -> Any:
+    """A cursor's ordering values (the signature carries a time, so two cursors of one position
+    made a second apart differ as text)."""
+    return None if cursor is None else signing.loads(cursor, salt=f"{CURSOR_SALT}:{scope}")
+
+
+def _walk(client: APIClient, path: str, limit: int) -> list[dict[str, Any]]:
+    """Every page of a list, following `next`."""
+    pages, cursor = [], None
+    while True:
+        query = f"&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        response = client.get(path + ("&" if "?" in path else "?") + query.lstrip("&"))
+        assert response.status_code == 200, response.content
+        pages.append(response.json())
+        cursor = pages[-1]["next"]
+        if cursor is None:
+            return pages
+
+
+def _workflow_pages(personas: Any, user: Any, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    """The pages `paginate_queryset` and `WorkflowSerializer` make of `workflows_for_user` (main's way)."""
+    queryset = workflow_selectors.workflows_for_user(user, **filters)
+    pages, cursor = [], None
+    while True:
+        found, cursor = paginate_queryset(queryset, workflow_selectors.LIST_ORDERING, limit=limit, cursor=cursor)
+        pages.append({"results": WorkflowSerializer(found, many=True).data, "next": cursor})
+        if cursor is None:
+            return pages
+
+
+def _same_pages(served: list[dict[str, Any]], expected: list[dict[str, Any]], scope: str) -> None:
+    assert len(served) == len(expected)
+    for page, wanted in zip(served, expected, strict=True):
+        assert JSONRenderer().render(page["results"]) == JSONRenderer().render(wanted["results"])
+        assert _cursor_values(page["next"], scope) == _cursor_values(wanted["next"], scope)
+
+
+def test_workflow_list_and_detail_answer_what_the_serializers_do(personas: Any) -> None:
+    """The served pages and details against the serializers over the ORM's rows: nulls (no creator,
+    never archived, never run), unicode, tags, time zones, filters, every page of a walk, the
+    last page and an empty one; another team's workflow is 404."""
+    plain = _workflow(personas, "Plain")
+    _workflow(personas, "Tagged ünïcode 🎼", tags=["alpha", "β"], category="ops", description="Line\nnext \"quoted\" \\ 50%_off")
     _workflow(personas, "No creator", created_by=None)
     ran = _workflow(personas, "Ran")
+    for index in range(4):
+        _workflow(personas, f"Filler {index}", tags=["alpha"] if index % 2 else [])
+    # A time with no microseconds (strftime's %f and to_char's US both write six zeros).
+    Workflow.objects.filter(pk=plain.pk).update(updated_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+    _workflow(personas, "Elsewhere", team=personas.other_team)
     now = timezone.now()
     Execution.objects.create(team=personas.team, workflow=ran, workflow_version=ran.current_version,
                              state="failed", node_count=2, created_at=now, updated_at=now, max_parallel=4)
     Execution.objects.create(team=personas.team, workflow=ran, workflow_version=ran.current_version,
                              state="completed", node_count=2, created_at=now + dt.timedelta(seconds=1), updated_at=now, max_parallel=4)
-    pages = {}
-    for archived in (False, True):
-        if archived:
-            Workflow.objects.filter(pk=plain_workflow.pk).update(archived_at=now)
-        workflows = workflow_selectors.workflows_for_user(personas.users["viewer"], archived=archived)
-        ordered = workflows.order_by(*workflow_selectors.LIST_ORDERING)
-        pages[archived] = workflow_rows.list_rows(list(workflow_rows.list_values(ordered)))
-        _same(pages[archived], WorkflowSerializer(list(ordered), many=True).data)
-    assert [row["name"] for row in pages[True]] == ["Plain"]
-    assert pages[True][0]["archived"] is True
-    by_name = {row["name"]: row for row in pages[False]}
-    assert sorted(by_name) == ["No creator", "Plain", "Ran", "Tagged ünïcode"]
+    viewer = personas.users["viewer"]
+    client = _api(viewer)
+    scope = f"workflows.Workflow:{','.join(workflow_selectors.LIST_ORDERING)}"
+    cases = [
+        ("", {}), (f"?team={personas.team.pk}", {"team": personas.team.pk}),
+        ("?q=%C3%BCn%C3%AFcode", {"query": "ünïcode"}), ("?q=50%25_off", {"query": "50%_off"}),
+        ("?q=FILLER", {"query": "FILLER"}), ("?q=nothing+like+it", {"query": "nothing like it"}),
+        ("?tag=alpha", {"tag": "alpha"}), ("?tag=%CE%B2", {"tag": "β"}), ("?archived=true", {"archived": True}),
+    ]
+    for limit in (2, 3, 50):
+        for query, filters in cases:
+            served = _walk(client, f"/api/v1/workflows/{query}", limit)
+            _same_pages(served, _workflow_pages(personas, viewer, limit=limit, **filters), scope)
+    assert [row["name"] for row in _walk(client, "/api/v1/workflows/?q=nothing", 50)[0]["results"]] == []
+    everything = [row for page in _walk(client, "/api/v1/workflows/", 3) for row in page["results"]]
+    assert len(everything) == 8 and "Elsewhere" not in {row["name"] for row in everything}
+    by_name = {row["name"]: row for row in everything}
     assert by_name["Ran"]["last_run"] == {"state": "completed"}
-    assert by_name["No creator"]["created_by"] is None
-    assert by_name["Tagged ünïcode"]["tags"] == ["alpha", "β"]
+    assert by_name["No creator"]["created_by"] is None and by_name["Plain"]["last_run"] is None
+    assert by_name["Plain"]["updated_at"] == "2026-01-02T03:04:05.000000Z"
+    assert by_name["Tagged ünïcode 🎼"]["tags"] == ["alpha", "β"]
+
+    Workflow.objects.filter(pk=plain.pk).update(archived_at=now)
+    archived = _walk(client, "/api/v1/workflows/?archived=true", 50)
+    _same_pages(archived, _workflow_pages(personas, viewer, limit=50, archived=True), scope)
+    assert [(row["name"], row["archived"]) for row in archived[0]["results"]] == [("Plain", True)]
+
     for workflow in Workflow.objects.all():
-        fetched = access_workflow(personas.users["viewer"], workflow.pk)
-        detail = workflow_rows.detail(fetched)
-        assert detail["document"]["workflow"]["name"] == workflow.name
-        _same([detail], [WorkflowDetailSerializer(access_workflow(personas.users["viewer"], workflow.pk)).data])
+        response = client.get(f"/api/v1/workflows/{workflow.pk}/")
+        if workflow.team_id != personas.team.pk:
+            assert response.status_code == 404
+            assert response.json() == {"error": {"code": "not_found", "message": "Workflow not found.", "details": []}}
+            continue
+        expected = WorkflowDetailSerializer(access_workflow(viewer, workflow.pk)).data
+        assert response.status_code == 200
+        assert response.content == JSONRenderer().render(expected)
+        assert response.json()["document"]["workflow"]["name"] == workflow.name
+        # In another current time zone both write the local time (the format's Z notwithstanding).
+        with timezone.override("Asia/Kolkata"):
+            local = WorkflowDetailSerializer(access_workflow(viewer, workflow.pk)).data
+            assert JSONRenderer().render(workflow_rows.detail_of(viewer, workflow.pk)) == JSONRenderer().render(local)
 
 
 def test_execution_rows_match_the_serializer(personas: Any) -> None:
