@@ -20,7 +20,7 @@ from executions.models import Execution
 from executions.services.availability import commands_available_from
 from executions.services.commands import MISSING
 from symphony_site.api.errors import ValidationFailed
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_rows_response
+from symphony_site.api.pagination import CURSOR_PARAMETERS
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.instants import NotAMoment, parse_moment
 from symphony_site.origins import actor_from_request, api_origin
@@ -85,13 +85,12 @@ class ExecutionListView(APIView):
             raise ValidationFailed(f"Unknown state {unknown[0]!r}; states are {', '.join(s.EXECUTION_STATES)}.",
                                    details=[{"field": "state", "code": "invalid", "message": f"unknown {state!r}"}
                                             for state in unknown])
-        executions = selectors.executions_for_user(
-            request.user, team=team, workflow=workflow, states=states,
+        results, next_cursor = rows.list_page(
+            request, team=team, workflow=workflow, states=states,
             started_by=params.get("started_by", "")[:150],
             started_after=_time(params.get("started_after"), "started_after"),
             started_before=_time(params.get("started_before"), "started_before"))
-        return paginated_rows_response(request, rows.list_values(executions), selectors.LIST_ORDERING,
-                                       rows.list_rows)
+        return Response({"results": results, "next": next_cursor})
 
     @extend_schema(request=s.ExecutionCreateSerializer,
                    responses={201: s.ExecutionSerializer, **ERRORS, 409: ErrorSerializer, 413: ErrorSerializer},

@@ -1,9 +1,11 @@
-"""The lists' plain row functions answer exactly what the DRF serializers (the schema's shapes) do.
+"""The lists and details answer exactly what the DRF serializers (the schema's shapes) do.
 
-The workflows and executions lists shape `.values()` rows with plain functions
-(symphony_site/api/rows.py); here both are run over the same rows — archived and active,
-with and without a creator, tags, last runs, errors, re-runs, times unset — and must agree
-value for value, and in JSON byte for byte.
+The workflows and executions lists and the workflow detail are read by statements whose rows
+PostgreSQL shapes as JSON (symphony_site/api/statements.py); the template search and the
+execution detail shape rows with plain functions (symphony_site/api/rows.py). Here each is
+run over the same rows as its serializer — archived and active, with and without a creator,
+tags, last runs, errors, re-runs, times unset, unicode, every filter, every page — and must
+agree byte for byte.
 """
 
 from __future__ import annotations
@@ -153,14 +155,31 @@ def test_workflow_list_and_detail_answer_what_the_serializers_do(personas: Any) 
             assert JSONRenderer().render(workflow_rows.detail_of(viewer, workflow.pk)) == JSONRenderer().render(local)
 
 
-def test_execution_rows_match_the_serializer(personas: Any) -> None:
+def _execution_pages(user: Any, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    """The pages `paginate_queryset` and `ExecutionSummarySerializer` make of `executions_for_user`."""
+    queryset = execution_selectors.executions_for_user(user, **filters)
+    pages, cursor = [], None
+    while True:
+        found, cursor = paginate_queryset(queryset, execution_selectors.LIST_ORDERING, limit=limit, cursor=cursor)
+        counts = execution_selectors.state_counts([row.pk for row in found])
+        progress = {row.pk: execution_selectors.list_progress(row, counts.get(row.pk, {})) for row in found}
+        pages.append({"results": ExecutionSummarySerializer(found, many=True, context={"progress": progress}).data,
+                      "next": cursor})
+        if cursor is None:
+            return pages
+
+
+def test_execution_list_answers_what_the_serializer_does(personas: Any) -> None:
+    """The served pages against the serializer over the ORM's rows: errors, re-runs, unset times,
+    no starter, every filter, every page of a walk, an empty page; another team's rows never."""
     workflow = _workflow(personas, "Runs")
+    other = _workflow(personas, "Other runs")
     now = timezone.now()
     first = Execution.objects.create(
         team=personas.team, workflow=workflow, workflow_version=workflow.current_version, state="failed",
         node_count=3, created_at=now, updated_at=now, max_parallel=4, started_at=now, finished_at=now + dt.timedelta(milliseconds=1500),
-        started_by=personas.users["operator"], started_by_name="alpha-operator", state_reason="node b failed",
-        error={"code": "node_failed", "message": "b failed", "details": [{"node_id": "b"}]})
+        started_by=personas.users["operator"], started_by_name="alpha-operator", state_reason="node b failed — ünïcode",
+        error={"code": "node_failed", "message": "b failed", "details": [{"node_id": "b", "ratio": 1.0, "big": 10**20}]})
     NodeRun.objects.bulk_create([
         NodeRun(execution=first, node_id="a", node_kind="input", node_type="input", state="completed"),
         NodeRun(execution=first, node_id="b", node_kind="output", node_type="output", state="failed"),
@@ -169,18 +188,46 @@ def test_execution_rows_match_the_serializer(personas: Any) -> None:
     Execution.objects.create(team=personas.team, workflow=workflow, workflow_version=workflow.current_version,
                              state="pending", node_count=3, trigger="schedule", rerun_of=first,
                              created_at=now + dt.timedelta(seconds=1), updated_at=now, max_parallel=4)
-    executions = execution_selectors.executions_for_user(personas.users["viewer"])
-    ordered = executions.order_by(*execution_selectors.LIST_ORDERING)
-    plain = execution_rows.list_rows(list(execution_rows.list_values(ordered)))
-    instances = list(ordered)
-    counts = execution_selectors.state_counts([row.pk for row in instances])
-    progress = {row.pk: execution_selectors.list_progress(row, counts.get(row.pk, {})) for row in instances}
-    assert len(plain) == 2
-    _same(plain, ExecutionSummarySerializer(instances, many=True, context={"progress": progress}).data)
-    assert plain[0]["rerun_of"] == str(first.pk)
-    assert plain[1]["progress"]["failed"] == 1
-    assert plain[1]["finished_at"] == (now + dt.timedelta(milliseconds=1500)).astimezone(dt.UTC).strftime(
+    # Sixteen nodes, one settled: 6.25 %, which rounds to 6.2 (Python's round, as the domain does).
+    sixteen = Execution.objects.create(
+        team=personas.team, workflow=other, workflow_version=other.current_version, state="running",
+        node_count=16, created_at=now + dt.timedelta(seconds=2), updated_at=now, max_parallel=4,
+        started_at=now + dt.timedelta(seconds=2), started_by=personas.users["owner"], started_by_name="alpha-owner")
+    NodeRun.objects.create(execution=sixteen, node_id="a", node_kind="input", node_type="input", state="completed")
+    for index in range(3):  # the same moment: the id breaks the tie, across pages
+        Execution.objects.create(team=personas.team, workflow=other, workflow_version=other.current_version,
+                                 state="completed", node_count=0, created_at=now + dt.timedelta(seconds=3),
+                                 updated_at=now, max_parallel=4, started_at=now + dt.timedelta(seconds=index))
+    elsewhere = _workflow(personas, "Elsewhere", team=personas.other_team)
+    Execution.objects.create(team=personas.other_team, workflow=elsewhere, workflow_version=elsewhere.current_version,
+                             state="completed", node_count=0, created_at=now, updated_at=now, max_parallel=4)
+    viewer = personas.users["viewer"]
+    client = _api(viewer)
+    scope = f"executions.Execution:{','.join(execution_selectors.LIST_ORDERING)}"
+    after, before = now + dt.timedelta(seconds=1), now + dt.timedelta(seconds=2)
+    cases = [
+        ("", {}), (f"?team={personas.team.pk}", {"team": personas.team.pk}),
+        (f"?workflow={other.pk}", {"workflow": other.pk}), ("?state=failed&state=running", {"states": ["failed", "running"]}),
+        ("?started_by=alpha-owner", {"started_by": "alpha-owner"}), ("?started_by=nobody", {"started_by": "nobody"}),
+        (f"?started_after={after.isoformat().replace('+00:00', 'Z')}", {"started_after": after}),
+        (f"?started_before={before.isoformat().replace('+00:00', 'Z')}", {"started_before": before}),
+    ]
+    for limit in (1, 2, 50):
+        for query, filters in cases:
+            served = _walk(client, f"/api/v1/executions/{query}", limit)
+            _same_pages(served, _execution_pages(viewer, limit=limit, **filters), scope)
+    rows = _walk(client, "/api/v1/executions/", 50)[0]["results"]
+    assert len(rows) == 6 and {row["workflow_name"] for row in rows} == {"Runs", "Other runs"}
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[str(sixteen.pk)]["progress"]["percentage"] == 6.2
+    assert by_id[str(first.pk)]["progress"] == {
+        "total": 3, "completed": 1, "failed": 1, "running": 0, "queued": 0, "pending": 0, "skipped": 1,
+        "percentage": 100.0, "estimated_remaining_s": None, "estimate_basis": "estimated on the execution's own page"}
+    assert by_id[str(first.pk)]["error"]["details"][0] == {"node_id": "b", "ratio": 1.0, "big": 10**20}
+    assert [row["rerun_of"] for row in rows if row["trigger"] == "schedule"] == [str(first.pk)]
+    assert by_id[str(first.pk)]["finished_at"] == (now + dt.timedelta(milliseconds=1500)).astimezone(dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert _walk(client, "/api/v1/executions/?started_by=nobody", 50) == [{"results": [], "next": None}]
 
 
 def test_template_rows_match_the_serializer(personas: Any) -> None:
