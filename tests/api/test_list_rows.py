@@ -275,6 +275,9 @@ def test_execution_detail_matches_the_serializer(personas: Any) -> None:
                 cached=True, progress=1.0, message="done"),
         NodeRun(execution=earlier, node_id="b", node_kind="output", node_type="output", state="failed",
                 attempt=2, max_attempts=3, started_at=now, error={"code": "boom", "message": "no", "retryable": True}),
+        NodeRun(execution=earlier, node_id="c ✓", node_kind="output", node_type="output", state="skipped",
+                started_at=now, finished_at=now + dt.timedelta(microseconds=1234567), skip_reason="branch not taken",
+                progress=0.1, output={"ratio": 1.0, "nested": {"z": 1, "a": [None, "ü"]}}),
         NodeRun(execution=running, node_id="a", node_kind="input", node_type="input", state="completed",
                 attempt=1, started_at=later, finished_at=later, reused_from=earlier, usage=usage,
                 output={"value": "x"}),
@@ -289,24 +292,41 @@ def test_execution_detail_matches_the_serializer(personas: Any) -> None:
         ExecutionTransition(execution=earlier, from_state="running", to_state="failed", actor_name="system",
                             reason="node b failed", at=later),
     ])
+    viewer = personas.users["viewer"]
+    client = _api(viewer)
     details = {}
     for execution_id in (earlier.pk, running.pk):
-        execution = access_execution(personas.users["viewer"], execution_id)
+        execution = access_execution(viewer, execution_id)
         runs = execution_selectors.node_runs_of(execution)
         history = execution_selectors.history_of(execution)
         progress = execution_selectors.progress_for(execution, runs).to_dict()
         commands = commands_available(execution)
         assert commands_available_from(execution, runs) == commands
-        plain = execution_rows.detail(execution, runs=runs, history=history, progress=progress, commands=commands)
         serialized = ExecutionSerializer(execution, context={
             "node_runs": runs, "history": history, "progress": progress, "available_commands": commands}).data
-        _same([plain], [serialized])
+        response = client.get(f"/api/v1/executions/{execution_id}/")
+        assert response.status_code == 200
+        assert response.content == JSONRenderer().render(serialized)
+        plain = response.json()
         assert list(plain) == list(serialized)
         details[execution_id] = plain
+        # In another current time zone both write the local time (the format's Z notwithstanding).
+        with timezone.override("America/St_Johns"):
+            local = ExecutionSerializer(execution, context={
+                "node_runs": runs, "history": history, "progress": progress, "available_commands": commands}).data
+            assert (JSONRenderer().render(execution_rows.detail_of(viewer, execution_id))
+                    == JSONRenderer().render(local))
+    elsewhere = _workflow(personas, "Elsewhere", team=personas.other_team)
+    hidden = Execution.objects.create(team=personas.other_team, workflow=elsewhere, workflow_version=elsewhere.current_version,
+                                      state="completed", node_count=0, created_at=now, updated_at=now, max_parallel=4)
+    response = client.get(f"/api/v1/executions/{hidden.pk}/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Execution not found.", "details": []}}
     failed, rerun = details[earlier.pk], details[running.pk]
     assert [(row["from_state"], row["to_state"]) for row in failed["history"]] == [
         (None, "pending"), ("pending", "running"), ("running", "failed")]
     assert failed["node_runs"][0]["duration_ms"] == 2500.0
+    assert failed["node_runs"][2]["duration_ms"] == 1234.567 and failed["node_runs"][2]["skip_reason"] == "branch not taken"
     assert failed["node_runs"][1]["duration_ms"] is None and failed["node_runs"][1]["skip_reason"] is None
     assert failed["usage"]["total"]["calls"] == 1 and failed["usage"]["total"]["cached"] == 0
     assert failed["available_commands"] == ["rerun"]
