@@ -7,12 +7,17 @@ own `access_*` helpers on `team_role` and `require_role`.
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 
+from symphony_site.api import statements
 from symphony_site.api.errors import Forbidden, NotFound
+from symphony_site.api.statements import Table
 from teams.models import Membership, Team
 from teams.roles import Role
 
@@ -77,12 +82,38 @@ def require_role(user: Any, team: Team, minimum: Role, *, action: str = "do this
     return role
 
 
+@functools.cache
+def _team_statement() -> tuple[str, list[str]]:
+    """A team by id and the user's role in it (`_with_role`'s subquery), composed once per process
+    (symphony_site/api/statements.py): the ORM compiled it on every request that names a team.
+    Also the model's attribute names, for `Team.from_db`."""
+    team, membership = Table(Team, "team"), Table(Membership, "membership")
+    fields = Team._meta.concrete_fields
+    columns = ", ".join(f"team.{connection.ops.quote_name(field.column)}" for field in fields)
+    sql = (f"SELECT {columns}, (SELECT {membership('role')} FROM {membership.sql} "
+           f"WHERE {membership('team')} = {team('id')} AND {membership('user')} = %(user)s LIMIT 1) "
+           f"FROM {team.sql} WHERE {team('id')} = %(id)s")
+    return sql, [field.attname for field in fields]
+
+
 def access_team(user: Any, team_id: Any, minimum: Role = Role.VIEWER, *, action: str = "do this") -> Team:
     """Fetch a team the user belongs to with at least `minimum` role."""
-    try:
-        team = _with_role(Team.objects.all(), user, "pk").get(pk=team_id)
-    except (Team.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound("Team not found.") from None
+    if isinstance(team_id, str | uuid.UUID) and not _is_anonymous(user):
+        try:  # as UUIDField reads it: anything else is no team
+            key = team_id if isinstance(team_id, uuid.UUID) else uuid.UUID(team_id)
+        except ValueError:
+            raise NotFound("Team not found.") from None
+        sql, attributes = _team_statement()
+        found = statements.rows(sql, {"user": user.pk, "id": key})
+        if not found:
+            raise NotFound("Team not found.")
+        team = Team.from_db(connection.alias, attributes, found[0][:-1])
+        setattr(team, ROLE_ANNOTATION, found[0][-1])
+    else:
+        try:
+            team = _with_role(Team.objects.all(), user, "pk").get(pk=team_id)
+        except (Team.DoesNotExist, ValueError, TypeError, ValidationError):
+            raise NotFound("Team not found.") from None
     _remember_role(user, team.pk, team)
     require_role(user, team, minimum, action=action)
     return team

@@ -12,15 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from executions import selectors, services
+from executions import services
 from executions.access import access_execution
 from executions.api import rows
 from executions.api import serializers as s
-from executions.models import Execution
-from executions.services.availability import commands_available_from
 from executions.services.commands import MISSING
 from symphony_site.api.errors import ValidationFailed
-from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_rows_response
+from symphony_site.api.pagination import CURSOR_PARAMETERS
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.instants import NotAMoment, parse_moment
 from symphony_site.origins import actor_from_request, api_origin
@@ -31,17 +29,10 @@ ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404:
 TAGS = ["executions"]
 
 
-def execution_body(execution: Execution) -> dict[str, Any]:
-    """The full execution shape: node runs, history, progress with its estimate, commands now —
-    `ExecutionSerializer`'s shape, built by plain functions (executions/api/rows.py)."""
-    runs = selectors.node_runs_of(execution)
-    return rows.detail(execution, runs=runs, history=selectors.history_of(execution),
-                       progress=selectors.progress_for(execution, runs).to_dict(),
-                       commands=commands_available_from(execution, runs))
-
-
 def _detail(user: Any, execution_id: Any, status_code: int = 200) -> Response:
-    return Response(execution_body(access_execution(user, execution_id, with_document=False)), status=status_code)
+    """The full execution shape: node runs, history, progress with its estimate, commands now —
+    `ExecutionSerializer`'s shape, read by one statement (executions/api/rows.py)."""
+    return Response(rows.detail_of(user, execution_id), status=status_code)
 
 
 def _time(raw: str | None, name: str) -> dt.datetime | None:
@@ -85,13 +76,12 @@ class ExecutionListView(APIView):
             raise ValidationFailed(f"Unknown state {unknown[0]!r}; states are {', '.join(s.EXECUTION_STATES)}.",
                                    details=[{"field": "state", "code": "invalid", "message": f"unknown {state!r}"}
                                             for state in unknown])
-        executions = selectors.executions_for_user(
-            request.user, team=team, workflow=workflow, states=states,
+        results, next_cursor = rows.list_page(
+            request, team=team, workflow=workflow, states=states,
             started_by=params.get("started_by", "")[:150],
             started_after=_time(params.get("started_after"), "started_after"),
             started_before=_time(params.get("started_before"), "started_before"))
-        return paginated_rows_response(request, rows.list_values(executions), selectors.LIST_ORDERING,
-                                       rows.list_rows)
+        return Response({"results": results, "next": next_cursor})
 
     @extend_schema(request=s.ExecutionCreateSerializer,
                    responses={201: s.ExecutionSerializer, **ERRORS, 409: ErrorSerializer, 413: ErrorSerializer},

@@ -1,34 +1,10 @@
-"""The step's own statements, parsed and planned once per database connection.
-
-Django's cursors bind parameters on the client: the values are written into the SQL text, so
-PostgreSQL parses and plans every statement again. For the claim's and the record's CTE
-statements that planning was a large part of the server's work per node step (a chain's hop,
-a two-node execution's steps). A cursor from `cursor()` binds on the server, and a statement
-executed on it with `prepare=True` is prepared on the connection the first time (psycopg keeps
-the prepared statements per connection, keyed by the SQL text and the parameters' types) and
-only executed after that.
-"""
+"""The step's own statements, parsed and planned once per database connection: a server-binding
+cursor on Django's connection (`symphony_site.prepared` says how). For the claim's and the
+record's CTE statements that planning was a large part of the server's work per node step (a
+chain's hop, a two-node execution's steps)."""
 
 from __future__ import annotations
 
-import psycopg
-from django.db import connection
+from symphony_site.prepared import EXPLICIT_ONLY, cursor
 
-# Django opens its connections with prepared statements off (`prepare_threshold` None), which
-# also refuses an explicit `prepare=True`. Past this many runs psycopg would prepare a statement
-# on its own; only these cursors bind on the server, and they ask explicitly, so it never does.
-EXPLICIT_ONLY = 2**31 - 1
-
-
-def cursor() -> psycopg.Cursor:
-    """A server-binding cursor on Django's connection (opened if needed), inside whatever
-    transaction the caller is in; run the step's statements on it with `prepare=True`.
-
-    As Django's own cursors do, a connection whose server went away (a restart, a terminated
-    backend) is replaced here before its first use in a task, when health checks are on."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = EXPLICIT_ONLY
-    return psycopg.Cursor(raw)
+__all__ = ["EXPLICIT_ONLY", "cursor"]

@@ -99,11 +99,16 @@ def keyset_filter(ordering: Sequence[str], values: Sequence[Any]) -> Q:
     return condition
 
 
+def cursor_scope(model: Any, ordering: Sequence[str]) -> str:
+    """What a cursor is valid for: the model's list in this ordering."""
+    return f"{model._meta.label}:{','.join(ordering)}"
+
+
 def paginate_queryset(
     queryset: QuerySet[Any], ordering: Sequence[str], *, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
     queryset = queryset.order_by(*ordering)
-    scope = f"{queryset.model._meta.label}:{','.join(ordering)}"
+    scope = cursor_scope(queryset.model, ordering)
     if cursor:
         queryset = queryset.filter(keyset_filter(ordering, decode_cursor(cursor, len(ordering), scope)))
     rows = list(queryset[: limit + 1])

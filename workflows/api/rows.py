@@ -1,104 +1,128 @@
-"""The workflows list's rows from `.values()`, and one workflow's detail, by plain functions
-(symphony_site/api/rows.py says why); the same shapes as `WorkflowSerializer` and
-`WorkflowDetailSerializer` (tests/api/test_list_rows.py compares them)."""
+"""The workflows list's pages and one workflow's detail, as `WorkflowSerializer` and
+`WorkflowDetailSerializer` shape them, each read by one statement composed once and prepared
+(symphony_site/api/statements.py says why); tests/api/test_list_rows.py compares them with the
+serializers."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.request import Request
 
-from symphony_site.api.rows import Stamp, text_or_none, timestamp, timestamps
+from symphony_site.api.errors import NotFound
+from symphony_site.api.statements import Table, composed, order_by, page, parameters, rows, stamp
+from symphony_site.api.statements import after as after_cursor
+from teams.models import Membership, Team
 from workflows import selectors
 from workflows.models import Workflow, WorkflowVersion
 
-VERSION = "current_version__"
-LIST_VALUES = (
-    "id", "team_id", "team__name", "name", "description", "tags", "category", "archived_at",
-    "created_by__username", "created_at", "updated_at", "current_version_id", f"{VERSION}version",
-    f"{VERSION}schema_version", f"{VERSION}checksum", f"{VERSION}node_count", f"{VERSION}edge_count",
-    f"{VERSION}change_message", f"{VERSION}created_by__username", f"{VERSION}created_at", "last_run_state",
-)
+
+def _tables() -> dict[str, Table]:
+    user_model = get_user_model()
+    return {"workflow": Table(Workflow, "workflow"), "team": Table(Team, "team"),
+            "creator": Table(user_model, "creator"), "version": Table(WorkflowVersion, "version"),
+            "version_creator": Table(user_model, "version_creator")}
 
 
-def list_values(workflows: QuerySet[Workflow]) -> QuerySet[Any]:
-    """`workflows` (from selectors.workflows_for_user) as the dictionaries `list_row` reads."""
-    return workflows.values(*LIST_VALUES)
+def _object(tables: dict[str, Table], *, last_run: str, document: str | None) -> str:
+    """The JSON object of one workflow row (`WorkflowSerializer`'s keys in its order; the detail's
+    `document` last)."""
+    workflow, version = tables["workflow"], tables["version"]
+    current_version = (
+        f"CASE WHEN {workflow('current_version')} IS NULL THEN NULL ELSE json_build_object("
+        f"'version', {version('version')}, 'schema_version', {version('schema_version')}, "
+        f"'checksum', {version('checksum')}, 'node_count', {version('node_count')}, "
+        f"'edge_count', {version('edge_count')}, 'change_message', {version('change_message')}, "
+        f"'created_by', {tables['version_creator']('username')}, "
+        f"'created_at', {stamp(version('created_at'))}) END"
+    )
+    fields = [
+        ("id", workflow("id")), ("team", workflow("team")), ("team_name", tables["team"]("name")),
+        ("name", workflow("name")), ("description", workflow("description")), ("tags", workflow("tags")),
+        ("category", workflow("category")), ("archived", f"{workflow('archived_at')} IS NOT NULL"),
+        ("archived_at", stamp(workflow("archived_at"))), ("created_by", tables["creator"]("username")),
+        ("created_at", stamp(workflow("created_at"))), ("updated_at", stamp(workflow("updated_at"))),
+        ("current_version", current_version), ("last_run", last_run),
+    ]
+    if document is not None:
+        fields.append(("document", document))
+    return "json_build_object(" + ", ".join(f"'{key}', {value}" for key, value in fields) + ")::text"
 
 
-def _current_version(row: dict[str, Any], stamp: Stamp) -> dict[str, Any] | None:
-    if row["current_version_id"] is None:
-        return None
-    return {
-        "version": row[f"{VERSION}version"],
-        "schema_version": row[f"{VERSION}schema_version"],
-        "checksum": row[f"{VERSION}checksum"],
-        "node_count": row[f"{VERSION}node_count"],
-        "edge_count": row[f"{VERSION}edge_count"],
-        "change_message": row[f"{VERSION}change_message"],
-        "created_by": row[f"{VERSION}created_by__username"],
-        "created_at": stamp(row[f"{VERSION}created_at"]),
-    }
+def _joins(tables: dict[str, Table]) -> str:
+    workflow, version = tables["workflow"], tables["version"]
+    return (
+        f"JOIN {tables['team'].sql} ON {tables['team']('id')} = {workflow('team')} "
+        f"LEFT JOIN {tables['creator'].sql} ON {tables['creator']('id')} = {workflow('created_by')} "
+        f"LEFT JOIN {version.sql} ON {version('id')} = {workflow('current_version')} "
+        f"LEFT JOIN {tables['version_creator'].sql} ON {tables['version_creator']('id')} = {version('created_by')}"
+    )
 
 
-def list_row(row: dict[str, Any], stamp: Stamp) -> dict[str, Any]:
-    state = row["last_run_state"]
-    return {
-        "id": str(row["id"]),
-        "team": str(row["team_id"]),
-        "team_name": row["team__name"],
-        "name": row["name"],
-        "description": row["description"],
-        "tags": [str(tag) for tag in row["tags"]],
-        "category": row["category"],
-        "archived": row["archived_at"] is not None,
-        "archived_at": stamp(row["archived_at"]),
-        "created_by": text_or_none(row["created_by__username"]),
-        "created_at": stamp(row["created_at"]),
-        "updated_at": stamp(row["updated_at"]),
-        "current_version": _current_version(row, stamp),
-        "last_run": {"state": state} if state else None,
-    }
+@composed
+def _list_statement(present: frozenset[str]) -> str:
+    """`selectors.workflows_for_user`'s rows, one page: the same joins (the user's memberships
+    keep other teams out), filters, ordering and last run."""
+    tables = _tables()
+    workflow, membership = tables["workflow"], Table(Membership, "membership")
+    execution = Table(apps.get_model("executions", "Execution"), "execution")  # workflows sits below executions
+    last_run = (f"(SELECT CASE WHEN {execution('state')} <> '' THEN json_build_object('state', {execution('state')}) END "
+                f"FROM {execution.sql} WHERE {execution('workflow')} = {workflow('id')} "
+                f"ORDER BY {execution('created_at')} DESC LIMIT 1)")
+    conditions = [f"{membership('user')} = %(user)s",
+                  f"{workflow('archived_at')} IS {'NOT NULL' if 'archived' in present else 'NULL'}"]
+    if "team" in present:
+        conditions.append(f"{workflow('team')} = %(team)s")
+    if "query" in present:  # as the ORM's icontains: UPPER(column::text) LIKE UPPER(pattern)
+        conditions.append(f"(UPPER({workflow('name')}::text) LIKE UPPER(%(query)s) "
+                          f"OR UPPER({workflow('description')}::text) LIKE UPPER(%(query)s))")
+    if "tag" in present:
+        conditions.append(f"{workflow('tags')} @> ARRAY[%(tag)s]::varchar(50)[]")
+    columns = {"updated_at": workflow("updated_at"), "id": workflow("id"), "name": workflow("name"),
+               "created_at": workflow("created_at")}
+    if "after" in present:
+        conditions.append(after_cursor(selectors.LIST_ORDERING, columns))
+    return (
+        f"SELECT {_object(tables, last_run=last_run, document=None)}, "
+        f"{', '.join(columns[field.lstrip('-')] for field in selectors.LIST_ORDERING)} "
+        f"FROM {workflow.sql} {_joins(tables)} "
+        f"JOIN {membership.sql} ON {membership('team')} = {tables['team']('id')} "
+        f"WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {order_by(selectors.LIST_ORDERING, columns)} LIMIT %(limit)s"
+    )
 
 
-def list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    stamp = timestamps()
-    return [list_row(row, stamp) for row in rows]
+def list_page(request: Request, *, team: Any, query: str, tag: str, archived: bool) -> tuple[list[Any], str | None]:
+    """A page of the workflows of the user's teams, filtered as `selectors.workflows_for_user`
+    filters (`team` already checked by `access_team`), and the next page's cursor."""
+    query = query.strip()
+    filters = {"user": request.user.pk, "team": team,
+               "query": f"%{connection.ops.prep_for_like_query(query)}%" if query else None,
+               "tag": tag or None, "archived": True if archived else None}
+    return page(request, _list_statement, filters=filters, model=Workflow, ordering=selectors.LIST_ORDERING)
 
 
-def _version(version: WorkflowVersion | None) -> dict[str, Any] | None:
-    if version is None:
-        return None
-    return {
-        "version": version.version,
-        "schema_version": version.schema_version,
-        "checksum": version.checksum,
-        "node_count": version.node_count,
-        "edge_count": version.edge_count,
-        "change_message": version.change_message,
-        "created_by": version.created_by.username if version.created_by else None,
-        "created_at": timestamp(version.created_at),
-    }
+@composed
+def _detail_statement(present: frozenset[str]) -> str:
+    """One workflow and the user's role in its team: no role, no row (`teams.access.access_object`)."""
+    tables = _tables()
+    workflow, membership = tables["workflow"], Table(Membership, "membership")
+    role = (f"(SELECT {membership('role')} FROM {membership.sql} WHERE {membership('team')} = {workflow('team')} "
+            f"AND {membership('user')} = %(user)s LIMIT 1)")
+    # The detail names no last run: the serializer reads `last_run_state`, which only the list's
+    # statement selects (selectors.last_run_of).
+    return (f"SELECT {_object(tables, last_run='NULL', document=tables['version']('document'))} "
+            f"FROM {workflow.sql} {_joins(tables)} WHERE {workflow('id')} = %(id)s AND {role} IS NOT NULL")
 
 
-def detail(workflow: Workflow) -> dict[str, Any]:
-    """One workflow (from workflows.access.access_workflow, its current version and creators joined
-    in) as `WorkflowDetailSerializer` gives it."""
-    version = workflow.current_version
-    return {
-        "id": str(workflow.pk),
-        "team": str(workflow.team_id),
-        "team_name": workflow.team.name,
-        "name": workflow.name,
-        "description": workflow.description,
-        "tags": [str(tag) for tag in workflow.tags],
-        "category": workflow.category,
-        "archived": workflow.is_archived,
-        "archived_at": timestamp(workflow.archived_at),
-        "created_by": workflow.created_by.username if workflow.created_by else None,
-        "created_at": timestamp(workflow.created_at),
-        "updated_at": timestamp(workflow.updated_at),
-        "current_version": _version(version),
-        "last_run": selectors.last_run_of(workflow),
-        "document": version.document if version is not None else None,
-    }
+def detail_of(user: Any, workflow_id: Any) -> dict[str, Any]:
+    """One workflow of the user's teams as `WorkflowDetailSerializer` shapes it; another team's
+    (or none) is 404, as `access_workflow` answers. Any role may read it."""
+    found = rows(_detail_statement(frozenset()), parameters(user=user.pk, id=workflow_id)) if user.pk else []
+    if not found:
+        raise NotFound("Workflow not found.")
+    return json.loads(found[0][0])  # type: ignore[no-any-return]

@@ -14,11 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from symphony_site.api.errors import ApiError, NotFound, ValidationFailed
-from symphony_site.api.pagination import (
-    CURSOR_PARAMETERS,
-    paginated_response,
-    paginated_rows_response,
-)
+from symphony_site.api.pagination import CURSOR_PARAMETERS, paginated_response
 from symphony_site.api.query import query_boolean
 from symphony_site.api.serializers import ErrorSerializer
 from symphony_site.origins import actor_from_request, api_origin
@@ -45,8 +41,7 @@ IMPORT_MEDIA_TYPES = ("application/json", "application/msgpack", "application/x-
 
 
 def _workflow_response(workflow_id: Any, user: Any, status_code: int = 200) -> Response:
-    workflow = access_workflow(user, workflow_id, with_origin=False)
-    return Response(rows.detail(workflow), status=status_code)
+    return Response(rows.detail_of(user, workflow_id), status=status_code)
 
 
 class WorkflowListView(APIView):
@@ -63,11 +58,10 @@ class WorkflowListView(APIView):
         team = params.get("team") or None
         if team:
             team = access_team(request.user, team).pk
-        workflows = selectors.workflows_for_user(
-            request.user, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
+        results, next_cursor = rows.list_page(
+            request, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
             archived=bool(query_boolean(params.get("archived"), "archived")))
-        return paginated_rows_response(request, rows.list_values(workflows), selectors.LIST_ORDERING,
-                                       rows.list_rows)
+        return Response({"results": results, "next": next_cursor})
 
     @extend_schema(request=s.WorkflowCreateSerializer, responses={201: s.WorkflowDetailSerializer, **WRITE_ERRORS},
                    tags=TAGS)
