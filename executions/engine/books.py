@@ -36,6 +36,7 @@ from executions.domain import (
     state_when_running_again,
 )
 from executions.engine import events as ev
+from symphony_site import prepared
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.models import Execution, NodeRun
 from executions.runtime.flow import (
@@ -406,13 +407,11 @@ class Books:
         if known is not None:
             unsettled, failed = known
         else:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s "
-                    "AND state IN ('pending', 'queued', 'running')), "
-                    "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed')",
-                    [self.execution.pk, self.execution.pk])
-                unsettled, failed = cursor.fetchone()
+            [(unsettled, failed)] = prepared.execute(
+                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s "
+                "AND state IN ('pending', 'queued', 'running')), "
+                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s AND state = 'failed')",
+                {"e": self.execution.pk})
         done = finished_state(unsettled=int(unsettled), failed=int(failed))
         if done is None:
             return False
@@ -439,13 +438,11 @@ class Books:
             return self.state
         if not failures_possible and not self.graph.has_interactive_inputs:
             return ExecutionState.RUNNING
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND "
-                "state = 'pending' AND awaiting_input), "
-                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed' "
-                "AND NOT edges_settled)", [self.execution.pk, self.execution.pk])
-            awaiting, held = cursor.fetchone()
+        [(awaiting, held)] = prepared.execute(
+            "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s AND "
+            "state = 'pending' AND awaiting_input), "
+            "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s AND state = 'failed' "
+            "AND NOT edges_settled)", {"e": self.execution.pk})
         wanted = state_when_running_again(awaiting_input=bool(awaiting), held_failure=bool(held),
                                           policy=self.execution.error_policy)
         if wanted is ExecutionState.WAITING_FOR_INPUT:
@@ -457,10 +454,9 @@ class Books:
 
     # -- node runs -------------------------------------------------------------------------
 
-    def _update_runs(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall()) if cursor.description else []
+    def _update_runs(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
+        # Prepared: the books' statements have a few fixed shapes (`prepared.execute`).
+        return prepared.execute(sql, params)
 
     def queue_ready(self, node_ids: Iterable[str]) -> None:
         """Pending nodes whose turn came: queued, or awaiting input for an interactive input

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.engine import events as ev
-from executions.engine import prepared
+from symphony_site import prepared
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.leases import new_lease_owner, owner_is_dead_here

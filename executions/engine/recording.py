@@ -30,7 +30,7 @@ import orjson
 from django.conf import settings
 
 from executions.engine import events as ev
-from executions.engine import prepared
+from symphony_site import prepared
 from executions.engine.books import (
     LOCKED_COLUMNS,
     TARGETS_SQL,

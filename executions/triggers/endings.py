@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import connection
 
 from executions.domain import ExecutionState
+from symphony_site import prepared
 from symphony_site.events import send_task_on_commit
 
 if TYPE_CHECKING:
@@ -58,11 +58,10 @@ def execution_ended(books: Books, state: ExecutionState) -> None:
         retry_select = "(SELECT min(wait_s) FROM retry)"
         parameters |= {"backoff": retry.backoff_s, "multiplier": retry.backoff_multiplier,
                        "attempts": retry.max_attempts}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM follow), {retry_select}, "
-            "EXISTS (SELECT 1 FROM executions_queuedstart WHERE team_id = %(t)s)", parameters)
-        follow_ups, retry_in, queue_waiting = cursor.fetchone()
+    # Prepared (`symphony_site.prepared`): every execution's end sends this statement.
+    [(follow_ups, retry_in, queue_waiting)] = prepared.execute(
+        f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM follow), {retry_select}, "
+        "EXISTS (SELECT 1 FROM executions_queuedstart WHERE team_id = %(t)s)", parameters)
     from executions.triggers import tasks
 
     if follow_ups:

@@ -1,4 +1,5 @@
-"""The step's own statements, parsed and planned once per database connection.
+"""Hot statements parsed and planned once per database connection (the engine's step, a start,
+the audit chain's append).
 
 Django's cursors bind parameters on the client: the values are written into the SQL text, so
 PostgreSQL parses and plans every statement again. For the claim's and the record's CTE
@@ -10,6 +11,8 @@ only executed after that.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import psycopg
 from django.db import connection
@@ -32,3 +35,16 @@ def cursor() -> psycopg.Cursor:
     if raw.prepare_threshold is None:
         raw.prepare_threshold = EXPLICIT_ONLY
     return psycopg.Cursor(raw)
+
+
+def execute(sql: str, parameters: Any) -> list[tuple[Any, ...]]:
+    """Run one statement prepared (see `cursor`), inside the caller's transaction, and return its
+    rows (none for a statement that returns nothing).
+
+    For the engine's own fixed statements off the step (a start's, an ending's): their text is
+    the same every time, so preparing them once per connection saves the server a parse and a
+    plan each time. Errors are Django's, as from its own cursors (`wrap_database_errors` also
+    marks the connection for the health check after a failure)."""
+    with connection.wrap_database_errors, cursor() as prepared_cursor:
+        prepared_cursor.execute(sql, parameters, prepare=True)
+        return prepared_cursor.fetchall() if prepared_cursor.description else []
