@@ -36,7 +36,6 @@ from executions.domain import (
     state_when_running_again,
 )
 from executions.engine import events as ev
-from symphony_site import prepared
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.models import Execution, NodeRun
 from executions.runtime.flow import (
@@ -48,6 +47,7 @@ from executions.runtime.flow import (
     strongest_reason,
     workflow_outputs,
 )
+from symphony_site import prepared
 from symphony_site.actors import Actor, Origin
 from symphony_site.events import Event
 from workflows.domain import Edge, InputNode
