@@ -17,6 +17,7 @@ from executions.domain import (
     NodeRunState,
     check_command,
 )
+from executions.engine import creating
 from executions.engine import events as ev
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
@@ -50,26 +51,28 @@ def _check_inputs(graph: CompiledVersion, inputs: Any) -> dict[str, Any]:
     return inputs
 
 
-def _node_runs(execution: Execution, graph: CompiledVersion) -> list[NodeRun]:
+def _node_runs(execution: Execution, graph: CompiledVersion) -> list[dict[str, Any]]:
+    """Each node's run, `creating.RUN_COLUMNS`, in the graph's order."""
     resolve = body_resolver(execution.team_id)
     runs = []
     for node_id, facts in graph.facts.items():
         queue = facts.queue
         if facts.kind == "control" and facts.type_name == "loop":
             queue = registry.queue_for(facts.node, resolve_workflow=resolve)
-        runs.append(NodeRun(execution=execution, node_id=node_id, node_kind=facts.kind,
-                            node_type=facts.type_name[:200], queue=queue, max_attempts=facts.max_attempts,
-                            pending_inputs=facts.incoming))
+        runs.append({"node_id": node_id, "node_kind": facts.kind, "node_type": facts.type_name[:200],
+                     "queue": queue, "max_attempts": facts.max_attempts, "pending_inputs": facts.incoming})
     return runs
 
 
 def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: WorkflowVersion,
             graph: CompiledVersion, inputs: dict[str, Any], trigger: str,
-            rerun_of: Execution | None) -> tuple[Execution, Books]:
+            rerun_of: Execution | None) -> tuple[Execution, Books, tuple[int, str] | None]:
+    """The pending execution and its node runs (one statement, `creating`), its books, and the
+    team's concurrency limit that statement read (limit, on_limit), or None."""
     workflow_settings = graph.workflow.settings
     now = timezone.now()
     timeout = workflow_settings.timeout_s
-    execution = Execution.objects.create(
+    execution = Execution(
         id=uuid.uuid4(), team_id=workflow.team_id, workflow=workflow, workflow_version=version,
         state=ExecutionState.PENDING.value, inputs=inputs, trigger=trigger,
         started_by=actor.user if actor.is_user else None, started_by_name=actor.name[:150],
@@ -77,13 +80,13 @@ def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: Workfl
         error_policy=str(workflow_settings.error_policy),
         max_parallel=max(1, workflow_settings.max_parallel or settings.EXECUTION_DEFAULT_MAX_PARALLEL),
         timeout_s=float(timeout) if timeout else None, node_count=len(graph.facts))
-    NodeRun.objects.bulk_create(_node_runs(execution, graph), batch_size=2000)
+    limit_of_team = creating.insert(execution, _node_runs(execution, graph))
     books = Books.of(execution, actor=actor, origin=origin)
     books.record_transition(None, ExecutionState.PENDING.value, actor=actor,
                             reason="re-run" if rerun_of is not None else "created", at=now)
     books.event(ev.EXECUTION_CREATED, trigger=trigger, version=version.version,
                 **({"rerun_of": str(rerun_of.pk)} if rerun_of is not None else {}))
-    return execution, books
+    return execution, books, limit_of_team
 
 
 def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
@@ -126,9 +129,12 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     # Every model node must be able to run for this team: 409 naming each one that cannot.
     require_models_available(workflow.team, graph.workflow)
     with transaction.atomic():
-        admission = concurrency.admission_for(workflow=workflow) if start else concurrency.ADMITTED
-        execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
-                                   graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
+        execution, books, limit_of_team = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
+                                                  graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
+        # The team's limit came with the insert; a refusal (429) rolls the rows back with the
+        # transaction, so nothing is left of a start that was not admitted.
+        admission = (concurrency.admission_for(workflow=workflow, known_team_limit=limit_of_team) if start
+                     else concurrency.ADMITTED)
         details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
         if start:
             concurrency.settle_admission(books, admission,
@@ -166,7 +172,7 @@ def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reaso
         completed = list(NodeRun.objects.filter(execution=original, state=NodeRunState.COMPLETED.value)
                          .values("node_id", "output", "inputs", "usage", "cached", "started_at",
                                  "finished_at", "reused_from_id"))
-        rerun, books = _create(actor=actor, origin=origin, workflow=workflow, version=version, graph=graph,
+        rerun, books, _ = _create(actor=actor, origin=origin, workflow=workflow, version=version, graph=graph,
                                inputs=dict(original.inputs or {}), trigger=trigger, rerun_of=original)
         runs = {run.node_id: run for run in NodeRun.objects.filter(execution=rerun,
                                                                    node_id__in=[c["node_id"] for c in completed])}
