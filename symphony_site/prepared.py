@@ -12,29 +12,43 @@ only executed after that.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 # Django opens its connections with prepared statements off (`prepare_threshold` None), which
 # also refuses an explicit `prepare=True`. Past this many runs psycopg would prepare a statement
 # on its own; only these cursors bind on the server, and they ask explicitly, so it never does.
 EXPLICIT_ONLY = 2**31 - 1
 
+# `execute`'s cursor, one per open connection (a connection belongs to one thread). Building a
+# psycopg cursor copies the connection's adapters: about as costly as a short statement's
+# Python, and `execute` runs several per start and per step.
+_reused: weakref.WeakKeyDictionary[psycopg.Connection, psycopg.Cursor] = weakref.WeakKeyDictionary()
+
+
+def _connection() -> psycopg.Connection:
+    """Django's default connection, opened if needed, with explicit preparing allowed.
+
+    As Django's own cursors do, a connection whose server went away (a restart, a terminated
+    backend) is replaced here before its first use in a task, when health checks are on.
+    `connections[…]` once, not `django.db.connection`: each attribute of that proxy looks the
+    connection up again in a context-local store."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    raw: psycopg.Connection = wrapper.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = EXPLICIT_ONLY
+    return raw
+
 
 def cursor() -> psycopg.Cursor:
     """A server-binding cursor on Django's connection (opened if needed), inside whatever
-    transaction the caller is in; run the step's statements on it with `prepare=True`.
-
-    As Django's own cursors do, a connection whose server went away (a restart, a terminated
-    backend) is replaced here before its first use in a task, when health checks are on."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = EXPLICIT_ONLY
-    return psycopg.Cursor(raw)
+    transaction the caller is in; run the step's statements on it with `prepare=True`."""
+    return psycopg.Cursor(_connection())
 
 
 def execute(sql: str, parameters: Any) -> list[tuple[Any, ...]]:
@@ -44,7 +58,12 @@ def execute(sql: str, parameters: Any) -> list[tuple[Any, ...]]:
     For the engine's own fixed statements off the step (a start's, an ending's): their text is
     the same every time, so preparing them once per connection saves the server a parse and a
     plan each time. Errors are Django's, as from its own cursors (`wrap_database_errors` also
-    marks the connection for the health check after a failure)."""
-    with connection.wrap_database_errors, cursor() as prepared_cursor:
-        prepared_cursor.execute(sql, parameters, prepare=True)
-        return prepared_cursor.fetchall() if prepared_cursor.description else []
+    marks the connection for the health check after a failure). Not inside a pipeline: the rows
+    are read here, and the cursor is used again by the next call."""
+    raw = _connection()
+    reused = _reused.get(raw)
+    if reused is None or reused.closed:
+        reused = _reused[raw] = psycopg.Cursor(raw)
+    with connections[DEFAULT_DB_ALIAS].wrap_database_errors:
+        reused.execute(sql, parameters, prepare=True)
+        return reused.fetchall() if reused.description else []

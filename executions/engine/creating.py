@@ -12,12 +12,12 @@ once per connection (`symphony_site.prepared`):
 * the node runs come as one array per column that differs between them, unnested in the
   graph's order (`ORDER BY` the ordinality: their ids follow that order, as `bulk_create`'s did,
   and a plain start dispatches its sources by id); every other column takes the model's default;
-* the team's limit (`TeamLimit`) is read in the same statement, so the admission
-  (`concurrency.admission_for(team_limit=…)`) needs no query of its own when nothing limits the
-  team or the workflow.
-
-The statement's foreign keys take only key-share locks on the team, workflow, version and user
-rows, which no holder of a team's admission lock ever waits for (see `concurrency`).
+* the team's concurrency limit (`TeamLimit`) is read in the same statement, and unless the
+  caller already holds the admission (`always`), the rows are written only when the team has
+  none: a start under a limit writes nothing here, takes the team's admission lock
+  (`concurrency.admission_for`) and then writes its rows, so its `created_at` still follows the
+  admission order and nothing of it exists before the lock (the lock order of `concurrency`).
+  A start that nothing limits needs no query of its own for the admission.
 """
 
 from __future__ import annotations
@@ -53,29 +53,42 @@ def _statement() -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
     sql = (
         'WITH limits AS (SELECT "limit", on_limit FROM executions_teamlimit WHERE team_id = %s), '
         f"created AS (INSERT INTO executions_execution ({', '.join(field.column for field in execution_fields)}) "
-        f"VALUES ({', '.join(_cast(field) for field in execution_fields)}) RETURNING id), "
+        f"SELECT {', '.join(_cast(field) for field in execution_fields)} "
+        "WHERE %s OR NOT EXISTS (SELECT 1 FROM limits) RETURNING id), "
         f"runs AS (INSERT INTO executions_noderun ({', '.join(run_columns)}) "
         f"SELECT created.id, {', '.join(f'v.{name}' for name in RUN_COLUMNS)}, "
         f"{', '.join(_cast(field) for field in defaulted)} "
         f"FROM created, unnest({unnested}) WITH ORDINALITY AS v({', '.join(RUN_COLUMNS)}, n) "
         "ORDER BY v.n RETURNING 1) "
-        'SELECT (SELECT count(*) FROM runs), limits."limit", limits.on_limit '
+        'SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM runs), limits."limit", limits.on_limit '
         "FROM (VALUES (1)) AS one LEFT JOIN limits ON true"
     )
     return sql, execution_fields, defaulted
 
 
-def insert(execution: Execution, runs: Sequence[dict[str, Any]]) -> tuple[int, str] | None:
-    """Write `execution` (not saved yet) and its node runs (`RUN_COLUMNS` each, in order); the
-    team's concurrency limit as (limit, on_limit), or None when the team has none."""
-    sql, execution_fields, defaulted = _statement()
+@cache
+def _defaults() -> list[Any]:
+    """The defaulted node-run columns' values, as the database receives them (constants)."""
+    _, _, defaulted = _statement()
+    return [field.get_db_prep_save(field.get_default(), connection) for field in defaulted]
+
+
+def insert(execution: Execution, runs: Sequence[dict[str, Any]], *, always: bool) -> tuple[bool, tuple[int, str] | None]:
+    """Write `execution` (not saved yet) and its node runs (`RUN_COLUMNS` each, in order), if
+    `always` or if the team has no concurrency limit. Answers whether the rows were written, and
+    the team's limit as (limit, on_limit), or None when it has none."""
+    sql, execution_fields, _ = _statement()
     parameters: list[Any] = [execution.team_id]
     parameters += [field.get_db_prep_save(getattr(execution, field.attname), connection)
                    for field in execution_fields]
-    parameters += [field.get_db_prep_save(field.get_default(), connection) for field in defaulted]
+    parameters.append(always)
+    parameters += _defaults()
     parameters += [[run[name] for run in runs] for name in RUN_COLUMNS]
-    [(created, limit, on_limit)] = prepared.execute(sql, parameters)
-    assert created == len(runs)
+    [(created, written, limit, on_limit)] = prepared.execute(sql, parameters)
+    team_limit = None if limit is None else (limit, on_limit)
+    if not created:
+        return False, team_limit
+    assert written == len(runs)
     execution._state.adding = False
     execution._state.db = connection.alias
-    return None if limit is None else (limit, on_limit)
+    return True, team_limit

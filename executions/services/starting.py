@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -64,11 +65,22 @@ def _node_runs(execution: Execution, graph: CompiledVersion) -> list[dict[str, A
     return runs
 
 
+class _Limited(Exception):
+    """The team has a concurrency limit and the start holds no admission yet: nothing was written."""
+
+    def __init__(self, team_limit: tuple[int, str] | None) -> None:
+        super().__init__("the team has a concurrency limit")
+        self.team_limit = team_limit
+
+
 def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: WorkflowVersion,
             graph: CompiledVersion, inputs: dict[str, Any], trigger: str,
-            rerun_of: Execution | None) -> tuple[Execution, Books, tuple[int, str] | None]:
-    """The pending execution and its node runs (one statement, `creating`), its books, and the
-    team's concurrency limit that statement read (limit, on_limit), or None."""
+            rerun_of: Execution | None, admitted: bool = True) -> tuple[Execution, Books]:
+    """The pending execution and its node runs (one statement, `creating`) and its books.
+
+    Unless `admitted` (the caller holds the admission, or needs none), nothing is written when
+    the team has a concurrency limit: `_Limited` then carries that limit, for the caller to take
+    the admission and create again."""
     workflow_settings = graph.workflow.settings
     now = timezone.now()
     timeout = workflow_settings.timeout_s
@@ -80,13 +92,15 @@ def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: Workfl
         error_policy=str(workflow_settings.error_policy),
         max_parallel=max(1, workflow_settings.max_parallel or settings.EXECUTION_DEFAULT_MAX_PARALLEL),
         timeout_s=float(timeout) if timeout else None, node_count=len(graph.facts))
-    limit_of_team = creating.insert(execution, _node_runs(execution, graph))
+    written, limit_of_team = creating.insert(execution, _node_runs(execution, graph), always=admitted)
+    if not written:
+        raise _Limited(limit_of_team)
     books = Books.of(execution, actor=actor, origin=origin)
     books.record_transition(None, ExecutionState.PENDING.value, actor=actor,
                             reason="re-run" if rerun_of is not None else "created", at=now)
     books.event(ev.EXECUTION_CREATED, trigger=trigger, version=version.version,
                 **({"rerun_of": str(rerun_of.pk)} if rerun_of is not None else {}))
-    return execution, books, limit_of_team
+    return execution, books
 
 
 def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
@@ -129,12 +143,20 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     # Every model node must be able to run for this team: 409 naming each one that cannot.
     require_models_available(workflow.team, graph.workflow)
     with transaction.atomic():
-        execution, books, limit_of_team = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
-                                                  graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
-        # The team's limit came with the insert; a refusal (429) rolls the rows back with the
-        # transaction, so nothing is left of a start that was not admitted.
-        admission = (concurrency.admission_for(workflow=workflow, known_team_limit=limit_of_team) if start
-                     else concurrency.ADMITTED)
+        admission = concurrency.ADMITTED
+        # A workflow's own limit is known here: take the admission first. Otherwise the insert
+        # reads the team's limit and writes nothing if there is one; then the admission is taken
+        # (the team's lock, before any row of this start exists) and the rows written after it.
+        admitted = not start
+        if start and concurrency.workflow_limit(workflow) is not None:
+            admission, admitted = concurrency.admission_for(workflow=workflow), True
+        create = functools.partial(_create, actor=actor, origin=origin, workflow=workflow, version=stored,
+                                   graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
+        try:
+            execution, books = create(admitted=admitted)
+        except _Limited as limited:
+            admission = concurrency.admission_for(workflow=workflow, known_team_limit=limited.team_limit)
+            execution, books = create()
         details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
         if start:
             concurrency.settle_admission(books, admission,
@@ -172,7 +194,7 @@ def execution_rerun(*, actor: Actor, origin: Origin, execution: Execution, reaso
         completed = list(NodeRun.objects.filter(execution=original, state=NodeRunState.COMPLETED.value)
                          .values("node_id", "output", "inputs", "usage", "cached", "started_at",
                                  "finished_at", "reused_from_id"))
-        rerun, books, _ = _create(actor=actor, origin=origin, workflow=workflow, version=version, graph=graph,
+        rerun, books = _create(actor=actor, origin=origin, workflow=workflow, version=version, graph=graph,
                                inputs=dict(original.inputs or {}), trigger=trigger, rerun_of=original)
         runs = {run.node_id: run for run in NodeRun.objects.filter(execution=rerun,
                                                                    node_id__in=[c["node_id"] for c in completed])}
