@@ -18,7 +18,7 @@ the lock is held. Tasks and events leave only after commit, through the door.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -195,6 +195,9 @@ class Books:
     pre_claimed: list[list[Any]] = field(default_factory=list)
     # Audit entries of this transaction, appended (in order) after the closing statement.
     audits: list[dict[str, Any]] = field(default_factory=list)
+    # Statements sent with the closing statement, in one round trip (`closing`): (SQL,
+    # parameters, what to do with their rows).
+    deferred: list[tuple[str, Any, Callable[[list[tuple[Any, ...]]], None]]] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -221,12 +224,35 @@ class Books:
         return ExecutionState(self.execution.state)
 
     def close(self) -> None:
-        """Write the events and the execution row's changes (one statement); schedule dispatch
-        and the events' publication after commit."""
+        """Write the events and the execution row's changes (one statement, with any `closing`
+        statements in the same round trip); schedule dispatch and the events' publication after
+        commit."""
         statement = self.write_statement()
-        if statement is not None:
+        if self.deferred:
+            self._run_deferred(statement)
+        elif statement is not None:
             self._update_runs(*statement)
         self.after_write()
+
+    def closing(self, sql: str, parameters: Any, then: Callable[[list[tuple[Any, ...]]], None]) -> None:
+        """A statement of this transaction that nothing before the closing write reads (an
+        ending's follow-ups): sent with the closing statement, in one round trip, and its rows
+        handed to `then`."""
+        self.deferred.append((sql, parameters, then))
+
+    def _run_deferred(self, statement: tuple[str, list[Any]] | None) -> None:
+        deferred, self.deferred = self.deferred, []
+        raw = prepared.cursor().connection
+        cursors = []
+        with connection.wrap_database_errors, raw.pipeline():
+            for sql, parameters, _ in deferred:
+                cursor = prepared.cursor()
+                cursor.execute(sql, parameters, prepare=True)
+                cursors.append(cursor)
+            if statement is not None:
+                prepared.cursor().execute(*statement, prepare=True)
+        for (_, _, then), cursor in zip(deferred, cursors, strict=True):
+            then(cursor.fetchall() if cursor.description else [])
 
     def audit(self, **entry: Any) -> None:
         """An audit entry about this execution (`auditing.audit_execution`'s arguments but the
@@ -286,6 +312,8 @@ class Books:
         written events' publication and the step messages for after commit. `then`: channel
         messages of events written later in the same transaction (a claim in the record's closing
         round trip), published in the same message after these."""
+        if self.deferred:  # a closing write that did not go through `close` (none does now)
+            self._run_deferred(None)
         self.append_audits()
         self.buffer.publish(then=then)
         from executions.engine.dispatching import send_after_commit

@@ -79,7 +79,8 @@ def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]
 START_STATEMENTS = 4
 START_ROUND_TRIPS = 6
 TWO_NODE_STEP_STATEMENTS = 13
-TWO_NODE_STEP_ROUND_TRIPS = 9
+# Seventh session: an ending's follow-up statement goes with the closing write (9 → 8).
+TWO_NODE_STEP_ROUND_TRIPS = 8
 WIDE_STEP_STATEMENTS = 5
 WIDE_STEP_ROUND_TRIPS = 3
 # A chain's hop (sixth session, docs/executions.md): the record (one pipeline), its closing write
