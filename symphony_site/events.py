@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,7 +138,13 @@ class _Publisher:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any], float] | None] | None = None
+        # Messages handed over and not sent yet, in order; `scheduled` while the loop has been
+        # woken for them and has not found the deque empty since. A burst of messages (one
+        # commit's: an execution's events, then its team's) wakes the loop once, not once each
+        # (each wake-up is a write to the loop's self-pipe and a turn of the loop).
+        self.waiting: deque[tuple[str, dict[str, Any], float]] = deque()
+        self.scheduled = False
+        self.wakeup: asyncio.Event | None = None
         self.ready = threading.Event()
         self.idle = threading.Event()
         self.idle.set()
@@ -149,36 +156,43 @@ class _Publisher:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.queue = asyncio.Queue()
+        self.wakeup = asyncio.Event()
         self.ready.set()
         self.loop.run_until_complete(self._drain())
 
     async def _drain(self) -> None:
-        assert self.queue is not None
+        assert self.wakeup is not None
         while True:
-            item = await self.queue.get()
-            if item is None:
-                return
-            group, message, handed_at = item
-            try:
-                layer = get_channel_layer()
-                if layer is not None:
-                    await layer.group_send(group, message)
-                    metrics.event_published(handed_at)
-            except Exception:
-                logger.exception("Publishing to %s failed", group)
-            finally:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while True:
                 with self.lock:
-                    self.pending -= 1
-                    if self.pending == 0:
-                        self.idle.set()
+                    if not self.waiting:
+                        self.scheduled = False
+                        break
+                    group, message, handed_at = self.waiting.popleft()
+                try:
+                    layer = get_channel_layer()
+                    if layer is not None:
+                        await layer.group_send(group, message)
+                        metrics.event_published(handed_at)
+                except Exception:
+                    logger.exception("Publishing to %s failed", group)
+                finally:
+                    with self.lock:
+                        self.pending -= 1
+                        if self.pending == 0:
+                            self.idle.set()
 
     def send(self, group: str, message: dict[str, Any]) -> None:
-        assert self.queue is not None
+        assert self.wakeup is not None
         with self.lock:
             self.pending += 1
             self.idle.clear()
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message, time.monotonic()))
+            self.waiting.append((group, message, time.monotonic()))
+            wake, self.scheduled = not self.scheduled, True
+        if wake:
+            self.loop.call_soon_threadsafe(self.wakeup.set)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every message sent so far left this process."""

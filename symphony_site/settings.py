@@ -445,7 +445,7 @@ REQUEST_ID_FROM_PROXY = env_bool("REQUEST_ID_FROM_PROXY", default=False)
 # --- Channels -----------------------------------------------------------------
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "symphony_site.channel_layer.ChannelLayer",  # channels_redis, cheaper sends to empty groups
         # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis
         # blocks for in BZPOPMIN: an idle consumer's receive then fails now and again with
         # "Timeout reading" and the connection closes with 1011. Reads wait longer than the pop.

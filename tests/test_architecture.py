@@ -52,10 +52,13 @@ def test_side_effects_after_commit_go_through_one_door() -> None:
     import-linter cannot see calls, so this stays a scan of the syntax tree.
     """
     door = ROOT / "symphony_site" / "events.py"
+    # The channel layer itself (channels_redis's, with a cheaper send to an empty group): what the
+    # door sends through, not a way around it.
+    layer = ROOT / "symphony_site" / "channel_layer.py"
     offenders = [
         f"{path.relative_to(ROOT)}:{line} {name}"
         for path in _python_files(*APPS)
-        if path != door
+        if path not in (door, layer)
         for line, name in direct_sends(path.read_text())
     ]
     assert offenders == [], "enqueue tasks and publish events only via symphony_site/events.py"

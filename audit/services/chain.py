@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from audit import chain_sql, domain, event_types
 from audit.models import PLATFORM_CHAIN, ActorType, AuditEntry
-from symphony_site import metrics
+from symphony_site import metrics, prepared
 from symphony_site.actors import PERSON_CHANNELS, Actor, Origin, normalize_ip
 
 USER_AGENT_MAX_LENGTH = 300
@@ -283,9 +283,9 @@ def _append_one(entry: AuditEntry) -> tuple[int, dt.datetime, str, str] | None:
         orjson.dumps(entry.details).decode(), entry.ip_address, entry.user_agent,
         chain,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_APPEND_ONE_SQL, params)
-        return cursor.fetchone()
+    # Prepared: every audited change of the platform sends this one statement.
+    rows = prepared.execute(_APPEND_ONE_SQL, params)
+    return rows[0] if rows else None
 
 
 def _seal(entry: AuditEntry, head: _Head) -> None:

@@ -13,7 +13,8 @@ CHAIN_LENGTH no-ops stepped the same way (inline, one task; `INPROCESS_CHAIN` se
   the machine's cores (the channel layer's Redis aside);
 * the p50 wall time, for what it is worth under the machine's load (printed beside it).
 
-`--profile=two` or `--profile=chain` adds a cProfile of that loop. `INPROCESS_EXPLAIN=MS` logs
+`--profile=two` or `--profile=chain` adds a cProfile of that loop (`two` also prints the Python
+function calls per start and per steps, a measure the machine's load does not move). `INPROCESS_EXPLAIN=MS` logs
 the plans of the chain's statements slower than MS ms to the server's log (auto_explain).
 """
 
@@ -128,6 +129,7 @@ def main(count: int, profile: str) -> None:
     start_ms: list[float] = []
     step_ms: list[float] = []
     profiler = cProfile.Profile() if profile == "two" else None
+    step_profiler = cProfile.Profile() if profile == "two" else None
     start_cpu, step_cpu = Cpu(backend), Cpu(backend)
     counted: list[Any] = []
     sends[0] = 0
@@ -135,7 +137,7 @@ def main(count: int, profile: str) -> None:
         with counting() as starting, start_cpu.measure():
             execution = timed(lambda: bench.start(two), profiler, start_ms)
         with counting() as stepping, step_cpu.measure():
-            timed(steps, profiler, step_ms)
+            timed(steps, step_profiler, step_ms)
         counted = [starting, stepping]
     starting, stepping = counted
     state = Execution.objects.get(pk=execution.pk).state
@@ -143,6 +145,14 @@ def main(count: int, profile: str) -> None:
         f"channel-layer sends per execution {sends[0] / count:.2f}")
     say(f"  start: {starting.as_dict()}, {start_cpu.per(count)}, wall p50 {statistics.median(start_ms):.2f} ms")
     say(f"  steps: {stepping.as_dict()}, {step_cpu.per(count)}, wall p50 {statistics.median(step_ms):.2f} ms")
+    if profiler and step_profiler:
+        # Python function calls of this thread (not the publisher's): deterministic, unlike CPU time.
+        say(f"  Python function calls per item: start {pstats.Stats(profiler).total_calls / count:.0f}, "
+            f"steps {pstats.Stats(step_profiler).total_calls / count:.0f}")
+        profiler.create_stats()
+        step_profiler.create_stats()
+        if os.environ.get("INPROCESS_CALLS"):  # the functions called most often in the steps
+            pstats.Stats(step_profiler, stream=sys.stderr).sort_stats("ncalls").print_stats(int(os.environ["INPROCESS_CALLS"]))
     if "-v" in sys.argv:
         for line in [*starting.sql, "--- steps", *stepping.sql]:
             say("    ", line[:160].replace("\n", " "))
@@ -170,6 +180,8 @@ def main(count: int, profile: str) -> None:
         f"{chain_cpu.per(hops)}, wall {wall[0] / hops:.2f} ms")
     if profiler or chain_profiler:
         stats = pstats.Stats(profiler or chain_profiler, stream=sys.stderr)
+        if step_profiler:
+            stats.add(step_profiler)
         stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(25)
 

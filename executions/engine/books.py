@@ -18,7 +18,7 @@ the lock is held. Tasks and events leave only after commit, through the door.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +47,7 @@ from executions.runtime.flow import (
     strongest_reason,
     workflow_outputs,
 )
+from symphony_site import prepared
 from symphony_site.actors import Actor, Origin
 from symphony_site.events import Event
 from workflows.domain import Edge, InputNode
@@ -194,6 +195,9 @@ class Books:
     pre_claimed: list[list[Any]] = field(default_factory=list)
     # Audit entries of this transaction, appended (in order) after the closing statement.
     audits: list[dict[str, Any]] = field(default_factory=list)
+    # Statements sent with the closing statement, in one round trip (`closing`): (SQL,
+    # parameters, what to do with their rows).
+    deferred: list[tuple[str, Any, Callable[[list[tuple[Any, ...]]], None]]] = field(default_factory=list)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -220,12 +224,35 @@ class Books:
         return ExecutionState(self.execution.state)
 
     def close(self) -> None:
-        """Write the events and the execution row's changes (one statement); schedule dispatch
-        and the events' publication after commit."""
+        """Write the events and the execution row's changes (one statement, with any `closing`
+        statements in the same round trip); schedule dispatch and the events' publication after
+        commit."""
         statement = self.write_statement()
-        if statement is not None:
+        if self.deferred:
+            self._run_deferred(statement)
+        elif statement is not None:
             self._update_runs(*statement)
         self.after_write()
+
+    def closing(self, sql: str, parameters: Any, then: Callable[[list[tuple[Any, ...]]], None]) -> None:
+        """A statement of this transaction that nothing before the closing write reads (an
+        ending's follow-ups): sent with the closing statement, in one round trip, and its rows
+        handed to `then`."""
+        self.deferred.append((sql, parameters, then))
+
+    def _run_deferred(self, statement: tuple[str, list[Any]] | None) -> None:
+        deferred, self.deferred = self.deferred, []
+        raw = prepared.cursor().connection
+        cursors = []
+        with connection.wrap_database_errors, raw.pipeline():
+            for sql, parameters, _ in deferred:
+                cursor = prepared.cursor()
+                cursor.execute(sql, parameters, prepare=True)
+                cursors.append(cursor)
+            if statement is not None:
+                prepared.cursor().execute(*statement, prepare=True)
+        for (_, _, then), cursor in zip(deferred, cursors, strict=True):
+            then(cursor.fetchall() if cursor.description else [])
 
     def audit(self, **entry: Any) -> None:
         """An audit entry about this execution (`auditing.audit_execution`'s arguments but the
@@ -285,6 +312,8 @@ class Books:
         written events' publication and the step messages for after commit. `then`: channel
         messages of events written later in the same transaction (a claim in the record's closing
         round trip), published in the same message after these."""
+        if self.deferred:  # a closing write that did not go through `close` (none does now)
+            self._run_deferred(None)
         self.append_audits()
         self.buffer.publish(then=then)
         from executions.engine.dispatching import send_after_commit
@@ -406,13 +435,11 @@ class Books:
         if known is not None:
             unsettled, failed = known
         else:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s "
-                    "AND state IN ('pending', 'queued', 'running')), "
-                    "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed')",
-                    [self.execution.pk, self.execution.pk])
-                unsettled, failed = cursor.fetchone()
+            [(unsettled, failed)] = prepared.execute(
+                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s "
+                "AND state IN ('pending', 'queued', 'running')), "
+                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s AND state = 'failed')",
+                {"e": self.execution.pk})
         done = finished_state(unsettled=int(unsettled), failed=int(failed))
         if done is None:
             return False
@@ -439,13 +466,11 @@ class Books:
             return self.state
         if not failures_possible and not self.graph.has_interactive_inputs:
             return ExecutionState.RUNNING
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND "
-                "state = 'pending' AND awaiting_input), "
-                "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %s AND state = 'failed' "
-                "AND NOT edges_settled)", [self.execution.pk, self.execution.pk])
-            awaiting, held = cursor.fetchone()
+        [(awaiting, held)] = prepared.execute(
+            "SELECT EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s AND "
+            "state = 'pending' AND awaiting_input), "
+            "EXISTS (SELECT 1 FROM executions_noderun WHERE execution_id = %(e)s AND state = 'failed' "
+            "AND NOT edges_settled)", {"e": self.execution.pk})
         wanted = state_when_running_again(awaiting_input=bool(awaiting), held_failure=bool(held),
                                           policy=self.execution.error_policy)
         if wanted is ExecutionState.WAITING_FOR_INPUT:
@@ -457,10 +482,9 @@ class Books:
 
     # -- node runs -------------------------------------------------------------------------
 
-    def _update_runs(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall()) if cursor.description else []
+    def _update_runs(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
+        # Prepared: the books' statements have a few fixed shapes (`prepared.execute`).
+        return prepared.execute(sql, params)
 
     def queue_ready(self, node_ids: Iterable[str]) -> None:
         """Pending nodes whose turn came: queued, or awaiting input for an interactive input

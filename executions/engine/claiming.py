@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.engine import events as ev
-from executions.engine import prepared
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
 from executions.engine.leases import new_lease_owner, owner_is_dead_here
 from executions.engine.outcomes import lose_lease
 from executions.models import NodeRun, event_message
+from symphony_site import prepared
 from symphony_site.events import execution_group, publish_batch_to_group_on_commit
 
 # A retry's step message may arrive a little before its due time (clocks differ by that much).

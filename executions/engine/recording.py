@@ -30,7 +30,6 @@ import orjson
 from django.conf import settings
 
 from executions.engine import events as ev
-from executions.engine import prepared
 from executions.engine.books import (
     LOCKED_COLUMNS,
     TARGETS_SQL,
@@ -44,6 +43,7 @@ from executions.engine.books import (
 from executions.engine.claiming import CLAIM_SQL, claim_parameters, claims_and_events
 from executions.engine.leases import add_reports
 from executions.engine.outcomes import record_failed_attempt
+from symphony_site import prepared
 
 logger = logging.getLogger(__name__)
 

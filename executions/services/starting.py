@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from executions.domain import (
     NodeRunState,
     check_command,
 )
+from executions.engine import creating
 from executions.engine import events as ev
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
@@ -50,26 +52,39 @@ def _check_inputs(graph: CompiledVersion, inputs: Any) -> dict[str, Any]:
     return inputs
 
 
-def _node_runs(execution: Execution, graph: CompiledVersion) -> list[NodeRun]:
+def _node_runs(execution: Execution, graph: CompiledVersion) -> list[dict[str, Any]]:
+    """Each node's run, `creating.RUN_COLUMNS`, in the graph's order."""
     resolve = body_resolver(execution.team_id)
     runs = []
     for node_id, facts in graph.facts.items():
         queue = facts.queue
         if facts.kind == "control" and facts.type_name == "loop":
             queue = registry.queue_for(facts.node, resolve_workflow=resolve)
-        runs.append(NodeRun(execution=execution, node_id=node_id, node_kind=facts.kind,
-                            node_type=facts.type_name[:200], queue=queue, max_attempts=facts.max_attempts,
-                            pending_inputs=facts.incoming))
+        runs.append({"node_id": node_id, "node_kind": facts.kind, "node_type": facts.type_name[:200],
+                     "queue": queue, "max_attempts": facts.max_attempts, "pending_inputs": facts.incoming})
     return runs
+
+
+class _Limited(Exception):
+    """The team has a concurrency limit and the start holds no admission yet: nothing was written."""
+
+    def __init__(self, team_limit: tuple[int, str] | None) -> None:
+        super().__init__("the team has a concurrency limit")
+        self.team_limit = team_limit
 
 
 def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: WorkflowVersion,
             graph: CompiledVersion, inputs: dict[str, Any], trigger: str,
-            rerun_of: Execution | None) -> tuple[Execution, Books]:
+            rerun_of: Execution | None, admitted: bool = True) -> tuple[Execution, Books]:
+    """The pending execution and its node runs (one statement, `creating`) and its books.
+
+    Unless `admitted` (the caller holds the admission, or needs none), nothing is written when
+    the team has a concurrency limit: `_Limited` then carries that limit, for the caller to take
+    the admission and create again."""
     workflow_settings = graph.workflow.settings
     now = timezone.now()
     timeout = workflow_settings.timeout_s
-    execution = Execution.objects.create(
+    execution = Execution(
         id=uuid.uuid4(), team_id=workflow.team_id, workflow=workflow, workflow_version=version,
         state=ExecutionState.PENDING.value, inputs=inputs, trigger=trigger,
         started_by=actor.user if actor.is_user else None, started_by_name=actor.name[:150],
@@ -77,7 +92,9 @@ def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: Workfl
         error_policy=str(workflow_settings.error_policy),
         max_parallel=max(1, workflow_settings.max_parallel or settings.EXECUTION_DEFAULT_MAX_PARALLEL),
         timeout_s=float(timeout) if timeout else None, node_count=len(graph.facts))
-    NodeRun.objects.bulk_create(_node_runs(execution, graph), batch_size=2000)
+    written, limit_of_team = creating.insert(execution, _node_runs(execution, graph), always=admitted)
+    if not written:
+        raise _Limited(limit_of_team)
     books = Books.of(execution, actor=actor, origin=origin)
     books.record_transition(None, ExecutionState.PENDING.value, actor=actor,
                             reason="re-run" if rerun_of is not None else "created", at=now)
@@ -126,9 +143,20 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
     # Every model node must be able to run for this team: 409 naming each one that cannot.
     require_models_available(workflow.team, graph.workflow)
     with transaction.atomic():
-        admission = concurrency.admission_for(workflow=workflow) if start else concurrency.ADMITTED
-        execution, books = _create(actor=actor, origin=origin, workflow=workflow, version=stored,
+        admission = concurrency.ADMITTED
+        # A workflow's own limit is known here: take the admission first. Otherwise the insert
+        # reads the team's limit and writes nothing if there is one; then the admission is taken
+        # (the team's lock, before any row of this start exists) and the rows written after it.
+        admitted = not start
+        if start and concurrency.workflow_limit(workflow) is not None:
+            admission, admitted = concurrency.admission_for(workflow=workflow), True
+        create = functools.partial(_create, actor=actor, origin=origin, workflow=workflow, version=stored,
                                    graph=graph, inputs=checked, trigger=trigger, rerun_of=None)
+        try:
+            execution, books = create(admitted=admitted)
+        except _Limited as limited:
+            admission = concurrency.admission_for(workflow=workflow, known_team_limit=limited.team_limit)
+            execution, books = create()
         details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
         if start:
             concurrency.settle_admission(books, admission,

@@ -51,10 +51,11 @@ def workflow_limit(workflow: Any) -> ConcurrencyLimit | None:
 
 
 def team_limit(team_id: Any) -> ConcurrencyLimit | None:
-    row = TeamLimit.objects.filter(team_id=team_id).values_list("limit", "on_limit").first()
-    if row is None:
-        return None
-    return ConcurrencyLimit(limit=row[0], on_limit=OnLimit(row[1]))
+    return _limit(TeamLimit.objects.filter(team_id=team_id).values_list("limit", "on_limit").first())
+
+
+def _limit(row: tuple[int, str] | None) -> ConcurrencyLimit | None:
+    return None if row is None else ConcurrencyLimit(limit=row[0], on_limit=OnLimit(row[1]))
 
 
 def lock_team(team_id: Any) -> None:
@@ -77,14 +78,21 @@ def loads(team_id: Any, workflow_id: Any) -> tuple[Load, Load]:
     return Load(workflow_running, workflow_queued), Load(team_running, team_queued)
 
 
-def admission_for(*, workflow: Any) -> Admission:
+# `admission_for` reads the team's limit itself unless told it.
+UNREAD: Any = object()
+
+
+def admission_for(*, workflow: Any, known_team_limit: Any = UNREAD) -> Admission:
     """May an execution of `workflow` start now? Call inside the starting transaction.
 
-    Raises 429 `concurrency_limit_reached` when a full limit says `fail` (nothing is
-    created then); answers QUEUE or CANCEL for the others, START when there is room.
+    Raises 429 `concurrency_limit_reached` when a full limit says `fail` (the caller's
+    transaction rolls back: nothing is created then); answers QUEUE or CANCEL for the others,
+    START when there is room. `known_team_limit`: the team's `TeamLimit` row (limit, on_limit) or
+    None, when the caller already read it in this transaction (`execution_start` reads it
+    with its insert, `engine.creating`).
     """
     limit_of_workflow = workflow_limit(workflow)
-    limit_of_team = team_limit(workflow.team_id)
+    limit_of_team = team_limit(workflow.team_id) if known_team_limit is UNREAD else _limit(known_team_limit)
     if limit_of_workflow is None and limit_of_team is None:
         return ADMITTED
     lock_team(workflow.team_id)

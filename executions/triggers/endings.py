@@ -18,10 +18,9 @@ execution's row lock, and taking the lock after it could deadlock with a promoti
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection
 
 from executions.domain import ExecutionState
 from symphony_site.events import send_task_on_commit
@@ -58,11 +57,16 @@ def execution_ended(books: Books, state: ExecutionState) -> None:
         retry_select = "(SELECT min(wait_s) FROM retry)"
         parameters |= {"backoff": retry.backoff_s, "multiplier": retry.backoff_multiplier,
                        "attempts": retry.max_attempts}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM follow), {retry_select}, "
-            "EXISTS (SELECT 1 FROM executions_queuedstart WHERE team_id = %(t)s)", parameters)
-        follow_ups, retry_in, queue_waiting = cursor.fetchone()
+    # Sent with the books' closing statement, in the same round trip (nothing in between reads
+    # what it writes), prepared: every execution's end sends it.
+    books.closing(f"WITH {', '.join(parts)} SELECT (SELECT count(*) FROM follow), {retry_select}, "
+                  "EXISTS (SELECT 1 FROM executions_queuedstart WHERE team_id = %(t)s)", parameters,
+                  then=lambda rows: _follow(execution, *rows[0]))
+
+
+def _follow(execution: Any, follow_ups: int, retry_in: float | None, queue_waiting: bool) -> None:
+    """After the ending's statement: the tasks that run its follow-ups and promote the queue,
+    sent after commit."""
     from executions.triggers import tasks
 
     if follow_ups:

@@ -74,10 +74,13 @@ def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]
 # statement or a round trip to the hot path fails here, and must say why in that table.
 # Sixth session: a plain start queues and sends its sources in one statement (7 → 6), and the
 # record that completes every output node does not read the outputs back (14 → 13).
-START_STATEMENTS = 6
-START_ROUND_TRIPS = 8
+# Seventh session: the execution's row, its node runs and the team's limit in one prepared
+# statement (`engine.creating`, 6 → 4).
+START_STATEMENTS = 4
+START_ROUND_TRIPS = 6
 TWO_NODE_STEP_STATEMENTS = 13
-TWO_NODE_STEP_ROUND_TRIPS = 9
+# Seventh session: an ending's follow-up statement goes with the closing write (9 → 8).
+TWO_NODE_STEP_ROUND_TRIPS = 8
 WIDE_STEP_STATEMENTS = 5
 WIDE_STEP_ROUND_TRIPS = 3
 # A chain's hop (sixth session, docs/executions.md): the record (one pipeline), its closing write
