@@ -17,11 +17,15 @@ from typing import Any
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg import pq
 
 # Django opens its connections with prepared statements off (`prepare_threshold` None), which
 # also refuses an explicit `prepare=True`. Past this many runs psycopg would prepare a statement
 # on its own; only these cursors bind on the server, and they ask explicitly, so it never does.
 EXPLICIT_ONLY = 2**31 - 1
+_TIMESTAMPTZ_OID = 1184
+_TIMESTAMPTZ = psycopg.adapters.get_loader(_TIMESTAMPTZ_OID, pq.Format.TEXT)
 
 # `execute`'s cursor, one per open connection (a connection belongs to one thread). Building a
 # psycopg cursor copies the connection's adapters: about as costly as a short statement's
@@ -29,38 +33,64 @@ EXPLICIT_ONLY = 2**31 - 1
 _reused: weakref.WeakKeyDictionary[psycopg.Connection, psycopg.Cursor] = weakref.WeakKeyDictionary()
 
 
-def _connection() -> psycopg.Connection:
+def connection() -> psycopg.Connection:
     """Django's default connection, opened if needed, with explicit preparing allowed.
 
     As Django's own cursors do, a connection whose server went away (a restart, a terminated
     backend) is replaced here before its first use in a task, when health checks are on.
     `connections[…]` once, not `django.db.connection`: each attribute of that proxy looks the
-    connection up again in a context-local store."""
+    connection up again in a context-local store.
+
+    Statements prepared here run on generic plans: every connection starts with
+    `plan_cache_mode = force_generic_plan` (settings.py says why)."""
     wrapper = connections[DEFAULT_DB_ALIAS]
     wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     raw: psycopg.Connection = wrapper.connection
     if raw.prepare_threshold is None:
         raw.prepare_threshold = EXPLICIT_ONLY
-        # PostgreSQL plans a prepared statement for its values (a custom plan) until five runs
-        # show the generic plan's estimate no worse; for most of these statements the estimate
-        # never is (a `jsonb_to_recordset` or an array parameter of unknown size), so they were
-        # planned again on every run: 0.15 to 0.7 ms of the server's time per statement,
-        # about 3 ms per two-node execution (pg_stat_statements, seventh session). Their plans
-        # do not depend on the values (every lookup is by key), so the generic plan is taken
-        # at once. Only statements prepared on the server are concerned: Django's own are
-        # bound on the client and planned once each. Set for the session; if the transaction
-        # it is sent in rolls back, the setting goes with it and these statements are planned
-        # per run again, as before (slower, never wrong).
-        raw.execute("SET plan_cache_mode = force_generic_plan")
     return raw
+
+
+class PreparingCursor(psycopg.Cursor[Any]):
+    """A server-binding cursor that prepares every statement it runs (Django's cursor wrapper calls
+    `execute(sql, params)`, without psycopg's `prepare`), and reads timestamptz values with
+    psycopg's compiled loader instead of the Python one Django registers on its connections (five
+    Python calls a value; the values are the same, aware, in the connection's time zone)."""
+
+    def __init__(self, connection: psycopg.Connection[Any], **kwargs: Any) -> None:
+        super().__init__(connection, **kwargs)
+        if _TIMESTAMPTZ is not None:
+            self.adapters.register_loader(_TIMESTAMPTZ_OID, _TIMESTAMPTZ)
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                binary: bool | None = None) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class _LoggingWrapper(CursorDebugWrapper):
+    """Django's debug wrapper logs `cursor._query`, which psycopg leaves unset for a prepared
+    statement: this one logs the statement with its values written in (only when queries are
+    logged: DEBUG, `CaptureQueriesContext`)."""
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def wrapped(raw: psycopg.Cursor[Any]) -> CursorWrapper:
+    """`raw` (a `PreparingCursor`) behind Django's cursor wrapper: its statements pass Django's
+    execute wrappers, its errors are Django's, and it is logged and counted like any ORM statement
+    when queries are logged (the query ceilings, `CaptureQueriesContext`)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    return _LoggingWrapper(raw, wrapper) if wrapper.queries_logged else wrapper.make_cursor(raw)
 
 
 def cursor(cursor_class: type[psycopg.Cursor] = psycopg.Cursor) -> psycopg.Cursor:
     """A server-binding cursor on Django's connection (opened if needed), inside whatever
     transaction the caller is in; run statements on it with `prepare=True` (the API's read
     statements pass a class that always does, `symphony_site.api.statements`)."""
-    return cursor_class(_connection())
+    return cursor_class(connection())
 
 
 def execute(sql: str, parameters: Any) -> list[tuple[Any, ...]]:
@@ -72,7 +102,7 @@ def execute(sql: str, parameters: Any) -> list[tuple[Any, ...]]:
     plan each time. Errors are Django's, as from its own cursors (`wrap_database_errors` also
     marks the connection for the health check after a failure). Not inside a pipeline: the rows
     are read here, and the cursor is used again by the next call."""
-    raw = _connection()
+    raw = connection()
     reused = _reused.get(raw)
     if reused is None or reused.closed:
         reused = _reused[raw] = psycopg.Cursor(raw)

@@ -103,6 +103,18 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL or "", conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Statements prepared on the server (symphony_site/prepared.py: the engine's step, start and end,
+# the audit chain's append, the API's reads, the search) look rows up by key or take their path
+# from their text, so their plan does not depend on the values. PostgreSQL's default (`auto`)
+# plans a prepared statement for its values for five runs, then keeps doing so whenever the
+# generic plan's estimate looks worse, as it does for an array or a `jsonb_to_recordset`
+# parameter of unknown size: 0.15 to 0.7 ms of planning per statement and run
+# (pg_stat_statements, seventh session, docs/executions.md). Every session starts with generic
+# plans instead. Only statements prepared on the server are concerned: Django binds its own on
+# the client, so each is planned with its values as before.
+_DATABASE_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+_DATABASE_OPTIONS["options"] = " ".join(
+    filter(None, [_DATABASE_OPTIONS.get("options"), "-c plan_cache_mode=force_generic_plan"]))
 # The web server's processes (symphony_site/web.py sets DATABASE_POOL=1) borrow connections from
 # a pool: Django's ASGI handler runs each request's sync code on a thread of its own, so a
 # persistent per-thread connection was a new PostgreSQL session for every request (measured:

@@ -35,4 +35,4 @@ REST_FRAMEWORK = {
 LOGIN_ADDRESS_LIMIT = LOGIN_PAIR_FAILURES = LOGIN_ACCOUNT_FAILURES = 1_000_000
 # The audit table refuses TRUNCATE (audit/migrations/0002); the test runner empties
 # tables between transactional tests with TRUNCATE, so its sessions may.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c symphony.audit_allow_truncate=on"  # noqa: F405
+DATABASES["default"]["OPTIONS"]["options"] += " -c symphony.audit_allow_truncate=on"  # noqa: F405

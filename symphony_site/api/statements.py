@@ -21,13 +21,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 from django.utils import timezone
-from psycopg.types.datetime import TimestamptzLoader
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -66,34 +63,11 @@ def parameters(**values: Any) -> dict[str, Any]:
     return {"zone": timezone.get_current_timezone_name(), **values}
 
 
-class _PreparedCursor(psycopg.Cursor):
-    """Prepares every statement it runs: Django's cursor wrapper calls `execute(sql, params)`."""
-
-    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
-                binary: bool | None = None) -> Any:
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-class _DebugCursor(CursorDebugWrapper):
-    """Django's debug wrapper logs `cursor._query`, which psycopg leaves unset for a prepared
-    statement: this one logs the statement with its values written in (only when queries are
-    logged: DEBUG, `CaptureQueriesContext`)."""
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        with self.debug_sql(connection.ops.compose_sql(sql, params)):
-            return CursorWrapper.execute(self, sql, params)
-
-
 def rows(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """All rows of a composed statement, prepared on the connection. It runs through Django's
     cursor wrapper, so it is logged and counted like any ORM statement (the query ceilings,
     `CaptureQueriesContext`) and its errors are Django's."""
-    raw = prepared.cursor(_PreparedCursor)
-    # psycopg's own (C) loader: Django registers a Python one for timestamptz on its
-    # connections, five Python calls a value. The values come in the connection's time zone.
-    raw.adapters.register_loader("timestamptz", TimestamptzLoader)
-    cursor = _DebugCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
+    with prepared.wrapped(prepared.cursor(prepared.PreparingCursor)) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()  # type: ignore[no-any-return]
 

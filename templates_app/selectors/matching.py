@@ -33,7 +33,7 @@ from templates_app.domain.search_query import (
 )
 from templates_app.domain.search_text import Chunk
 from templates_app.models import Template
-from templates_app.selectors.statements import GENERIC, Statement, fetch
+from templates_app.selectors.statements import Statement, fetch
 from templates_app.selectors.words import (
     Teams,
     WordInfo,
@@ -459,11 +459,12 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
                     _like_prefix(query.phrase + " "), _like_prefix(query.phrase), float(len(query.phrase)),
                     float(query.name_all_words), float(query.name_words)]
     all_params = [*query_params, *stage_params, *after_params]
-    # A plan made without the words cannot know how many rows they match; the
-    # text above and the settings below send each stage down the path our own
+    # A plan made without the words (every session plans prepared statements
+    # generically, settings.py) cannot know how many rows they match; the text
+    # above and the settings below send each stage down the path our own
     # estimate (`_part_shares`) says is short. The settings are part of the
     # statement's text (`statements.fetch`), so each combination has its own plan.
-    settings: list[str] = [GENERIC]
+    settings: list[str] = []
     if not scan_body:
         # For a rarer word (or a filtered search) the index's bitmap is the fast
         # path, not a scan of the table until enough rows match. (No other

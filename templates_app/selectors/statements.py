@@ -3,10 +3,11 @@
 
 Planning the candidates statement was about 40 % of the backend's time per search. Here each
 statement is bound on the server and prepared on the connection the first time its text is seen
-(psycopg keeps them per connection, keyed by the text and the parameters' types); the candidates
-statement runs under `plan_cache_mode = force_generic_plan`, so PostgreSQL plans it once, without
-the parameters' values, and reuses that plan (a typo's corrections statement, with no settings,
-is only prepared). That is only right because the statements are written plan-stable: each path
+(psycopg keeps them per connection, keyed by the text and the parameters' types,
+`symphony_site.prepared`); every session plans prepared statements generically
+(`plan_cache_mode = force_generic_plan`, settings.py), so PostgreSQL plans each once, without the
+parameters' values, and reuses that plan. That is only right because the statements are written
+plan-stable: each path
 the planner used to choose by a word's share (a scan or the index's bitmap, the names shortest
 first or all matching ones) is spelled out in the statement's text by `matching._page_statement`,
 so a different path is a different statement with a plan of its own, never a plan chosen for
@@ -25,17 +26,8 @@ from typing import Any
 
 import psycopg
 from django.db import connection
-from psycopg import pq
 
-# Django opens its connections with prepared statements off (`prepare_threshold` None), which also
-# refuses an explicit `prepare=True`; past this many runs psycopg would prepare a statement on its
-# own. Only these cursors (and the engine's, executions/engine/prepared.py) ask, and they ask
-# explicitly, so it never does.
-EXPLICIT_ONLY = 2**31 - 1
-TIMESTAMPTZ_OID = 1184
-# Plan once without the values and keep that plan, from the first run (the default, `auto`, plans
-# the first five runs with their values and may keep planning every run after them).
-GENERIC = "plan_cache_mode = force_generic_plan"
+from symphony_site import prepared
 
 
 @dataclass(frozen=True)
@@ -48,54 +40,24 @@ class Statement:
     limits: list[int] = field(default_factory=list)
 
 
-class _PreparingCursor(psycopg.Cursor[Any]):
-    """A server-binding cursor whose statements are prepared: what Django's cursor wrapper calls
-    `execute` on, so the statements still pass Django's execute wrappers and query log."""
-
-    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = True,
-                binary: bool | None = None) -> Any:
-        result = super().execute(query, params, prepare=prepare, binary=binary)
-        if self._query is None:
-            # Django's query log reads the text from here, which psycopg leaves empty when it runs a
-            # statement it has prepared: the text with its placeholders, then.
-            self._query = _Logged(query=query.encode())  # type: ignore[assignment]
-        return result
-
-
-@dataclass(frozen=True)
-class _Logged:
-    query: bytes
-
-
 # Settings are set for the implicit transaction the pipeline's statements share outside a transaction
 # (PostgreSQL undoes them at its end, no reset needed); inside one, for the rest of it, so they are
 # put back to their defaults after the statements.
 _SET = "SELECT set_config(s.name, s.value, TRUE) FROM unnest(%s::text[], %s::text[]) AS s(name, value)"
 _RESET = "SELECT set_config(name, reset_val, TRUE) FROM pg_settings WHERE name = ANY(%s::text[])"
-# Django registers a timestamp loader of its own, in Python, for every connection; psycopg's compiled
-# one reads the same values (aware, in the connection's time zone, UTC) for a few calls fewer per value.
-_TIMESTAMPTZ = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)
 
 
 def fetch(statements: list[Statement]) -> list[list[Any]]:
     """The rows of each statement, each prepared and run on its generic plan under its settings, all in
     one round trip. The statements without settings run first; those with settings must share them."""
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = EXPLICIT_ONLY
+    raw = prepared.connection()
     order = sorted(range(len(statements)), key=lambda index: bool(statements[index].settings))
     settings = [list(dict.fromkeys(statement.settings)) for statement in statements if statement.settings]
     if any(other != settings[0] for other in settings):
         raise ValueError("statements fetched together must run under the same settings")
     names = [setting.split("=")[0].strip() for setting in settings[0]] if settings else []
     values = [setting.split("=", 1)[1].strip() for setting in settings[0]] if settings else []
-    cursors = []
-    for _ in statements:
-        cursor = _PreparingCursor(raw)
-        if _TIMESTAMPTZ is not None:
-            cursor.adapters.register_loader(TIMESTAMPTZ_OID, _TIMESTAMPTZ)
-        cursors.append(connection._prepare_cursor(cursor))
+    cursors = [prepared.wrapped(prepared.PreparingCursor(raw)) for _ in statements]
     # Settings are not the search's statements: neither logged nor counted.
     plain = psycopg.Cursor(raw)
     try:
