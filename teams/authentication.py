@@ -26,6 +26,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from symphony_site import prepared
 from teams.models import ApiToken, Membership, Team
 
 KEY_PREFIX = "sym_"
@@ -80,7 +81,11 @@ def user_for_key(key: str, *, with_teams: bool = False) -> tuple[Any, ApiToken] 
     """The active token's user (an active user), recording when it was last used (at most once
     a minute). `with_teams` reads the user's teams in the same statement, for `/me/`."""
     sql, token_count, user_count = _lookup(with_teams)
-    with connection.cursor() as cursor:
+    # Prepared on the connection (symphony_site/prepared.py): PostgreSQL parses and plans the
+    # lookup once per connection instead of on every request, and the rows' timestamps are read
+    # by psycopg's compiled loader. Still through Django's cursor wrapper: logged and counted like
+    # any statement, and its errors are Django's.
+    with prepared.wrapped(prepared.cursor(prepared.PreparingCursor)) as cursor:
         cursor.execute(sql, [digest_key(key)])
         row = cursor.fetchone()
     if row is None:
