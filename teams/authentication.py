@@ -31,7 +31,7 @@ from teams.models import ApiToken, Membership, Team
 
 KEY_PREFIX = "sym_"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-# Where `user_for_key(..., with_teams=True)` leaves the user's teams for `/me/` (MeSerializer).
+# Where `user_for_key(..., with_teams=True)` leaves the user's teams for `/me/` (teams/api/serializers.py `me`).
 TEAMS_ATTRIBUTE = "_symphony_teams"
 
 
