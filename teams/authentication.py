@@ -85,9 +85,9 @@ def user_for_key(key: str, *, with_teams: bool = False) -> tuple[Any, ApiToken] 
     # lookup once per connection instead of on every request, and the rows' timestamps are read
     # by psycopg's compiled loader. Still through Django's cursor wrapper: logged and counted like
     # any statement, and its errors are Django's.
-    with prepared.wrapped(prepared.cursor(prepared.PreparingCursor)) as cursor:
-        cursor.execute(sql, [digest_key(key)])
-        row = cursor.fetchone()
+    cursor = prepared.reading()
+    cursor.execute(sql, [digest_key(key)])
+    row = cursor.fetchone()
     if row is None:
         return None
     user_model = get_user_model()
