@@ -31,6 +31,8 @@ _TIMESTAMPTZ = psycopg.adapters.get_loader(_TIMESTAMPTZ_OID, pq.Format.TEXT)
 # psycopg cursor copies the connection's adapters: about as costly as a short statement's
 # Python, and `execute` runs several per start and per step.
 _reused: weakref.WeakKeyDictionary[psycopg.Connection, psycopg.Cursor] = weakref.WeakKeyDictionary()
+# `reading`'s cursor, one per open connection, for the same reason.
+_reading: weakref.WeakKeyDictionary[psycopg.Connection, PreparingCursor] = weakref.WeakKeyDictionary()
 
 
 def connection() -> psycopg.Connection:
@@ -84,6 +86,19 @@ def wrapped(raw: psycopg.Cursor[Any]) -> CursorWrapper:
     when queries are logged (the query ceilings, `CaptureQueriesContext`)."""
     wrapper = connections[DEFAULT_DB_ALIAS]
     return _LoggingWrapper(raw, wrapper) if wrapper.queries_logged else wrapper.make_cursor(raw)
+
+
+def reading() -> CursorWrapper:
+    """The connection's `PreparingCursor` behind Django's cursor wrapper (`wrapped`): the same
+    psycopg cursor for every read on the connection. Building one copies the connection's adapters
+    and registers the timestamptz loader, which the token's lookup and the API's read statements
+    paid on every request. The caller does not close it (no `with`) and reads its rows before the
+    next statement runs on it; psycopg resets it at each `execute`, after an error too."""
+    raw = connection()
+    reused = _reading.get(raw)
+    if reused is None or reused.closed:
+        reused = _reading[raw] = PreparingCursor(raw)
+    return wrapped(reused)
 
 
 def cursor(cursor_class: type[psycopg.Cursor] = psycopg.Cursor) -> psycopg.Cursor:

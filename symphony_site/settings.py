@@ -258,6 +258,8 @@ REST_FRAMEWORK = {
     # One strict reader for every JSON body (symphony_site/api/parsers.py, docs/api.md).
     "DEFAULT_PARSER_CLASSES": ["symphony_site.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # The usual Accept headers answered without parsing them (symphony_site/api/negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "symphony_site.api.negotiation.SingleRendererNegotiation",
     "DEFAULT_PAGINATION_CLASS": "symphony_site.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "symphony_site.api.errors.api_exception_handler",

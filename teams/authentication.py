@@ -26,11 +26,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from symphony_site import prepared
 from teams.models import ApiToken, Membership, Team
 
 KEY_PREFIX = "sym_"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-# Where `user_for_key(..., with_teams=True)` leaves the user's teams for `/me/` (MeSerializer).
+# Where `user_for_key(..., with_teams=True)` leaves the user's teams for `/me/` (teams/api/serializers.py `me`).
 TEAMS_ATTRIBUTE = "_symphony_teams"
 
 
@@ -80,9 +81,13 @@ def user_for_key(key: str, *, with_teams: bool = False) -> tuple[Any, ApiToken] 
     """The active token's user (an active user), recording when it was last used (at most once
     a minute). `with_teams` reads the user's teams in the same statement, for `/me/`."""
     sql, token_count, user_count = _lookup(with_teams)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [digest_key(key)])
-        row = cursor.fetchone()
+    # Prepared on the connection (symphony_site/prepared.py): PostgreSQL parses and plans the
+    # lookup once per connection instead of on every request, and the rows' timestamps are read
+    # by psycopg's compiled loader. Still through Django's cursor wrapper: logged and counted like
+    # any statement, and its errors are Django's.
+    cursor = prepared.reading()
+    cursor.execute(sql, [digest_key(key)])
+    row = cursor.fetchone()
     if row is None:
         return None
     user_model = get_user_model()

@@ -67,9 +67,9 @@ def rows(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """All rows of a composed statement, prepared on the connection. It runs through Django's
     cursor wrapper, so it is logged and counted like any ORM statement (the query ceilings,
     `CaptureQueriesContext`) and its errors are Django's."""
-    with prepared.wrapped(prepared.cursor(prepared.PreparingCursor)) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()  # type: ignore[no-any-return]
+    cursor = prepared.reading()
+    cursor.execute(sql, params)
+    return cursor.fetchall()  # type: ignore[no-any-return]
 
 
 def objects(texts: Sequence[str]) -> list[Any]:

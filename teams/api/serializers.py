@@ -94,11 +94,25 @@ class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     teams = serializers.SerializerMethodField()
 
     def get_teams(self, user: Any) -> list[dict[str, Any]]:
-        # A token request read them with the token (MeView.token_reads_teams, teams/authentication.py).
-        read_with_token = user.__dict__.get(TEAMS_ATTRIBUTE)
-        if read_with_token is not None:
-            return read_with_token  # type: ignore[no-any-return]
-        return [
-            {"id": str(m.team_id), "name": m.team.name, "role": m.role}
-            for m in user.memberships.select_related("team").order_by("team__name")
-        ]
+        return _teams_of(user)
+
+
+def _teams_of(user: Any) -> list[dict[str, Any]]:
+    # A token request read them with the token (MeView.token_reads_teams, teams/authentication.py).
+    read_with_token = user.__dict__.get(TEAMS_ATTRIBUTE)
+    if read_with_token is not None:
+        return read_with_token  # type: ignore[no-any-return]
+    return [
+        {"id": str(m.team_id), "name": m.team.name, "role": m.role}
+        for m in user.memberships.select_related("team").order_by("team__name")
+    ]
+
+
+def me(user: Any) -> dict[str, Any]:
+    """What MeSerializer gives for `user`, without building the serializer: DRF deep-copies a
+    serializer's declared fields for each instance, ≈ 170 Python calls of `/me/`'s, every
+    client's first request (docs/operations.md, "Seventh session"). MeSerializer still describes
+    the answer in the schema; tests/teams/test_api.py compares the two for token and session
+    requests."""
+    return {"id": int(user.id), "username": str(user.username), "email": str(user.email),
+            "is_staff": bool(user.is_staff), "teams": _teams_of(user)}

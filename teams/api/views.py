@@ -104,7 +104,7 @@ class MeView(APIView):
 
     @extend_schema(responses={200: s.MeSerializer, **ERRORS}, tags=["auth"])
     def get(self, request: Request) -> Response:
-        return Response(s.MeSerializer(request.user).data)
+        return Response(s.me(request.user))
 
 
 class TeamListView(APIView):

@@ -414,3 +414,31 @@ def test_throttling_answers_429(personas, monkeypatch) -> None:
         assert error["details"][0]["retry_after_seconds"] > 0
     finally:
         cache.clear()
+
+
+def test_me_answers_what_its_serializer_describes(personas) -> None:
+    # MeView builds its answer without MeSerializer (teams/api/serializers.py `me`); the schema
+    # still describes it with MeSerializer, so both must say the same, to the byte, by token and
+    # by session, for a user with teams, one with an empty e-mail and staff, and one with none.
+    from django.contrib.auth import get_user_model
+    from rest_framework.renderers import JSONRenderer
+
+    from teams.api.serializers import MeSerializer
+
+    owner = personas.users["owner"]
+    Membership.objects.create(team=Team.objects.create(name="Delta", slug="delta"), user=owner, role="viewer")
+    viewer = personas.users["viewer"]
+    viewer.email, viewer.is_staff = "", True
+    viewer.save(update_fields=["email", "is_staff"])
+    loner = get_user_model().objects.create_user(username="loner", password=PASSWORD, email="loner@example.com")
+    personas.users["loner"] = loner
+    for who in ("owner", "viewer", "loner"):
+        user = get_user_model().objects.get(pk=personas.users[who].pk)
+        expected = JSONRenderer().render(MeSerializer(user).data)
+        by_session = personas.client(who).get("/api/v1/me/")
+        client, _ = _token_api(personas, who)
+        by_token = client.get("/api/v1/me/")
+        assert by_session.status_code == by_token.status_code == 200
+        assert by_session.content == by_token.content == expected, who
+    assert json.loads(expected) == {"id": loner.pk, "username": "loner", "email": "loner@example.com",
+                                    "is_staff": False, "teams": []}
