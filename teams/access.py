@@ -82,17 +82,24 @@ def require_role(user: Any, team: Team, minimum: Role, *, action: str = "do this
     return role
 
 
+def role_subquery(team_column: str) -> str:
+    """SQL for the user's role (the `%(user)s` parameter) in the team `team_column` names: NULL
+    for no membership. The composed read statements' team check (`_team_statement` and the API's
+    detail statements, symphony_site/api/statements.py): no role, no row."""
+    membership = Table(Membership, "membership")
+    return (f"(SELECT {membership('role')} FROM {membership.sql} WHERE {membership('team')} = {team_column} "
+            f"AND {membership('user')} = %(user)s LIMIT 1)")
+
+
 @functools.cache
 def _team_statement() -> tuple[str, list[str]]:
     """A team by id and the user's role in it (`_with_role`'s subquery), composed once per process
     (symphony_site/api/statements.py): the ORM compiled it on every request that names a team.
     Also the model's attribute names, for `Team.from_db`."""
-    team, membership = Table(Team, "team"), Table(Membership, "membership")
+    team = Table(Team, "team")
     fields = Team._meta.concrete_fields
     columns = ", ".join(f"team.{connection.ops.quote_name(field.column)}" for field in fields)
-    sql = (f"SELECT {columns}, (SELECT {membership('role')} FROM {membership.sql} "
-           f"WHERE {membership('team')} = {team('id')} AND {membership('user')} = %(user)s LIMIT 1) "
-           f"FROM {team.sql} WHERE {team('id')} = %(id)s")
+    sql = f"SELECT {columns}, {role_subquery(team('id'))} FROM {team.sql} WHERE {team('id')} = %(id)s"
     return sql, [field.attname for field in fields]
 
 

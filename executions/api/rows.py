@@ -19,6 +19,7 @@ from executions.services.availability import commands_available_from
 from symphony_site.api.errors import NotFound
 from symphony_site.api.statements import Table, composed, order_by, page, parameters, rows, stamp
 from symphony_site.api.statements import after as after_cursor
+from teams.access import role_subquery
 from teams.models import Membership, Team
 from workflows.models import Workflow, WorkflowVersion
 
@@ -141,11 +142,10 @@ def _detail_statement(present: frozenset[str]) -> str:
     team: no role, no row (`teams.access.access_object`). The keys are `ExecutionSerializer`'s in
     its order; `detail_of` fills in the progress, the commands and the usage (null here), and
     turns each node run's microseconds into its duration."""
-    execution, membership = Table(Execution, "execution"), Table(Membership, "membership")
+    execution = Table(Execution, "execution")
     workflow, version = Table(Workflow, "workflow"), Table(WorkflowVersion, "version")
     run, transition = Table(NodeRun, "run"), Table(ExecutionTransition, "transition")
-    role = (f"(SELECT {membership('role')} FROM {membership.sql} WHERE {membership('team')} = {execution('team')} "
-            f"AND {membership('user')} = %(user)s LIMIT 1)")
+    role = role_subquery(execution("team"))
     run_fields = [
         ("node_id", run("node_id")), ("node_kind", run("node_kind")), ("node_type", run("node_type")),
         ("state", run("state")), ("attempt", run("attempt")), ("max_attempts", run("max_attempts")),

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from symphony_site.api.errors import NotFound
 from symphony_site.api.statements import Table, composed, order_by, page, parameters, rows, stamp
 from symphony_site.api.statements import after as after_cursor
+from teams.access import role_subquery
 from teams.models import Membership, Team
 from workflows import selectors
 from workflows.models import Workflow, WorkflowVersion
@@ -110,9 +111,8 @@ def list_page(request: Request, *, team: Any, query: str, tag: str, archived: bo
 def _detail_statement(present: frozenset[str]) -> str:
     """One workflow and the user's role in its team: no role, no row (`teams.access.access_object`)."""
     tables = _tables()
-    workflow, membership = tables["workflow"], Table(Membership, "membership")
-    role = (f"(SELECT {membership('role')} FROM {membership.sql} WHERE {membership('team')} = {workflow('team')} "
-            f"AND {membership('user')} = %(user)s LIMIT 1)")
+    workflow = tables["workflow"]
+    role = role_subquery(workflow("team"))
     # The detail names no last run: the serializer reads `last_run_state`, which only the list's
     # statement selects (selectors.last_run_of).
     return (f"SELECT {_object(tables, last_run='NULL', document=tables['version']('document'))} "
