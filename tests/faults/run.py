@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         figures.phases["migrate"] = round(time.monotonic() - began, 1)
         processes = Processes(folder=run_folder, env=env)
         Suite(SCALES[arguments.scale], figures, processes, postgres, redis, run_folder).run()
+    except BaseException:
+        # A clean clone's CI deletes the run folder with the clone: what the processes said goes
+        # to the output with the error, or a failure there cannot be read afterwards.
+        print(log_tails(run_folder), file=sys.stderr)
+        raise
     finally:
         if processes is not None:
             processes.stop_all()
@@ -132,9 +137,22 @@ def main(argv: list[str] | None = None) -> int:
         postgres.stop()
     figures.seconds = round(time.monotonic() - began, 1)
     print(report(figures, seed))
+    if not figures.ok:
+        print(log_tails(run_folder), file=sys.stderr)
     if arguments.json:
         Path(arguments.json).write_text(json.dumps(asdict(figures), indent=2))
     return 0 if figures.ok else 1
+
+
+def log_tails(folder: Path, lines: int = 15) -> str:
+    """The last lines of every process's log in `folder` (workers, beats, the driver), newest
+    file last, for a failure's output."""
+    parts = []
+    for log in sorted(folder.glob("*.log"), key=lambda path: path.stat().st_mtime):
+        text = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+        parts.append(f"---- {log.name} (last {min(lines, len(text))} of {len(text)} lines)")
+        parts.extend(line[:300] for line in text[-lines:])
+    return "\n".join(parts)
 
 
 def quiet_logs(path: Path) -> None:
@@ -296,7 +314,10 @@ class Suite:
         while with_database(lambda: Execution.objects.filter(
                 pk__in=ids, state__in=["pending", "running", "paused", "waiting_for_input"]).exists()):
             if time.monotonic() > deadline:
-                return  # the checks report what is left as lost
+                # The checks report what is left as lost; this says which wave it was.
+                self.figures.problems.append(f"a wave did not finish within {self.scale.timeout_s:g} s: "
+                                             f"{self.described(ids)}")
+                return
             time.sleep(0.1)
 
     def wait_running(self, ids: list[Any], timeout: float = 60) -> None:
@@ -305,8 +326,21 @@ class Suite:
         deadline = time.monotonic() + timeout
         while not with_database(lambda: NodeRun.objects.filter(execution_id__in=ids, state="running").exists()):
             if time.monotonic() > deadline:
-                raise RuntimeError("no node of the wave started running")
+                raise RuntimeError(f"no node of the wave started running within {timeout:g} s: {self.described(ids)}")
             time.sleep(0.02)
+
+    def described(self, ids: list[Any]) -> str:
+        """Where a wave's executions and node runs stand, and which processes are alive."""
+        from executions.models import Execution, NodeRun
+
+        executions = Counter(with_database(lambda: list(
+            Execution.objects.filter(pk__in=ids).values_list("state", flat=True))))
+        runs = Counter(with_database(lambda: list(
+            NodeRun.objects.filter(execution_id__in=ids).values_list("state", flat=True))))
+        workers = [worker.process.poll() is None for worker in self.processes.workers]
+        beats = [beat.poll() is None for beat in self.processes.beats]
+        return (f"executions {dict(executions)}, node runs {dict(runs)}, workers alive {workers}, "
+                f"pool processes {len(self.processes.pool_pids())}, beats alive {beats}")
 
     def progress_after(self, fault: str, moment: float) -> None:
         """Record how long the engine took to start a node again after a fault at `moment`."""

@@ -19,7 +19,7 @@ def test_the_short_fault_run_loses_and_duplicates_nothing(tmp_path: Path) -> Non
     env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
     finished = subprocess.run([sys.executable, "-m", "tests.faults", "--scale", "short", "--json", str(figures_path)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-4000:]
+    assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-12000:]
     figures = json.loads(figures_path.read_text())
     short = SCALES["short"]
     assert (figures["lost"], figures["duplicated"], figures["disagreeing"]) == (0, 0, 0), finished.stdout
