@@ -302,9 +302,13 @@ def executions_per_second(bench: Bench, count: int, starters: int = 4) -> float:
 
     workflow = bench.workflow(generate.two_nodes())
     finished(bench.start(workflow).pk)  # warm-up: compiles the version in the worker processes
+    # The starters' log lines (with inline starts, a `node.attempt` line per node they run) go to
+    # a file, as the workers' go to /dev/null: not through this process's stderr, whose reader
+    # (a terminal, a pipe) would slow them down.
+    log = open(ROOT / "var" / "bench-starters.log", "a")  # noqa: SIM115 (closed below)
     processes = [subprocess.Popen([sys.executable, "-m", "bench.engine.starter", str(workflow.pk),
                                    str(count // starters)], cwd=ROOT, env=worker_env(), stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True) for _ in range(starters)]
+                                  stdout=subprocess.PIPE, stderr=log, text=True) for _ in range(starters)]
     ids: list[Any] = []
     accounting = os.environ.get("BENCH_ENGINE_CPU") == "1"  # CPU per process group (bench/engine/cpu.py)
     try:
@@ -337,6 +341,7 @@ def executions_per_second(bench: Bench, count: int, starters: int = 4) -> float:
             if process.stdin is not None:
                 process.stdin.close()
             process.wait(timeout=60)
+        log.close()
     return len(ids) / seconds
 
 
