@@ -97,6 +97,15 @@ def send_task_on_commit(task: Any, *, args: Sequence[Any] = (), **options: Any) 
     transaction.on_commit(lambda: task.apply_async(args=list(args), **options))
 
 
+def run_after_commit(work: Any) -> None:
+    """Work this process does itself once the transaction commits (nothing, if it rolls back):
+    the cheap first steps a start claimed for its own process, run instead of sent as step
+    messages (docs/executions.md, "Inline at start"). robust: the write has committed; work that
+    fails is logged, never raised to the caller whose write succeeded (what it had claimed waits
+    for its leases to lapse, and the reaper queues it again)."""
+    transaction.on_commit(work, robust=True)
+
+
 def publish_on_commit(event: Event) -> None:
     """Send `event` to its team's group once the current transaction commits."""
     message = event.as_message()

@@ -330,6 +330,10 @@ EXECUTION_INLINE_MAX = env_int("EXECUTION_INLINE_MAX", 1)
 # claim, one record transaction for all); 0 or 1: one run per claim and record.
 EXECUTION_BATCH_MAX = env_int("EXECUTION_BATCH_MAX", 16)
 EXECUTION_INLINE_BUDGET_MS = env_float("EXECUTION_INLINE_BUDGET_MS", 50.0)
+# Batches of cheap source nodes a start claims in its own transaction and runs itself after
+# commit, with what they make ready, within EXECUTION_INLINE_BUDGET_MS (0: every first step
+# through the broker). docs/executions.md, "Inline at start".
+EXECUTION_START_INLINE_MAX = env_int("EXECUTION_START_INLINE_MAX", 1)
 EXECUTION_REAPER_INTERVAL_S = env_float("EXECUTION_REAPER_INTERVAL_S", 1.0)
 # Log lines a node may write to its execution's event stream.
 EXECUTION_LOG_LINES_PER_NODE = env_int("EXECUTION_LOG_LINES_PER_NODE", 100)

@@ -18,6 +18,10 @@ if _worker.startswith("gw") and "REDIS_URL" in os.environ:
 for _name, _value in {"EXECUTION_LEASE_S": "2", "EXECUTION_STOP_POLL_S": "0.1",
                       "EXECUTION_REDISPATCH_AFTER_S": "2", "EXECUTION_SHORT_BACKOFF_S": "1",
                       "EXECUTION_REAPER_INTERVAL_S": "0.5",
+                      # A start sends its first steps through the broker, as the engine tests
+                      # expect (messages to capture, duplicate, lose); tests/executions/
+                      # test_start_inline.py turns inline starts on.
+                      "EXECUTION_START_INLINE_MAX": "0",
                       # The engine tests' local HTTP server stands in for a public one.
                       "HTTP_REQUEST_ALLOWED_HOSTS": "localhost"}.items():
     os.environ.setdefault(_name, _value)

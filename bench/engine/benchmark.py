@@ -297,20 +297,26 @@ def executions_per_second(bench: Bench, count: int, starters: int = 4) -> float:
     first start to the last completion."""
     import json
 
-    from bench.engine import generate
+    from bench.engine import cpu, generate
     from executions.models import Execution
 
     workflow = bench.workflow(generate.two_nodes())
     finished(bench.start(workflow).pk)  # warm-up: compiles the version in the worker processes
+    # The starters' log lines (with inline starts, a `node.attempt` line per node they run) go to
+    # a file, as the workers' go to /dev/null: not through this process's stderr, whose reader
+    # (a terminal, a pipe) would slow them down.
+    log = open(ROOT / "var" / "bench-starters.log", "a")  # noqa: SIM115 (closed below)
     processes = [subprocess.Popen([sys.executable, "-m", "bench.engine.starter", str(workflow.pk),
                                    str(count // starters)], cwd=ROOT, env=worker_env(), stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True) for _ in range(starters)]
+                                  stdout=subprocess.PIPE, stderr=log, text=True) for _ in range(starters)]
     ids: list[Any] = []
+    accounting = os.environ.get("BENCH_ENGINE_CPU") == "1"  # CPU per process group (bench/engine/cpu.py)
     try:
         for process in processes:
             assert process.stdout is not None
             if process.stdout.readline().strip() != "ready":
                 raise RuntimeError("a starter process did not get ready")
+        before = cpu.Snapshot.take() if accounting else None
         started = time.perf_counter()
         for process in processes:
             assert process.stdin is not None
@@ -319,16 +325,24 @@ def executions_per_second(bench: Bench, count: int, starters: int = 4) -> float:
         for process in processes:
             assert process.stdout is not None
             ids.extend(json.loads(process.stdout.readline() or "[]"))
+        starts_s = time.perf_counter() - started
+        if len(ids) != count // starters * starters:
+            raise RuntimeError(f"the starters started {len(ids)} executions")
+        wait(lambda: not Execution.objects.filter(pk__in=ids).exclude(state="completed").exists(), 300,
+             "the two-node executions", interval=0.01)
+        seconds = time.perf_counter() - started
+        if before is not None:
+            print(cpu.report(cpu.Snapshot.take().since(before), len(ids), seconds), file=sys.stderr, flush=True)
+            print(f"  the starters were done after {starts_s:.2f} s; {cpu.latencies(ids)}", file=sys.stderr, flush=True)
+            if os.environ.get("BENCH_ENGINE_TIMELINE") == "1":
+                print(cpu.timeline(ids), file=sys.stderr, flush=True)
     finally:
         for process in processes:
             if process.stdin is not None:
                 process.stdin.close()
             process.wait(timeout=60)
-    if len(ids) != count // starters * starters:
-        raise RuntimeError(f"the starters started {len(ids)} executions")
-    wait(lambda: not Execution.objects.filter(pk__in=ids).exclude(state="completed").exists(), 300,
-         "the two-node executions", interval=0.01)
-    return len(ids) / (time.perf_counter() - started)
+        log.close()
+    return len(ids) / seconds
 
 
 def command_effects(bench: Bench, repetitions: int) -> dict[str, list[float]]:

@@ -3,7 +3,9 @@
     DJANGO_SETTINGS_MODULE=bench.engine.settings python -m bench.engine.inprocess [COUNT] [--profile=two|chain]
 
 The real `execution_start`, then the step task's function on the step messages the engine
-would have sent (kept in a list instead of the broker), COUNT times; and one chain of
+would have sent (kept in a list instead of the broker), COUNT times (with inline starts, the
+default, the start runs both nodes itself and "steps" has nothing left: set
+`EXECUTION_START_INLINE_MAX=0` for the start/steps split); and one chain of
 CHAIN_LENGTH no-ops stepped the same way (inline, one task; `INPROCESS_CHAIN` sets the length, 200). Prints, per phase:
 
 * statements, round trips and transactions counted at the psycopg cursor
@@ -162,6 +164,9 @@ def main(count: int, profile: str) -> None:
             cursor.execute("LOAD 'auto_explain'")
             cursor.execute(f"SET auto_explain.log_min_duration = {float(os.environ['INPROCESS_EXPLAIN'])}")
             cursor.execute("SET auto_explain.log_analyze = on")
+    # The chain's hops are stepped from captured messages: its start sends its first step (an
+    # inline start would run the whole chain inside `bench.start`).
+    settings.EXECUTION_START_INLINE_MAX = 0
     chain = bench.workflow(generate.chain(CHAIN_LENGTH))
     bench.start(chain)
     steps()

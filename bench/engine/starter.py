@@ -32,6 +32,9 @@ def main(workflow_id: str, count: int) -> None:
         return
     ids = [str(bench.start(workflow).pk) for _ in range(count)]
     print(json.dumps(ids), flush=True)
+    # Alive until the benchmark closes stdin, so its CPU accounting (bench/engine/cpu.py) can
+    # read this process's CPU time after the last execution completed.
+    sys.stdin.read()
 
 
 if __name__ == "__main__":

@@ -677,11 +677,12 @@ class Books:
         return bool(sources) and not self.graph.has_interactive_inputs and all(
             facts.node.enabled for facts in self.graph.facts.values())
 
-    def queue_sources(self, sources: Sequence[str]) -> None:
+    def queue_sources(self, sources: Sequence[str], *, inline_capacity: int = 0) -> None:
         """At a plain start (`plain_start`): the sources queued and the first `max_parallel` of
         them (by id, the order `dispatch` would take them in) marked sent, in one statement, with
         what `queue_ready` then `dispatch` would write and send. Nothing of a new execution is in
-        flight yet, so all `max_parallel` slots are free."""
+        flight yet, so all `max_parallel` slots are free. Up to `inline_capacity` cheap ones are
+        kept for the starting process (`inline`), as `dispatch` keeps them for a task."""
         rows = self._update_runs(
             # Only runs still pending: the execution's row is locked and it was just created or
             # taken from pending, so this is every source; the condition keeps a repeat a no-op.
@@ -693,7 +694,10 @@ class Books:
             {"e": self.execution.pk, "sources": list(sources), "limit": self.execution.max_parallel})
         for run_id, node_id, queue, sent in sorted(rows):
             self.event(ev.NODE_QUEUED, node_id)
-            if sent:
+            if sent and inline_capacity > 0 and self.graph.facts[node_id].cheap:
+                self.inline.append(Dispatch(run_id=run_id, node_id=node_id, queue=queue))
+                inline_capacity -= 1
+            elif sent:
                 self.dispatches.append(Dispatch(run_id=run_id, node_id=node_id, queue=queue))
 
     def redispatch_all_queued(self) -> None:

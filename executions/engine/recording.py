@@ -167,10 +167,23 @@ def record_batch(results: list[tuple[Any, Any]], *, inline_capacity: int) -> lis
         else:
             books.dispatches.append(item)
     extra = [("runs", WRITE_RUNS_SQL + " RETURNING r.id", write_runs_parameters(rows))] if rows else []
-    statement = books.write_statement(extra)
+    return close_claiming(books, extra)
+
+
+def close_claiming(books: Books, extra: list[tuple[str, str, list[Any]]] | None = None) -> list[Batch]:
+    """Close `books` (its closing statement, with `extra` CTEs) and, in the same round trip and
+    transaction, claim the cheap runs it kept for this process (`books.inline`, one
+    `CLAIM_SQL` a batch): the record of a step keeps its ready successors so, and a start its
+    cheap sources (`starting.begin`). Answers the batches this process is to run next: claimed
+    already (it holds their leases: it must run them, or they wait for the leases to lapse), or
+    only kept (a claim did not take them: the caller claims them, or sends them)."""
+    statement = books.write_statement(extra or [])
     claims: list[tuple[dict[str, Any], Any]] = []
     if statement is not None and books.inline:
-        claims = _write_and_claim(raw, statement, execution_id, batches_of(books.inline))
+        claims = _write_and_claim(prepared.cursor().connection, statement, books.execution.pk,
+                                  batches_of(books.inline))
+    elif books.deferred:  # an ending's follow-ups (`Books.closing`): in the same round trip
+        books._run_deferred(statement)
     elif statement is not None:
         books._update_runs(*statement)
     # The claims' `node.started` events follow the record's own (seq order) in the same channel

@@ -25,6 +25,7 @@ budget, instead of paying a broker round trip each.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -169,25 +170,60 @@ def step(execution_id: Any, run_ids: list[int]) -> None:
     after another and records them together; the claim of the next batch is where a pause or a
     cancel is seen (nothing is claimed unless the execution runs)."""
     budget_end = time.monotonic() + settings.EXECUTION_INLINE_BUDGET_MS / 1000
-    todo: deque[recording.Batch] = deque([claim_batch(execution_id, run_ids)])
+    carry_on(execution_id, [claim_batch(execution_id, run_ids)], budget_end=budget_end)
+
+
+# Set while this thread runs steps inline (`carry_on`): a start made meanwhile (a "run after"
+# rule of an execution that just ended) sends its first steps through the broker rather than
+# nesting another inline run inside this one.
+_inline = threading.local()
+
+
+def running_inline() -> bool:
+    return bool(getattr(_inline, "active", False))
+
+
+def start_inline_capacity() -> int:
+    """Cheap sources a start may keep for its own process to run after commit
+    (`EXECUTION_START_INLINE_MAX` batches), none while this thread already runs steps inline."""
+    if running_inline():
+        return 0
+    return max(0, int(settings.EXECUTION_START_INLINE_MAX)) * max(1, int(settings.EXECUTION_BATCH_MAX))
+
+
+def run_kept_after_start(execution_id: Any, batches: list[recording.Batch]) -> None:
+    """After a start committed: run the cheap sources it claimed for this process, and what
+    they make ready, inline while `EXECUTION_INLINE_BUDGET_MS` lasts (what is left goes through
+    the broker), exactly as a step task carries on after its own record."""
+    carry_on(execution_id, batches, budget_end=time.monotonic() + settings.EXECUTION_INLINE_BUDGET_MS / 1000)
+
+
+def carry_on(execution_id: Any, batches: list[recording.Batch], *, budget_end: float) -> None:
+    """Run `batches` one after another (each claimed, or only kept: claimed here while the budget
+    lasts, else sent), recording each and taking on the batches its record keeps."""
+    todo: deque[recording.Batch] = deque(batches)
     leftovers: list[Dispatch] = []
     graph = None
-    while todo:
-        batch = todo.popleft()
-        if batch and isinstance(batch[0], Dispatch):
-            if time.monotonic() >= budget_end:
-                leftovers.extend(batch)
+    outer, _inline.active = running_inline(), True
+    try:
+        while todo:
+            batch = todo.popleft()
+            if batch and isinstance(batch[0], Dispatch):
+                if time.monotonic() >= budget_end:
+                    leftovers.extend(batch)
+                    continue
+                batch = claim_batch(execution_id, [item.run_id for item in batch])
+            if not batch:
                 continue
-            batch = claim_batch(execution_id, [item.run_id for item in batch])
-        if not batch:
-            continue
-        graph = batch[0].graph
-        results = [(claimed, run_one(claimed)) for claimed in batch]
-        capacity = inline_capacity() if time.monotonic() < budget_end else 0
-        # Lines written while a batch is recorded name its execution, and its node when it has one.
-        single = {"node_id": batch[0].node_id} if len(batch) == 1 else {}
-        with structlog.contextvars.bound_contextvars(execution_id=str(execution_id), team=str(batch[0].team_id),
-                                                     **single):
-            todo.extend(record_batch(results, inline_capacity=capacity))
+            graph = batch[0].graph
+            results = [(claimed, run_one(claimed)) for claimed in batch]
+            capacity = inline_capacity() if time.monotonic() < budget_end else 0
+            # Lines written while a batch is recorded name its execution, and its node when it has one.
+            single = {"node_id": batch[0].node_id} if len(batch) == 1 else {}
+            with structlog.contextvars.bound_contextvars(execution_id=str(execution_id),
+                                                         team=str(batch[0].team_id), **single):
+                todo.extend(record_batch(results, inline_capacity=capacity))
+    finally:
+        _inline.active = outer
     if leftovers and graph is not None:
         send_now(execution_id, leftovers, graph)

@@ -22,7 +22,8 @@ from executions.engine import creating
 from executions.engine import events as ev
 from executions.engine.books import Books
 from executions.engine.graphs import CompiledVersion, compiled
-from executions.engine.stepping import body_resolver
+from executions.engine.recording import close_claiming
+from executions.engine.stepping import body_resolver, run_kept_after_start, start_inline_capacity
 from executions.models import Execution, NodeRun, Trigger
 from executions.runtime import registry
 from executions.runtime.flow import Settled, settle_outgoing, start_input_problems
@@ -32,6 +33,7 @@ from executions.triggers import concurrency
 from instruments.availability import require_models_available
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.errors import Conflict, ValidationFailed
+from symphony_site.events import run_after_commit
 from teams.access import require_role
 from teams.roles import Role
 from workflows.models import Workflow, WorkflowVersion
@@ -104,12 +106,17 @@ def _create(*, actor: Actor, origin: Origin, workflow: Workflow, version: Workfl
 
 
 def begin(books: Books, *, reason: str, details: dict[str, Any] | None = None,
-          reused: list[tuple[str, Any]] | None = None) -> None:
-    """Pending → running: skip disabled nodes, settle reused ones, queue the sources, dispatch."""
+          reused: list[tuple[str, Any]] | None = None, inline_capacity: int = 0) -> None:
+    """Pending → running: skip disabled nodes, settle reused ones, queue the sources, dispatch.
+
+    At a plain start, up to `inline_capacity` cheap sources are kept in `books.inline` instead of
+    sent: the caller claims them when it closes the books (`recording.close_claiming`) and runs
+    them after commit."""
     books.move(ExecutionState.RUNNING, reason=reason, audit_type="execution.started", details=details)
     sources = books.graph.index.sources()
     if not reused and books.plain_start(sources):
-        books.queue_sources(sources)  # what the lines below do for such a start, in one statement
+        # What the lines below do for such a start, in one statement.
+        books.queue_sources(sources, inline_capacity=inline_capacity)
         return
     books.skip_disabled_at_start()
     if reused:
@@ -159,13 +166,21 @@ def execution_start(*, actor: Actor, origin: Origin, workflow: Workflow, version
             execution, books = create()
         details = {"version": stored.version, "trigger": trigger, "inputs": sorted(checked)}
         if start:
-            concurrency.settle_admission(books, admission,
-                                         begin=lambda: begin(books, reason="started", details=details))
+            capacity = start_inline_capacity()
+            concurrency.settle_admission(books, admission, begin=lambda: begin(
+                books, reason="started", details=details, inline_capacity=capacity))
         else:
             auditing.audit_execution(execution=execution, actor=actor, origin=origin,
                                      event_type="execution.created", workflow_name=workflow.name,
                                      details=details)
-        books.close()
+        # Cheap sources kept for this process are claimed with the closing write (Running under
+        # this process's lease when the start commits) and run here after commit, with what
+        # they make ready, instead of paying a step message each (issue 11's inline steps; see
+        # docs/spec-deviations.md). If this process dies first, their leases lapse and the
+        # reaper queues them again, as for any claimed run.
+        kept = close_claiming(books)
+        if kept:
+            run_after_commit(functools.partial(run_kept_after_start, execution.pk, kept))
     return execution
 
 

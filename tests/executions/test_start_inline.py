@@ -1,0 +1,140 @@
+"""Inline starts: a start claims its cheap sources with its own closing write and runs them,
+and what they make ready, in the starting process after commit (docs/executions.md, "Inline at
+start"), instead of a step message each.
+
+The test settings turn inline starts off (the other engine tests capture, duplicate and lose
+the first step's message); these tests turn them on. Step messages are kept in a list
+(`messages`): none reaches a broker, so every step counted here ran in this process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from audit.models import AuditEntry
+from executions.engine import reaper
+from executions.models import Execution
+from executions.services import starting
+from workflows import samples as s
+
+from .conftest import document, event_types, history, runs, start, store, take_steps, wait_until
+from .counting import counting
+
+# A two-node execution from `execution_start` to completed, all in the starting process: the
+# start (its rows, the sources queued, the closing write with the source's claim, the audit
+# append), the input node's record with the output node's claim, the output node's record
+# and the ending. The same statements as a start then a step task (4 + 13), one round trip and
+# one transaction fewer: the source's claim rides in the start's closing round trip
+# (docs/executions.md, "Eighth session").
+INLINE_TWO_NODE_STATEMENTS = 17
+INLINE_TWO_NODE_ROUND_TRIPS = 13
+INLINE_TWO_NODE_TRANSACTIONS = 3
+
+
+def two_nodes() -> dict[str, Any]:
+    return document("Two nodes", [s.node_input("in", "any"), s.node_output("out", "any")],
+                    [s.data_edge("e0", "in", "value", "out", "value")])
+
+
+@pytest.fixture
+def inline_starts(settings: Any) -> None:
+    settings.EXECUTION_START_INLINE_MAX = 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_start_runs_its_cheap_nodes_itself_and_sends_no_step_message(
+        personas: Any, inline_starts: None, messages: list[tuple[str, int]]) -> None:
+    workflow = store(personas, two_nodes())
+    start(personas, workflow, {"in": 0})  # warm: the compiled version, model caches
+    with counting() as counts:
+        execution = start(personas, workflow, {"in": 7})
+    execution = Execution.objects.get(pk=execution.pk)
+    assert execution.state == "completed"
+    assert execution.outputs == {"out": 7}
+    assert messages == []  # no step message: both nodes ran in this process
+    done = runs(execution)
+    assert {node_id: (run_.state, run_.attempt, run_.lease_owner) for node_id, run_ in done.items()} == {
+        "in": ("completed", 1, ""), "out": ("completed", 1, "")}
+    # Every change has its event, in order, with no gap, as when a worker runs the steps.
+    assert event_types(execution) == [
+        ("execution.created", None), ("execution.started", None), ("execution.state_changed", None),
+        ("node.queued", "in"), ("node.started", "in"), ("node.completed", "in"),
+        ("node.queued", "out"), ("node.started", "out"), ("node.completed", "out"),
+        ("execution.state_changed", None), ("execution.completed", None)]
+    assert execution.event_seq == 11
+    assert history(execution) == [(None, "pending", "alpha-operator"), ("pending", "running", "alpha-operator"),
+                                  ("running", "completed", "engine")]
+    assert list(AuditEntry.objects.filter(execution_id=execution.pk).order_by("sequence")
+                .values_list("event_type", "actor_name")) == [("execution.started", "alpha-operator"),
+                                                              ("execution.completed", "engine")]
+    assert counts.as_dict() == {"statements": INLINE_TWO_NODE_STATEMENTS,
+                                "round_trips": INLINE_TWO_NODE_ROUND_TRIPS,
+                                "transactions": INLINE_TWO_NODE_TRANSACTIONS}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_start_sends_what_is_not_cheap_through_the_broker(
+        personas: Any, inline_starts: None, messages: list[tuple[str, int]]) -> None:
+    built = document("Delay first", [s.node_operator("wait", "delay", {"milliseconds": 1}),
+                                     s.node_output("out", "any")],
+                     [s.data_edge("e0", "wait", "value", "out", "value")])
+    execution = start(personas, store(personas, built), {})
+    wait = runs(execution)["wait"]
+    assert (wait.state, wait.attempt) == ("queued", 0)  # not claimed by the start
+    assert messages == [(str(execution.pk), wait.pk)]
+    assert take_steps(messages) == 1
+    execution.refresh_from_db()
+    assert execution.state == "completed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_start_inside_a_transaction_that_rolls_back_runs_nothing(
+        personas: Any, inline_starts: None, messages: list[tuple[str, int]]) -> None:
+    workflow = store(personas, two_nodes())
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        created = start(personas, workflow, {"in": 1})
+        raise Undo
+    assert not Execution.objects.filter(pk=created.pk).exists()
+    assert not AuditEntry.objects.filter(execution_id=created.pk).exists()
+    assert messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_starting_process_that_dies_after_commit_loses_nothing(
+        personas: Any, inline_starts: None, messages: list[tuple[str, int]], settings: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start committed with its source claimed for this process, and the process never ran
+    it (its after-commit work is dropped here, as a SIGKILL would drop it): the
+    lease lapses, the reaper queues the run again (the lost attempt counted) and sends it, and
+    the execution completes once."""
+    workflow = store(personas, two_nodes())
+    settings.EXECUTION_LEASE_S = 0.2
+    monkeypatch.setattr(starting, "run_after_commit", lambda work: None)
+    execution = start(personas, workflow, {"in": 5})
+    claimed = runs(execution)["in"]
+    assert (claimed.state, claimed.attempt) == ("running", 1)
+    assert claimed.lease_owner != ""
+    assert messages == []
+    settings.EXECUTION_LEASE_S = 2
+
+    def reaped() -> bool:
+        return reaper.reap()["expired_leases"] == 1
+
+    wait_until(reaped, timeout=10, what="the reaper taking over the lapsed lease")
+    assert messages == [(str(execution.pk), claimed.pk)]
+    assert take_steps(messages) == 1
+    execution.refresh_from_db()
+    assert execution.state == "completed"
+    assert execution.outputs == {"out": 5}
+    done = runs(execution)
+    assert (done["in"].state, done["in"].attempt) == ("completed", 2)
+    assert event_types(execution, node_id="in") == [("node.queued", "in"), ("node.started", "in"),
+                                                    ("node.retrying", "in"), ("node.started", "in"),
+                                                    ("node.completed", "in")]
