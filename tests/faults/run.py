@@ -177,6 +177,10 @@ def environment(postgres: Postgres, redis: Redis, run_folder: Path) -> dict[str,
         "FAULTS_CRASH_TOKENS": str(run_folder / "tokens"), "FAULTS_CRASH_LOG": str(run_folder / "crashes.log"),
         "PYTHONPATH": str(ROOT), "TRIGGER_TICK_INTERVAL_S": "0.5",
         "EXECUTION_LOST_LEASE_RETRIES": str(LOST_LEASE_RETRIES),
+        # The production default (the test settings turn inline starts off for the engine tests
+        # that capture first-step messages): the driver's starts run their cheap sources
+        # themselves, and a fault must not lose or repeat those either.
+        "EXECUTION_START_INLINE_MAX": "1",
     })
     return env
 
