@@ -76,12 +76,11 @@ class ExecutionListView(APIView):
             raise ValidationFailed(f"Unknown state {unknown[0]!r}; states are {', '.join(s.EXECUTION_STATES)}.",
                                    details=[{"field": "state", "code": "invalid", "message": f"unknown {state!r}"}
                                             for state in unknown])
-        results, next_cursor = rows.list_page(
+        return rows.list_page(
             request, team=team, workflow=workflow, states=states,
             started_by=params.get("started_by", "")[:150],
             started_after=_time(params.get("started_after"), "started_after"),
             started_before=_time(params.get("started_before"), "started_before"))
-        return Response({"results": results, "next": next_cursor})
 
     @extend_schema(request=s.ExecutionCreateSerializer,
                    responses={201: s.ExecutionSerializer, **ERRORS, 409: ErrorSerializer, 413: ErrorSerializer},

@@ -58,10 +58,9 @@ class WorkflowListView(APIView):
         team = params.get("team") or None
         if team:
             team = access_team(request.user, team).pk
-        results, next_cursor = rows.list_page(
+        return rows.list_page(
             request, team=team, query=params.get("q", "")[:200], tag=params.get("tag", "")[:50],
             archived=bool(query_boolean(params.get("archived"), "archived")))
-        return Response({"results": results, "next": next_cursor})
 
     @extend_schema(request=s.WorkflowCreateSerializer, responses={201: s.WorkflowDetailSerializer, **WRITE_ERRORS},
                    tags=TAGS)
