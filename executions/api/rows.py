@@ -23,6 +23,7 @@ from symphony_site.api.statements import (
     composed,
     json_object,
     order_by,
+    ordering_columns,
     page,
     page_response,
     parameters,
@@ -30,7 +31,7 @@ from symphony_site.api.statements import (
     stamp,
 )
 from symphony_site.api.statements import after as after_cursor
-from teams.access import role_subquery
+from teams.access import in_team, role_subquery
 from teams.models import Membership, Team
 from workflows.models import Workflow, WorkflowVersion
 
@@ -88,19 +89,21 @@ def _list_statement(present: frozenset[str]) -> str:
     columns = {"created_at": execution("created_at"), "id": execution("id")}
     if "after" in present:
         conditions.append(after_cursor(selectors.LIST_ORDERING, columns))
-    return (
+    statement = (
         f"SELECT {json_object(before)}::text, {execution('error')}::text, {execution('state')}, "
         f"{execution('node_count')}, {counts}, {json_object(after)}::text, "
-        f"{', '.join(columns[field.lstrip('-')] for field in selectors.LIST_ORDERING)} "
+        f"{ordering_columns(selectors.LIST_ORDERING, columns)} "
         f"FROM {execution.sql} {' '.join(joins)} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order_by(selectors.LIST_ORDERING, columns)} LIMIT %(limit)s"
     )
+    return in_team(statement, selectors.LIST_ORDERING) if "team" in present else statement
 
 
 def list_page(request: Request, *, team: Any, workflow: Any, states: list[str], started_by: str,
               started_after: dt.datetime | None, started_before: dt.datetime | None) -> JSONBodyResponse:
     """A page of the executions of the user's teams, filtered as `selectors.executions_for_user`
-    filters (`team` and `workflow` already checked by their access helpers), with each row's
+    filters (`workflow` already checked by `access_workflow`; a `team` the user is not in is 404:
+    `teams.access.in_team`), with each row's
     progress (counts and percentage; the estimate is on the execution's own page): the list's
     response, written from PostgreSQL's JSON without parsing it."""
     filters = {"user": request.user.pk, "team": team, "workflow": workflow, "states": states or None,

@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from symphony_site import prepared
+from symphony_site.api.errors import NotFound
 from symphony_site.api.pagination import cursor_scope, decode_cursor, encode_cursor, parse_limit
 from symphony_site.api.responses import JSONBodyResponse, json_text
 
@@ -114,8 +115,10 @@ def page(request: Request, compose: Compose, *, filters: Mapping[str, Any], mode
 
     `compose(names)` is the statement (cached per process) for the filters present — `names` holds
     the keys of `filters` whose value is not None, and "after" when a cursor is given — with
-    `%(name)s` parameters, LIMIT %(limit)s, and rows whose last columns are the ordering's values.
-    A cursor is `model`'s in `ordering`, as for `paginate_queryset`: one works in either."""
+    `%(name)s` parameters, LIMIT %(limit)s, and rows whose last columns are the ordering's values
+    (named `order_0`, `order_1`, …). With a `team` filter, the statement is `teams.access.in_team`'s: a team the
+    user is not a member of (or none) is 404, "Team not found.", as `teams.access.access_team`
+    answers. A cursor is `model`'s in `ordering`, as for `paginate_queryset`: one works in either."""
     scope = cursor_scope(model, ordering)
     limit = parse_limit(request.query_params.get("limit"), default_limit)
     values = {name: value for name, value in filters.items() if value is not None}
@@ -126,11 +129,21 @@ def page(request: Request, compose: Compose, *, filters: Mapping[str, Any], mode
         for index, value in enumerate(decode_cursor(cursor, len(ordering), scope)):
             values[f"after_{index}"] = value
     found = rows(compose(frozenset(names)), parameters(limit=limit + 1, **values))
+    if "team" in names:  # the statement is `teams.access.in_team`'s
+        if not found:
+            raise NotFound("Team not found.")
+        if found[0][0] is None:
+            found = []
     next_cursor = None
     if len(found) > limit:
         found = found[:limit]
         next_cursor = encode_cursor(list(found[-1][-len(ordering):]), scope)
     return found, next_cursor
+
+
+def ordering_columns(ordering: Sequence[str], columns: Mapping[str, str]) -> str:
+    """The select list's ordering values, for the cursor and `teams.access.in_team`: `order_0`, …"""
+    return ", ".join(f"{columns[field.lstrip('-')]} AS order_{index}" for index, field in enumerate(ordering))
 
 
 def page_response(texts: Sequence[str], next_cursor: str | None) -> JSONBodyResponse:

@@ -14,6 +14,8 @@ import datetime as dt
 from typing import Any
 
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
@@ -24,6 +26,8 @@ from executions.api.serializers import ExecutionSummarySerializer
 from executions.models import Execution, NodeRun
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.pagination import CURSOR_SALT, paginate_queryset
+from teams.models import Membership, Team
+from tests.api.conftest import error_of
 from workflows import samples as s
 from workflows import selectors as workflow_selectors
 from workflows import services as workflow_services
@@ -354,3 +358,39 @@ def test_execution_detail_matches_the_serializer(personas: Any) -> None:
     assert rerun["node_runs"][1]["progress"] == 0.25
     # A re-used node is listed but spent nothing in this execution.
     assert rerun["usage"]["total"]["calls"] == 0 and list(rerun["usage"]["by_node"]) == ["a"]
+
+
+def test_a_lists_team_is_checked_by_its_page_statement(personas: Any) -> None:
+    """`?team=` on the two lists: the membership is checked in the page's own statement
+    (teams.access.in_team). Every role's own team answers its page (an empty one too); another
+    team, a team that does not exist and a malformed id are 404 in the one error shape, as
+    `access_team` answered, and nothing of another team is ever listed."""
+    empty = Team.objects.create(name="Empty", slug="empty")
+    Membership.objects.create(team=empty, user=personas.users["viewer"], role="viewer")
+    ran = _workflow(personas, "Ran")
+    now = timezone.now()
+    Execution.objects.create(team=personas.team, workflow=ran, workflow_version=ran.current_version,
+                             state="completed", node_count=0, created_at=now, updated_at=now, max_parallel=4)
+    elsewhere = _workflow(personas, "Elsewhere", team=personas.other_team)
+    Execution.objects.create(team=personas.other_team, workflow=elsewhere, workflow_version=elsewhere.current_version,
+                             state="completed", node_count=0, created_at=now, updated_at=now, max_parallel=4)
+    for path in ("/api/v1/workflows/", "/api/v1/executions/"):
+        for role in ("viewer", "operator", "editor", "admin", "owner"):
+            client = _api(personas.users[role])
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(f"{path}?team={personas.team.pk}")
+            assert response.status_code == 200
+            assert [row["team"] for row in response.json()["results"]] == [str(personas.team.pk)]
+            # The team check and the page are one statement (force_authenticate: no token lookup).
+            assert len(queries.captured_queries) == 1
+        viewer = _api(personas.users["viewer"])
+        assert viewer.get(f"{path}?team={empty.pk}").content == b'{"results":[],"next":null}'
+        for team in (personas.other_team.pk, "00000000-0000-0000-0000-000000000000", "not-a-uuid"):
+            for limit in ("", "&limit=1"):
+                response = viewer.get(f"{path}?team={team}{limit}")
+                assert response.status_code == 404
+                assert error_of(response) == {"code": "not_found", "message": "Team not found.", "details": []}
+        outsider = _api(personas.users["outsider"])
+        assert outsider.get(f"{path}?team={personas.team.pk}").status_code == 404
+        [row] = outsider.get(f"{path}?team={personas.other_team.pk}").json()["results"]
+        assert row["team"] == str(personas.other_team.pk)

@@ -20,6 +20,7 @@ from symphony_site.api.statements import (
     composed,
     json_object,
     order_by,
+    ordering_columns,
     page,
     page_response,
     parameters,
@@ -27,7 +28,7 @@ from symphony_site.api.statements import (
     stamp,
 )
 from symphony_site.api.statements import after as after_cursor
-from teams.access import role_subquery
+from teams.access import in_team, role_subquery
 from teams.models import Membership, Team
 from workflows import selectors
 from workflows.models import Workflow, WorkflowVersion
@@ -101,19 +102,20 @@ def _list_statement(present: frozenset[str]) -> str:
                "created_at": workflow("created_at")}
     if "after" in present:
         conditions.append(after_cursor(selectors.LIST_ORDERING, columns))
-    return (
+    statement = (
         f"SELECT {json_object(_fields(tables, last_run=last_run))}::text, "
-        f"{', '.join(columns[field.lstrip('-')] for field in selectors.LIST_ORDERING)} "
+        f"{ordering_columns(selectors.LIST_ORDERING, columns)} "
         f"FROM {workflow.sql} {_joins(tables)} "
         f"JOIN {membership.sql} ON {membership('team')} = {tables['team']('id')} "
         f"WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order_by(selectors.LIST_ORDERING, columns)} LIMIT %(limit)s"
     )
+    return in_team(statement, selectors.LIST_ORDERING) if "team" in present else statement
 
 
 def list_page(request: Request, *, team: Any, query: str, tag: str, archived: bool) -> JSONBodyResponse:
     """A page of the workflows of the user's teams, filtered as `selectors.workflows_for_user`
-    filters (`team` already checked by `access_team`), with the next page's cursor: the list's
+    filters (a `team` the user is not in is 404: `teams.access.in_team`), with the next page's cursor: the list's
     response, its rows as PostgreSQL wrote them."""
     query = query.strip()
     filters = {"user": request.user.pk, "team": team,
