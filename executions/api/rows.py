@@ -113,17 +113,13 @@ def list_page(request: Request, *, team: Any, workflow: Any, states: list[str], 
                               ordering=selectors.LIST_ORDERING)
     # Rows of one shape (state, node count, counts) have one progress: a page of finished runs of
     # a few workflows has a handful of shapes, and the domain's progress is ~60 Python calls.
-    shapes: dict[tuple[str, int, str], str] = {}
-    texts = []
-    for before, error, state, node_count, counts, after, *_ in found:
-        shape = (state, node_count, counts)
-        progress = shapes.get(shape)
-        if progress is None:
-            progress = shapes[shape] = render(selectors.list_progress_of(
-                state=state, node_count=node_count, counts=json.loads(counts)))
-        texts.append(f'{before[:-1]},"error":{"null" if error is None else render(json.loads(error))},'
-                     f'"progress":{progress},{after[1:]}')
-    return page_response(texts, next_cursor)
+    progress = {shape: render(selectors.list_progress_of(state=shape[0], node_count=shape[1],
+                                                         counts=json.loads(shape[2])))
+                for shape in {(state, node_count, counts) for _, _, state, node_count, counts, *_ in found}}
+    return page_response([
+        f'{before[:-1]},"error":{"null" if error is None else render(json.loads(error))},'
+        f'"progress":{progress[state, node_count, counts]},{after[1:]}'
+        for before, error, state, node_count, counts, after, *_ in found], next_cursor)
 
 
 # -- one execution in full ----------------------------------------------------------------------
