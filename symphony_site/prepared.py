@@ -12,13 +12,14 @@ only executed after that.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from psycopg import pq
+from psycopg import _queries, pq
 
 # Django opens its connections with prepared statements off (`prepare_threshold` None), which
 # also refuses an explicit `prepare=True`. Past this many runs psycopg would prepare a statement
@@ -54,11 +55,35 @@ def connection() -> psycopg.Connection:
     return raw
 
 
+# psycopg turns a statement's `%(name)s` placeholders into `$n` by splitting its text (Python, a few
+# calls per placeholder), and caches the result per text — but not for a text over 4,096 bytes
+# (`_queries.MAX_CACHED_STATEMENT_LENGTH`, its guard against an ORM's ever-different long INSERTs),
+# which it splits again on every run: the template search's page statement, ≈ 600 Python calls a
+# search. The statements run here are composed once per process, a bounded set of texts, so each is
+# converted once, whatever its length; the cache is this module's, bounded too.
+_converted = functools.lru_cache(maxsize=256)(_queries._query2pg_nocache)
+
+
+class _ConvertedOnce(_queries.PostgresQuery):
+    """psycopg's query conversion with every text's placeholders converted once (`_converted`)."""
+
+    def convert(self, query: Any, vars: Any) -> None:
+        if vars is None or not isinstance(query, str):
+            super().convert(query, vars)
+            return
+        encoding = self._tx.encoding
+        self.query, self._want_formats, self._order, self._parts = _converted(query.encode(encoding), encoding)
+        self.dump(vars)
+
+
 class PreparingCursor(psycopg.Cursor[Any]):
     """A server-binding cursor that prepares every statement it runs (Django's cursor wrapper calls
     `execute(sql, params)`, without psycopg's `prepare`), and reads timestamptz values with
     psycopg's compiled loader instead of the Python one Django registers on its connections (five
-    Python calls a value; the values are the same, aware, in the connection's time zone)."""
+    Python calls a value; the values are the same, aware, in the connection's time zone). A
+    statement's placeholders are converted once per text (`_ConvertedOnce`)."""
+
+    _query_cls = _ConvertedOnce
 
     def __init__(self, connection: psycopg.Connection[Any], **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -89,6 +90,29 @@ def role_subquery(team_column: str) -> str:
     membership = Table(Membership, "membership")
     return (f"(SELECT {membership('role')} FROM {membership.sql} WHERE {membership('team')} = {team_column} "
             f"AND {membership('user')} = %(user)s LIMIT 1)")
+
+
+def in_team(statement: str, ordering: Sequence[str]) -> str:
+    """A list page's `statement` (symphony_site/api/statements.py, `page`) answered only when the
+    user (`%(user)s`) is a member of the team (`%(team)s`), in the same round trip as the page: no
+    row at all for a team the user is not in (or none), one row of NULLs for an empty page of their
+    own team; `statements.page` answers the first 404, "Team not found.", as `access_team` does.
+    Any role may read a list, so the check is the membership row; `access_team` read the team and
+    the role in a statement of its own first (docs/operations.md, "Eighth session")."""
+    membership = Table(Membership, "access")
+    columns = {field.lstrip("-"): f"page.order_{index}" for index, field in enumerate(ordering)}
+    return (f"SELECT page.* FROM {membership.sql} LEFT JOIN LATERAL ({statement}) AS page ON TRUE "
+            f"WHERE {membership('team')} = %(team)s AND {membership('user')} = %(user)s "
+            f"ORDER BY {statements.order_by(ordering, columns)}")
+
+
+def team_key(team_id: str) -> uuid.UUID:
+    """A team's id from a query parameter, as UUIDField reads it: anything else is no team (404,
+    "Team not found.", as `access_team` answers)."""
+    try:
+        return uuid.UUID(team_id)
+    except ValueError:
+        raise NotFound("Team not found.") from None
 
 
 @functools.cache

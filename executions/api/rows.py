@@ -17,9 +17,21 @@ from executions import selectors
 from executions.models import Execution, ExecutionTransition, NodeRun
 from executions.services.availability import commands_available_from
 from symphony_site.api.errors import NotFound
-from symphony_site.api.statements import Table, composed, order_by, page, parameters, rows, stamp
+from symphony_site.api.responses import JSONBodyResponse, render
+from symphony_site.api.statements import (
+    Table,
+    composed,
+    json_object,
+    order_by,
+    ordering_columns,
+    page,
+    page_response,
+    parameters,
+    rows,
+    stamp,
+)
 from symphony_site.api.statements import after as after_cursor
-from teams.access import role_subquery
+from teams.access import in_team, role_subquery
 from teams.models import Membership, Team
 from workflows.models import Workflow, WorkflowVersion
 
@@ -34,19 +46,22 @@ def _list_tables() -> dict[str, Table]:
 @composed
 def _list_statement(present: frozenset[str]) -> str:
     """`selectors.executions_for_user`'s rows, one page: the same joins (the user's memberships keep
-    other teams out), filters and ordering; each row's node-run counts per state (what
-    `selectors.state_counts` read in a statement of its own) ride in `progress` until `list_page`
-    replaces them with the progress."""
+    other teams out), filters and ordering. A row is its JSON in two parts written by PostgreSQL
+    (`json_object`), the keys before `error` and those after `progress`, with what goes between:
+    `error` (jsonb, which PostgreSQL writes with spaces) as its text, and the state, node count
+    and node-run counts per state (what `selectors.state_counts` read in a statement of its own)
+    that `list_page` makes the progress of."""
     tables = _list_tables()
     execution, node_run = tables["execution"], tables["node_run"]
-    counts = (f"(SELECT coalesce(json_object_agg(counted.state, counted.count), '{{}}') FROM "
+    counts = (f"(SELECT coalesce(json_object_agg(counted.state, counted.count), '{{}}')::text FROM "
               f"(SELECT {node_run('state')} AS state, count(*) AS count FROM {node_run.sql} "
               f"WHERE {node_run('execution')} = {execution('id')} GROUP BY {node_run('state')}) AS counted)")
-    fields = [
+    before = [
         ("id", execution("id")), ("team", execution("team")), ("workflow", execution("workflow")),
         ("workflow_name", tables["workflow"]("name")), ("version", tables["version"]("version")),
-        ("state", execution("state")), ("state_reason", execution("state_reason")), ("error", execution("error")),
-        ("progress", f"json_build_object('node_count', {execution('node_count')}, 'counts', {counts})"),
+        ("state", execution("state")), ("state_reason", execution("state_reason")),
+    ]
+    after = [
         ("trigger", execution("trigger")), ("started_by", f"NULLIF({execution('started_by_name')}, '')"),
         ("rerun_of", execution("rerun_of")), ("created_at", stamp(execution("created_at"))),
         ("started_at", stamp(execution("started_at"))), ("finished_at", stamp(execution("finished_at"))),
@@ -74,35 +89,37 @@ def _list_statement(present: frozenset[str]) -> str:
     columns = {"created_at": execution("created_at"), "id": execution("id")}
     if "after" in present:
         conditions.append(after_cursor(selectors.LIST_ORDERING, columns))
-    return (
-        "SELECT json_build_object(" + ", ".join(f"'{key}', {value}" for key, value in fields) + ")::text, "
-        f"{', '.join(columns[field.lstrip('-')] for field in selectors.LIST_ORDERING)} "
+    statement = (
+        f"SELECT {json_object(before)}::text, {execution('error')}::text, {execution('state')}, "
+        f"{execution('node_count')}, {counts}, {json_object(after)}::text, "
+        f"{ordering_columns(selectors.LIST_ORDERING, columns)} "
         f"FROM {execution.sql} {' '.join(joins)} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order_by(selectors.LIST_ORDERING, columns)} LIMIT %(limit)s"
     )
+    return in_team(statement, selectors.LIST_ORDERING) if "team" in present else statement
 
 
 def list_page(request: Request, *, team: Any, workflow: Any, states: list[str], started_by: str,
-              started_after: dt.datetime | None, started_before: dt.datetime | None) -> tuple[list[Any], str | None]:
+              started_after: dt.datetime | None, started_before: dt.datetime | None) -> JSONBodyResponse:
     """A page of the executions of the user's teams, filtered as `selectors.executions_for_user`
-    filters (`team` and `workflow` already checked by their access helpers), with each row's
-    progress (counts and percentage; the estimate is on the execution's own page)."""
+    filters (`workflow` already checked by `access_workflow`; a `team` the user is not in is 404:
+    `teams.access.in_team`), with each row's
+    progress (counts and percentage; the estimate is on the execution's own page): the list's
+    response, written from PostgreSQL's JSON without parsing it."""
     filters = {"user": request.user.pk, "team": team, "workflow": workflow, "states": states or None,
                "started_by": started_by or None, "started_after": started_after,
                "started_before": started_before}
-    results, next_cursor = page(request, _list_statement, filters=filters, model=Execution,
-                                ordering=selectors.LIST_ORDERING)
+    found, next_cursor = page(request, _list_statement, filters=filters, model=Execution,
+                              ordering=selectors.LIST_ORDERING)
     # Rows of one shape (state, node count, counts) have one progress: a page of finished runs of
     # a few workflows has a handful of shapes, and the domain's progress is ~60 Python calls.
-    shapes: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in results:
-        counted = row["progress"]
-        shape = (row["state"], counted["node_count"], *sorted(counted["counts"].items()))
-        if shape not in shapes:
-            shapes[shape] = selectors.list_progress_of(state=row["state"], node_count=counted["node_count"],
-                                                       counts=counted["counts"])
-        row["progress"] = shapes[shape]
-    return results, next_cursor
+    progress = {shape: render(selectors.list_progress_of(state=shape[0], node_count=shape[1],
+                                                         counts=json.loads(shape[2])))
+                for shape in {(state, node_count, counts) for _, _, state, node_count, counts, *_ in found}}
+    return page_response([
+        f'{before[:-1]},"error":{"null" if error is None else render(json.loads(error))},'
+        f'"progress":{progress[state, node_count, counts]},{after[1:]}'
+        for before, error, state, node_count, counts, after, *_ in found], next_cursor)
 
 
 # -- one execution in full ----------------------------------------------------------------------

@@ -14,6 +14,8 @@ import datetime as dt
 from typing import Any
 
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
@@ -24,6 +26,8 @@ from executions.api.serializers import ExecutionSummarySerializer
 from executions.models import Execution, NodeRun
 from symphony_site.actors import Actor, Origin
 from symphony_site.api.pagination import CURSOR_SALT, paginate_queryset
+from teams.models import Membership, Team
+from tests.api.conftest import error_of
 from workflows import samples as s
 from workflows import selectors as workflow_selectors
 from workflows import services as workflow_services
@@ -64,13 +68,14 @@ def _cursor_values(cursor: str | None, scope: str) -> Any:
 
 
 def _walk(client: APIClient, path: str, limit: int) -> list[dict[str, Any]]:
-    """Every page of a list, following `next`."""
+    """Every page of a list, following `next`; each page's value, and its bytes under "content"."""
     pages, cursor = [], None
     while True:
         query = f"&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
         response = client.get(path + ("&" if "?" in path else "?") + query.lstrip("&"))
         assert response.status_code == 200, response.content
-        pages.append(response.json())
+        assert response["Content-Type"] == "application/json"
+        pages.append({**response.json(), "content": response.content})
         cursor = pages[-1]["next"]
         if cursor is None:
             return pages
@@ -88,9 +93,11 @@ def _workflow_pages(personas: Any, user: Any, *, limit: int, **filters: Any) -> 
 
 
 def _same_pages(served: list[dict[str, Any]], expected: list[dict[str, Any]], scope: str) -> None:
+    """Byte for byte: each served page is what JSONRenderer writes of the serializer's page with the
+    served cursor (a cursor's signature carries the time it was made), whose position is the same."""
     assert len(served) == len(expected)
     for page, wanted in zip(served, expected, strict=True):
-        assert JSONRenderer().render(page["results"]) == JSONRenderer().render(wanted["results"])
+        assert page["content"] == JSONRenderer().render({"results": wanted["results"], "next": page["next"]})
         assert _cursor_values(page["next"], scope) == _cursor_values(wanted["next"], scope)
 
 
@@ -101,6 +108,10 @@ def test_workflow_list_and_detail_answer_what_the_serializers_do(personas: Any) 
     plain = _workflow(personas, "Plain")
     _workflow(personas, "Tagged ünïcode 🎼", tags=["alpha", "β"], category="ops", description="Line\nnext \"quoted\" \\ 50%_off")
     _workflow(personas, "No creator", created_by=None)
+    # Every character PostgreSQL and Python might escape differently (JSONRenderer escapes U+2028
+    # and U+2029 too; PostgreSQL does not, the page does).
+    _workflow(personas, "Escapes", description="".join(chr(code) for code in range(1, 128)) + "\u2028\u2029\ufeff",
+              tags=["\u2028", "\x7f\x1f"])
     ran = _workflow(personas, "Ran")
     for index in range(4):
         _workflow(personas, f"Filler {index}", tags=["alpha"] if index % 2 else [])
@@ -127,12 +138,22 @@ def test_workflow_list_and_detail_answer_what_the_serializers_do(personas: Any) 
             _same_pages(served, _workflow_pages(personas, viewer, limit=limit, **filters), scope)
     assert [row["name"] for row in _walk(client, "/api/v1/workflows/?q=nothing", 50)[0]["results"]] == []
     everything = [row for page in _walk(client, "/api/v1/workflows/", 3) for row in page["results"]]
-    assert len(everything) == 8 and "Elsewhere" not in {row["name"] for row in everything}
+    assert len(everything) == 9 and "Elsewhere" not in {row["name"] for row in everything}
     by_name = {row["name"]: row for row in everything}
     assert by_name["Ran"]["last_run"] == {"state": "completed"}
     assert by_name["No creator"]["created_by"] is None and by_name["Plain"]["last_run"] is None
     assert by_name["Plain"]["updated_at"] == "2026-01-02T03:04:05.000000Z"
     assert by_name["Tagged ünïcode 🎼"]["tags"] == ["alpha", "β"]
+
+    assert by_name["Escapes"]["description"].endswith("\x7f\u2028\u2029\ufeff")
+    assert b"\\u2028" in _walk(client, "/api/v1/workflows/", 50)[0]["content"]
+    # Another accepted media type (JSON with an indent) is rendered by DRF from the same value.
+    indented = client.get("/api/v1/workflows/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200
+    assert indented.content == JSONRenderer().render(
+        {"results": [row for page in _walk(client, "/api/v1/workflows/", 50) for row in page["results"]], "next": None},
+        "application/json; indent=2")
+    assert indented.content.startswith(b'{\n  "results": [')
 
     Workflow.objects.filter(pk=plain.pk).update(archived_at=now)
     archived = _walk(client, "/api/v1/workflows/?archived=true", 50)
@@ -179,7 +200,7 @@ def test_execution_list_answers_what_the_serializer_does(personas: Any) -> None:
         team=personas.team, workflow=workflow, workflow_version=workflow.current_version, state="failed",
         node_count=3, created_at=now, updated_at=now, max_parallel=4, started_at=now, finished_at=now + dt.timedelta(milliseconds=1500),
         started_by=personas.users["operator"], started_by_name="alpha-operator", state_reason="node b failed — ünïcode",
-        error={"code": "node_failed", "message": "b failed", "details": [{"node_id": "b", "ratio": 1.0, "big": 10**20}]})
+        error={"code": "node_failed", "message": "b failed \u2028", "details": [{"node_id": "b", "ratio": 1.0, "big": 10**20}]})
     NodeRun.objects.bulk_create([
         NodeRun(execution=first, node_id="a", node_kind="input", node_type="input", state="completed"),
         NodeRun(execution=first, node_id="b", node_kind="output", node_type="output", state="failed"),
@@ -227,7 +248,8 @@ def test_execution_list_answers_what_the_serializer_does(personas: Any) -> None:
     assert [row["rerun_of"] for row in rows if row["trigger"] == "schedule"] == [str(first.pk)]
     assert by_id[str(first.pk)]["finished_at"] == (now + dt.timedelta(milliseconds=1500)).astimezone(dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
-    assert _walk(client, "/api/v1/executions/?started_by=nobody", 50) == [{"results": [], "next": None}]
+    assert _walk(client, "/api/v1/executions/?started_by=nobody", 50) == [
+        {"results": [], "next": None, "content": b'{"results":[],"next":null}'}]
 
 
 def test_template_rows_match_the_serializer(personas: Any) -> None:
@@ -336,3 +358,39 @@ def test_execution_detail_matches_the_serializer(personas: Any) -> None:
     assert rerun["node_runs"][1]["progress"] == 0.25
     # A re-used node is listed but spent nothing in this execution.
     assert rerun["usage"]["total"]["calls"] == 0 and list(rerun["usage"]["by_node"]) == ["a"]
+
+
+def test_a_lists_team_is_checked_by_its_page_statement(personas: Any) -> None:
+    """`?team=` on the two lists: the membership is checked in the page's own statement
+    (teams.access.in_team). Every role's own team answers its page (an empty one too); another
+    team, a team that does not exist and a malformed id are 404 in the one error shape, as
+    `access_team` answered, and nothing of another team is ever listed."""
+    empty = Team.objects.create(name="Empty", slug="empty")
+    Membership.objects.create(team=empty, user=personas.users["viewer"], role="viewer")
+    ran = _workflow(personas, "Ran")
+    now = timezone.now()
+    Execution.objects.create(team=personas.team, workflow=ran, workflow_version=ran.current_version,
+                             state="completed", node_count=0, created_at=now, updated_at=now, max_parallel=4)
+    elsewhere = _workflow(personas, "Elsewhere", team=personas.other_team)
+    Execution.objects.create(team=personas.other_team, workflow=elsewhere, workflow_version=elsewhere.current_version,
+                             state="completed", node_count=0, created_at=now, updated_at=now, max_parallel=4)
+    for path in ("/api/v1/workflows/", "/api/v1/executions/"):
+        for role in ("viewer", "operator", "editor", "admin", "owner"):
+            client = _api(personas.users[role])
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(f"{path}?team={personas.team.pk}")
+            assert response.status_code == 200
+            assert [row["team"] for row in response.json()["results"]] == [str(personas.team.pk)]
+            # The team check and the page are one statement (force_authenticate: no token lookup).
+            assert len(queries.captured_queries) == 1
+        viewer = _api(personas.users["viewer"])
+        assert viewer.get(f"{path}?team={empty.pk}").content == b'{"results":[],"next":null}'
+        for team in (personas.other_team.pk, "00000000-0000-0000-0000-000000000000", "not-a-uuid"):
+            for limit in ("", "&limit=1"):
+                response = viewer.get(f"{path}?team={team}{limit}")
+                assert response.status_code == 404
+                assert error_of(response) == {"code": "not_found", "message": "Team not found.", "details": []}
+        outsider = _api(personas.users["outsider"])
+        assert outsider.get(f"{path}?team={personas.team.pk}").status_code == 404
+        [row] = outsider.get(f"{path}?team={personas.other_team.pk}").json()["results"]
+        assert row["team"] == str(personas.other_team.pk)

@@ -112,3 +112,27 @@ def test_the_token_lookup_is_prepared_on_the_connection(personas: Personas) -> N
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION=f"Token {key}x")
     assert wrong.get("/api/v1/me/").status_code == 401
+
+
+def test_a_long_statement_is_converted_once_per_text(db) -> None:
+    # psycopg converts the placeholders of a text over 4,096 bytes on every run; the prepared door
+    # converts each text once (symphony_site/prepared.py, `_converted`), and binds each run's values.
+    from psycopg import _queries
+
+    from symphony_site import prepared
+
+    sql = "SELECT %(a)s::int + %(b)s::int /* " + "x" * 5000 + " */"
+    assert len(sql) > _queries.MAX_CACHED_STATEMENT_LENGTH
+    before = prepared._converted.cache_info()
+    answers = []
+    for a, b in ((1, 2), (10, 20), (100, 200)):
+        cursor = prepared.reading()
+        cursor.execute(sql, {"a": a, "b": b})
+        answers.append(cursor.fetchall())
+    after = prepared._converted.cache_info()
+    assert answers == [[(3,)], [(30,)], [(300,)]]
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    # A statement without parameters is psycopg's as before (nothing to convert).
+    cursor = prepared.reading()
+    cursor.execute("SELECT 7", None)
+    assert cursor.fetchall() == [(7,)] and prepared._converted.cache_info().misses == after.misses

@@ -14,9 +14,21 @@ from django.db import connection
 from rest_framework.request import Request
 
 from symphony_site.api.errors import NotFound
-from symphony_site.api.statements import Table, composed, order_by, page, parameters, rows, stamp
+from symphony_site.api.responses import JSONBodyResponse
+from symphony_site.api.statements import (
+    Table,
+    composed,
+    json_object,
+    order_by,
+    ordering_columns,
+    page,
+    page_response,
+    parameters,
+    rows,
+    stamp,
+)
 from symphony_site.api.statements import after as after_cursor
-from teams.access import role_subquery
+from teams.access import in_team, role_subquery
 from teams.models import Membership, Team
 from workflows import selectors
 from workflows.models import Workflow, WorkflowVersion
@@ -29,26 +41,29 @@ def _tables() -> dict[str, Table]:
             "version_creator": Table(user_model, "version_creator")}
 
 
-def _object(tables: dict[str, Table], *, last_run: str, document: str | None) -> str:
-    """The JSON object of one workflow row (`WorkflowSerializer`'s keys in its order; the detail's
-    `document` last)."""
+def _fields(tables: dict[str, Table], *, last_run: str) -> list[tuple[str, str]]:
+    """One workflow row's keys (`WorkflowSerializer`'s, in its order) and their SQL values."""
     workflow, version = tables["workflow"], tables["version"]
-    current_version = (
-        f"CASE WHEN {workflow('current_version')} IS NULL THEN NULL ELSE json_build_object("
-        f"'version', {version('version')}, 'schema_version', {version('schema_version')}, "
-        f"'checksum', {version('checksum')}, 'node_count', {version('node_count')}, "
-        f"'edge_count', {version('edge_count')}, 'change_message', {version('change_message')}, "
-        f"'created_by', {tables['version_creator']('username')}, "
-        f"'created_at', {stamp(version('created_at'))}) END"
-    )
-    fields = [
+    current_version = json_object([
+        ("version", version("version")), ("schema_version", version("schema_version")),
+        ("checksum", version("checksum")), ("node_count", version("node_count")),
+        ("edge_count", version("edge_count")), ("change_message", version("change_message")),
+        ("created_by", tables["version_creator"]("username")), ("created_at", stamp(version("created_at"))),
+    ])
+    return [
         ("id", workflow("id")), ("team", workflow("team")), ("team_name", tables["team"]("name")),
         ("name", workflow("name")), ("description", workflow("description")), ("tags", workflow("tags")),
         ("category", workflow("category")), ("archived", f"{workflow('archived_at')} IS NOT NULL"),
         ("archived_at", stamp(workflow("archived_at"))), ("created_by", tables["creator"]("username")),
         ("created_at", stamp(workflow("created_at"))), ("updated_at", stamp(workflow("updated_at"))),
-        ("current_version", current_version), ("last_run", last_run),
+        ("current_version", f"CASE WHEN {workflow('current_version')} IS NULL THEN NULL ELSE {current_version} END"),
+        ("last_run", last_run),
     ]
+
+
+def _object(tables: dict[str, Table], *, last_run: str, document: str | None) -> str:
+    """The detail's JSON object (the list's keys, then `document`), parsed by `detail_of`."""
+    fields = _fields(tables, last_run=last_run)
     if document is not None:
         fields.append(("document", document))
     return "json_build_object(" + ", ".join(f"'{key}', {value}" for key, value in fields) + ")::text"
@@ -71,7 +86,7 @@ def _list_statement(present: frozenset[str]) -> str:
     tables = _tables()
     workflow, membership = tables["workflow"], Table(Membership, "membership")
     execution = Table(apps.get_model("executions", "Execution"), "execution")  # workflows sits below executions
-    last_run = (f"(SELECT CASE WHEN {execution('state')} <> '' THEN json_build_object('state', {execution('state')}) END "
+    last_run = (f"(SELECT CASE WHEN {execution('state')} <> '' THEN {json_object([('state', execution('state'))])} END "
                 f"FROM {execution.sql} WHERE {execution('workflow')} = {workflow('id')} "
                 f"ORDER BY {execution('created_at')} DESC LIMIT 1)")
     conditions = [f"{membership('user')} = %(user)s",
@@ -87,24 +102,28 @@ def _list_statement(present: frozenset[str]) -> str:
                "created_at": workflow("created_at")}
     if "after" in present:
         conditions.append(after_cursor(selectors.LIST_ORDERING, columns))
-    return (
-        f"SELECT {_object(tables, last_run=last_run, document=None)}, "
-        f"{', '.join(columns[field.lstrip('-')] for field in selectors.LIST_ORDERING)} "
+    statement = (
+        f"SELECT {json_object(_fields(tables, last_run=last_run))}::text, "
+        f"{ordering_columns(selectors.LIST_ORDERING, columns)} "
         f"FROM {workflow.sql} {_joins(tables)} "
         f"JOIN {membership.sql} ON {membership('team')} = {tables['team']('id')} "
         f"WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order_by(selectors.LIST_ORDERING, columns)} LIMIT %(limit)s"
     )
+    return in_team(statement, selectors.LIST_ORDERING) if "team" in present else statement
 
 
-def list_page(request: Request, *, team: Any, query: str, tag: str, archived: bool) -> tuple[list[Any], str | None]:
+def list_page(request: Request, *, team: Any, query: str, tag: str, archived: bool) -> JSONBodyResponse:
     """A page of the workflows of the user's teams, filtered as `selectors.workflows_for_user`
-    filters (`team` already checked by `access_team`), and the next page's cursor."""
+    filters (a `team` the user is not in is 404: `teams.access.in_team`), with the next page's cursor: the list's
+    response, its rows as PostgreSQL wrote them."""
     query = query.strip()
     filters = {"user": request.user.pk, "team": team,
                "query": f"%{connection.ops.prep_for_like_query(query)}%" if query else None,
                "tag": tag or None, "archived": True if archived else None}
-    return page(request, _list_statement, filters=filters, model=Workflow, ordering=selectors.LIST_ORDERING)
+    found, next_cursor = page(request, _list_statement, filters=filters, model=Workflow,
+                              ordering=selectors.LIST_ORDERING)
+    return page_response([row[0] for row in found], next_cursor)
 
 
 @composed
