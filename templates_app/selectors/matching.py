@@ -56,6 +56,10 @@ NAME_WALK_LIMIT = 20
 NAME_WALK_SPAN = 2000
 BODY_LIMIT = 250
 PREFIX_LIMIT = 20
+# A filtered search checks the filters on the prefix stage's range of names one by one ("report"
+# in reporting tagged slack: 3,252 names start with it, 16 pass); it reads at most this many of
+# them, and a probe says whether the range holds more (docs/templates.md, "Eighth session").
+PREFIX_SPAN = 500
 GIN_FUZZY_LIMIT = 5000
 
 
@@ -443,10 +447,22 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
         # scan): planned without the values, the filters' own indexes looked as selective and were
         # AND-ed in (a tag's 44,093 entries read to keep none of the range's); the filters are then
         # checked on the index's entries, without reading the table.
+        # With filters, the range is read up to PREFIX_SPAN names: unfiltered, the first PREFIX_LIMIT
+        # names of the range pass (visibility aside), but few may pass the filters.
+        span = f" LIMIT {PREFIX_SPAN}" if filtered else " OFFSET 0"
+        name_range = (query.phrase, query.phrase + "\U0010ffff")
         stage("t.name_key LIKE %s", [_like_prefix(query.phrase)], "", PREFIX_LIMIT,
               table=("(SELECT id, name_key, visibility, team_id, category, tags, node_types, model_ids, verified"
-                     " FROM templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s OFFSET 0) t"),
-              table_values=(query.phrase, query.phrase + "\U0010ffff"))
+                     f" FROM templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s{span}) t"),
+              table_values=name_range)
+        if filtered:
+            # The probe: one row when the range holds names past those read, so the stage may have left
+            # matches out (its limit is 1: one row found reaches it, and the facets are a sample).
+            stages.append(f"(SELECT {len(stages) + 1} AS stage, NULL::uuid AS id, {_UNRANKED} FROM (SELECT FROM"
+                          " templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s"
+                          f" OFFSET {PREFIX_SPAN} LIMIT 1) AS beyond)")
+            stage_params.extend(name_range)
+            limits.append(1)
     key = SORT_KEYS[request.sort]
     after, after_params = "TRUE", []
     if request.after is not None:

@@ -339,3 +339,21 @@ def test_a_prefix_counts_the_share_of_every_common_lexeme_it_starts() -> None:
     assert statistics.prefix_share("abcd") == 0.0
     assert statistics.prefix_share("z") == pytest.approx(0.05)
     assert statistics.prefix_share("c") == 0.0
+
+
+@pytest.mark.parametrize("span,exact", [(3, False), (6, True)])
+def test_a_filtered_prefix_reads_a_bounded_range_and_says_when_names_were_left(personas, monkeypatch, span,
+                                                                               exact) -> None:
+    from templates_app.selectors import matching
+
+    safety = [f"Zebra crossing {number}" for number in ["one", "two", "three", "four", "five"]]
+    for name in safety:
+        make(personas.team, name, category="safety")
+    make(personas.team, "Zebra feeding", category="zoo")
+    # The range of names starting "zebr" holds 6; a span of 3 reads half of it, a span of 6 all of it.
+    monkeypatch.setattr(matching, "PREFIX_SPAN", span)
+    result = search_templates(personas.users["viewer"], query="zebr", category="safety")
+    # The body stage finds what the prefix stage did not read: the same templates either way.
+    assert sorted(names(result)) == sorted(safety)
+    assert result.facets_exact is exact
+    assert result.facets["category"] == [{"value": "safety", "count": 5}]
