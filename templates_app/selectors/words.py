@@ -41,19 +41,21 @@ class Teams:
 # Every string one typo away from `w.word` — `one_edit_variants` (templates_app.domain.search_query)
 # spelled in SQL, so a word's corrections are looked up in the statement that finds it is no
 # vocabulary word (`test_the_sql_one_typo_variants_are_the_python_ones` compares the two). Written
-# into the statement rather than as a SQL function, whose plan would be made again on every call:
-# for each cut of the word (OFFSET 0: its two halves cut once, not once per letter), a letter
-# dropped, two swapped, a letter changed, a letter added. Unlike `one_edit_variants`, the word
-# itself and the empty string can be among them (a letter changed for itself): the lookup is only
-# for words that are no vocabulary word, and no vocabulary word is empty.
+# into the statement rather than as a SQL function, whose plan would be made again on every call,
+# and as three flat joins rather than a subquery per cut of the word, which the executor would run
+# again for each cut: a letter dropped, two neighbours swapped, and a letter added (`kind` 0) or
+# changed (`kind` 1) at each cut. Unlike `one_edit_variants`, the word itself can be among them (a
+# letter changed for itself): the lookup is only for words that are no vocabulary word.
 ONE_TYPO_VARIANTS = (
-    "SELECT variant FROM generate_series(0, length(w.word)) AS cut"
-    " CROSS JOIN LATERAL (SELECT substr(w.word, 1, cut) AS head, substr(w.word, cut + 1) AS tail OFFSET 0) AS split"
-    " CROSS JOIN LATERAL (SELECT split.head || substr(split.tail, 2) WHERE split.tail <> ''"
-    "  UNION ALL SELECT split.head || substr(split.tail, 2, 1) || substr(split.tail, 1, 1) || substr(split.tail, 3)"
-    "  WHERE length(split.tail) > 1"
-    "  UNION ALL SELECT split.head || letter || substr(split.tail, 2) FROM letters WHERE split.tail <> ''"
-    "  UNION ALL SELECT split.head || letter || split.tail FROM letters) AS variants(variant)")
+    "SELECT substr(w.word, 1, cut) || substr(w.word, cut + 2)"
+    " FROM generate_series(0, length(w.word) - 1) AS cut"
+    " UNION ALL"
+    " SELECT substr(w.word, 1, cut) || substr(w.word, cut + 2, 1) || substr(w.word, cut + 1, 1)"
+    " || substr(w.word, cut + 3) FROM generate_series(0, length(w.word) - 2) AS cut"
+    " UNION ALL"
+    " SELECT substr(w.word, 1, cut) || letter || substr(w.word, cut + 1 + kind)"
+    " FROM generate_series(0, length(w.word)) AS cut, letters, (VALUES (0), (1)) AS kinds(kind)"
+    " WHERE cut + kind <= length(w.word)")
 
 # The vocabulary words one typo away from `w.word`, looked up by equality, each with its trigram
 # similarity; for a word with none, the most similar vocabulary word by trigrams. A lateral

@@ -183,10 +183,11 @@ def test_the_sql_one_typo_variants_are_the_python_ones(db, word) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(f"WITH letters AS (SELECT unnest(string_to_array('{EDIT_LETTERS}' || %s, NULL)) AS letter)"
-                       f" SELECT variant FROM (SELECT %s::text AS word) AS w, LATERAL ({ONE_TYPO_VARIANTS}) AS v",
-                       [word, word])
+                       f" SELECT v.variant FROM (SELECT %s::text AS word) AS w,"
+                       f" LATERAL ({ONE_TYPO_VARIANTS}) AS v(variant)", [word, word])
         variants = {row[0] for row in cursor.fetchall()}
-    # The word itself and the empty string are no vocabulary word to find (words.ONE_TYPO_VARIANTS).
+    # The word itself is no vocabulary word to find (words.ONE_TYPO_VARIANTS); a one-letter word dropped is
+    # the empty string, which `one_edit_variants` leaves out and no vocabulary word is.
     assert variants - {word, ""} == one_edit_variants(word)
 
 
