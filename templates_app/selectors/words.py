@@ -64,8 +64,9 @@ ONE_TYPO_VARIANTS = (
 _CORRECTIONS_OF_WORD = (
     "WITH letters AS MATERIALIZED (SELECT letter FROM unnest(string_to_array('" + EDIT_LETTERS + "' || w.word, NULL))"
     "  AS letter WHERE {wanted}),"
-    " near AS MATERIALIZED (SELECT s.word, similarity(s.word, w.word) AS similarity"
-    "  FROM templates_app_searchword s WHERE {wanted} AND s.word IN (" + ONE_TYPO_VARIANTS + "))"
+    " near AS MATERIALIZED (SELECT DISTINCT s.word, similarity(s.word, w.word) AS similarity"
+    "  FROM (" + ONE_TYPO_VARIANTS + ") AS variants(variant)"
+    "  JOIN templates_app_searchword s ON s.word = variants.variant WHERE {wanted})"
     " SELECT near.word, near.similarity, TRUE AS one_typo FROM near"
     " UNION ALL"
     " (SELECT s.word, 0, FALSE FROM templates_app_searchword s"
