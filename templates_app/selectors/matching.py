@@ -544,7 +544,9 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     # with (not "summ", a half-typed "summary") will likely be corrected below.
     # Its corrections came with its stems (`words.word_info`), so the corrected
     # search is sent with the search as typed, in the same round trip, and used
-    # if the correction turns out needed (docs/templates.md, "Eighth session").
+    # if the correction turns out needed (docs/templates.md, "Eighth session") —
+    # unless a vocabulary word starts with its stem: the search as typed then
+    # likely matches names, and a corrected search would be sent for nothing.
     # Not a word among the descriptions' most common ones ("workflow", "team"):
     # it matches, and a word that matches is not corrected (below); searching
     # again for its correction would cost the very common searches a second
@@ -560,7 +562,7 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
                                      _lexeme_shares("name_vector"))
     if query.empty:
         found = empty
-    elif looked_up:
+    elif looked_up and not any(info[word].stem_starts_known for word in suspects):
         # The search as typed and, beside it, the search with every suspect corrected: one round trip.
         statement = _page_statement(where, params, query, request, filtered=filtered)
         guess = {word: looked_up[word] for word in suspects if word in looked_up}

@@ -28,6 +28,9 @@ class WordInfo:
     # Its typo corrections as `best_corrections` reads them, when they were looked up with it (a word
     # of three letters or more that no vocabulary word is or starts); None when they were not.
     correction_rows: tuple[tuple[Any, ...], ...] | None = None
+    # For such a word: some vocabulary word starts with its English stem, so the search as typed may
+    # well match names ("invoicing" through "invoic", "transcrips" read as the prefix "transcrip").
+    stem_starts_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ _CORRECTIONS_OF_WORD = (
     "  ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1)")
 
 # Each word's stems, whether it is (or starts) a vocabulary word, the user's teams, and — for the
-# words asked for that no vocabulary word is or starts, stop words aside — their typo corrections
-# with the corrections' stems: one row per word and correction. "Starts a known word" is a range of
+# words asked for that no vocabulary word is or starts, stop words aside — whether a vocabulary word
+# starts with its stem, and its typo corrections with the corrections' stems: one row per word and
+# correction. "Starts a known word" is a range of
 # the vocabulary's pattern index (byte order, as `varchar_pattern_ops` compares); chr(1114111) sorts
 # after any letter. (OFFSET 0 keeps each word's lookups in one place: flattened, the planner
 # repeated them in each expression that reads them.)
@@ -84,7 +88,9 @@ _WORDS_SQL = (
     " tsvector_to_array(to_tsvector('simple', w.word)), k.known, k.starts_known,"
     " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s),"
     " ARRAY(SELECT team_id FROM teams_membership WHERE user_id = %s AND role = ANY(%s::text[])),"
-    " k.correct, c.word, c.similarity, c.one_typo,"
+    " k.correct, k.correct AND EXISTS (SELECT FROM unnest(tsvector_to_array(to_tsvector('english', w.word))) AS stem,"
+    "  templates_app_searchword s WHERE s.word ~>=~ stem AND s.word ~<~ (stem || chr(1114111))),"
+    " c.word, c.similarity, c.one_typo,"
     " tsvector_to_array(to_tsvector('english', c.word)), tsvector_to_array(to_tsvector('simple', c.word))"
     " FROM unnest(%s::text[]) AS w(word)"
     " CROSS JOIN LATERAL (SELECT k.known, k.starts_known,"
@@ -114,10 +120,11 @@ def word_info(words: list[str], user: Any = None, *, correct: Sequence[str] = ()
     info: dict[str, WordInfo] = {}
     teams = Teams(member=[], editor=[])
     found: dict[str, list[tuple[Any, ...]]] = {}
-    for (word, english, simple, known, starts_known, member, editor, looked_up, correction, similarity, one_typo,
-         correction_english, correction_simple) in rows:
+    for (word, english, simple, known, starts_known, member, editor, looked_up, stem_starts_known, correction,
+         similarity, one_typo, correction_english, correction_simple) in rows:
         if word not in info:
-            info[word] = WordInfo(lexemes=lexemes_of(word, english, simple), known=known, starts_known=starts_known)
+            info[word] = WordInfo(lexemes=lexemes_of(word, english, simple), known=known, starts_known=starts_known,
+                                  stem_starts_known=bool(stem_starts_known))
             teams = Teams(member=member, editor=editor)
             if looked_up:
                 found[word] = []

@@ -174,6 +174,24 @@ def test_a_mistyped_word_brings_its_corrections_and_a_known_or_unasked_word_none
         ["invoces"], {})
 
 
+def test_a_word_whose_stem_starts_a_known_word_is_searched_as_typed_alone(personas, invoices,
+                                                                         django_assert_num_queries) -> None:
+    from templates_app.selectors import words
+
+    viewer = personas.users["viewer"]
+    search_templates(viewer, query="invoicing")  # reads the statistics (cached a minute)
+    # "invoicing" is no vocabulary word and starts none, but its stem "invoic" starts "invoice": its
+    # corrections are looked up, yet the search as typed matches names, so no corrected search is sent
+    # beside it. "invoces" (stem "invoc") starts nothing.
+    info, _ = words.word_info(["invoicing", "invoces"], viewer, correct=["invoicing", "invoces"])
+    assert (info["invoicing"].correction_rows is not None, info["invoicing"].stem_starts_known,
+            info["invoces"].stem_starts_known) == (True, True, False)
+    with django_assert_num_queries(2) as captured:
+        result = search_templates(viewer, query="invoicing")
+    assert sum("WITH q AS" in query["sql"] for query in captured.captured_queries) == 1
+    assert (result.typo_fallback, sorted(names(result))) == (False, sorted(invoices))
+
+
 @settings(parent=PROPERTY_SETTINGS, suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
 @given(word=st.text(alphabet="abcxyz09é-Q", min_size=1, max_size=7))
 def test_the_sql_one_typo_variants_are_the_python_ones(db, word) -> None:
