@@ -57,10 +57,11 @@ def _label(sql: str) -> str:
     text = " ".join(_SETTINGS.match(sql).group(2).split())  # type: ignore[union-attr]
     if "WITH q AS" in text:
         return "candidates+page+facets"
-    if "templates_app_searchword s WHERE s.word %" in text or "near AS" in text:
+    # The words statement also looks up a likely typo's corrections (selectors/words.py).
+    if text.startswith("SELECT w.word, tsvector_to_array"):
+        return "words+teams+corrections"
+    if "near AS" in text:
         return "typo corrections"
-    if "tsvector_to_array" in text:
-        return "words+teams"
     if "pg_stats" in text:
         return "statistics"
     if text.startswith('SELECT "templates_app_template"'):

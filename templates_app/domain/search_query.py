@@ -151,7 +151,8 @@ def build_query(query: list[Chunk], lexemes: Mapping[str, Lexemes], *, prefix_la
                        name_all_words=name_all_words)
 
 
-_EDIT_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# The letters a typo may put in a word (besides its own); the words statement uses them too (`selectors/words.py`).
+EDIT_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def one_edit_variants(word: str) -> set[str]:
@@ -161,7 +162,7 @@ def one_edit_variants(word: str) -> set[str]:
     the common typos (Norvig's spelling corrector), where trigram similarity
     misses short words ("ntoion" shares one trigram with "notion").
     """
-    letters = sorted(set(_EDIT_LETTERS) | set(word))
+    letters = sorted(set(EDIT_LETTERS) | set(word))
     splits = [(word[:index], word[index:]) for index in range(len(word) + 1)]
     variants = {left + right[1:] for left, right in splits if right}
     variants |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}

@@ -38,7 +38,6 @@ from templates_app.selectors.words import (
     Teams,
     WordInfo,
     best_corrections,
-    correction_statement,
     corrections,
     word_info,
 )
@@ -57,6 +56,10 @@ NAME_WALK_LIMIT = 20
 NAME_WALK_SPAN = 2000
 BODY_LIMIT = 250
 PREFIX_LIMIT = 20
+# A filtered search checks the filters on the prefix stage's range of names one by one ("report"
+# in reporting tagged slack: 3,252 names start with it, 16 pass); it reads at most this many of
+# them, and a probe says whether the range holds more (docs/templates.md, "Eighth session").
+PREFIX_SPAN = 500
 GIN_FUZZY_LIMIT = 5000
 
 
@@ -118,12 +121,14 @@ def _search_visibility_sql(user: Any, teams: Teams) -> tuple[str, list[Any]]:
 def _search_query(chunks: list[Chunk], user: Any = None, *,
                   known: dict[str, WordInfo] | None = None) -> tuple[SearchQuery, dict[str, WordInfo], Teams]:
     """The tsqueries of `chunks`, each word's information and `user`'s teams; the words are looked up unless
-    `known` already holds every one (the teams are then not read)."""
+    `known` already holds every one (the teams are then not read), with the typo corrections of the parts
+    that could be typos."""
     words = words_to_look_up(chunks)
     if known is not None and all(word in known for word in words):
         info, teams = {word: known[word] for word in words}, Teams(member=[], editor=[])
     else:
-        info, teams = word_info(words, user)
+        info, teams = word_info(words, user, correct=[part for chunk in chunks for part in chunk.parts
+                                                      if len(part) >= MIN_PREFIX_LENGTH])
     last = chunks[-1].parts[-1]
     # A known whole word needs no prefix: its stem already matches its forms,
     # and an exact lexeme is far cheaper to look up than a prefix.
@@ -442,10 +447,22 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
         # scan): planned without the values, the filters' own indexes looked as selective and were
         # AND-ed in (a tag's 44,093 entries read to keep none of the range's); the filters are then
         # checked on the index's entries, without reading the table.
+        # With filters, the range is read up to PREFIX_SPAN names: unfiltered, the first PREFIX_LIMIT
+        # names of the range pass (visibility aside), but few may pass the filters.
+        span = f" LIMIT {PREFIX_SPAN}" if filtered else " OFFSET 0"
+        name_range = (query.phrase, query.phrase + "\U0010ffff")
         stage("t.name_key LIKE %s", [_like_prefix(query.phrase)], "", PREFIX_LIMIT,
               table=("(SELECT id, name_key, visibility, team_id, category, tags, node_types, model_ids, verified"
-                     " FROM templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s OFFSET 0) t"),
-              table_values=(query.phrase, query.phrase + "\U0010ffff"))
+                     f" FROM templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s{span}) t"),
+              table_values=name_range)
+        if filtered:
+            # The probe: one row when the range holds names past those read, so the stage may have left
+            # matches out (its limit is 1: one row found reaches it, and the facets are a sample).
+            stages.append(f"(SELECT {len(stages) + 1} AS stage, NULL::uuid AS id, {_UNRANKED} FROM (SELECT FROM"
+                          " templates_app_template WHERE name_key ~>=~ %s AND name_key ~<~ %s"
+                          f" OFFSET {PREFIX_SPAN} LIMIT 1) AS beyond)")
+            stage_params.extend(name_range)
+            limits.append(1)
     key = SORT_KEYS[request.sort]
     after, after_params = "TRUE", []
     if request.after is not None:
@@ -503,6 +520,16 @@ def _read_page(fetched: list[Any], limits: list[int], request: PageRequest, colu
     return page
 
 
+def _corrected(chunks: list[Chunk], info: dict[str, WordInfo],
+               fixes: dict[str, tuple[str, Lexemes]]) -> tuple[str, SearchQuery]:
+    """The text with each fixed word replaced by its correction, and its query (no lookup: the corrections
+    are vocabulary words, whose lexemes came with them; the other words were looked up with the query)."""
+    fixed_text = " ".join(fixes[part][0] if part in fixes else part for chunk in chunks for part in chunk.parts)
+    known = {**info, **{word: WordInfo(lexemes=lexemes, known=True) for word, lexemes in fixes.values()}}
+    fixed_query, _, _ = _search_query(query_chunks(fixed_text), known=known)
+    return fixed_text, fixed_query
+
+
 def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tuple[Page, bool, str | None]:
     """A page of the candidates for `text`, corrected for typos when that finds more (the package docstring, 4)."""
     chunks = query_chunks(text)
@@ -514,25 +541,36 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
     filtered = filter_condition != "TRUE"
     empty = Page(ids=[], keys=[], facets={"category": [], "tag": []}, complete=True)
     # A word of three letters or more that no vocabulary word is or starts
-    # with (not "summ", a half-typed "summary") will likely be corrected below:
-    # its corrections are looked up in the same round trip as the first page.
+    # with (not "summ", a half-typed "summary") will likely be corrected below.
+    # Its corrections came with its stems (`words.word_info`), so the corrected
+    # search is sent with the search as typed, in the same round trip, and used
+    # if the correction turns out needed (docs/templates.md, "Eighth session") —
+    # unless a vocabulary word starts with its stem: the search as typed then
+    # likely matches names, and a corrected search would be sent for nothing.
     # Not a word among the descriptions' most common ones ("workflow", "team"):
-    # it matches, and a word that matches is not corrected (below); looking its
-    # corrections up cost the very common searches a trigram search of the
-    # vocabulary each (docs/templates.md, "Seventh session").
+    # it matches, and a word that matches is not corrected (below); searching
+    # again for its correction would cost the very common searches a second
+    # candidates statement each (docs/templates.md, "Seventh session").
     common_words = _lexeme_shares("search_vector")
     suspects = [part for chunk in chunks for part in chunk.parts
                 if len(part) >= MIN_PREFIX_LENGTH and not info[part].known and not info[part].starts_known
                 and info[part].lexemes.english and info[part].lexemes.english not in common_words]
     looked_up: dict[str, tuple[str, Lexemes]] | None = None
+    guessed: tuple[dict[str, tuple[str, Lexemes]], str, Page] | None = None
+    if suspects and all(info[word].correction_rows is not None for word in suspects):
+        looked_up = best_corrections([row for word in dict.fromkeys(suspects) for row in info[word].correction_rows or ()],
+                                     _lexeme_shares("name_vector"))
     if query.empty:
         found = empty
-    elif suspects:
+    elif looked_up and not any(info[word].stem_starts_known for word in suspects):
+        # The search as typed and, beside it, the search with every suspect corrected: one round trip.
         statement = _page_statement(where, params, query, request, filtered=filtered)
-        sql, correction_params = correction_statement(suspects)
-        rows, correction_rows = fetch([statement, Statement(sql=sql, params=correction_params)])
+        guess = {word: looked_up[word] for word in suspects if word in looked_up}
+        guessed_text, guessed_query = _corrected(chunks, info, guess)
+        guessed_statement = _page_statement(where, params, guessed_query, request, filtered=filtered)
+        rows, guessed_rows = fetch([statement, guessed_statement])
         found = _read_page(rows, statement.limits, request, _columns())
-        looked_up = best_corrections(correction_rows, _lexeme_shares("name_vector"))
+        guessed = guess, guessed_text, _read_page(guessed_rows, guessed_statement.limits, request, _columns())
     else:
         found = _page(where, params, query, request, filtered=filtered)
     if found.name_match:
@@ -552,11 +590,11 @@ def matches(user: Any, text: str, filters: Filters, request: PageRequest) -> tup
         fixes = corrections(unknown, _lexeme_shares("name_vector"))
     if not fixes:
         return found, False, None
-    fixed_text = " ".join(fixes[part][0] if part in fixes else part for chunk in chunks for part in chunk.parts)
-    # Words of the vocabulary are whole words; the others were looked up with the query.
-    known = {**info, **{word: WordInfo(lexemes=lexemes, known=True) for word, lexemes in fixes.values()}}
-    fixed_query, _, _ = _search_query(query_chunks(fixed_text), known=known)
-    fixed = _page(where, params, fixed_query, request, filtered=filtered)
+    if guessed is not None and guessed[0] == fixes:
+        fixed_text, fixed = guessed[1], guessed[2]
+    else:
+        fixed_text, fixed_query = _corrected(chunks, info, fixes)
+        fixed = _page(where, params, fixed_query, request, filtered=filtered)
     if fixed.total and (not found.total or fixed.name_match):
         return fixed, True, fixed_text
     return found, False, None

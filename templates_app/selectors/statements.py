@@ -51,6 +51,12 @@ def fetch(statements: list[Statement]) -> list[list[Any]]:
     """The rows of each statement, each prepared and run on its generic plan under its settings, all in
     one round trip. The statements without settings run first; those with settings must share them."""
     raw = prepared.connection()
+    if len(statements) == 1 and not statements[0].settings:
+        # One statement without settings (the words statement): a pipeline would add its entry, a
+        # sync and its exit to the same single round trip.
+        with prepared.wrapped(prepared.PreparingCursor(raw)) as cursor:
+            cursor.execute(statements[0].sql, statements[0].params)
+            return [cursor.fetchall()]
     order = sorted(range(len(statements)), key=lambda index: bool(statements[index].settings))
     settings = [list(dict.fromkeys(statement.settings)) for statement in statements if statement.settings]
     if any(other != settings[0] for other in settings):

@@ -127,7 +127,7 @@ def invoices(personas) -> list[str]:
     return made
 
 
-def test_search_reads_two_statements_and_a_typo_four(personas, invoices, django_assert_num_queries) -> None:
+def test_search_reads_two_statements_and_a_typo_three(personas, invoices, django_assert_num_queries) -> None:
     viewer = personas.users["viewer"]
     search_templates(viewer, query="invoces")  # reads the statistics the planner shortcuts use (cached a minute)
     # The words' stems and the user's teams; the candidates, ranked, with the page's rows and their teams.
@@ -135,23 +135,78 @@ def test_search_reads_two_statements_and_a_typo_four(personas, invoices, django_
         result = search_templates(viewer, query="invoice")
         assert len(result.templates) == 7
         assert {template.team.slug for template in result.templates} == {personas.team.slug}
-    # A word no vocabulary word is or starts: its corrections, with their stems, come in the candidates'
-    # round trip (two statements in one pipeline, selectors/statements.py), then the corrected words'
-    # candidates.
-    with django_assert_num_queries(4):
+    # A word no vocabulary word is or starts: its corrections, with their stems, come with the words'
+    # stems; then the candidates of the words as typed and of the corrected words, two statements in one
+    # round trip (one pipeline, selectors/statements.py).
+    with django_assert_num_queries(3) as captured:
         result = search_templates(viewer, query="invoces")
     assert (result.typo_fallback, result.corrected_query) == (True, "invoices")
     assert len(result.templates) == 7
+    assert sum("WITH q AS" in query["sql"] for query in captured.captured_queries) == 2
+    assert all("one_typo_variants" not in query["sql"] for query in captured.captured_queries[1:])
 
 
 def test_a_half_typed_word_is_not_looked_up_as_a_typo(personas, invoices, django_assert_num_queries) -> None:
+    from templates_app.selectors import words
+
     viewer = personas.users["viewer"]
     search_templates(viewer, query="invoi")
-    # "invoi" starts "invoice": no corrections travel with the candidates, and none are needed.
-    with django_assert_num_queries(2) as captured:
+    # "invoi" starts "invoice": no corrections are looked up, and none are needed.
+    info, _ = words.word_info(["invoi"], viewer, correct=["invoi"])
+    assert (info["invoi"].starts_known, info["invoi"].correction_rows) == (True, None)
+    with django_assert_num_queries(2):
         result = search_templates(viewer, query="invoi")
-    assert all("searchword s WHERE s.word %" not in query["sql"] for query in captured.captured_queries)
     assert (result.typo_fallback, len(result.templates)) == (False, 7)
+
+
+def test_a_mistyped_word_brings_its_corrections_and_a_known_or_unasked_word_none(personas, invoices) -> None:
+    from templates_app.selectors import words
+
+    info, _ = words.word_info(["invoces", "invoice", "the", "summarize", "contrcts"], personas.users["viewer"],
+                              correct=["invoces", "invoice", "the", "summarize"])
+    # One typo away from "invoices" (a letter dropped); "contrcts" was not asked for; "the" is a stop word.
+    assert [row[:2] + row[3:] for row in info["invoces"].correction_rows or ()] == [
+        ("invoces", "invoices", True, ["invoic"], ["invoices"])]
+    assert [info[word].correction_rows for word in ["invoice", "the", "summarize", "contrcts"]] == [
+        None, None, None, None]
+    # The same as `corrections` finds on its own.
+    assert words.best_corrections(list(info["invoces"].correction_rows or ()), {}) == words.corrections(
+        ["invoces"], {})
+
+
+def test_a_word_whose_stem_starts_a_known_word_is_searched_as_typed_alone(personas, invoices,
+                                                                         django_assert_num_queries) -> None:
+    from templates_app.selectors import words
+
+    viewer = personas.users["viewer"]
+    search_templates(viewer, query="invoicing")  # reads the statistics (cached a minute)
+    # "invoicing" is no vocabulary word and starts none, but its stem "invoic" starts "invoice": its
+    # corrections are looked up, yet the search as typed matches names, so no corrected search is sent
+    # beside it. "invoces" (stem "invoc") starts nothing.
+    info, _ = words.word_info(["invoicing", "invoces"], viewer, correct=["invoicing", "invoces"])
+    assert (info["invoicing"].correction_rows is not None, info["invoicing"].stem_starts_known,
+            info["invoces"].stem_starts_known) == (True, True, False)
+    with django_assert_num_queries(2) as captured:
+        result = search_templates(viewer, query="invoicing")
+    assert sum("WITH q AS" in query["sql"] for query in captured.captured_queries) == 1
+    assert (result.typo_fallback, sorted(names(result))) == (False, sorted(invoices))
+
+
+@settings(parent=PROPERTY_SETTINGS, suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(word=st.text(alphabet="abcxyz09é-Q", min_size=1, max_size=7))
+def test_the_sql_one_typo_variants_are_the_python_ones(db, word) -> None:
+    """The words statement's variants are `one_edit_variants` in SQL: the same strings, none missing, none more."""
+    from templates_app.domain.search_query import EDIT_LETTERS, one_edit_variants
+    from templates_app.selectors.words import ONE_TYPO_VARIANTS
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH letters AS (SELECT unnest(string_to_array('{EDIT_LETTERS}' || %s, NULL)) AS letter)"
+                       f" SELECT v.variant FROM (SELECT %s::text AS word) AS w,"
+                       f" LATERAL ({ONE_TYPO_VARIANTS}) AS v(variant)", [word, word])
+        variants = {row[0] for row in cursor.fetchall()}
+    # The word itself is no vocabulary word to find (words.ONE_TYPO_VARIANTS); a one-letter word dropped is
+    # the empty string, which `one_edit_variants` leaves out and no vocabulary word is.
+    assert variants - {word, ""} == one_edit_variants(word)
 
 
 @pytest.mark.parametrize("query", ["ntoion posts", "pyhton sample", "notio posts", "pythonn sample", "posts ntoion",
@@ -303,3 +358,21 @@ def test_a_prefix_counts_the_share_of_every_common_lexeme_it_starts() -> None:
     assert statistics.prefix_share("abcd") == 0.0
     assert statistics.prefix_share("z") == pytest.approx(0.05)
     assert statistics.prefix_share("c") == 0.0
+
+
+@pytest.mark.parametrize("span,exact", [(3, False), (6, True)])
+def test_a_filtered_prefix_reads_a_bounded_range_and_says_when_names_were_left(personas, monkeypatch, span,
+                                                                               exact) -> None:
+    from templates_app.selectors import matching
+
+    safety = [f"Zebra crossing {number}" for number in ["one", "two", "three", "four", "five"]]
+    for name in safety:
+        make(personas.team, name, category="safety")
+    make(personas.team, "Zebra feeding", category="zoo")
+    # The range of names starting "zebr" holds 6; a span of 3 reads half of it, a span of 6 all of it.
+    monkeypatch.setattr(matching, "PREFIX_SPAN", span)
+    result = search_templates(personas.users["viewer"], query="zebr", category="safety")
+    # The body stage finds what the prefix stage did not read: the same templates either way.
+    assert sorted(names(result)) == sorted(safety)
+    assert result.facets_exact is exact
+    assert result.facets["category"] == [{"value": "safety", "count": 5}]
