@@ -149,7 +149,8 @@ def publish_batch_to_group_on_commit(group: str, messages: Sequence[Mapping[str,
     A transaction that writes an execution's events twice (a record and the cheap batch it runs
     and records in the same transaction, `stepping.record_batch`) publishes them as one message:
     the later events join the group's latest pending message when it belongs to the same
-    savepoint (so a rolled-back savepoint still drops exactly its own)."""
+    savepoint (so a rolled-back savepoint still drops exactly its own). Every message to an
+    execution's group is sent through here, so joining keeps that group's messages in order."""
     payloads = [dict(message) for message in messages]
     if not payloads:
         return
