@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.services import record_event
+from audit.services import PendingAppend, pending_event, record_event
 from symphony_site.actors import Actor, Origin
 
 
@@ -18,6 +18,17 @@ def audit_execution(*, execution: Any, actor: Actor, origin: Origin, event_type:
                     details: Mapping[str, Any] | None = None, workflow_name: str = "") -> None:
     """Append one entry about `execution` to its team's chain (inside the caller's transaction)."""
     record_event(
+        team=execution.team_id, actor=actor, origin=origin, event_type=event_type,
+        target_type="execution", target_id=str(execution.pk), target_name=workflow_name[:200],
+        execution_id=execution.pk, reason=reason, details=dict(details or {}),
+    )
+
+
+def pending_execution_audit(*, execution: Any, actor: Actor, origin: Origin, event_type: str, reason: str = "",
+                            details: Mapping[str, Any] | None = None, workflow_name: str = "") -> PendingAppend:
+    """`audit_execution`'s entry as a statement for the caller's pipeline (the books' closing
+    round trip), appended when the caller sends it and `finish`es it with its rows."""
+    return pending_event(
         team=execution.team_id, actor=actor, origin=origin, event_type=event_type,
         target_type="execution", target_id=str(execution.pk), target_name=workflow_name[:200],
         execution_id=execution.pk, reason=reason, details=dict(details or {}),

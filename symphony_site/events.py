@@ -103,7 +103,10 @@ def run_after_commit(work: Any) -> None:
     messages (docs/executions.md, "Inline at start"). robust: the write has committed; work that
     fails is logged, never raised to the caller whose write succeeded (what it had claimed waits
     for its leases to lapse, and the reaper queues it again)."""
-    transaction.on_commit(work, robust=True)
+    def after_commit() -> None:  # a named function: Django's robust hook logs the failing work's
+        work()                   # __qualname__, which a functools.partial does not have
+
+    transaction.on_commit(after_commit, robust=True)
 
 
 def publish_on_commit(event: Event) -> None:
@@ -121,14 +124,47 @@ def publish_to_group_on_commit(group: str, message: Mapping[str, Any], *,
     transaction.on_commit(lambda: _publish(group, payload, handler), robust=True)
 
 
+class _BatchSend:
+    """One channel message of events for `group`, sent after commit; later batches of the same
+    transaction (and savepoint) for the same group join it rather than send their own."""
+
+    __slots__ = ("group", "handler", "payloads")
+
+    def __init__(self, group: str, handler: str, payloads: list[dict[str, Any]]) -> None:
+        self.group, self.handler, self.payloads = group, handler, payloads
+
+    def send(self) -> None:  # registered as a bound method: Django's robust hook logs its __qualname__
+        _publisher().send(self.group, {"type": self.handler, "events": self.payloads})
+
+
+# How far back among the transaction's after-commit work a batch looks for one to join.
+_JOIN_WINDOW = 8
+
+
 def publish_batch_to_group_on_commit(group: str, messages: Sequence[Mapping[str, Any]], *,
                                      handler: str = EXECUTION_BATCH_HANDLER) -> None:
     """Send several already-shaped messages (the events one transaction wrote, in order) to
-    `group` after commit, as one channel message `{"type": handler, "events": [...]}`."""
+    `group` after commit, as one channel message `{"type": handler, "events": [...]}`.
+
+    A transaction that writes an execution's events twice (a record and the cheap batch it runs
+    and records in the same transaction, `stepping.record_batch`) publishes them as one message:
+    the later events join the group's latest pending message when it belongs to the same
+    savepoint (so a rolled-back savepoint still drops exactly its own). Every message to an
+    execution's group is sent through here, so joining keeps that group's messages in order."""
     payloads = [dict(message) for message in messages]
-    if payloads:
-        transaction.on_commit(lambda: _publisher().send(group, {"type": handler, "events": payloads}),
-                              robust=True)
+    if not payloads:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        savepoints = set(connection.savepoint_ids)
+        for pending_savepoints, work, _robust in reversed(connection.run_on_commit[-_JOIN_WINDOW:]):
+            pending = getattr(work, "__self__", None)
+            if isinstance(pending, _BatchSend) and pending.group == group:
+                if pending.handler == handler and pending_savepoints == savepoints:
+                    pending.payloads.extend(payloads)
+                    return
+                break
+    transaction.on_commit(_BatchSend(group, handler, payloads).send, robust=True)
 
 
 def _publish(group: str, message: Mapping[str, Any], handler: str) -> None:

@@ -330,6 +330,10 @@ EXECUTION_INLINE_MAX = env_int("EXECUTION_INLINE_MAX", 1)
 # claim, one record transaction for all); 0 or 1: one run per claim and record.
 EXECUTION_BATCH_MAX = env_int("EXECUTION_BATCH_MAX", 16)
 EXECUTION_INLINE_BUDGET_MS = env_float("EXECUTION_INLINE_BUDGET_MS", 50.0)
+# Batches of cheap runs a record claimed for its task that the task runs and records inside the
+# record's own transaction (one transaction for both records; 0: each after the commit, in a
+# transaction of its own). docs/executions.md, "Inline at start"; docs/spec-deviations.md.
+EXECUTION_INLINE_FOLD_MAX = env_int("EXECUTION_INLINE_FOLD_MAX", 1)
 # Batches of cheap source nodes a start claims in its own transaction and runs itself after
 # commit, with what they make ready, within EXECUTION_INLINE_BUDGET_MS (0: every first step
 # through the broker). docs/executions.md, "Inline at start".

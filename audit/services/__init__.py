@@ -7,10 +7,12 @@ app. `audit.services.policy` (a team's retention settings, owners only) needs
 
 from audit.services.chain import (
     BATCH_INSERT_ROWS,
+    PendingAppend,
     UnknownEventType,
     chain_key,
     export_recorded,
     hashed_fields,
+    pending_event,
     record_event,
     record_events_batch,
 )
@@ -26,6 +28,7 @@ from audit.services.retention import (
 __all__ = [
     "BATCH_INSERT_ROWS",
     "RETENTION_ACTOR",
+    "PendingAppend",
     "PruneRefused",
     "PruneResult",
     "UnknownEventType",
@@ -33,6 +36,7 @@ __all__ = [
     "chain_key",
     "export_recorded",
     "hashed_fields",
+    "pending_event",
     "prune_chain",
     "record_event",
     "record_events_batch",

@@ -84,6 +84,43 @@ def record_event(
     return entry
 
 
+class PendingAppend:
+    """One entry's append as a statement for the caller to send in its own pipeline (the
+    executions' books send it last in their closing round trip), then `finish`ed with its rows.
+    Exactly `record_event`'s append, one round trip fewer for the caller."""
+
+    __slots__ = ("entry", "params", "sql", "team")
+
+    def __init__(self, entry: AuditEntry, team: Any) -> None:
+        self.entry, self.team = entry, team
+        self.sql, self.params = _append_one_statement(entry)
+
+    def finish(self, rows: Sequence[tuple[Any, ...]]) -> AuditEntry:
+        """The statement's rows: none when the chain had no head row yet (it is created, and the
+        entry appended, now)."""
+        sealed = rows[0] if rows else None
+        if sealed is None:
+            _create_head(self.team)
+            sealed = _append_one(self.entry)
+        entry = self.entry
+        entry.sequence, entry.occurred_at, entry.prev_hash, entry.hash = sealed
+        _mark_stored([entry])
+        return entry
+
+
+def pending_event(*, team: Any, actor: Actor, origin: Origin, event_type: str, target_type: str = "",
+                  target_id: str = "", target_name: str = "", execution_id: Any = None, reason: str = "",
+                  details: Mapping[str, Any] | None = None) -> PendingAppend:
+    """`record_event`'s entry, not appended yet: the caller sends `sql` with `params` inside its
+    transaction (prepared) and hands the rows to `finish`."""
+    entry = _prepare(
+        team=team, actor=actor, origin=origin, event_type=event_type, target=None, target_type=target_type,
+        target_id=target_id, target_name=target_name, execution_id=execution_id, reason=reason,
+        details=details, actor_type=None,
+    )
+    return PendingAppend(entry, team)
+
+
 def record_events_batch(*, team: Any, actor: Actor, origin: Origin,
                         events: Sequence[Mapping[str, Any]]) -> list[AuditEntry]:
     """Append several entries to one chain under one lock and one INSERT.
@@ -271,6 +308,12 @@ RETURNING appended.sequence, appended.occurred_at, appended.prev_hash, appended.
 
 def _append_one(entry: AuditEntry) -> tuple[int, dt.datetime, str, str] | None:
     """Append `entry` in one statement; None when its chain has no head row yet."""
+    # Prepared: every audited change of the platform sends this one statement.
+    rows = prepared.execute(*_append_one_statement(entry))
+    return rows[0] if rows else None
+
+
+def _append_one_statement(entry: AuditEntry) -> tuple[str, list[Any]]:
     chain = chain_key(entry.team_id)
     team_json = orjson.dumps(str(entry.team_id) if entry.team_id is not None else None).decode()
     hashed = hashed_fields(entry, occurred_at="")
@@ -283,9 +326,7 @@ def _append_one(entry: AuditEntry) -> tuple[int, dt.datetime, str, str] | None:
         orjson.dumps(entry.details).decode(), entry.ip_address, entry.user_agent,
         chain,
     ]
-    # Prepared: every audited change of the platform sends this one statement.
-    rows = prepared.execute(_APPEND_ONE_SQL, params)
-    return rows[0] if rows else None
+    return _APPEND_ONE_SQL, params
 
 
 def _seal(entry: AuditEntry, head: _Head) -> None:

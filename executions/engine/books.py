@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from audit.services import PendingAppend
 from executions import auditing
 from executions.domain import (
     ExecutionState,
@@ -176,6 +177,22 @@ class _Target:
                 "awaiting": self.awaiting, "message": self.message[:500], "dispatch": self.dispatch}
 
 
+def send_audits(audits: Sequence[PendingAppend]) -> list[Any]:
+    """Inside the caller's pipeline: each pending audit append, prepared; their cursors."""
+    cursors = []
+    for pending in audits:
+        cursor = prepared.cursor()
+        cursor.execute(pending.sql, pending.params, prepare=True)
+        cursors.append(cursor)
+    return cursors
+
+
+def finish_audits(audits: Sequence[PendingAppend], cursors: Sequence[Any]) -> None:
+    """After the pipeline: each append's rows to its entry."""
+    for pending, cursor in zip(audits, cursors, strict=True):
+        pending.finish(cursor.fetchall())
+
+
 @dataclass
 class Books:
     execution: Execution
@@ -228,8 +245,8 @@ class Books:
         statements in the same round trip); schedule dispatch and the events' publication after
         commit."""
         statement = self.write_statement()
-        if self.deferred:
-            self._run_deferred(statement)
+        if self.deferred or self.audits:
+            self._run_deferred(statement, self.pending_audits())
         elif statement is not None:
             self._update_runs(*statement)
         self.after_write()
@@ -240,7 +257,10 @@ class Books:
         handed to `then`."""
         self.deferred.append((sql, parameters, then))
 
-    def _run_deferred(self, statement: tuple[str, list[Any]] | None) -> None:
+    def _run_deferred(self, statement: tuple[str, list[Any]] | None,
+                      audits: Sequence[PendingAppend] = ()) -> None:
+        """The `closing` statements, the closing statement, then the audit appends, in one round
+        trip (the appends last: the chain-head lock is held for the commit only)."""
         deferred, self.deferred = self.deferred, []
         raw = prepared.cursor().connection
         cursors = []
@@ -251,8 +271,16 @@ class Books:
                 cursors.append(cursor)
             if statement is not None:
                 prepared.cursor().execute(*statement, prepare=True)
+            appended = send_audits(audits)
         for (_, _, then), cursor in zip(deferred, cursors, strict=True):
             then(cursor.fetchall() if cursor.description else [])
+        finish_audits(audits, appended)
+
+    def pending_audits(self) -> list[PendingAppend]:
+        """The audit entries gathered so far as statements for the closing round trip."""
+        pending = [auditing.pending_execution_audit(execution=self.execution, **entry) for entry in self.audits]
+        self.audits = []
+        return pending
 
     def audit(self, **entry: Any) -> None:
         """An audit entry about this execution (`auditing.audit_execution`'s arguments but the

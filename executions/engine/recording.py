@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from audit.services import PendingAppend
 from executions.engine import events as ev
 from executions.engine.books import (
     LOCKED_COLUMNS,
@@ -36,7 +37,9 @@ from executions.engine.books import (
     WRITE_RUNS_SQL,
     Books,
     Dispatch,
+    finish_audits,
     locked_execution,
+    send_audits,
     targets_from_rows,
     write_runs_parameters,
 )
@@ -181,9 +184,9 @@ def close_claiming(books: Books, extra: list[tuple[str, str, list[Any]]] | None 
     claims: list[tuple[dict[str, Any], Any]] = []
     if statement is not None and books.inline:
         claims = _write_and_claim(prepared.cursor().connection, statement, books.execution.pk,
-                                  batches_of(books.inline))
-    elif books.deferred:  # an ending's follow-ups (`Books.closing`): in the same round trip
-        books._run_deferred(statement)
+                                  batches_of(books.inline), books.pending_audits())
+    elif books.deferred or books.audits:  # an ending's follow-ups (`Books.closing`), the audit
+        books._run_deferred(statement, books.pending_audits())  # appends: in the same round trip
     elif statement is not None:
         books._update_runs(*statement)
     # The claims' `node.started` events follow the record's own (seq order) in the same channel
@@ -222,10 +225,11 @@ def _dropped(claimed: Any) -> None:
 
 
 def _write_and_claim(raw: Any, statement: tuple[str, list[Any]], execution_id: Any,
-                     batches: list[list[Dispatch]]) -> list[tuple[dict[str, Any], Any]]:
-    """The closing write and the claims of the batches kept for this task, in one round trip and
-    one transaction: they then need no claim of their own after commit. A run a claim does not
-    find (it cannot, under the lock, but if it did) is left to the plain claim."""
+                     batches: list[list[Dispatch]], audits: list[PendingAppend]) -> list[tuple[dict[str, Any], Any]]:
+    """The closing write, the claims of the batches kept for this task and the audit appends (a
+    start's), in one round trip and one transaction: the claimed runs then need no claim of their
+    own after commit. A run a claim does not find (it cannot, under the lock, but if it did) is
+    left to the plain claim. The appends go last: the chain-head lock is held for the commit only."""
     claims = [claim_parameters(execution_id, [item.run_id for item in batch]) for batch in batches]
     cursors = []
     with raw.pipeline():
@@ -234,6 +238,8 @@ def _write_and_claim(raw: Any, statement: tuple[str, list[Any]], execution_id: A
             cursor = prepared.cursor()
             cursor.execute(CLAIM_SQL, parameters, prepare=True)
             cursors.append(cursor)
+        appended = send_audits(audits)
+    finish_audits(audits, appended)
     return [(parameters, cursor.fetchall()) for parameters, cursor in zip(claims, cursors, strict=True)]
 
 

@@ -24,6 +24,9 @@ class Counts:
     round_trips: int = 0
     transactions: int = 0
     pipelines: set[int] = field(default_factory=set)
+    # The pipelines seen, kept alive while counting: a freed pipeline's id can be reused by the
+    # next one, which would then not be counted as a round trip of its own.
+    seen_pipelines: list[Any] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -54,6 +57,7 @@ def counting() -> Iterator[Counts]:
         else:
             if id(pipeline) not in counts.pipelines:
                 counts.round_trips += 1
+                counts.seen_pipelines.append(pipeline)
             counts.pipelines.add(id(pipeline))
             if not cursor.connection.autocommit and cursor.connection.info.transaction_status == 0:
                 counts.transactions += 1  # BEGIN rides in the pipeline

@@ -15,9 +15,10 @@ import pytest
 from django.db import transaction
 
 from audit.models import AuditEntry
-from executions.engine import reaper
+from executions.engine import reaper, stepping
 from executions.models import Execution
 from executions.services import starting
+from symphony_site.events import flush_published
 from workflows import samples as s
 
 from .conftest import document, event_types, history, runs, start, store, take_steps, wait_until
@@ -28,10 +29,17 @@ from .counting import counting
 # append), the input node's record with the output node's claim, the output node's record
 # and the ending. The same statements as a start then a step task (4 + 13), one round trip and
 # one transaction fewer: the source's claim rides in the start's closing round trip
-# (docs/executions.md, "Eighth session").
+# (docs/executions.md, "Eighth session"). Second round: the output node, claimed by the input's
+# record, runs and is recorded inside that record's transaction (`EXECUTION_INLINE_FOLD_MAX`),
+# one commit and one channel message fewer (13 → 12 round trips, 3 → 2 transactions).
+# The start's and the ending's audit appends ride last in their closing round trips
+# (`audit.services.pending_event`): 12 → 10.
 INLINE_TWO_NODE_STATEMENTS = 17
-INLINE_TWO_NODE_ROUND_TRIPS = 13
-INLINE_TWO_NODE_TRANSACTIONS = 3
+INLINE_TWO_NODE_ROUND_TRIPS = 10
+INLINE_TWO_NODE_TRANSACTIONS = 2
+# One channel message to the execution's group per transaction: the start's, then the record's
+# with the folded node's record's events joined to it (`events.publish_batch_to_group_on_commit`).
+INLINE_TWO_NODE_EXECUTION_SENDS = 2
 
 
 def two_nodes() -> dict[str, Any]:
@@ -44,13 +52,40 @@ def inline_starts(settings: Any) -> None:
     settings.EXECUTION_START_INLINE_MAX = 1
 
 
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """The channel-layer messages this process sends, as (group, event types), still sent."""
+    from symphony_site import events as door
+
+    sent: list[tuple[str, list[str]]] = []
+    send = door._Publisher.send
+
+    def kept(self: Any, group: str, message: dict[str, Any]) -> None:
+        carried = message.get("events") or [message.get("event") or {}]
+        sent.append((group, [str(event.get("type")) for event in carried]))
+        send(self, group, message)
+
+    monkeypatch.setattr(door._Publisher, "send", kept)
+    return sent
+
+
+@pytest.mark.parametrize(("folds", "round_trips", "transactions", "execution_sends"), [
+    (1, INLINE_TWO_NODE_ROUND_TRIPS, INLINE_TWO_NODE_TRANSACTIONS, INLINE_TWO_NODE_EXECUTION_SENDS),
+    (0, INLINE_TWO_NODE_ROUND_TRIPS + 1, INLINE_TWO_NODE_TRANSACTIONS + 1, INLINE_TWO_NODE_EXECUTION_SENDS + 1),
+])
 @pytest.mark.django_db(transaction=True)
 def test_a_start_runs_its_cheap_nodes_itself_and_sends_no_step_message(
-        personas: Any, inline_starts: None, messages: list[tuple[str, int]]) -> None:
+        personas: Any, inline_starts: None, messages: list[tuple[str, int]], settings: Any,
+        published: list[tuple[str, list[str]]], folds: int, round_trips: int, transactions: int,
+        execution_sends: int) -> None:
+    settings.EXECUTION_INLINE_FOLD_MAX = folds
     workflow = store(personas, two_nodes())
     start(personas, workflow, {"in": 0})  # warm: the compiled version, model caches
+    flush_published()
+    published.clear()
     with counting() as counts:
         execution = start(personas, workflow, {"in": 7})
+    flush_published()
     execution = Execution.objects.get(pk=execution.pk)
     assert execution.state == "completed"
     assert execution.outputs == {"out": 7}
@@ -70,9 +105,13 @@ def test_a_start_runs_its_cheap_nodes_itself_and_sends_no_step_message(
     assert list(AuditEntry.objects.filter(execution_id=execution.pk).order_by("sequence")
                 .values_list("event_type", "actor_name")) == [("execution.started", "alpha-operator"),
                                                               ("execution.completed", "engine")]
-    assert counts.as_dict() == {"statements": INLINE_TWO_NODE_STATEMENTS,
-                                "round_trips": INLINE_TWO_NODE_ROUND_TRIPS,
-                                "transactions": INLINE_TWO_NODE_TRANSACTIONS}
+    assert counts.as_dict() == {"statements": INLINE_TWO_NODE_STATEMENTS, "round_trips": round_trips,
+                                "transactions": transactions}
+    # Each event published once, in order, in one channel message per transaction.
+    to_execution = [types for group, types in published if group == f"execution.{execution.pk}"]
+    assert len(to_execution) == execution_sends
+    assert [event for types in to_execution for event in types] == [
+        event_type for event_type, _ in event_types(execution)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,3 +177,59 @@ def test_a_starting_process_that_dies_after_commit_loses_nothing(
     assert event_types(execution, node_id="in") == [("node.queued", "in"), ("node.started", "in"),
                                                     ("node.retrying", "in"), ("node.started", "in"),
                                                     ("node.completed", "in")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_while_a_folded_node_runs_rolls_back_its_record_too_and_loses_nothing(
+        personas: Any, inline_starts: None, messages: list[tuple[str, int]], settings: Any,
+        published: list[tuple[str, list[str]]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output node, claimed by the input's record, runs inside that record's transaction
+    (a fold); the process fails while it runs (an error no node raises: the contract turns a
+    node's own errors into failures, so this stands for a crash). The whole transaction rolls
+    back: the input's result is not recorded, no event of it is stored or published, the output
+    node is pending again; the input's lease lapses, the reaper queues it again, and the
+    execution completes once."""
+    workflow = store(personas, two_nodes())
+    settings.EXECUTION_LEASE_S = 0.2
+    run_one = stepping.run_one
+
+    class ProcessDied(Exception):
+        pass
+
+    def dies_in_the_output_node(claimed: Any) -> Any:
+        if claimed.node_id == "out":
+            raise ProcessDied
+        return run_one(claimed)
+
+    monkeypatch.setattr(stepping, "run_one", dies_in_the_output_node)
+    execution = start(personas, workflow, {"in": 5})  # the after-commit work fails: logged, not raised
+    flush_published()
+    monkeypatch.setattr(stepping, "run_one", run_one)
+    settings.EXECUTION_LEASE_S = 2
+    done = runs(execution)
+    assert (done["in"].state, done["in"].attempt) == ("running", 1)
+    assert (done["out"].state, done["out"].attempt) == ("pending", 0)
+    assert event_types(execution) == [
+        ("execution.created", None), ("execution.started", None), ("execution.state_changed", None),
+        ("node.queued", "in"), ("node.started", "in")]
+    assert [event for group, types in published if group == f"execution.{execution.pk}"
+            for event in types] == [event_type for event_type, _ in event_types(execution)]
+    assert messages == []
+
+    def reaped() -> bool:
+        return reaper.reap()["expired_leases"] == 1
+
+    wait_until(reaped, timeout=10, what="the reaper taking over the lapsed lease")
+    assert messages == [(str(execution.pk), done["in"].pk)]
+    assert take_steps(messages) == 1
+    execution.refresh_from_db()
+    assert execution.state == "completed"
+    assert execution.outputs == {"out": 5}
+    done = runs(execution)
+    assert (done["in"].state, done["in"].attempt) == ("completed", 2)
+    assert (done["out"].state, done["out"].attempt) == ("completed", 1)
+    assert event_types(execution, node_id="in") == [("node.queued", "in"), ("node.started", "in"),
+                                                    ("node.retrying", "in"), ("node.started", "in"),
+                                                    ("node.completed", "in")]
+    assert event_types(execution, node_id="out") == [("node.queued", "out"), ("node.started", "out"),
+                                                     ("node.completed", "out")]

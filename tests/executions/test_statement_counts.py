@@ -76,20 +76,25 @@ def run_counted(personas: Any, built: dict[str, Any], sent: list[tuple[str, int]
 # record that completes every output node does not read the outputs back (14 → 13).
 # Seventh session: the execution's row, its node runs and the team's limit in one prepared
 # statement (`engine.creating`, 6 → 4).
+# Eighth session, second round: the audit append rides last in the closing round trip (6 → 5,
+# and 8 → 7 for the ending's).
 START_STATEMENTS = 4
-START_ROUND_TRIPS = 6
+START_ROUND_TRIPS = 5
 TWO_NODE_STEP_STATEMENTS = 13
 # Seventh session: an ending's follow-up statement goes with the closing write (9 → 8).
-TWO_NODE_STEP_ROUND_TRIPS = 8
+TWO_NODE_STEP_ROUND_TRIPS = 7
 WIDE_STEP_STATEMENTS = 5
 WIDE_STEP_ROUND_TRIPS = 3
 # A chain's hop (sixth session, docs/executions.md): the record (one pipeline), its closing write
 # with the successor's claim (one pipeline) and the commit; one channel-layer message carries the
 # record's events and the claim's `node.started`. The same at every position of the chain.
+# Eighth session, second round: every other hop runs and is recorded inside the transaction of
+# the record that claimed it (`EXECUTION_INLINE_FOLD_MAX`), its events in that transaction's one
+# channel message: half a transaction, half a commit and half a message per hop.
 CHAIN_HOP_STATEMENTS = 6
-CHAIN_HOP_ROUND_TRIPS = 3
-CHAIN_HOP_TRANSACTIONS = 1
-CHAIN_HOP_CHANNEL_SENDS = 1
+CHAIN_HOP_ROUND_TRIPS = 2.5
+CHAIN_HOP_TRANSACTIONS = 0.5
+CHAIN_HOP_CHANNEL_SENDS = 0.5
 
 
 @pytest.mark.django_db(transaction=True)
