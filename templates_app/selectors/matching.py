@@ -159,6 +159,8 @@ class _Statistics:
     # The same lexemes in order, and the running total of their shares, to sum a prefix's range at once.
     ordered: list[str]
     running: list[float]
+    # About how many templates there are (pg_class.reltuples; -1 before the table's first analysis).
+    rows: float = -1.0
 
     def prefix_share(self, prefix: str) -> float:
         start = bisect.bisect_left(self.ordered, prefix)
@@ -175,13 +177,15 @@ def _statistics(column: str = "search_vector") -> _Statistics:
     cached = _stats_cache.get(column)
     if cached is None or now - cached[0] > 60:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                           "WHERE tablename = 'templates_app_template' AND attname = %s", [column])
+            cursor.execute("SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                           "FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname AND s.attname = %s "
+                           "WHERE c.relname = 'templates_app_template'", [column])
             row = cursor.fetchone()
         shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
         ordered = sorted(shares)
         cached = (now, _Statistics(shares=shares, ordered=ordered,
-                                   running=[0.0, *itertools.accumulate(shares[word] for word in ordered)]))
+                                   running=[0.0, *itertools.accumulate(shares[word] for word in ordered)],
+                                   rows=float(row[2]) if row else -1.0))
         _stats_cache[column] = cached
     return cached[1]
 
@@ -414,8 +418,11 @@ def _page_statement(where: str, params: list[Any], query: SearchQuery, request: 
     # Walking names shortest first pays when many names match. The product of
     # the words' shares (as if independent) says so safely: words seen
     # together more often make more matches, not fewer.
+    # A catalog of no more names than the walk reads gains nothing from it, and the walk, read as
+    # a part of the table, would mark every answer's facets a sample (a demo catalog's "invoice").
     name_shares = _part_shares(query.name_all or query.name, "name_vector")
-    walk_names = not filtered and bool(name_shares) and math.prod(name_shares) >= COMMON_NAME_SHARE
+    walk_names = (not filtered and bool(name_shares) and math.prod(name_shares) >= COMMON_NAME_SHARE
+                  and _statistics("name_vector").rows > NAME_WALK_SPAN)
     # Names first, the shortest first: a name the query covers is the likeliest
     # answer; with stop words required first ("between workflows"), then not.
     for name_query in (query.name_all, query.name):

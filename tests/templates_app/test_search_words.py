@@ -117,6 +117,26 @@ def test_with_more_matches_than_candidates_the_facets_say_they_are_a_sample(pers
     assert all("Workflow" in name for name in names(result))
 
 
+def test_a_catalog_no_larger_than_the_name_walk_counts_its_facets_exactly(personas) -> None:
+    # A demo-sized catalog: "invoice" is in a third of the names, common enough that a large
+    # catalog walks its shortest names (a part of the table: the facets would be a sample).
+    made = [make(personas.team, f"Invoice step {index}", category="finance", tags=["billing"]) for index in range(10)]
+    made += [make(personas.team, f"Report step {index}", category="reporting") for index in range(20)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE templates_app_template")
+    selectors.forget_statistics()
+    from templates_app.selectors import matching
+
+    statistics = matching._statistics("name_vector")
+    assert statistics.shares["invoic"] >= matching.COMMON_NAME_SHARE
+    assert 0 < statistics.rows <= matching.NAME_WALK_SPAN
+    result = search_templates(personas.users["viewer"], query="invoice")
+    assert result.facets_exact is True
+    assert sorted(names(result)) == sorted(template.name for template in made[:10])
+    assert result.facets == {"category": [{"value": "finance", "count": 10}],
+                             "tag": [{"value": "billing", "count": 10}]}
+
+
 @pytest.fixture
 def invoices(personas) -> list[str]:
     made = ["Invoice approval", "Extract invoice lines", "Invoice reminders by email", "Match invoices to orders",
