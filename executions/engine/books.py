@@ -244,12 +244,16 @@ class Books:
         """Write the events and the execution row's changes (one statement, with any `closing`
         statements in the same round trip); schedule dispatch and the events' publication after
         commit."""
-        statement = self.write_statement()
+        self.write_closing(self.write_statement())
+        self.after_write()
+
+    def write_closing(self, statement: tuple[str, list[Any]] | None) -> None:
+        """Send the closing `statement` (from `write_statement`) with the `closing` statements and
+        the audit appends gathered so far, in one round trip; no publication yet (`after_write`)."""
         if self.deferred or self.audits:
             self._run_deferred(statement, self.pending_audits())
         elif statement is not None:
             self._update_runs(*statement)
-        self.after_write()
 
     def closing(self, sql: str, parameters: Any, then: Callable[[list[tuple[Any, ...]]], None]) -> None:
         """A statement of this transaction that nothing before the closing write reads (an

@@ -185,10 +185,8 @@ def close_claiming(books: Books, extra: list[tuple[str, str, list[Any]]] | None 
     if statement is not None and books.inline:
         claims = _write_and_claim(prepared.cursor().connection, statement, books.execution.pk,
                                   batches_of(books.inline), books.pending_audits())
-    elif books.deferred or books.audits:  # an ending's follow-ups (`Books.closing`), the audit
-        books._run_deferred(statement, books.pending_audits())  # appends: in the same round trip
-    elif statement is not None:
-        books._update_runs(*statement)
+    else:
+        books.write_closing(statement)
     # The claims' `node.started` events follow the record's own (seq order) in the same channel
     # message: one publish per step, not one for the record and one for the claim.
     started: list[dict[str, Any]] = []
