@@ -145,6 +145,26 @@ def test_a_start_inside_a_transaction_that_rolls_back_runs_nothing(
     assert messages == []
 
 
+def recovered_by_the_reaper(execution: Any, input_run_id: int, messages: list[tuple[str, int]]) -> dict[str, Any]:
+    """The input's lapsed lease taken over by the reaper, its second attempt run from the one step
+    message sent, and the two-node execution completed once: its runs, by node id."""
+    def reaped() -> bool:
+        return reaper.reap()["expired_leases"] == 1
+
+    wait_until(reaped, timeout=10, what="the reaper taking over the lapsed lease")
+    assert messages == [(str(execution.pk), input_run_id)]
+    assert take_steps(messages) == 1
+    execution.refresh_from_db()
+    assert execution.state == "completed"
+    assert execution.outputs == {"out": 5}
+    done = runs(execution)
+    assert (done["in"].state, done["in"].attempt) == ("completed", 2)
+    assert event_types(execution, node_id="in") == [("node.queued", "in"), ("node.started", "in"),
+                                                    ("node.retrying", "in"), ("node.started", "in"),
+                                                    ("node.completed", "in")]
+    return done
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_starting_process_that_dies_after_commit_loses_nothing(
         personas: Any, inline_starts: None, messages: list[tuple[str, int]], settings: Any,
@@ -163,20 +183,7 @@ def test_a_starting_process_that_dies_after_commit_loses_nothing(
     assert messages == []
     settings.EXECUTION_LEASE_S = 2
 
-    def reaped() -> bool:
-        return reaper.reap()["expired_leases"] == 1
-
-    wait_until(reaped, timeout=10, what="the reaper taking over the lapsed lease")
-    assert messages == [(str(execution.pk), claimed.pk)]
-    assert take_steps(messages) == 1
-    execution.refresh_from_db()
-    assert execution.state == "completed"
-    assert execution.outputs == {"out": 5}
-    done = runs(execution)
-    assert (done["in"].state, done["in"].attempt) == ("completed", 2)
-    assert event_types(execution, node_id="in") == [("node.queued", "in"), ("node.started", "in"),
-                                                    ("node.retrying", "in"), ("node.started", "in"),
-                                                    ("node.completed", "in")]
+    recovered_by_the_reaper(execution, claimed.pk, messages)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -216,20 +223,7 @@ def test_an_error_while_a_folded_node_runs_rolls_back_its_record_too_and_loses_n
             for event in types] == [event_type for event_type, _ in event_types(execution)]
     assert messages == []
 
-    def reaped() -> bool:
-        return reaper.reap()["expired_leases"] == 1
-
-    wait_until(reaped, timeout=10, what="the reaper taking over the lapsed lease")
-    assert messages == [(str(execution.pk), done["in"].pk)]
-    assert take_steps(messages) == 1
-    execution.refresh_from_db()
-    assert execution.state == "completed"
-    assert execution.outputs == {"out": 5}
-    done = runs(execution)
-    assert (done["in"].state, done["in"].attempt) == ("completed", 2)
+    done = recovered_by_the_reaper(execution, done["in"].pk, messages)
     assert (done["out"].state, done["out"].attempt) == ("completed", 1)
-    assert event_types(execution, node_id="in") == [("node.queued", "in"), ("node.started", "in"),
-                                                    ("node.retrying", "in"), ("node.started", "in"),
-                                                    ("node.completed", "in")]
     assert event_types(execution, node_id="out") == [("node.queued", "out"), ("node.started", "out"),
                                                      ("node.completed", "out")]
