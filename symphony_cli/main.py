@@ -375,8 +375,10 @@ def follow_execution(api: Client, execution: dict[str, Any]) -> dict[str, Any]:
         return float(value) if value is not None else None
 
     total = int(execution["progress"]["total"])
-    if execution["state"] not in ("completed", "failed", "cancelled"):
-        follow(api.credentials, identifier, total=total, view=_view(total), estimate=estimate)
+    # Followed even when it has already ended: the stream replays every event from the first and
+    # stops at the end, and a start whose cheap nodes ran inline may answer with a run that ended
+    # in its own request, whose steps would otherwise never be shown.
+    follow(api.credentials, identifier, total=total, view=_view(total), estimate=estimate)
     return dict(api.get(f"/executions/{identifier}/"))
 
 
