@@ -16,7 +16,10 @@ and counts per request, deterministically (the counts do not depend on the machi
 * hops from the event loop to a thread (`sync_to_async` calls) and threads started.
 
 The milliseconds (mean wall time per request, bare view first) move with the load average
-printed beside them.
+printed beside them. `--cpu` adds the CPU time per request, which waiting for a core does not
+inflate: this process's (every thread: the event loop and the view's) and its PostgreSQL
+backends' (read from `/proc/<pid>/stat` of every backend on the bench's database, so PostgreSQL
+must run on this machine).
 """
 
 from __future__ import annotations
@@ -111,7 +114,28 @@ async def request(application: Any, path: str, key: str) -> tuple[int, bytes]:
     return status, body
 
 
-async def measure(paths: dict[str, str], key: str, *, requests: int) -> list[dict[str, Any]]:
+def _backend_cpu_seconds() -> float:
+    """User + system CPU of every PostgreSQL backend connected to the bench's database."""
+    import psycopg
+    from django.db import connection
+
+    settings = connection.get_connection_params()
+    settings.pop("cursor_factory", None)
+    settings.pop("context", None)
+    with psycopg.connect(**settings, autocommit=True) as probe:
+        pids = [pid for (pid,) in probe.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(paths: dict[str, str], key: str, *, requests: int, cpu: bool = False) -> list[dict[str, Any]]:
     from bench.api.profile import RedisRoundTrips
     from symphony_site.asgi import application
 
@@ -127,10 +151,14 @@ async def measure(paths: dict[str, str], key: str, *, requests: int) -> list[dic
             await request(application, path, key)
         row = {"name": name, "postgres": list(counters.postgres), "redis": redis.count,
                "hops": counters.hops, "threads": counters.threads, "bytes": len(body)}
-        started = time.perf_counter()
+        backend = _backend_cpu_seconds() if cpu else 0.0
+        started, process = time.perf_counter(), time.process_time()
         for _ in range(requests):
             await request(application, path, key)
         row["ms"] = (time.perf_counter() - started) * 1000 / requests
+        row["cpu"] = (time.process_time() - process) * 1000 / requests
+        if cpu:
+            row["backend"] = (_backend_cpu_seconds() - backend) * 1000 / requests
         rows.append(row)
     return rows
 
@@ -156,11 +184,14 @@ def main() -> None:
                  if name == "bare Django JSON view" or any(part in name for part in only)}
     print(f"The API through its ASGI application, {requests} requests per endpoint; "
           f"load average {_load_average()}")
-    rows = asyncio.run(measure(paths, key, requests=requests))
-    print(f"{'endpoint':24} {'ms/request':>10} {'postgres':>8} {'redis':>6} {'hops':>5} {'threads':>7} {'bytes':>7}")
+    cpu = "--cpu" in sys.argv
+    rows = asyncio.run(measure(paths, key, requests=requests, cpu=cpu))
+    print(f"{'endpoint':24} {'ms/request':>10} {'postgres':>8} {'redis':>6} {'hops':>5} {'threads':>7} {'bytes':>7}"
+          + (f" {'cpu ms':>7} {'pg cpu ms':>9}" if cpu else ""))
     for row in rows:
         print(f"{row['name']:24} {row['ms']:10.2f} {len(row['postgres']):8d} {row['redis']:6d} {row['hops']:5d} "
-              f"{row['threads']:7d} {row['bytes']:7d}")
+              f"{row['threads']:7d} {row['bytes']:7d}"
+              + (f" {row['cpu']:7.2f} {row['backend']:9.2f}" if cpu else ""))
     print(f"load average {_load_average()}")
     if "--sql" in sys.argv:
         width = int(os.environ.get("SQL_WIDTH", "120"))
