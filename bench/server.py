@@ -29,6 +29,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process of this machine (`/proc/<pid>/stat`); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 class Server:
     """The server process; started on construction, returns once it serves, `stop()` ends it.
 
@@ -90,6 +99,10 @@ class Server:
         except OSError:
             children = []
         return [self.process.pid, *(int(pid) for pid in children)]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's processes (the supervisor and its workers)."""
+        return sum(process_cpu_seconds(pid) for pid in self._pids())
 
     def rss_kib(self) -> int:
         """Resident memory of the server's processes (the supervisor and its workers)."""

@@ -119,20 +119,15 @@ def _backend_cpu_seconds() -> float:
     import psycopg
     from django.db import connection
 
+    from bench.server import process_cpu_seconds
+
     settings = connection.get_connection_params()
     settings.pop("cursor_factory", None)
     settings.pop("context", None)
     with psycopg.connect(**settings, autocommit=True) as probe:
         pids = [pid for (pid,) in probe.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(process_cpu_seconds(pid) for pid in pids)
 
 
 async def measure(paths: dict[str, str], key: str, *, requests: int, cpu: bool = False) -> list[dict[str, Any]]:
