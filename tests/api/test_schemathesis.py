@@ -195,7 +195,7 @@ def starting_a_real_workflow(workflow_id: str) -> Any:
     team's instantiated workflow and inputs that fit it (its text input carrying the generated
     inputs as text). A generated body names a random workflow (404) or inputs that do not fit
     it (400), so without this no generated request ever started an execution (ninth session:
-    0 of 411 in the long form), and the start path (inline steps in the request included) met
+    0 of 423 in the long form), and the start path (inline steps in the request included) met
     no hostile client."""
 
     def map_case(context: Any, case: Any) -> Any:
