@@ -191,7 +191,7 @@ START = "POST /api/v1/executions/"
 
 
 def starting_a_real_workflow(workflow_id: str) -> Any:
-    """A `map_case` hook: about half of the positive bodies of `POST /executions/` name the
+    """A `map_case` hook: three in four of the positive bodies of `POST /executions/` name the
     team's instantiated workflow and inputs that fit it (its text input carrying the generated
     inputs as text). A generated body names a random workflow (404) or inputs that do not fit
     it (400), so without this no generated request ever started an execution (ninth session:
@@ -202,7 +202,7 @@ def starting_a_real_workflow(workflow_id: str) -> Any:
         body = case.body
         if (f"{case.operation.method.upper()} {case.operation.path}" != START or not isinstance(body, dict)
                 or case.meta is None or case.meta.is_negative_at(ParameterLocation.BODY)
-                or str(body.get("workflow", ""))[-1:] not in "02468ace"):
+                or str(body.get("workflow", ""))[-1:] in "0123"):
             return case
         case.body = {**body, "workflow": workflow_id,
                      "inputs": {"text": {"text": json.dumps(body.get("inputs", {}))[:2000]}}}
