@@ -47,7 +47,7 @@ class AuditFilters:
     def apply(self, queryset: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
         if self.actor:
             condition = Q(actor_name=self.actor)
-            if self.actor.isdigit():
+            if self.actor.isascii() and self.actor.isdigit():  # isdigit() alone takes a superscript two
                 condition |= Q(actor_id=int(self.actor))
             queryset = queryset.filter(condition)
         if self.event_type:

@@ -98,8 +98,9 @@ def _page(request: HttpRequest, template: Template, *, values: dict[str, Any] | 
     examples = [{**example, "json": json.dumps(example["parameters"], ensure_ascii=False, indent=2),
                  "url": f"?version={version.version}&example={index}"}
                 for index, example in enumerate(version.examples)]
-    if values is None and request.GET.get("example", "").isdigit():
-        index = int(request.GET["example"])
+    asked = request.GET.get("example", "")
+    if values is None and asked.isascii() and asked.isdigit():  # isdigit() alone takes a superscript two
+        index = int(asked)
         values = version.examples[index]["parameters"] if index < len(version.examples) else None
     general_problems = [p for p in problems or [] if not p.get("parameter")]
     groups = form_groups(definitions, values, errors_by_path(problems or []))
@@ -173,7 +174,7 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.template_rate(actor=actor_from_request(request), origin=web_origin(request),
                                template=template,
-                               stars=int(stars) if stars.isdigit() else stars)
+                               stars=int(stars) if stars.isascii() and stars.isdigit() else stars)
     except ApiError as error:
         messages.error(request, error.message)
     else:

@@ -52,6 +52,10 @@ def _check_as_documented(params: Any) -> None:
         raise FilterInvalid("node", f"node names at most {MAX_LISTED} comma-separated node ids.")
     if "min_level" in params and params["min_level"] not in LOG_LEVELS:
         raise FilterInvalid("min_level", f"min_level is one of {', '.join(LOG_LEVELS)}.")
+    # The stream's parser reads an empty or padded after_seq as absent or trimmed; here it is
+    # an integer as the schema says, or 400.
+    if "after_seq" in params and not (params["after_seq"].isascii() and params["after_seq"].isdigit()):
+        raise FilterInvalid("after_seq", "after_seq is a non-negative integer (the last seq you saw).")
 
 
 class EventSerializer(serializers.Serializer[object]):
@@ -70,9 +74,11 @@ class EventPageSerializer(serializers.Serializer[object]):
 
 
 def _limit(raw: str | None) -> int:
-    if raw in (None, ""):
+    """DEFAULT_LIMIT when absent; `limit=` is no integer, so 400 like `limit=abc` (docs/api.md).
+    ASCII digits only: `str.isdigit()` alone takes a superscript two, which `int()` refuses."""
+    if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be an integer from 1 to {MAX_LIMIT}.",
                                details=[{"field": "limit", "code": "invalid",
                                          "message": f"between 1 and {MAX_LIMIT}"}])

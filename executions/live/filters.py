@@ -97,6 +97,6 @@ def parse_after_seq(raw: str | None) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # isdigit() alone takes a superscript two
         raise FilterInvalid("after_seq", "after_seq is a non-negative integer (the last seq you saw).")
     return int(text)

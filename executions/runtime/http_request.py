@@ -271,7 +271,8 @@ def _open(request: _Request, parsed: Url, scheme: str, port: int, addresses: lis
 def _read_body(request: _Request, response: Any) -> bytes:
     context = request.context
     declared = response.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    # ASCII digits: str.isdigit() alone takes a superscript two, which int() refuses.
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
         raise _too_large(context, request.url)
     chunks: list[bytes] = []
     size = 0

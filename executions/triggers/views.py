@@ -155,7 +155,7 @@ def _act(request: HttpRequest, workflow: Workflow, action: str, actor: Any, orig
         raw = (post.get("limit") or "").strip()
         limit = None
         if raw:
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()):  # isdigit() alone takes a superscript two
                 raise ApiError("The team's limit is a whole number, or empty for none.")
             limit = int(raw)
         limits.team_limit_set(actor=actor, origin=origin, team=workflow.team, limit=limit,

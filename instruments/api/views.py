@@ -64,7 +64,7 @@ class UsageView(APIView):
     def get(self, request: Request, team_id: Any) -> Response:
         team = access_team(request.user, team_id)
         raw = request.query_params.get("days", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= selectors.USAGE_DAYS_MAX:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= selectors.USAGE_DAYS_MAX:
             raise ValidationFailed("days is a whole number from 1 to 366.",
                                    details=[{"field": "days", "message": "1 to 366",
                                              "code": "invalid"}])

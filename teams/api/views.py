@@ -139,7 +139,9 @@ class TeamDetailView(APIView):
 
 
 def _member_user(user_id: Any) -> Any:
-    user = User.objects.filter(pk=user_id).first() if str(user_id).isdigit() else None
+    # ASCII digits: str.isdigit() alone takes a superscript two (the lookup then raises) and an Arabic-Indic one (read as 1).
+    text = str(user_id)
+    user = User.objects.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     if user is None:
         raise NotFound("Member not found.")
     return user

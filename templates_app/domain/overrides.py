@@ -40,7 +40,8 @@ def _step(container: Any, token: str, pointer: str) -> tuple[Any, Any]:
                 if isinstance(item, dict) and item.get("id") == wanted:
                     return index, item
             raise ValueError(f"no element with id {wanted!r}")
-        if not token.isdigit() or (token != "0" and token.startswith("0")):
+        # ASCII digits (RFC 6901): str.isdigit() alone takes a superscript two and other scripts' digits.
+        if not (token.isascii() and token.isdigit()) or (token != "0" and token.startswith("0")):
             raise ValueError(f"{token!r} is not an array index")
         index = int(token)
         if index >= len(container):

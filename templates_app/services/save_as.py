@@ -76,7 +76,8 @@ def _index(container: Any, token: str) -> int:
             if isinstance(item, dict) and item.get("id") == token[1:]:
                 return index
         raise ValueError(f"no element with id {token[1:]!r}")
-    if not token.isdigit() or int(token) >= len(container):
+    # ASCII digits (RFC 6901): str.isdigit() alone takes a superscript two and other scripts' digits.
+    if not (token.isascii() and token.isdigit()) or int(token) >= len(container):
         raise ValueError(f"no element {token!r}")
     return int(token)
 

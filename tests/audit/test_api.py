@@ -298,3 +298,11 @@ def test_export_through_an_api_token_records_the_token_not_its_key(people: Audit
     assert (exported.actor_name, exported.actor_type) == ("acme-admin", "token")
     assert request_free(exported.details) == {"format": "csv", "filters": {}, "token_id": str(token.pk), "token_name": "ci export"}
     assert not AuditEntry.objects.filter(details__icontains=key[4:]).exists()
+
+
+@pytest.mark.parametrize("actor", ["\u00b2", "\u0661"])
+def test_an_actor_in_other_digits_is_a_name_not_an_id(people: AuditPersonas, log: list[AuditEntry], actor: str) -> None:
+    """`str.isdigit()` took a superscript two as a user id (then `int()` raised: a 500) and an Arabic-Indic one as user 1."""
+    response = get(people, "admin", team="acme", actor=actor)
+    assert response.status_code == 200
+    assert sequences(response) == []

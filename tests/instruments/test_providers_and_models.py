@@ -156,3 +156,11 @@ def test_usage_is_empty_before_any_call(personas) -> None:
     assert bad.status_code == 400
     assert personas.client("outsider").get(
         f"/api/v1/teams/{personas.team.pk}/usage/").status_code == 404
+
+
+@pytest.mark.parametrize("days", ["%C2%B2", "%D9%A1%D9%A0"])
+def test_usage_days_in_other_digits_is_400(personas, days) -> None:
+    """`str.isdigit()` took a superscript two (then `int()` raised: a 500) and Arabic-Indic digits."""
+    response = personas.client("viewer").get(f"/api/v1/teams/{personas.team.pk}/usage/?days={days}")
+    assert response.status_code == 400
+    assert [detail["field"] for detail in response.json()["error"]["details"]] == ["days"]

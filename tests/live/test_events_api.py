@@ -7,6 +7,8 @@ import uuid
 import pytest
 import yaml
 
+from executions.live.filters import FilterInvalid, parse_after_seq
+
 from .conftest import emit, logs, make_execution, stored
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +90,36 @@ def test_the_endpoint_is_in_the_schema_with_its_parameters_and_errors(client) ->
     assert set(operation["responses"]) == {"200", "400", "401", "404", "429"}
     page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert set(schema["components"]["schemas"][page]["required"]) == {"results", "next", "last_seq"}
+
+
+@pytest.mark.parametrize(("query", "field"), [("limit=", "limit"), ("after_seq=", "after_seq")])
+def test_an_empty_integer_parameter_is_400_like_any_wrong_value(personas, execution, query, field) -> None:
+    """docs/api.md: an empty value for an integer query parameter is 400 (the schema says
+    integer); the events page read `limit=` and `after_seq=` as absent (Schemathesis' long form,
+    ninth session: `?limit=` answered 200)."""
+    response = personas.client("viewer").get(url(execution.pk, query))
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "validation_failed"
+    assert [detail["field"] for detail in body["details"]] == [field]
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("limit=%C2%B2", "limit"), ("after_seq=%C2%B2", "after_seq"),  # a superscript two: str.isdigit() yet int() refuses it
+    ("limit=%D9%A1%D9%A0", "limit"), ("after_seq=%D9%A1", "after_seq"),  # Arabic-Indic 10 and 1
+    ("after_seq=%203", "after_seq")])
+def test_integers_are_ascii_digits_only(personas, execution, query, field) -> None:
+    """`str.isdigit()` takes superscripts (which `int()` then refuses: a 500) and other scripts'
+    digits; the schema's integer is ASCII digits only."""
+    response = personas.client("viewer").get(url(execution.pk, query))
+    assert response.status_code == 400
+    assert [detail["field"] for detail in response.json()["error"]["details"]] == [field]
+
+
+@pytest.mark.parametrize("raw", ["\u00b2", "12\u00b3", "\u0661"])
+def test_the_streams_after_seq_refuses_digits_past_ascii(raw) -> None:
+    """The WebSocket's `?after_seq=` (the same parser): a superscript two passed `str.isdigit()` and `int()` then
+    raised ValueError instead of the refusal the consumer answers with; an Arabic-Indic one was read as 1."""
+    with pytest.raises(FilterInvalid) as refused:
+        parse_after_seq(raw)
+    assert refused.value.field == "after_seq"

@@ -98,6 +98,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", str(MAX_RESPONSE_BYTES + 1))
             self.end_headers()
+        elif path == "/superscript-length":
+            # A Content-Length that str.isdigit() takes and int() refuses: a superscript two.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "\u00b2")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            self.close_connection = True
         elif path == "/huge-streamed":
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
@@ -255,6 +264,15 @@ def test_a_declared_size_over_the_cap_is_refused_unread(server: tuple[str, Recor
     base, _ = server
     problem = refused(f"{base}/huge-declared")
     assert (problem.code, problem.retryable) == ("response_too_large", False)
+
+
+def test_a_declared_size_in_other_digits_is_no_size_and_the_body_is_read(server: tuple[str, Recorder]) -> None:
+    """A server's `Content-Length: \u00b2` passed `str.isdigit()` and `int()` then raised ValueError
+    out of the node (it failed "unexpectedly" instead of answering); it is no size, like any other
+    unreadable one, and the body is read under the cap."""
+    base, _ = server
+    outcome = fetch(f"{base}/superscript-length")
+    assert (outcome.outputs["status"], outcome.outputs["body"]) == (200, "ok")
 
 
 def test_a_streamed_body_stops_being_read_past_the_cap(server: tuple[str, Recorder]) -> None:

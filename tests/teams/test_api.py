@@ -442,3 +442,13 @@ def test_me_answers_what_its_serializer_describes(personas) -> None:
         assert by_session.content == by_token.content == expected, who
     assert json.loads(expected) == {"id": loner.pk, "username": "loner", "email": "loner@example.com",
                                     "is_staff": False, "teams": []}
+
+
+@pytest.mark.parametrize("user_id", ["%C2%B2", "%D9%A1"])
+def test_a_member_id_in_other_digits_is_404(personas, user_id) -> None:
+    """`str.isdigit()` took a superscript two and an Arabic-Indic one as a user id; the lookup then failed (a 500), or read an Arabic-Indic one as 1."""
+    before = list(Membership.objects.values_list("user_id", "role").order_by("user_id"))
+    response = personas.client("owner").patch(f"/api/v1/teams/{personas.team.pk}/members/{user_id}/",
+                                              {"role": "viewer"}, format="json")
+    assert response.status_code == 404
+    assert list(Membership.objects.values_list("user_id", "role").order_by("user_id")) == before

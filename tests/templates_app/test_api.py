@@ -515,6 +515,22 @@ def test_save_a_workflow_as_a_template(personas, published) -> None:
     assert viewer.status_code == 403
 
 
+@pytest.mark.parametrize("index", ["\u0661", "\u00b2"])
+def test_a_save_as_path_index_is_ascii_digits(personas, published, index) -> None:
+    """JSON Pointer (RFC 6901) indexes are ASCII digits: an Arabic-Indic one made node 1's model a
+    parameter (`str.isdigit()` takes it, `int()` reads it), a superscript two answered Python's own
+    "invalid literal for int()"; both are the path's 400 naming the element, and nothing is saved."""
+    workflow_id = instantiate(personas, published, parameters={"model": "openai/gpt-4o-mini"}).json()["workflow"]["id"]
+    templates = Template.objects.count()
+    bad = personas.client("editor").post("/api/v1/templates/from-workflow/", {
+        "workflow": workflow_id, "name": "By index",
+        "parameters": [{"path": f"/nodes/{index}/model_id", "name": "model"}]}, format="json")
+    assert bad.status_code == 400
+    assert error_of(bad)["details"] == [{"field": "parameters[0].path", "code": "invalid_path",
+                                         "message": f"/nodes/{index}/model_id: no element {index!r}"}]
+    assert Template.objects.count() == templates
+
+
 # --- every read endpoint, every persona ----------------------------------------------
 
 

@@ -123,3 +123,16 @@ def test_bad_overrides_are_all_reported() -> None:
         apply_overrides({"nodes": [{"id": "x"}]}, {"/nodes/@zz/a": 1, "nodes/0": 1, "/nodes/5/a": 1,
                                                    "/missing/a": 1, "": 1})
     assert [p.path for p in error.value.problems] == ["/nodes/@zz/a", "nodes/0", "/nodes/5/a", "/missing/a", ""]
+
+
+@pytest.mark.parametrize("index", ["\u0661", "\u00b2"])
+def test_an_override_index_is_ascii_digits(index) -> None:
+    """JSON Pointer (RFC 6901) indexes are ASCII digits: an Arabic-Indic one addressed element 1
+    (`str.isdigit()` takes it, `int()` reads it), a superscript two answered Python's own
+    "invalid literal for int()" instead of naming the index."""
+    document = {"nodes": [{"id": "x", "config": {"a": 1}}, {"id": "y", "config": {"a": 2}}]}
+    with pytest.raises(OverrideError) as error:
+        apply_overrides(document, {f"/nodes/{index}/config/a": 20})
+    assert [(p.path, p.message) for p in error.value.problems] == [
+        (f"/nodes/{index}/config/a", f"/nodes/{index}/config/a: {index!r} is not an array index")]
+    assert document["nodes"][1]["config"]["a"] == 2

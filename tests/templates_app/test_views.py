@@ -114,3 +114,24 @@ def test_workflow_page_names_its_template_origin(personas, published, django_ass
                                                 team=personas.team,
                                                 document=samples.linear())
     assert 'id="template-origin"' not in viewer.get(f"/workflows/{by_hand.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("stars", ["\u00b2", "\u0664"])
+def test_stars_in_other_digits_are_refused_like_any_non_number(personas, published, stars) -> None:
+    """`str.isdigit()` took a superscript two (then `int()` raised: a 500) and an Arabic-Indic
+    four (read as 4 stars)."""
+    client = client_for(personas.users["viewer"])
+    response = client.post(f"/templates/{published.slug}/rate/", {"stars": stars})
+    words = client.post(f"/templates/{published.slug}/rate/", {"stars": "many"})
+    assert response.status_code == words.status_code == 302
+    assert Rating.objects.count() == 0
+
+
+@pytest.mark.parametrize("example", ["%C2%B2", "%D9%A0"])
+def test_an_example_number_in_other_digits_is_ignored(personas, published, example) -> None:
+    """`?example=` picks a version's example by its ASCII index; a superscript two raised in `int()`
+    (a 500) and an Arabic-Indic zero was read as 0."""
+    client = client_for(personas.users["viewer"])
+    response = client.get(f"/templates/{published.slug}/?example={example}")
+    plain = client.get(f"/templates/{published.slug}/")
+    assert response.status_code == plain.status_code == 200

@@ -136,3 +136,13 @@ def test_admission_starts_when_there_is_room_and_nobody_waits_ahead(workflow_loa
                                                                      expected) -> None:
     assert admit(workflow_limit=LIMIT_2_QUEUE, workflow_load=workflow_load, team_limit=team_limit,
                  team_load=team_load) == expected
+
+
+@pytest.mark.parametrize("stamp", ["1800000000\u00b2", "\u0661\u0668\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660"])
+def test_a_timestamp_in_other_digits_is_an_invalid_signature(stamp) -> None:
+    """`str.isdigit()` takes a superscript two (then `int()` raised ValueError out of `check()`: the
+    delivery answered 503 "try again" and logged an exception) and Arabic-Indic digits; the
+    timestamp header is ASCII digits."""
+    right = sign(secret=SECRET, algorithm="sha256", timestamp=1_800_000_000, body=BODY)
+    refusal = check(rule=RULE, secret=SECRET, headers=headers(right, stamp), body=BODY, now=1_800_000_000)
+    assert refusal is not None and refusal.code == "invalid_signature"

@@ -65,3 +65,19 @@ def test_a_refused_action_changes_nothing(personas) -> None:
                                                  {"action": "schedule-create", "cron": "nonsense"})
     assert invalid.status_code == 400
     assert Schedule.objects.count() == 0 and AuditEntry.objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", ["\u00b2", "\u0661\u0660"])
+def test_a_team_limit_in_other_digits_is_refused_and_changes_nothing(personas, limit) -> None:
+    """The page's team-limit form took whatever `str.isdigit()` takes: a superscript two (then
+    `int()` raised: a 500) and Arabic-Indic ten (saved as 10)."""
+    from executions.models import TeamLimit
+
+    workflow = store(personas, asking())
+    before = AuditEntry.objects.count()
+    response = logged_in(personas, "owner").post(f"/workflows/{workflow.pk}/triggers/action/",
+                                                 {"action": "team-limit", "limit": limit})
+    assert response.status_code == 400
+    assert "The team&#x27;s limit is a whole number" in response.content.decode()
+    assert TeamLimit.objects.count() == 0 and AuditEntry.objects.count() == before

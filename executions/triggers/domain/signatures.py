@@ -66,7 +66,7 @@ def check(*, rule: SignatureRule, secret: str, headers: dict[str, str], body: by
         missing = rule.header if not given else rule.timestamp_header
         return Refusal("missing_signature", f"The {missing} header is missing; this hook only runs "
                                             "signed deliveries.")
-    if not stamp.isdigit() or len(stamp) > 12:
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:  # isdigit() alone takes a superscript two
         return Refusal("invalid_signature", f"The {rule.timestamp_header} header is the Unix time in "
                                             "whole seconds.")
     if abs(now - int(stamp)) > rule.tolerance_s:
