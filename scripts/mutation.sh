@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test-mutation`: cosmic-ray over the access, services and selectors modules, the
-# execution engine (stepping, recording, claiming, dispatch, reaper) and its pure state machine.
+# execution engine (stepping, recording, books, claiming, dispatch, reaper) and its pure state machine.
 #
 # The same provisioning as `make test` (scripts/lib.sh: virtualenv, private
 # PostgreSQL and Redis under var/). Each module is mutated in place, one
@@ -45,11 +45,12 @@ TARGETS=(
   "executions/domain/policy.py|pure|tests/executions/test_domain_machine_cases.py tests/executions/test_domain_states.py tests/executions/test_domain_machine.py tests/executions/test_domain_bulk.py"
   "executions/domain/commands.py|pure|tests/executions/test_domain_machine_cases.py tests/executions/test_domain_states.py tests/executions/test_domain_machine.py tests/executions/test_domain_bulk.py"
   "executions/engine/dispatching.py|db|tests/executions/test_dispatching.py $ENGINE_CHECK"
-  "executions/engine/stepping.py|db|tests/executions/test_engine_paths.py::test_a_kept_successor_runs_inline_while_the_budget_lasts tests/executions/test_engine_paths.py::test_without_a_budget_every_successor_goes_through_the_broker tests/executions/test_statement_counts.py $ENGINE_CHECK"
-  "executions/engine/recording.py|db|tests/executions/test_statement_counts.py $ENGINE_CHECK"
-  "executions/engine/claiming.py|db|tests/executions/test_engine_paths.py::test_a_redelivered_message_takes_over_the_run_of_a_dead_process_and_names_its_node tests/executions/test_faults.py::test_two_deliveries_racing_record_the_node_once tests/executions/test_faults.py::test_a_step_message_delivered_twice_changes_nothing_the_second_time $ENGINE_CHECK"
+  "executions/engine/stepping.py|db|tests/executions/test_start_inline.py tests/executions/test_engine_paths.py::test_a_kept_successor_runs_inline_while_the_budget_lasts tests/executions/test_engine_paths.py::test_without_a_budget_every_successor_goes_through_the_broker tests/executions/test_statement_counts.py tests/executions/test_batches.py $ENGINE_CHECK"
+  "executions/engine/recording.py|db|tests/executions/test_statement_counts.py tests/executions/test_start_inline.py tests/executions/test_batches.py $ENGINE_CHECK"
+  "executions/engine/books.py|db|tests/executions/test_start_inline.py tests/executions/test_statement_counts.py tests/executions/test_batches.py tests/executions/test_engine_paths.py $ENGINE_CHECK tests/executions/test_control.py"
+  "executions/engine/claiming.py|db|tests/executions/test_engine_paths.py::test_a_redelivered_message_takes_over_the_run_of_a_dead_process_and_names_its_node tests/executions/test_faults.py::test_two_deliveries_racing_record_the_node_once tests/executions/test_faults.py::test_a_step_message_delivered_twice_changes_nothing_the_second_time tests/executions/test_start_inline.py tests/executions/test_batches.py $ENGINE_CHECK"
   "executions/engine/reaper.py|db|tests/executions/test_engine_paths.py::test_the_reaper_leaves_alone_an_execution_that_ended_while_it_waited_for_the_lock tests/executions/test_control.py::test_the_reaper_fails_an_execution_past_its_deadline tests/executions/test_faults.py::test_a_lost_message_is_sent_again_by_the_reaper tests/executions/test_engine_state_machine.py"
-  "executions/services/starting.py|db|tests/executions/test_engine_paths.py::test_a_loops_queue_is_chosen_from_its_body tests/executions/test_api.py tests/executions/test_engine_basics.py"
+  "executions/services/starting.py|db|tests/executions/test_engine_paths.py::test_a_loops_queue_is_chosen_from_its_body tests/executions/test_start_inline.py tests/executions/test_api.py tests/executions/test_engine_basics.py"
   "executions/services/commands.py|db|tests/executions/test_engine_state_machine.py tests/executions/test_control.py"
   "executions/services/bulk.py|db|tests/executions/test_bulk.py"
   "teams/services.py|db|tests/teams/test_services.py tests/teams/test_audit_coverage.py tests/teams/test_owner_race.py tests/teams/test_access.py tests/teams/test_api.py"
