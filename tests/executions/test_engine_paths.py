@@ -246,3 +246,29 @@ def test_the_reaper_leaves_alone_an_execution_that_ended_while_it_waited_for_the
                              ("waiting_for_input", "cancelled", "alpha-operator")]
     assert not AuditEntry.objects.filter(execution_id=execution.pk, event_type="execution.failed").exists()
     assert not ExecutionEvent.objects.filter(execution=execution, type="execution.failed").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_sent_while_an_input_reached_by_a_record_waits_for_its_value(
+        personas: Any, messages: list[tuple[str, int]]) -> None:
+    """`topic`, an interactive input after `a` (a control edge), becomes ready in the record of
+    `a` together with `b`: the execution waits for input, and `b` stays queued, sent nowhere (a
+    claim would refuse it anyway) until the value comes; then both leave and it completes."""
+    built = document("Asks midway", [
+        s.node_input("a", "any"), s.node_input("topic", "string", interactive=True, prompt="Which topic?"),
+        s.node_operator("b", "select", {"path": "absent", "default": "b"}), s.node_output("out", "string"),
+        s.node_output("other", "any"),
+    ], [s.control_edge("c1", "a", "topic"), s.data_edge("e1", "a", "value", "b", "value"),
+        s.data_edge("e2", "topic", "value", "out", "value"), s.data_edge("e3", "b", "value", "other", "value")])
+    execution = start(personas, store(personas, built), {"a": 1})
+    assert take_steps(messages) == 1  # `a` only
+    execution.refresh_from_db()
+    assert execution.state == "waiting_for_input"
+    done = runs(execution)
+    assert (done["topic"].state, done["topic"].awaiting_input) == ("pending", True)
+    assert (done["b"].state, done["b"].attempt, done["b"].dispatched_at) == ("queued", 0, None)
+    assert messages == []
+    command(personas, execution, "provide_input", node_id="topic", value="bees")
+    assert take_steps(messages) >= 1
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": "bees", "other": "b"})
