@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from executions.models import Execution, NodeRun
 from workflows import samples as s
@@ -145,3 +146,17 @@ def test_a_chain_hop_stays_within_its_ceiling_wherever_it_is_in_the_chain(
     assert long_counts.transactions - short_counts.transactions == hops * CHAIN_HOP_TRANSACTIONS
     assert long_sends - short_sends == hops * CHAIN_HOP_CHANNEL_SENDS
     assert messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_endings_closing_statements_are_prepared_on_the_connection(personas: Any,
+                                                                       messages: list[tuple[str, int]]) -> None:
+    """Every execution's end sends its follow-ups' statement (`triggers.endings`) with the closing
+    write (`Books.write_closing`): parsed and planned once per connection, like the step's own."""
+    execution = start(personas, store(personas, two_nodes()), {"in": 1})
+    assert take_steps(messages) == 1
+    assert Execution.objects.get(pk=execution.pk).state == "completed"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["%DELETE FROM executions_queuedstart WHERE execution_id = $1%NULL::float%"])
+        assert cursor.fetchone() == (1,)
