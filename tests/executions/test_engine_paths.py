@@ -40,6 +40,7 @@ from .conftest import (
     take_steps,
     wait_until,
 )
+from .counting import counting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -272,3 +273,22 @@ def test_nothing_is_sent_while_an_input_reached_by_a_record_waits_for_its_value(
     assert take_steps(messages) >= 1
     execution.refresh_from_db()
     assert (execution.state, execution.outputs) == ("completed", {"out": "bees", "other": "b"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_whose_run_is_done_costs_two_statements_and_claims_nothing(
+        personas: Any, messages: list[tuple[str, int]]) -> None:
+    """A duplicated or late step message finds its run no longer queued: one claim statement,
+    one read of the runs' lease owners (none held by a dead process of this host), and nothing
+    more: no second claim, no transaction, no event."""
+    built = document("Two", [s.node_input("in", "any"), s.node_output("out", "any")],
+                     [s.data_edge("e0", "in", "value", "out", "value")])
+    execution = start(personas, store(personas, built), {"in": 1})
+    [message] = messages
+    assert take_steps(messages) == 1
+    events = ExecutionEvent.objects.filter(execution=execution).count()
+    with counting() as counts:
+        tasks.step(*message)
+    assert (counts.statements, counts.transactions) == (2, 0)
+    assert ExecutionEvent.objects.filter(execution=execution).count() == events
+    assert messages == []
