@@ -292,3 +292,20 @@ def test_a_message_whose_run_is_done_costs_two_statements_and_claims_nothing(
     assert (counts.statements, counts.transactions) == (2, 0)
     assert ExecutionEvent.objects.filter(execution=execution).count() == events
     assert messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_carries_the_time_left_before_the_executions_deadline(personas: Any,
+                                                                       messages: list[tuple[str, int]]) -> None:
+    """The claim reads the execution's deadline and gives its node the seconds left (the node's
+    own deadline is cut to them); an execution without a timeout has none."""
+    built = document("Timed", [s.node_input("in", "any"), s.node_output("out", "any")],
+                     [s.data_edge("e0", "in", "value", "out", "value")], timeout_s=60)
+    timed = start(personas, store(personas, built), {"in": 1})
+    [claimed] = claiming.claim_batch(timed.pk, [runs(timed)["in"].pk])
+    assert claimed.execution_left_s is not None and 30 < claimed.execution_left_s <= 60
+    untimed_doc = document("Untimed", [s.node_input("in", "any"), s.node_output("out", "any")],
+                           [s.data_edge("e0", "in", "value", "out", "value")])
+    untimed = start(personas, store(personas, untimed_doc), {"in": 1})
+    [claimed] = claiming.claim_batch(untimed.pk, [runs(untimed)["in"].pk])
+    assert claimed.execution_left_s is None
