@@ -262,3 +262,19 @@ def test_an_error_while_a_folded_node_runs_rolls_back_its_record_too_and_loses_n
     assert (done["out"].state, done["out"].attempt) == ("completed", 1)
     assert event_types(execution, node_id="out") == [("node.queued", "out"), ("node.started", "out"),
                                                      ("node.completed", "out")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_messages_claim_publishes_its_node_started_event(
+        personas: Any, messages: list[tuple[str, int]], published: list[tuple[str, list[str]]]) -> None:
+    """Inline starts off: the source leaves as a step message, and the step task's own claim
+    (`claiming.claim_batch`, its own transaction) publishes `node.started` after commit; every
+    stored event reaches the execution's group once, in order."""
+    execution = start(personas, store(personas, two_nodes()), {"in": 4})
+    assert take_steps(messages) == 1
+    flush_published()
+    execution.refresh_from_db()
+    assert execution.state == "completed"
+    to_execution = [event for group, types in published if group == f"execution.{execution.pk}" for event in types]
+    assert to_execution == [event_type for event_type, _ in event_types(execution)]
+    assert ("node.started", "in") in event_types(execution)
