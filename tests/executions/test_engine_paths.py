@@ -309,3 +309,22 @@ def test_a_claim_carries_the_time_left_before_the_executions_deadline(personas: 
     untimed = start(personas, store(personas, untimed_doc), {"in": 1})
     [claimed] = claiming.claim_batch(untimed.pk, [runs(untimed)["in"].pk])
     assert claimed.execution_left_s is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workflow_of_max_parallel_one_sends_one_run_at_a_time(personas: Any,
+                                                                messages: list[tuple[str, int]]) -> None:
+    """`max_parallel` 1 is kept as 1 (only a missing or zero value takes the default): of two
+    ready sources one is sent at start, the other when the first is done."""
+    built = document("One at a time", [s.node_input("a", "any"), s.node_input("b", "any"),
+                                       s.node_output("oa", "any"), s.node_output("ob", "any")],
+                     [s.data_edge("e0", "a", "value", "oa", "value"), s.data_edge("e1", "b", "value", "ob", "value")],
+                     max_parallel=1)
+    execution = start(personas, store(personas, built), {"a": 1, "b": 2})
+    assert Execution.objects.get(pk=execution.pk).max_parallel == 1
+    done = runs(execution)
+    assert messages == [(str(execution.pk), done["a"].pk)]
+    assert (done["b"].state, done["b"].dispatched_at) == ("queued", None)
+    take_steps(messages)
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"oa": 1, "ob": 2})
