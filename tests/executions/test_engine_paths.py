@@ -328,3 +328,36 @@ def test_a_workflow_of_max_parallel_one_sends_one_run_at_a_time(personas: Any,
     take_steps(messages)
     execution.refresh_from_db()
     assert (execution.state, execution.outputs) == ("completed", {"oa": 1, "ob": 2})
+
+
+def test_a_kept_successor_left_when_the_budget_runs_out_goes_through_the_broker(
+        personas: Any, messages: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record of `route` keeps `positive` for the task (not claimed: the skip took the record
+    off its fast path); the budget then runs out (the step module's clock moved an hour on once
+    a record has kept a run only) and `positive` leaves as a step message, sent once."""
+    import types
+
+    from executions.engine.books import Dispatch
+
+    hour = [0.0]
+    monkeypatch.setattr(stepping, "time", types.SimpleNamespace(
+        monotonic=lambda: time.monotonic() + hour[0], perf_counter=time.perf_counter))
+    record_batch = stepping.record_batch
+
+    def spends_the_budget(*args: Any, **kwargs: Any) -> Any:
+        kept = record_batch(*args, **kwargs)
+        if any(batch and isinstance(batch[0], Dispatch) for batch in kept):
+            hour[0] = 3600.0
+        return kept
+
+    monkeypatch.setattr(stepping, "record_batch", spends_the_budget)
+    execution = start(personas, store(personas, branch_then_template()), {"n": 5})
+    [(execution_id, run_id)] = messages
+    messages.clear()
+    tasks.step(execution_id, run_id)  # n, route; positive kept, then left to the broker
+    positive = runs(execution)["positive"]
+    assert (positive.state, positive.attempt) == ("queued", 0) and positive.dispatched_at is not None
+    assert messages == [(str(execution.pk), positive.pk)]
+    assert take_steps(messages) == 1
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": "positive 5"})
