@@ -33,6 +33,7 @@ from .conftest import (
     command,
     document,
     history,
+    http_node,
     node_states,
     runs,
     start,
@@ -361,3 +362,21 @@ def test_a_kept_successor_left_when_the_budget_runs_out_goes_through_the_broker(
     assert take_steps(messages) == 1
     execution.refresh_from_db()
     assert (execution.state, execution.outputs) == ("completed", {"out": "positive 5"})
+
+
+def test_a_failed_attempts_log_lines_are_kept(personas: Any, messages: list[tuple[str, int]],
+                                             http_server: Any) -> None:
+    """An http_request answered 500 logs its request, then fails: the line is written with the
+    failure (the record's general path), as a completed attempt's would be."""
+    built = document("Fails loudly", [s.node_input("x", "string"),
+                                      http_node("call", http_server.url("/fail/logged?times=5")),
+                                      s.node_output("out")],
+                     [s.control_edge("c1", "x", "call"), s.data_edge("e1", "call", "body", "out", "value")])
+    execution = start(personas, store(personas, built), {"x": "y"})
+    take_steps(messages)
+    execution.refresh_from_db()
+    assert execution.state == "failed"
+    assert (runs(execution)["call"].state, runs(execution)["call"].log_lines) == ("failed", 1)
+    [line] = ExecutionEvent.objects.filter(execution=execution, node_id="call", type="log")
+    assert line.data["level"] == "info"
+    assert line.data["message"].startswith("GET ") and " → 500 (" in line.data["message"]
