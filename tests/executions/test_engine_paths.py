@@ -380,3 +380,35 @@ def test_a_failed_attempts_log_lines_are_kept(personas: Any, messages: list[tupl
     [line] = ExecutionEvent.objects.filter(execution=execution, node_id="call", type="log")
     assert line.data["level"] == "info"
     assert line.data["message"].startswith("GET ") and " → 500 (" in line.data["message"]
+
+
+def test_a_node_running_when_the_execution_began_to_wait_is_recorded_and_its_successor_waits_unsent(
+        personas: Any, messages: list[tuple[str, int]], settings: Any) -> None:
+    """`y` is claimed; then the record of `a` makes `topic` (an interactive input after it) wait for
+    its value, and the execution waits. `y`'s result is recorded all the same, and `z`, ready
+    after it, is queued but sent nowhere until the value comes."""
+    built = document("Waits midway", [
+        s.node_input("a", "any"), s.node_input("y", "any"),
+        s.node_input("topic", "string", interactive=True, prompt="Which topic?"),
+        s.node_operator("z", "select", {"path": "absent", "default": "z"}),
+        s.node_output("out", "string"), s.node_output("other", "any"),
+    ], [s.control_edge("c1", "a", "topic"), s.data_edge("e1", "topic", "value", "out", "value"),
+        s.data_edge("e2", "y", "value", "z", "value"), s.data_edge("e3", "z", "value", "other", "value")])
+    settings.EXECUTION_BATCH_MAX = 1  # a message each
+    execution = start(personas, store(personas, built), {"a": 1, "y": 2})
+    done = runs(execution)
+    message_of_a = (str(execution.pk), done["a"].pk)
+    assert messages == [message_of_a, (str(execution.pk), done["y"].pk)]
+    messages.clear()
+    [claimed] = claiming.claim_batch(execution.pk, [done["y"].pk])
+    tasks.step(*message_of_a)
+    assert Execution.objects.get(pk=execution.pk).state == "waiting_for_input"
+    stepping.record_batch([(claimed, stepping.run_one(claimed))], inline_capacity=stepping.inline_capacity())
+    done = runs(execution)
+    assert (done["y"].state, done["z"].state, done["z"].dispatched_at) == ("completed", "queued", None)
+    assert messages == []
+    assert Execution.objects.get(pk=execution.pk).state == "waiting_for_input"
+    command(personas, execution, "provide_input", node_id="topic", value="bees")
+    take_steps(messages)
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": "bees", "other": "z"})
