@@ -412,3 +412,27 @@ def test_a_node_running_when_the_execution_began_to_wait_is_recorded_and_its_suc
     take_steps(messages)
     execution.refresh_from_db()
     assert (execution.state, execution.outputs) == ("completed", {"out": "bees", "other": "z"})
+
+
+def test_the_reaper_sends_a_retry_whose_backoff_ended_and_counts_it(
+        personas: Any, messages: list[tuple[str, int]], http_server: Any) -> None:
+    """A retry with a long backoff waits in the database (no countdown message); once due, one
+    reaper pass sends it (`dispatched` 1) and the next finds nothing."""
+    built = document("Backs off", [s.node_input("x", "string"),
+                                   http_node("call", http_server.url("/fail/reaped?times=1"),
+                                             retry={"max_attempts": 2, "delay_ms": 1500, "backoff_multiplier": 1.0}),
+                                   s.node_output("out")],
+                     [s.control_edge("c1", "x", "call"), s.data_edge("e1", "call", "status", "out", "value")])
+    execution = start(personas, store(personas, built), {"x": "y"})
+    take_steps(messages)
+    waiting = runs(execution)["call"]
+    assert (waiting.state, waiting.attempt, waiting.dispatched_at) == ("queued", 1, None)
+    assert messages == []
+    wait_until(lambda: NodeRun.objects.filter(pk=waiting.pk, due_at__lt=Now()).exists(), timeout=10,
+               what="the retry's due time")
+    assert reaper.reap() == {"expired_leases": 0, "resent": 0, "dispatched": 1, "timed_out": 0}
+    assert messages == [(str(execution.pk), waiting.pk)]
+    assert reaper.reap() == {"expired_leases": 0, "resent": 0, "dispatched": 0, "timed_out": 0}
+    take_steps(messages)
+    execution.refresh_from_db()
+    assert (execution.state, execution.outputs) == ("completed", {"out": 200})
