@@ -436,3 +436,18 @@ def test_the_reaper_sends_a_retry_whose_backoff_ended_and_counts_it(
     take_steps(messages)
     execution.refresh_from_db()
     assert (execution.state, execution.outputs) == ("completed", {"out": 200})
+
+
+def test_the_reaper_counts_each_execution_it_fails_past_its_deadline(personas: Any,
+                                                                     messages: list[tuple[str, int]]) -> None:
+    waiting = document("Waits past its timeout", [
+        s.node_input("topic", "string", interactive=True, prompt="Which topic?"), s.node_output("out", "string"),
+    ], [s.data_edge("e1", "topic", "value", "out", "value")], timeout_s=0.2)
+    workflow = store(personas, waiting)
+    executions = [start(personas, workflow), start(personas, workflow)]
+    wait_until(lambda: Execution.objects.filter(pk__in=[e.pk for e in executions], deadline_at__lt=Now()).count() == 2,
+               timeout=10, what="both deadlines to pass")
+    assert reaper.reap() == {"expired_leases": 0, "resent": 0, "dispatched": 0, "timed_out": 2}
+    assert sorted(Execution.objects.filter(pk__in=[e.pk for e in executions]).values_list("state", flat=True)) == [
+        "failed", "failed"]
+    assert reaper.reap() == {"expired_leases": 0, "resent": 0, "dispatched": 0, "timed_out": 0}
