@@ -451,3 +451,29 @@ def test_the_reaper_counts_each_execution_it_fails_past_its_deadline(personas: A
     assert sorted(Execution.objects.filter(pk__in=[e.pk for e in executions]).values_list("state", flat=True)) == [
         "failed", "failed"]
     assert reaper.reap() == {"expired_leases": 0, "resent": 0, "dispatched": 0, "timed_out": 0}
+
+
+def test_a_start_past_the_teams_limit_waits_in_the_queue(personas: Any, messages: list[tuple[str, int]]) -> None:
+    """A team limit of 1 with one execution running: the next start of any workflow stays pending,
+    queued for the team's slot, and sends nothing; an execution created without starting takes
+    no slot and needs none."""
+    from executions.models import QueuedStart
+    from executions.triggers.services import limits
+    from symphony_site.actors import Actor
+
+    from .conftest import ORIGIN
+
+    limits.team_limit_set(actor=Actor.of(personas.users["admin"]), origin=ORIGIN, team=personas.team, limit=1)
+    built = document("Limited", [s.node_input("in", "any"), s.node_output("out", "any")],
+                     [s.data_edge("e0", "in", "value", "out", "value")])
+    workflow = store(personas, built)
+    first = start(personas, workflow, {"in": 1})
+    assert Execution.objects.get(pk=first.pk).state == "running"
+    assert messages == [(str(first.pk), runs(first)["in"].pk)]
+    held = start(personas, workflow, {"in": 2})
+    assert Execution.objects.get(pk=held.pk).state == "pending"
+    assert QueuedStart.objects.get(execution=held).held_by == "team"
+    created = start(personas, workflow, {"in": 3}, start=False)
+    assert Execution.objects.get(pk=created.pk).state == "pending"
+    assert not QueuedStart.objects.filter(execution=created).exists()
+    assert messages == [(str(first.pk), runs(first)["in"].pk)]
