@@ -3,8 +3,9 @@ then (optionally) keep a deterministic sample of the rest.
 
 - A binary-operator mutant inside a type annotation (`X | None`) is skipped: annotations are
   never evaluated under `from __future__ import annotations`. So is one on the bare `*` of a
-  keyword-only signature, which parso offers as a multiplication (the mutant cannot compile). Binary operators in code
-  (arithmetic, `Q | Q`) are kept.
+  keyword-only signature, which parso offers as a multiplication (the mutant cannot compile), and one on the `**` of
+  a dict or keyword unpacking (`{**row}`, `f(**options)`), which it offers as a power (nor can that). Binary
+  operators in code (arithmetic, `Q | Q`, `x ** 2`) are kept.
 - `--sample N` keeps N of the remaining mutants, chosen by `random.Random(seed + module)`,
   and marks the others skipped ("not sampled"), so the same N run again on the same code.
 
@@ -52,6 +53,14 @@ def keyword_only_marker(lines: list[str], position: tuple[int, int]) -> bool:
     return rest.startswith("*") and rest[1:].lstrip().startswith((",", ")"))
 
 
+def unpacking_marker(lines: list[str], position: tuple[int, int]) -> bool:
+    """The `**` of `{**row}` or `f(**options)`, which parso offers as a power: its mutants
+    (`{* row}`, `{^ row}`) cannot compile."""
+    row, column = position
+    line = lines[row - 1]
+    return line[column:].startswith("**") and line[:column].rstrip().endswith(("{", ",", "("))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("session")
@@ -71,7 +80,8 @@ def main() -> None:
             where = str(mutation.module_path)
             if (mutation.operator_name.startswith("core/ReplaceBinaryOperator_")
                     and (inside(tuple(mutation.start_pos), spans.get(where, []))
-                         or keyword_only_marker(lines[where], tuple(mutation.start_pos)))):
+                         or keyword_only_marker(lines[where], tuple(mutation.start_pos))
+                         or unpacking_marker(lines[where], tuple(mutation.start_pos)))):
                 work_db.set_result(item.job_id, WorkResult(
                     output="Annotation or keyword-only marker", worker_outcome=WorkerOutcome.SKIPPED))
                 annotations += 1

@@ -81,3 +81,27 @@ def test_a_steps_log_lines_carry_its_execution_and_node(personas, json_lines) ->
     assert all(line["outcome"] == "completed" and line["logger"] == "symphony.step" for line in attempts)
     say = next(line for line in attempts if line["node_id"] == "say")
     assert say["node_type"] == "log" and say["attempt"] == 1
+
+
+def test_a_steps_attempt_line_gives_the_nodes_run_time_in_milliseconds(personas, json_lines, monkeypatch) -> None:
+    """`node.attempt`'s `duration_ms` is the node's run time in milliseconds, to 0.01 ms. The step
+    module's `time` is given a clock whose `perf_counter` moves 0.25 s a reading (its
+    `monotonic`, the inline budget and the node deadlines, stays the real one), so every node
+    here takes 250 ms by that clock."""
+    import time
+    from types import SimpleNamespace
+
+    from executions.demo import step_in_process
+    from executions.engine import stepping
+    from tests.executions.conftest import document, start, store
+    from workflows import samples as s
+
+    readings = iter(range(1, 1000))
+    monkeypatch.setattr(stepping, "time", SimpleNamespace(monotonic=time.monotonic,
+                                                          perf_counter=lambda: next(readings) * 0.25))
+    built = document("Timed", [s.node_input("x", "string"), s.node_output("out")],
+                     [s.data_edge("e1", "x", "value", "out", "value")])
+    execution = step_in_process(start(personas, store(personas, built), {"x": "hi"}))
+    assert execution.state == "completed"
+    attempts = [line for line in parsed(json_lines) if line.get("event") == "node.attempt"]
+    assert sorted((line["node_id"], line["duration_ms"]) for line in attempts) == [("out", 250.0), ("x", 250.0)]

@@ -284,3 +284,31 @@ def test_a_wide_workflow_on_the_worker_completes_in_batches(engine: Any) -> None
     claims = ExecutionEvent.objects.filter(execution=execution, type="node.started").values("at").distinct().count()
     assert claims < 41
     assert not NodeRun.objects.filter(execution=execution).exclude(lease_owner="").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_sends_only_the_slots_left_beside_what_is_in_flight(personas: Any, settings: Any,
+                                                                     messages: list[tuple[Any, ...]]) -> None:
+    """max_parallel 3 with one run already sent (`other`'s message not taken yet): the record of
+    `in` makes three runs ready and sends 3 - 1 = 2 of them; the third waits queued, unsent, and
+    leaves as soon as a slot frees (the backlog first)."""
+    settings.EXECUTION_BATCH_MAX = 1
+    settings.EXECUTION_INLINE_MAX = 0
+    nodes = [s.node_input("in", "any"), s.node_input("other", "any"), noop("m")] + [noop(f"n{i}") for i in range(3)]
+    edges = [s.data_edge("f", "other", "value", "m", "value")] + [
+        s.data_edge(f"e{i}", "in", "value", f"n{i}", "value") for i in range(3)]
+    execution = start(personas, store(personas, document("Slots", nodes, edges, max_parallel=3)),
+                      {"in": 1, "other": 2})
+    done = runs(execution)
+    assert messages == [(str(execution.pk), done["in"].pk), (str(execution.pk), done["other"].pk)]
+    take_steps(messages, limit=1)  # `in` only
+    done = runs(execution)
+    assert messages == [(str(execution.pk), done[node].pk) for node in ("other", "n0", "n1")]
+    assert (done["n2"].state, done["n2"].dispatched_at) == ("queued", None)
+    take_steps(messages, limit=1)  # `other`: its record sends the backlog's n2 before its own m
+    done = runs(execution)
+    assert messages == [(str(execution.pk), done[node].pk) for node in ("n0", "n1", "n2")]
+    assert (done["m"].state, done["m"].dispatched_at) == ("queued", None)
+    take_steps(messages)
+    assert Execution.objects.get(pk=execution.pk).state == "completed"
+    assert set(node_states(execution).values()) == {"completed"}

@@ -114,6 +114,41 @@ def test_a_start_runs_its_cheap_nodes_itself_and_sends_no_step_message(
         event_type for event_type, _ in event_types(execution)]
 
 
+def three_sources() -> dict[str, Any]:
+    return document("Three sources", [s.node_input("a", "any"), s.node_input("b", "any"), s.node_input("c", "any"),
+                                      s.node_output("oa", "any"), s.node_output("ob", "any"),
+                                      s.node_output("oc", "any")],
+                    [s.data_edge("e0", "a", "value", "oa", "value"), s.data_edge("e1", "b", "value", "ob", "value"),
+                     s.data_edge("e2", "c", "value", "oc", "value")])
+
+
+@pytest.mark.parametrize(("start_max", "batch_max", "kept"), [
+    (1, 16, 3), (1, 2, 2), (2, 1, 2), (1, 1, 1),
+    (1, 0, 1),  # a batch size of 0 means batches of one (docs/executions.md), at start too
+    (0, 16, 0), (-1, 16, 0),  # no inline start: every source through the broker
+])
+@pytest.mark.django_db(transaction=True)
+def test_a_start_keeps_up_to_its_inline_batches_of_cheap_sources_and_sends_the_rest(
+        personas: Any, messages: list[tuple[Any, ...]], settings: Any, monkeypatch: pytest.MonkeyPatch,
+        start_max: int, batch_max: int, kept: int) -> None:
+    """`EXECUTION_START_INLINE_MAX` batches of up to `EXECUTION_BATCH_MAX` cheap sources are
+    claimed by the start for its own process (the first by run id); the others leave as step
+    messages. The after-commit run is held back here, so what the start claimed stays running."""
+    settings.EXECUTION_START_INLINE_MAX = start_max
+    settings.EXECUTION_BATCH_MAX = batch_max
+    held: list[Any] = []
+    monkeypatch.setattr(starting, "run_after_commit", held.append)
+    execution = start(personas, store(personas, three_sources()), {"a": 1, "b": 2, "c": 3})
+    sources = sorted((run_ for run_ in runs(execution).values() if run_.node_id in "abc"), key=lambda r: r.pk)
+    assert [(run_.node_id, run_.state, run_.attempt) for run_ in sources] == [
+        (run_.node_id, "running", 1) if index < kept else (run_.node_id, "queued", 0)
+        for index, run_ in enumerate(sources)]
+    assert len(held) == (1 if kept else 0)
+    sent = [run_id for message in messages for run_id in (message[1], *(message[2] if len(message) > 2 else ()))]
+    assert sent == [run_.pk for run_ in sources[kept:]]
+    assert all(message[0] == str(execution.pk) for message in messages)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_start_sends_what_is_not_cheap_through_the_broker(
         personas: Any, inline_starts: None, messages: list[tuple[str, int]]) -> None:
@@ -227,3 +262,19 @@ def test_an_error_while_a_folded_node_runs_rolls_back_its_record_too_and_loses_n
     assert (done["out"].state, done["out"].attempt) == ("completed", 1)
     assert event_types(execution, node_id="out") == [("node.queued", "out"), ("node.started", "out"),
                                                      ("node.completed", "out")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_messages_claim_publishes_its_node_started_event(
+        personas: Any, messages: list[tuple[str, int]], published: list[tuple[str, list[str]]]) -> None:
+    """Inline starts off: the source leaves as a step message, and the step task's own claim
+    (`claiming.claim_batch`, its own transaction) publishes `node.started` after commit; every
+    stored event reaches the execution's group once, in order."""
+    execution = start(personas, store(personas, two_nodes()), {"in": 4})
+    assert take_steps(messages) == 1
+    flush_published()
+    execution.refresh_from_db()
+    assert execution.state == "completed"
+    to_execution = [event for group, types in published if group == f"execution.{execution.pk}" for event in types]
+    assert to_execution == [event_type for event_type, _ in event_types(execution)]
+    assert ("node.started", "in") in event_types(execution)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from executions.models import Execution, NodeRun
 from workflows import samples as s
@@ -145,3 +146,44 @@ def test_a_chain_hop_stays_within_its_ceiling_wherever_it_is_in_the_chain(
     assert long_counts.transactions - short_counts.transactions == hops * CHAIN_HOP_TRANSACTIONS
     assert long_sends - short_sends == hops * CHAIN_HOP_CHANNEL_SENDS
     assert messages == []
+
+
+# A fragment of each statement a two-node execution's steps send, as PostgreSQL keeps it prepared.
+STEP_STATEMENTS = {
+    "claim": "'node.started', n.node_id, jsonb_build_object('attempt', n.attempt)",
+    "record": "SET state = 'completed', output = v.output, inputs = v.inputs,",
+    "targets": "SELECT id, node_id, state, pending_inputs, taken_inputs, dead_inputs, arrived_edges, dead_reason, "
+               "input_sources FROM executions_noderun",
+    "backlog": "ORDER BY queued_at, id LIMIT $",
+    "flags": "OR (state = 'queued' AND dispatched_at IS NOT NULL))), EXISTS",
+    # Every execution's end sends its follow-ups' statement (`triggers.endings`) with the closing
+    # write (`Books.write_closing`).
+    "ending": "DELETE FROM executions_queuedstart WHERE execution_id = $1%NULL::float",
+}
+
+
+@pytest.mark.parametrize(("start_inline_max", "inline_max", "steps"), [
+    (0, 0, 2),  # each node from its own step message: claims by `claim_batch`
+    (1, 1, 0),  # an inline start: both claims ride in a closing round trip (`_write_and_claim`)
+])
+@pytest.mark.django_db(transaction=True)
+def test_a_steps_statements_are_prepared_on_the_connection(personas: Any, messages: list[tuple[str, int]],
+                                                           settings: Any, start_inline_max: int, inline_max: int,
+                                                           steps: int) -> None:
+    """The claim, the record's four statements and the ending's follow-ups are parsed and planned
+    once per connection (`symphony_site.prepared`), not on every step: on a new connection, each
+    is among its prepared statements after one two-node execution."""
+    settings.EXECUTION_START_INLINE_MAX = start_inline_max
+    settings.EXECUTION_INLINE_MAX = inline_max
+    workflow = store(personas, two_nodes())
+    connection.close()  # a new connection: nothing prepared yet
+    execution = start(personas, workflow, {"in": 1})
+    assert take_steps(messages) == steps
+    assert Execution.objects.get(pk=execution.pk).state == "completed"
+    with connection.cursor() as cursor:
+        found = {}
+        for name, fragment in STEP_STATEMENTS.items():
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{fragment}%"])
+            found[name] = cursor.fetchone()[0]
+    # One or more each: psycopg prepares a statement once per shape of its parameters' types.
+    assert [name for name, count in found.items() if count < 1] == []
