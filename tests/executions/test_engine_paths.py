@@ -308,8 +308,13 @@ def test_a_claim_carries_the_time_left_before_the_executions_deadline(personas: 
     untimed_doc = document("Untimed", [s.node_input("in", "any"), s.node_output("out", "any")],
                            [s.data_edge("e0", "in", "value", "out", "value")])
     untimed = start(personas, store(personas, untimed_doc), {"in": 1})
-    [claimed] = claiming.claim_batch(untimed.pk, [runs(untimed)["in"].pk])
-    assert claimed.execution_left_s is None
+    [claimed_untimed] = claiming.claim_batch(untimed.pk, [runs(untimed)["in"].pk])
+    assert claimed_untimed.execution_left_s is None
+    # Both claims run and are recorded, so no run is left running for the suite's teardown to
+    # wait on (tests/conftest.py, settle_executions).
+    for each in (claimed, claimed_untimed):
+        stepping.record(each, stepping.run_one(each))
+    assert not NodeRun.objects.filter(execution__in=[timed, untimed], state="running").exists()
 
 
 @pytest.mark.django_db(transaction=True)

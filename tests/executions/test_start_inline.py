@@ -16,7 +16,7 @@ from django.db import transaction
 
 from audit.models import AuditEntry
 from executions.engine import reaper, stepping
-from executions.models import Execution
+from executions.models import Execution, NodeRun
 from executions.services import starting
 from symphony_site.events import flush_published
 from workflows import samples as s
@@ -147,6 +147,11 @@ def test_a_start_keeps_up_to_its_inline_batches_of_cheap_sources_and_sends_the_r
     sent = [run_id for message in messages for run_id in (message[1], *(message[2] if len(message) > 2 else ()))]
     assert sent == [run_.pk for run_ in sources[kept:]]
     assert all(message[0] == str(execution.pk) for message in messages)
+    # What the start claimed runs now, as after its commit: no run is left running for the
+    # suite's teardown to wait on (tests/conftest.py, settle_executions).
+    for run_kept in held:
+        run_kept()
+    assert not NodeRun.objects.filter(execution=execution, state="running").exists()
 
 
 @pytest.mark.django_db(transaction=True)
