@@ -71,13 +71,12 @@ def decode_cursor(cursor: str, width: int, scope: str) -> list[Any]:
 
 
 def parse_limit(raw: str | None, default: int) -> int:
-    """`default` when absent; "limit=" is no integer, so 400 like "limit=abc"."""
+    """`default` when absent; "limit=" is no integer, so 400 like "limit=abc". ASCII digits only:
+    `int()` alone would also read " 2", "+2", "1_0" and other scripts' digits (an Arabic-Indic
+    four as 4), none of them the schema's integer."""
     if raw is None:
         return default
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
+    limit = int(raw) if raw.isascii() and raw.isdigit() else 0
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(
             f"limit must be an integer from 1 to {MAX_LIMIT}.",

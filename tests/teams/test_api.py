@@ -46,7 +46,8 @@ def test_team_list_paginates_with_cursor(personas) -> None:
     assert second["next"] is None
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=abc", "cursor=%%%", "cursor=WyJ4Il0"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=abc", "limit=", "limit=+2", "limit=%202", "limit=1_0",
+                                   "limit=%D9%A4", "limit=%C2%B2", "cursor=%%%", "cursor=WyJ4Il0"])
 def test_bad_pagination_parameters_get_400(personas, query) -> None:
     response = personas.client("owner").get(f"/api/v1/teams/?{query}")
     assert response.status_code == 400
