@@ -1,6 +1,6 @@
 """The API's cost per request through the ASGI application, as the web server runs it.
 
-    bash scripts/bench.sh served-api [--requests=N] [--only=NAME] [--sql]
+    bash scripts/bench.sh served-api [--requests=N] [--only=NAME] [--sql] [--cpu]
 
 `profile.py` goes through Django's test client, which skips what only a served request
 pays: the ASGI handler (a thread of its own per request, the hops between the event loop
