@@ -143,6 +143,10 @@ def test_a_progress_round_due_at_a_tests_end_is_over_before_its_database_closes(
     async def scenario() -> tuple[bool, list[dict]]:
         layer = get_channel_layer()
         channel = await layer.new_channel()
+        # make_execution's workflow announced itself to the team (workflow.created); the
+        # publisher thread sends later, and on a busy machine after the channel below had joined
+        # the group, which then received it first (a clean-clone CI run failed so).
+        assert await asyncio.to_thread(flush_published)
         await layer.group_add(team_group(team_id), channel)
         tracker.mark(execution_id, team_id)  # counted at once; the thread then pauses
         assert await asyncio.to_thread(tracker.idle.wait, 5)
