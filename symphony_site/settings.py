@@ -112,9 +112,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # (pg_stat_statements, seventh session, docs/executions.md). Every session starts with generic
 # plans instead. Only statements prepared on the server are concerned: Django binds its own on
 # the client, so each is planned with its values as before.
+# JIT compilation is off: PostgreSQL compiles a statement whose plan's estimated cost passes
+# `jit_above_cost` (100,000) on every run, and compiling takes 15-20 ms, where every statement of
+# this site runs in a few. A generic plan's estimate is made without the values, and the search's
+# words statement (its typo corrections' variants and trigram fallback, estimated over the whole
+# vocabulary) passed the threshold once the vocabulary had 6,000 words: 17.6 of its 18.1 ms were
+# JIT (EXPLAIN ANALYZE EXECUTE, ninth session, docs/templates.md), on every search.
 _DATABASE_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
 _DATABASE_OPTIONS["options"] = " ".join(
-    filter(None, [_DATABASE_OPTIONS.get("options"), "-c plan_cache_mode=force_generic_plan"]))
+    filter(None, [_DATABASE_OPTIONS.get("options"), "-c plan_cache_mode=force_generic_plan", "-c jit=off"]))
 # The web server's processes (symphony_site/web.py sets DATABASE_POOL=1) borrow connections from
 # a pool: Django's ASGI handler runs each request's sync code on a thread of its own, so a
 # persistent per-thread connection was a new PostgreSQL session for every request (measured:
