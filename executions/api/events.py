@@ -30,6 +30,7 @@ from executions.live.filters import (
 )
 from executions.live.streams import stored_events
 from symphony_site.api.errors import ValidationFailed
+from symphony_site.api.pagination import parse_limit
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -73,18 +74,6 @@ class EventPageSerializer(serializers.Serializer[object]):
     last_seq = serializers.IntegerField(min_value=0, help_text="The last seq the execution handed out.")
 
 
-def _limit(raw: str | None) -> int:
-    """DEFAULT_LIMIT when absent; `limit=` is no integer, so 400 like `limit=abc` (docs/api.md).
-    ASCII digits only: `str.isdigit()` alone takes a superscript two, which `int()` refuses."""
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must be an integer from 1 to {MAX_LIMIT}.",
-                               details=[{"field": "limit", "code": "invalid",
-                                         "message": f"between 1 and {MAX_LIMIT}"}])
-    return int(raw)
-
-
 class ExecutionEventsView(APIView):
     @extend_schema(
         operation_id="executions_events",
@@ -116,7 +105,7 @@ class ExecutionEventsView(APIView):
         except FilterInvalid as invalid:
             raise ValidationFailed(invalid.message, details=[{"field": invalid.field, "code": "invalid",
                                                               "message": invalid.message}]) from None
-        limit = _limit(params.get("limit"))
+        limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, maximum=MAX_LIMIT)
         # Read the last seq first: every event at or below it is already stored.
         last_seq = type(execution).objects.values_list("event_seq", flat=True).get(pk=execution.pk)
         events = stored_events(execution.pk, after_seq=after_seq, through_seq=last_seq,

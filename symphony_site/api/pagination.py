@@ -70,17 +70,17 @@ def decode_cursor(cursor: str, width: int, scope: str) -> list[Any]:
         ) from None
 
 
-def parse_limit(raw: str | None, default: int) -> int:
+def parse_limit(raw: str | None, default: int, *, maximum: int = MAX_LIMIT) -> int:
     """`default` when absent; "limit=" is no integer, so 400 like "limit=abc". ASCII digits only:
     `int()` alone would also read " 2", "+2", "1_0" and other scripts' digits (an Arabic-Indic
     four as 4), none of them the schema's integer."""
     if raw is None:
         return default
     limit = int(raw) if raw.isascii() and raw.isdigit() else 0
-    if not 1 <= limit <= MAX_LIMIT:
+    if not 1 <= limit <= maximum:
         raise ValidationFailed(
-            f"limit must be an integer from 1 to {MAX_LIMIT}.",
-            details=[{"field": "limit", "message": f"between 1 and {MAX_LIMIT}", "code": "invalid"}],
+            f"limit must be an integer from 1 to {maximum}.",
+            details=[{"field": "limit", "message": f"between 1 and {maximum}", "code": "invalid"}],
         )
     return limit
 
