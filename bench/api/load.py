@@ -119,6 +119,22 @@ def _setup() -> tuple[str, dict[str, str]]:
 # -- the load generator --------------------------------------------------------------------
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU time of every PostgreSQL backend on the bench's database but the one
+    asking (`/proc`, so PostgreSQL must run on this machine). On a connection of its own, so it
+    can be asked from an event loop's thread too (bench/api/served.py)."""
+    import psycopg
+    from django.db import connection
+
+    settings = connection.get_connection_params()
+    settings.pop("cursor_factory", None)
+    settings.pop("context", None)
+    with psycopg.connect(**settings, autocommit=True) as probe:
+        pids = [pid for (pid,) in probe.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+    return sum(process_cpu_seconds(pid) for pid in pids)
+
+
 class CpuMeter:
     """CPU time per request of each process a single client's request passes through: the load
     generator (this process), the web server's processes, the PostgreSQL backends on the bench's
@@ -130,15 +146,10 @@ class CpuMeter:
 
     def snapshot(self) -> dict[str, float]:
         from django.core.cache import cache
-        from django.db import connection
 
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid()")
-            backends = [pid for (pid,) in cursor.fetchall()]
         redis = cache._cache.get_client(write=True).info("cpu")  # type: ignore[attr-defined]
         return {"client": time.process_time(), "server": self.server.cpu_seconds(),
-                "postgres": sum(process_cpu_seconds(pid) for pid in backends),
+                "postgres": postgres_cpu_seconds(),
                 "redis": float(redis["used_cpu_user"]) + float(redis["used_cpu_sys"]), "wall": time.perf_counter()}
 
     @staticmethod

@@ -114,23 +114,8 @@ async def request(application: Any, path: str, key: str) -> tuple[int, bytes]:
     return status, body
 
 
-def _backend_cpu_seconds() -> float:
-    """User + system CPU of every PostgreSQL backend connected to the bench's database."""
-    import psycopg
-    from django.db import connection
-
-    from bench.server import process_cpu_seconds
-
-    settings = connection.get_connection_params()
-    settings.pop("cursor_factory", None)
-    settings.pop("context", None)
-    with psycopg.connect(**settings, autocommit=True) as probe:
-        pids = [pid for (pid,) in probe.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
-    return sum(process_cpu_seconds(pid) for pid in pids)
-
-
 async def measure(paths: dict[str, str], key: str, *, requests: int, cpu: bool = False) -> list[dict[str, Any]]:
+    from bench.api.load import postgres_cpu_seconds
     from bench.api.profile import RedisRoundTrips
     from symphony_site.asgi import application
 
@@ -146,14 +131,14 @@ async def measure(paths: dict[str, str], key: str, *, requests: int, cpu: bool =
             await request(application, path, key)
         row = {"name": name, "postgres": list(counters.postgres), "redis": redis.count,
                "hops": counters.hops, "threads": counters.threads, "bytes": len(body)}
-        backend = _backend_cpu_seconds() if cpu else 0.0
+        backend = postgres_cpu_seconds() if cpu else 0.0
         started, process = time.perf_counter(), time.process_time()
         for _ in range(requests):
             await request(application, path, key)
         row["ms"] = (time.perf_counter() - started) * 1000 / requests
         row["cpu"] = (time.process_time() - process) * 1000 / requests
         if cpu:
-            row["backend"] = (_backend_cpu_seconds() - backend) * 1000 / requests
+            row["backend"] = (postgres_cpu_seconds() - backend) * 1000 / requests
         rows.append(row)
     return rows
 
